@@ -1,0 +1,3 @@
+from pitfalls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""``pitfalls`` on the command line: a thin layer over the engine.
+
+Exit codes: 0 no findings, 1 findings (or files a fix could not be written to), 2 usage or
+configuration errors, always as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pitfalls import __version__, output
+from pitfalls.analysis import ParseFailure, decode
+from pitfalls.config import ConfigError, ProjectConfig, load_config
+from pitfalls.diagnostics import Diagnostic
+from pitfalls.discovery import DiscoveryError, discover
+from pitfalls.engine import CheckResult, check_files, content_hash
+from pitfalls.fixes import FixError, apply_fixes, still_parses, unified_diff, write_atomically
+from pitfalls.rules import ALL_RULES, RULES_BY_CODE
+
+MAX_FIX_ROUNDS = 10
+
+
+class UsageError(Exception):
+    pass
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pitfalls", description="Find FastAPI/SQLAlchemy/pydantic/Directus pitfalls before they run.")
+    parser.add_argument("--version", action="version", version=f"pitfalls {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="check files or folders")
+    check.add_argument("paths", nargs="*", type=Path, default=[], help="files or folders (default: .)")
+    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
+    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable")
+    check.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
+    check.add_argument("--output-format", choices=sorted(output.FORMATS), default="text")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="show fixes as a unified diff; write nothing")
+    check.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write .pitfalls_cache")
+    check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+
+    rule = sub.add_parser("rule", help="show a rule's documentation")
+    rule.add_argument("code")
+    sub.add_parser("rules", help="list every rule")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "rules":
+            for r in ALL_RULES:
+                fixable = " (fix)" if r.fix_applicability else ""
+                print(f"{r.code}  {r.name:<34} {r.summary}{fixable}")
+            return 0
+        if args.command == "rule":
+            found = RULES_BY_CODE.get(args.code.upper())
+            if found is None:
+                raise UsageError(f"unknown rule code '{args.code}' (see `pitfalls rules`)")
+            print(found.doc(), end="")
+            return 0
+        return _check(args)
+    except (ConfigError, DiscoveryError, UsageError) as exc:
+        print(f"pitfalls: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def _config(args: argparse.Namespace) -> ProjectConfig:
+    overrides: dict[str, object] = {}
+    if args.select is not None:
+        overrides["select"] = args.select
+    if args.ignore is not None:
+        overrides["ignore"] = args.ignore
+    start = args.paths[0] if args.paths else Path.cwd()
+    config = load_config(args.config, start if start.exists() else Path.cwd(), overrides)
+    if args.extend_select:
+        config = ProjectConfig(
+            config.settings.model_copy(update={"select": [*config.settings.select, *args.extend_select]}),
+            config.root,
+            config.source,
+        )
+    return config
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.diff and args.fix:
+        raise UsageError("--diff shows fixes without writing them; use it without --fix")
+    config = _config(args)
+    paths = args.paths or [Path(".")]
+    files = discover(paths, config)
+    run = lambda: check_files(files, config, use_cache=not args.no_cache, jobs=args.jobs)  # noqa: E731
+    result = run()
+    unsafe = args.unsafe_fixes
+    failures: list[str] = []
+    if args.diff:
+        return _show_diff(result, unsafe)
+    if args.fix:
+        result, failures = _fix(result, run, unsafe)
+    for message in result.errors:
+        print(f"pitfalls: internal error: {message}", file=sys.stderr)
+    for message in failures:
+        print(f"pitfalls: error: {message}", file=sys.stderr)
+    formatter = output.FORMATS[args.output_format]
+    if args.output_format == "text":
+        sys.stdout.write(output.text(result.diagnostics, unsafe=unsafe))
+    else:
+        sys.stdout.write(formatter(result.diagnostics))
+    sys.stdout.flush()
+    if args.exit_zero:
+        return 0
+    return 1 if result.diagnostics or failures else 0
+
+
+def _by_file(result: CheckResult) -> dict[str, list[Diagnostic]]:
+    paths_by_display = {display: path for path, display in result.displays.items()}
+    grouped: dict[str, list[Diagnostic]] = {}
+    for d in result.diagnostics:
+        if d.fix is not None and d.path in paths_by_display:
+            grouped.setdefault(paths_by_display[d.path], []).append(d)
+    return grouped
+
+
+def _fixed_text(path: str, result: CheckResult, diagnostics: list[Diagnostic], unsafe: bool) -> tuple[bytes, str, str, int] | None:
+    """(original bytes, original text, fixed text, fixes applied) or None when nothing applies."""
+    original = Path(path).read_bytes()
+    if result.hashes.get(path) != content_hash(original):
+        raise FixError("file changed while pitfalls was running; fixes not applied")
+    try:
+        text = decode(path, original)
+    except ParseFailure:
+        return None
+    applied = apply_fixes(text, diagnostics, unsafe=unsafe)
+    if not applied.fixed or applied.text == text:
+        return None
+    if not still_parses(applied.text):
+        raise FixError("the fixed code would not parse; file left unchanged")
+    return original, text, applied.text, len(applied.fixed)
+
+
+def _show_diff(result: CheckResult, unsafe: bool) -> int:
+    changed = 0
+    for path, diagnostics in sorted(_by_file(result).items()):
+        try:
+            fixed = _fixed_text(path, result, diagnostics, unsafe)
+        except (FixError, OSError) as exc:
+            print(f"pitfalls: error: {result.displays[path]}: {exc}", file=sys.stderr)
+            continue
+        if fixed is None:
+            continue
+        _, before, after, count = fixed
+        changed += count
+        sys.stdout.write(unified_diff(result.displays[path], before, after))
+    print(f"\nWould fix {changed} error{'s' if changed != 1 else ''}." if changed else "No fixes available.", file=sys.stderr)
+    return 1 if changed else 0
+
+
+def _fix(result: CheckResult, run, unsafe: bool) -> tuple[CheckResult, list[str]]:
+    failures: dict[str, str] = {}
+    total = 0
+    for _ in range(MAX_FIX_ROUNDS):
+        wrote = 0
+        for path, diagnostics in sorted(_by_file(result).items()):
+            if path in failures:
+                continue
+            try:
+                fixed = _fixed_text(path, result, diagnostics, unsafe)
+                if fixed is None:
+                    continue
+                original, _, after, count = fixed
+                write_atomically(Path(path), original, after, encoding_bom=original.startswith(b"\xef\xbb\xbf"))
+            except (FixError, OSError) as exc:
+                failures[path] = f"{result.displays[path]}: {exc}"
+                continue
+            wrote += 1
+            total += count
+        if not wrote:
+            break
+        result = run()
+    if total:
+        print(f"Fixed {total} error{'s' if total != 1 else ''}.", file=sys.stderr)
+    return result, list(failures.values())

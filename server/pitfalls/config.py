@@ -1,0 +1,170 @@
+"""``[tool.pitfalls]`` settings: found, parsed and validated with pydantic.
+
+Bad input is a :class:`ConfigError` with one line naming the file and the key; the CLI
+turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CODE_PREFIX = re.compile(r"^PF\d{0,3}$")
+
+
+class ConfigError(Exception):
+    """A one-line, user-facing description of bad configuration."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class SecretSettings(_Section):
+    """Options of the credential rules (PF102, PF104)."""
+
+    check_tests: bool = Field(False, alias="check-tests")
+    extra_names: list[str] = Field(default_factory=list, alias="extra-names")
+
+
+class Settings(_Section):
+    select: list[str] = Field(default_factory=lambda: ["PF"])
+    ignore: list[str] = Field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    exclude: list[str] = Field(default_factory=list)
+    src: list[str] = Field(default_factory=list)
+    secrets: SecretSettings = Field(default_factory=SecretSettings)
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            _check_code(code)
+        return value
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _per_file_codes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for codes in value.values():
+            for code in codes:
+                _check_code(code)
+        return value
+
+    def fingerprint(self) -> str:
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def _check_code(code: str) -> None:
+    if not CODE_PREFIX.match(code):
+        raise ValueError(f"'{code}' is not a rule code or prefix (like PF101 or PF4)")
+
+
+def code_matches(code: str, selectors: list[str]) -> bool:
+    return any(code.startswith(s) for s in selectors)
+
+
+class ProjectConfig:
+    """Settings plus where they came from: the project root paths are relative to."""
+
+    def __init__(self, settings: Settings, root: Path, source: Path | None) -> None:
+        self.settings = settings
+        self.root = root
+        self.source = source
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+    def is_excluded(self, path: Path) -> bool:
+        return matches_any(self.relative(path), self.settings.exclude)
+
+    def enabled_codes(self, all_codes: list[str], path: Path | None = None) -> set[str]:
+        s = self.settings
+        enabled = {c for c in all_codes if code_matches(c, s.select) and not code_matches(c, s.ignore)}
+        if path is not None and s.per_file_ignores:
+            rel = self.relative(path)
+            for pattern, codes in s.per_file_ignores.items():
+                if matches_any(rel, [pattern]):
+                    enabled = {c for c in enabled if not code_matches(c, codes)}
+        return enabled
+
+    def source_roots(self) -> list[Path]:
+        return [(self.root / s).resolve() for s in self.settings.src]
+
+
+def matches_any(rel_posix: str, patterns: list[str]) -> bool:
+    """Gitignore-like matching: a pattern matches the path, its name, or a parent folder."""
+    if not patterns:
+        return False
+    path = PurePosixPath(rel_posix)
+    candidates = [rel_posix, path.name, *(p.as_posix() for p in path.parents if p.as_posix() != ".")]
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if pattern.startswith("./"):
+            pattern = pattern[2:]
+        for candidate in candidates:
+            if fnmatch.fnmatchcase(candidate, pattern):
+                return True
+    return False
+
+
+def find_pyproject(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None
+) -> ProjectConfig:
+    """Load ``[tool.pitfalls]`` from ``config_path`` or the nearest pyproject.toml."""
+    if config_path is not None:
+        if not config_path.is_file():
+            raise ConfigError(f"{config_path}: no such config file")
+        source: Path | None = config_path.resolve()
+    else:
+        source = find_pyproject(start)
+    table: dict[str, Any] = {}
+    if source is not None:
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+        if source.name == "pyproject.toml":
+            table = data.get("tool", {}).get("pitfalls", {})
+        else:  # a dedicated pitfalls.toml / .pitfalls.toml
+            table = data.get("tool", {}).get("pitfalls", data)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
+    table = {**table, **(overrides or {})}
+    settings = parse_settings(table, source)
+    root = source.parent if source is not None else (start if start.is_dir() else start.parent).resolve()
+    return ProjectConfig(settings, root.resolve(), source)
+
+
+def parse_settings(table: dict[str, Any], source: Path | None = None) -> Settings:
+    where = f"{source}: " if source else ""
+    try:
+        return Settings.model_validate(table)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"]) or "(root)"
+        if error["type"] == "extra_forbidden":
+            raise ConfigError(f"{where}[tool.pitfalls] unknown key '{key}'") from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}[tool.pitfalls] bad value for '{key}': {message}") from None

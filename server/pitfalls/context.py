@@ -1,0 +1,314 @@
+"""What a rule sees of the file it checks: the tree, names, scopes, the project index.
+
+The context follows the shared traversal: it keeps a stack of scopes (module, classes,
+functions) with the imports and assignments seen so far, so that rules can ask what a name
+refers to or was assigned from without libcst's (costly) scope metadata. Reports hold
+nodes; positions are resolved once, after the traversal, and only for files with reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.diagnostics import Applicability, Position, Severity
+from pitfalls.index import IndexView, ModuleSummary
+
+if TYPE_CHECKING:
+    from pitfalls.rules.base import Rule
+
+
+@dataclass
+class NodeEdit:
+    """An edit expressed against the tree: replace ``node``'s text, or insert before/after it.
+
+    ``node`` may also be a :class:`Position` for insertions at a known place.
+    """
+
+    node: cst.CSTNode | Position
+    content: str
+    mode: str = "replace"  # "replace", "before", "after"
+    through: cst.CSTNode | None = None  # with "replace": replace from node's start to this node's end
+
+
+@dataclass
+class PendingFix:
+    message: str
+    edits: list[NodeEdit]
+    applicability: Applicability
+
+
+@dataclass
+class Report:
+    rule: type[Rule]
+    node: cst.CSTNode
+    message: str
+    fix: PendingFix | None
+    severity: Severity
+    data: dict[str, Any]
+    line_node: cst.CSTNode | None = None  # report at this node's line instead
+
+
+@dataclass
+class Scope:
+    kind: str  # "module", "class", "function"
+    node: cst.CSTNode
+    # local name -> qualified name it was imported as
+    imports: dict[str, str] = field(default_factory=dict)
+    # local name -> last value assigned to it so far (source order)
+    values: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # local name -> annotation (parameters and annotated assignments)
+    annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
+
+
+class RuleContext:
+    def __init__(
+        self,
+        *,
+        path: str,
+        source: str,
+        module: cst.Module,
+        summary: ModuleSummary,
+        index: IndexView,
+        settings: Any = None,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.summary = summary
+        self.module_name = summary.name
+        self.index = index
+        self.settings = settings
+        self.reports: list[Report] = []
+        self.scopes: list[Scope] = [self._module_scope()]
+        self._self_assignments: dict[int, dict[str, list[cst.BaseExpression]]] = {}
+        self.current_rule: type[Rule] | None = None
+
+    # -- reporting ----------------------------------------------------------------------
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: PendingFix | None = None,
+        severity: Severity | None = None,
+        data: dict[str, Any] | None = None,
+        rule: type[Rule] | None = None,
+    ) -> None:
+        rule = rule or self.current_rule
+        assert rule is not None, "report() outside a rule handler needs rule="
+        self.reports.append(
+            Report(rule, node, message, fix, severity or rule.severity, data or {})
+        )
+
+    def fix(
+        self, message: str, *edits: NodeEdit, applicability: Applicability | None = None
+    ) -> PendingFix:
+        rule = self.current_rule
+        applicability = applicability or (rule.fix_applicability if rule else None) or Applicability.UNSAFE
+        return PendingFix(message, list(edits), applicability)
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # -- scopes -------------------------------------------------------------------------
+
+    def _module_scope(self) -> Scope:
+        scope = Scope("module", self.module)
+        for local, qualname in self.summary.bindings.items():
+            scope.imports[local] = qualname
+        # Module-level assignments are visible to functions defined before them.
+        for stmt in _flat_module_statements(self.module.body):
+            for target, value, annotation in _assigned(stmt):
+                if value is not None:
+                    scope.values.setdefault(target, value)
+                if annotation is not None:
+                    scope.annotations.setdefault(target, annotation)
+        return scope
+
+    def push_scope(self, kind: str, node: cst.CSTNode) -> None:
+        scope = Scope(kind, node)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            for param in _all_params(node.params):
+                if param.annotation is not None:
+                    scope.annotations[param.name.value] = param.annotation.annotation
+        self.scopes.append(scope)
+
+    def pop_scope(self) -> None:
+        self.scopes.pop()
+
+    def record_import(self, stmt: cst.Import | cst.ImportFrom) -> None:
+        for module, attr, bound in names.import_bindings(
+            stmt, self.module_name, self.summary.is_package
+        ):
+            if bound != "*":
+                self.scopes[-1].imports[bound] = f"{module}.{attr}" if attr else module
+
+    def record_assignment(self, stmt: cst.CSTNode) -> None:
+        scope = self.scopes[-1]
+        for target, value, annotation in _assigned(stmt):
+            if value is not None:
+                scope.values[target] = value
+            if annotation is not None:
+                scope.annotations[target] = annotation
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        """The innermost enclosing ``def`` (None at module or class level)."""
+        for scope in reversed(self.scopes):
+            if scope.kind == "function":
+                return scope.node if isinstance(scope.node, cst.FunctionDef) else None
+            if scope.kind == "class":
+                return None
+        return None
+
+    @property
+    def in_async_function(self) -> bool:
+        """Directly inside an ``async def`` (a nested sync def or lambda does not count)."""
+        for scope in reversed(self.scopes):
+            if scope.kind == "function":
+                node = scope.node
+                return isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+        return False
+
+    @property
+    def enclosing_class(self) -> cst.ClassDef | None:
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and isinstance(scope.node, cst.ClassDef):
+                return scope.node
+        return None
+
+    def _lookup(self, attr: str, name: str) -> Any:
+        """Innermost binding of ``name`` in the given scope map, skipping class scopes
+        when looking from inside a function (Python's rule)."""
+        innermost = True
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and not innermost:
+                continue
+            table = getattr(scope, attr)
+            if name in table:
+                return table[name]
+            innermost = False
+        return None
+
+    def value_of(self, name: str) -> cst.BaseExpression | None:
+        """The expression last assigned to ``name`` (so far, in source order)."""
+        return self._lookup("values", name)
+
+    def annotation_of(self, name: str) -> cst.BaseExpression | None:
+        return self._lookup("annotations", name)
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """What a Name/Attribute chain refers to through imports: ``uuid4`` after
+        ``from uuid import uuid4`` is ``uuid.uuid4``; a class defined in this module is
+        ``<module>.<Class>``. None when the head is not imported or defined here."""
+        text = names.dotted(expr)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        base = self._lookup("imports", head)
+        if base is None:
+            if head in self.summary.classes or head in self.summary.functions:
+                base = f"{self.module_name}.{head}" if self.module_name else head
+            elif head in names.BUILTIN_QUALNAMES and self.value_of(head) is None:
+                base = names.BUILTIN_QUALNAMES[head]
+            else:
+                return None
+        return f"{base}.{rest}" if rest else base
+
+    def class_of_instance(self, expr: cst.BaseExpression) -> str | None:
+        """The qualified class name an expression is known to be an instance of: built
+        by the class's constructor, annotated with it, or returned by a function annotated
+        to return it. Follows plain names through their last assignment."""
+        for _ in range(10):
+            if isinstance(expr, cst.Call):
+                qual = self.qualified_name(expr.func)
+                if qual is None:
+                    return None
+                if self.index.class_info(qual) is not None:
+                    return self.index.resolve(qual)
+                returned = self.index.function_returns(qual)
+                if returned is None and isinstance(expr.func, cst.Name):
+                    func = self.summary.functions.get(expr.func.value)
+                    returned = func.returns if func else None
+                return self.index.resolve(returned) if returned else None
+            if isinstance(expr, cst.Await):
+                expr = expr.expression
+                continue
+            if isinstance(expr, cst.Name):
+                annotation = self.annotation_of(expr.value)
+                if annotation is not None:
+                    found = names.names_in_annotation(annotation)
+                    for candidate in found:
+                        qual = self.qualified_name(cst.parse_expression(candidate))
+                        if qual and self.index.class_info(qual) is not None:
+                            return self.index.resolve(qual)
+                    return None
+                value = self.value_of(expr.value)
+                if value is None or value is expr:
+                    return None
+                expr = value
+                continue
+            return None
+        return None
+
+    def self_assignments(self, cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
+        """``self.<attr> = value`` assignments in the methods of ``cls``, by attribute."""
+        key = id(cls)
+        found = self._self_assignments.get(key)
+        if found is None:
+            from pitfalls.walker import iter_nodes
+
+            found = {}
+            for node in iter_nodes(cls.body):
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        t = target.target
+                        if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
+                            found.setdefault(t.attr.value, []).append(node.value)
+                elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
+                        found.setdefault(t.attr.value, []).append(node.value)
+            self._self_assignments[key] = found
+        return found
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    out = [*params.posonly_params, *params.params, *params.kwonly_params]
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+def _flat_module_statements(body: Any) -> list[cst.BaseSmallStatement]:
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        elif isinstance(stmt, (cst.If, cst.Try)):
+            out.extend(_flat_module_statements(stmt.body.body))
+    return out
+
+
+def _assigned(
+    stmt: cst.CSTNode,
+) -> list[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
+    """(name, value, annotation) for each plain name an assignment statement binds."""
+    if isinstance(stmt, cst.Assign):
+        return [
+            (t.target.value, stmt.value, None)
+            for t in stmt.targets
+            if isinstance(t.target, cst.Name)
+        ]
+    if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+        return [(stmt.target.value, stmt.value, stmt.annotation.annotation)]
+    if isinstance(stmt, cst.NamedExpr) and isinstance(stmt.target, cst.Name):
+        return [(stmt.target.value, stmt.value, None)]
+    return []

@@ -1,0 +1,507 @@
+"""The project index: one summary per module, and name resolution across modules.
+
+A :class:`ModuleSummary` is what other files may ask about a module: its imports, classes
+(bases, ``__init__``, annotated fields, TypeVar parameters), functions' return annotations,
+and module-level string constants. Summaries are plain data: they pickle to worker
+processes, serialise to the cache, and their fingerprint keys every cached result that
+read them. Building one is a single cheap walk over a parsed module; nothing is imported
+or executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import libcst as cst
+
+from pitfalls import names
+
+PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
+
+
+@dataclass
+class ImportInfo:
+    """One imported name (or module) as the importing module sees it."""
+
+    module: str  # absolute target module, e.g. "app.models.partner"
+    name: str | None  # imported attribute for `from m import name`; None for `import m`
+    bound: str  # the local name it binds ("*" for a star import)
+    scope: str  # "module", "function" or "type_checking"
+
+
+@dataclass
+class ParamInfo:
+    name: str
+    kind: str  # "positional", "vararg", "keyword_only", "kwarg"
+    has_default: bool
+    annotation: str | None = None
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    params: list[ParamInfo]
+    returns: str | None  # qualified name of the return annotation when it names something
+    calls_super_init: bool = False  # only computed for __init__
+    is_async: bool = False
+
+
+@dataclass
+class BaseInfo:
+    text: str  # the base as written, e.g. "Service[Model, Create, Update]"
+    qualname: str | None  # what the (unsubscripted) base names, resolved through imports
+    args: list[str] = field(default_factory=list)  # subscript arguments as written
+    subscripted: bool = False
+
+
+@dataclass
+class FieldInfo:
+    name: str
+    annotation: str
+    annotation_names: list[str]  # qualified names appearing in the annotation
+    has_default: bool
+    default: str | None
+    optional: bool
+
+
+@dataclass
+class ClassInfo:
+    name: str
+    qualname: str
+    bases: list[BaseInfo]
+    type_params: list[str]  # TypeVars the class is generic in, in order
+    init: FunctionInfo | None
+    fields: dict[str, FieldInfo]
+    methods: dict[str, FunctionInfo]
+    class_constants: dict[str, str]  # e.g. {"__tablename__": "partners"}
+    has_inner_config: bool = False
+
+
+@dataclass
+class ModuleSummary:
+    name: str  # dotted module name
+    path: str
+    root: str  # source root the name is relative to
+    is_package: bool
+    imports: list[ImportInfo]
+    bindings: dict[str, str]  # module-level local name -> qualified name it refers to
+    classes: dict[str, ClassInfo]
+    functions: dict[str, FunctionInfo]
+    constants: dict[str, list[str]]
+    typevars: list[str]
+    defined: list[str]  # every module-level name the module defines
+    all_names: list[str] | None = None
+
+    def fingerprint(self) -> str:
+        payload = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
+        def fn(d: dict[str, Any] | None) -> FunctionInfo | None:
+            if d is None:
+                return None
+            return FunctionInfo(**{**d, "params": [ParamInfo(**p) for p in d["params"]]})
+
+        classes = {}
+        for key, c in data["classes"].items():
+            classes[key] = ClassInfo(
+                **{
+                    **c,
+                    "bases": [BaseInfo(**b) for b in c["bases"]],
+                    "init": fn(c["init"]),
+                    "fields": {k: FieldInfo(**f) for k, f in c["fields"].items()},
+                    "methods": {k: fn(m) for k, m in c["methods"].items()},
+                }
+            )
+        return cls(
+            **{
+                **data,
+                "imports": [ImportInfo(**i) for i in data["imports"]],
+                "classes": classes,
+                "functions": {k: fn(f) for k, f in data["functions"].items()},
+            }
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Building a summary
+
+
+def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]:
+    """The dotted module name of ``path``, the root it is relative to, and is-package.
+
+    With configured source roots the deepest root containing the file wins. Without, the
+    root is the first ancestor folder that is not a package (has no ``__init__.py``): this
+    finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``.
+    """
+    path = path.resolve()
+    is_package = path.name in ("__init__.py", "__init__.pyi")
+    best: Path | None = None
+    for root in roots:
+        root = root.resolve()
+        if path.is_relative_to(root) and (best is None or len(root.parts) > len(best.parts)):
+            best = root
+    if best is None:
+        best = path.parent
+        while (best / "__init__.py").exists() and best.parent != best:
+            best = best.parent
+    rel = path.relative_to(best).with_suffix("")
+    parts = list(rel.parts)
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts), best, is_package
+
+
+class _SummaryBuilder:
+    def __init__(self, module: cst.Module, name: str, is_package: bool):
+        self.module = module
+        self.name = name
+        self.is_package = is_package
+        self.imports: list[ImportInfo] = []
+        self.bindings: dict[str, str] = {}
+        self.classes: dict[str, ClassInfo] = {}
+        self.functions: dict[str, FunctionInfo] = {}
+        self.constants: dict[str, list[str]] = {}
+        self.typevars: list[str] = []
+        self.defined: list[str] = []
+        self.all_names: list[str] | None = None
+
+    # -- imports ------------------------------------------------------------------------
+
+    def _record_imports(self, stmt: cst.Import | cst.ImportFrom, scope: str) -> None:
+        for info in names.import_bindings(stmt, self.name, self.is_package):
+            module, attr, bound = info
+            self.imports.append(ImportInfo(module, attr, bound, scope))
+            if scope != "function" and bound != "*":
+                self.bindings[bound] = f"{module}.{attr}" if attr else module
+                self.defined.append(bound)
+
+    def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
+        """Record imports nested in functions/classes (they never bind module names)."""
+        from pitfalls.walker import iter_nodes
+
+        for child in iter_nodes(node):
+            if isinstance(child, (cst.Import, cst.ImportFrom)):
+                self._record_imports(child, scope)
+
+    # -- statements ---------------------------------------------------------------------
+
+    def build(self) -> None:
+        self._statements(self.module.body, scope="module")
+
+    def _statements(self, body: Iterable[cst.CSTNode], scope: str) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        self._record_imports(small, scope)
+                    elif isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        self._assignment(small)
+            elif isinstance(stmt, cst.ClassDef):
+                self.defined.append(stmt.name.value)
+                self.classes[stmt.name.value] = self._class(stmt)
+                self._scan_imports_in(stmt, "function")
+            elif isinstance(stmt, cst.FunctionDef):
+                self.defined.append(stmt.name.value)
+                self.functions[stmt.name.value] = self._function(stmt)
+                self._scan_imports_in(stmt, "function")
+            elif isinstance(stmt, cst.If):
+                inner = "type_checking" if names.is_type_checking_test(stmt.test) else scope
+                self._statements(stmt.body.body, inner)
+                orelse = stmt.orelse
+                while orelse is not None:
+                    self._statements(orelse.body.body, scope)
+                    orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+            elif isinstance(stmt, cst.Try):
+                self._statements(stmt.body.body, scope)
+                for handler in stmt.handlers:
+                    self._statements(handler.body.body, scope)
+                if stmt.orelse:
+                    self._statements(stmt.orelse.body.body, scope)
+                if stmt.finalbody:
+                    self._statements(stmt.finalbody.body.body, scope)
+            elif isinstance(stmt, (cst.With, cst.For, cst.While)):
+                self._statements(stmt.body.body, scope)
+
+    def _assignment(self, node: cst.Assign | cst.AnnAssign) -> None:
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+            value = node.value
+        else:
+            targets = [node.target]
+            value = node.value
+        for target in targets:
+            if not isinstance(target, cst.Name):
+                continue
+            self.defined.append(target.value)
+            if value is None:
+                continue
+            strings = names.string_collection(value)
+            if strings is not None:
+                self.constants[target.value] = strings
+                if target.value == "__all__":
+                    self.all_names = strings
+            if isinstance(value, cst.Call) and names.dotted(value.func) in ("TypeVar", "typing.TypeVar"):
+                self.typevars.append(target.value)
+            elif isinstance(value, (cst.Name, cst.Attribute)):
+                # `Alias = SomeClass` re-exports a name under another.
+                ref = names.dotted(value)
+                if ref:
+                    self.bindings[target.value] = self._qualify(ref)
+
+    def _qualify(self, dotted: str) -> str:
+        head, _, rest = dotted.partition(".")
+        if head in self.bindings:
+            base = self.bindings[head]
+        elif head in self.classes or head in self.functions or head in self.defined:
+            base = f"{self.name}.{head}" if self.name else head
+        else:
+            base = names.BUILTIN_QUALNAMES.get(head, head)
+        return f"{base}.{rest}" if rest else base
+
+    def _annotation_names(self, annotation: cst.BaseExpression) -> list[str]:
+        return [self._qualify(d) for d in names.names_in_annotation(annotation)]
+
+    def _function(self, node: cst.FunctionDef) -> FunctionInfo:
+        params = names.param_infos(node.params, self.module)
+        returns = None
+        if node.returns is not None:
+            found = names.names_in_annotation(node.returns.annotation)
+            returns = self._qualify(found[0]) if len(found) == 1 else None
+        return FunctionInfo(
+            name=node.name.value,
+            params=[ParamInfo(*p) for p in params],
+            returns=returns,
+            calls_super_init=node.name.value == "__init__" and names.calls_super_init(node),
+            is_async=node.asynchronous is not None,
+        )
+
+    def _class(self, node: cst.ClassDef) -> ClassInfo:
+        qualname = f"{self.name}.{node.name.value}" if self.name else node.name.value
+        bases: list[BaseInfo] = []
+        type_params: list[str] = []
+        for arg in node.bases:
+            if arg.keyword is not None or arg.star:
+                continue
+            expr = arg.value
+            args: list[str] = []
+            subscripted = isinstance(expr, cst.Subscript)
+            if isinstance(expr, cst.Subscript):
+                for element in expr.slice:
+                    if isinstance(element.slice, cst.Index):
+                        args.append(self.module.code_for_node(element.slice.value))
+                expr = expr.value
+            dotted = names.dotted(expr)
+            qual = self._qualify(dotted) if dotted else None
+            bases.append(
+                BaseInfo(self.module.code_for_node(arg.value), qual, args, subscripted)
+            )
+            for a in args:
+                if a in self.typevars and a not in type_params:
+                    type_params.append(a)
+        fields: dict[str, FieldInfo] = {}
+        methods: dict[str, FunctionInfo] = {}
+        constants: dict[str, str] = {}
+        has_config = False
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        ann = small.annotation.annotation
+                        ann_text = self.module.code_for_node(ann)
+                        fields[small.target.value] = FieldInfo(
+                            name=small.target.value,
+                            annotation=ann_text,
+                            annotation_names=self._annotation_names(ann),
+                            has_default=names.field_has_default(small.value),
+                            default=self.module.code_for_node(small.value) if small.value else None,
+                            optional=names.annotation_is_optional(ann),
+                        )
+                    elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = small.targets[0].target
+                        if isinstance(target, cst.Name):
+                            value = names.string_value(small.value)
+                            if value is not None:
+                                constants[target.value] = value
+            elif isinstance(stmt, cst.FunctionDef):
+                methods[stmt.name.value] = self._function(stmt)
+            elif isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+                has_config = True
+        return ClassInfo(
+            name=node.name.value,
+            qualname=qualname,
+            bases=bases,
+            type_params=type_params,
+            init=methods.get("__init__"),
+            fields=fields,
+            methods=methods,
+            class_constants=constants,
+            has_inner_config=has_config,
+        )
+
+
+def summarize(
+    module: cst.Module, *, name: str, path: str, root: str, is_package: bool
+) -> ModuleSummary:
+    builder = _SummaryBuilder(module, name, is_package)
+    builder.build()
+    return ModuleSummary(
+        name=name,
+        path=path,
+        root=root,
+        is_package=is_package,
+        imports=builder.imports,
+        bindings=builder.bindings,
+        classes=builder.classes,
+        functions=builder.functions,
+        constants=builder.constants,
+        typevars=builder.typevars,
+        defined=sorted(set(builder.defined)),
+        all_names=builder.all_names,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Resolving names across the project
+
+
+class ProjectIndex:
+    """All module summaries, with lookups that follow imports and re-exports."""
+
+    def __init__(self, summaries: Iterable[ModuleSummary] = ()) -> None:
+        self.by_path: dict[str, ModuleSummary] = {}
+        self.fingerprints: dict[str, str] = {}
+        self._by_name: dict[str, list[ModuleSummary]] = {}
+        for summary in summaries:
+            self.add(summary)
+
+    def add(self, summary: ModuleSummary, fingerprint: str | None = None) -> None:
+        self.remove(summary.path)
+        self.by_path[summary.path] = summary
+        self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
+        self._by_name.setdefault(summary.name, []).append(summary)
+
+    def remove(self, path: str) -> None:
+        old = self.by_path.pop(path, None)
+        if old is not None:
+            self._by_name[old.name].remove(old)
+            if not self._by_name[old.name]:
+                del self._by_name[old.name]
+            del self.fingerprints[path]
+
+    def module(self, name: str, near_root: str | None = None) -> ModuleSummary | None:
+        """The module called ``name``, preferring the one under ``near_root``."""
+        found = self._by_name.get(name)
+        if not found:
+            return None
+        if near_root is not None:
+            for summary in found:
+                if summary.root == near_root:
+                    return summary
+        return found[0]
+
+
+class IndexView:
+    """The index as one module sees it: lookups prefer that module's source root, and
+    every summary consulted is recorded (and every module looked up and not found, as
+    ``?name``), so cached results know exactly what they depend on."""
+
+    def __init__(self, index: ProjectIndex, root: str | None) -> None:
+        self.index = index
+        self.root = root
+        self.consulted: dict[str, str] = {}
+
+    def module(self, name: str) -> ModuleSummary | None:
+        summary = self.index.module(name, self.root)
+        if summary is None:
+            self.consulted["?" + name] = ""
+        elif summary.path not in self.consulted:
+            self.consulted[summary.path] = self.index.fingerprints[summary.path]
+        return summary
+
+    def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
+        """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            summary = self.module(".".join(parts[:cut]))
+            if summary is not None:
+                return summary, ".".join(parts[cut:])
+        return None
+
+    def resolve(self, qualname: str, _depth: int = 0) -> str:
+        """Follow re-exports: the qualified name where ``qualname`` is really defined."""
+        if _depth > 20:
+            return qualname
+        split = self._split(qualname)
+        if split is None:
+            return qualname
+        summary, rest = split
+        head, _, tail = rest.partition(".")
+        if head in summary.classes or head in summary.functions:
+            return qualname
+        target = summary.bindings.get(head)
+        if target is None:
+            submodule = f"{summary.name}.{head}" if summary.name else head
+            if summary.is_package and self.module(submodule) is not None:
+                return self.resolve(f"{submodule}.{tail}" if tail else submodule, _depth + 1)
+            return qualname
+        return self.resolve(f"{target}.{tail}" if tail else target, _depth + 1)
+
+    def class_info(self, qualname: str) -> ClassInfo | None:
+        resolved = self.resolve(qualname)
+        split = self._split(resolved)
+        if split is None:
+            return None
+        summary, rest = split
+        return summary.classes.get(rest)
+
+    def ancestors(self, qualname: str) -> list[str]:
+        """Qualified names of all base classes (transitively), nearest first; external
+        bases appear as written through imports, e.g. ``pydantic.BaseModel``."""
+        seen: list[str] = []
+        queue = [self.resolve(qualname)]
+        while queue:
+            current = queue.pop(0)
+            info = self.class_info(current)
+            if info is None:
+                continue
+            for base in info.bases:
+                if base.qualname is None:
+                    continue
+                resolved = self.resolve(base.qualname)
+                if resolved not in seen and resolved != qualname:
+                    seen.append(resolved)
+                    queue.append(resolved)
+        return seen
+
+    def is_subclass(self, qualname: str, targets: Iterable[str]) -> bool:
+        wanted = set(targets)
+        return self.resolve(qualname) in wanted or any(a in wanted for a in self.ancestors(qualname))
+
+    def is_pydantic_model(self, qualname: str) -> bool:
+        return self.class_info(qualname) is not None and self.is_subclass(
+            qualname, PYDANTIC_BASE_MODELS
+        )
+
+    def find_field(self, qualname: str, field_name: str) -> FieldInfo | None:
+        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
+            info = self.class_info(candidate)
+            if info is not None and field_name in info.fields:
+                return info.fields[field_name]
+        return None
+
+    def function_returns(self, qualname: str) -> str | None:
+        split = self._split(self.resolve(qualname))
+        if split is None:
+            return None
+        summary, rest = split
+        func = summary.functions.get(rest)
+        return func.returns if func else None

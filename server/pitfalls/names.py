@@ -1,0 +1,208 @@
+"""Small syntactic helpers over libcst nodes, shared by the index and the rules."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+# Names that are not imported but still name something well known.
+BUILTIN_QUALNAMES = {"print": "builtins.print", "str": "builtins.str", "int": "builtins.int"}
+
+SECRET_WORDS = (
+    "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "private_key",
+    "access_key", "client_secret", "credential", "auth_key",
+)
+
+
+def dotted(expr: cst.BaseExpression | None) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def attribute_dotted(node: cst.BaseExpression) -> str | None:
+    """Like :func:`dotted` for Import/ImportFrom module references."""
+    return dotted(node)
+
+
+def absolute_module(level: int, module: str | None, current: str, is_package: bool) -> str:
+    """Resolve a relative import of ``level`` dots from module ``current``."""
+    if level == 0:
+        return module or ""
+    parts = current.split(".") if current else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if module:
+        return f"{base}.{module}" if base else module
+    return base
+
+
+def import_bindings(
+    stmt: cst.Import | cst.ImportFrom, current: str, is_package: bool
+) -> Iterator[tuple[str, str | None, str]]:
+    """(module, attribute or None, bound local name) for each name an import binds."""
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = attribute_dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                yield full, None, alias.asname.name.value
+            else:
+                # `import a.b` binds `a` but imports `a.b`.
+                yield full, None, full.split(".")[0]
+        return
+    module = absolute_module(
+        len(stmt.relative), attribute_dotted(stmt.module) if stmt.module else None, current, is_package
+    )
+    if isinstance(stmt.names, cst.ImportStar):
+        yield module, None, "*"
+        return
+    for alias in stmt.names:
+        name = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name) or ""
+        bound = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            bound = alias.asname.name.value
+        yield module, name, bound
+
+
+def is_type_checking_test(test: cst.BaseExpression) -> bool:
+    return dotted(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+
+
+def string_value(expr: cst.BaseExpression | None) -> str | None:
+    """The value of a plain (non-f) string literal, implicit concatenation included."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def string_collection(expr: cst.BaseExpression) -> list[str] | None:
+    """The strings of a list/tuple/set literal made only of string literals."""
+    if not isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return None
+    values: list[str] = []
+    for element in expr.elements:
+        if not isinstance(element, cst.Element):
+            return None
+        value = string_value(element.value)
+        if value is None:
+            return None
+        values.append(value)
+    return values
+
+
+def names_in_annotation(annotation: cst.BaseExpression) -> list[str]:
+    """Dotted names an annotation mentions (string annotations included), outermost first."""
+    found: list[str] = []
+    stack: list[cst.BaseExpression] = [annotation]
+    while stack:
+        expr = stack.pop(0)
+        name = dotted(expr)
+        if name is not None:
+            found.append(name)
+        elif isinstance(expr, cst.Subscript):
+            stack.append(expr.value)
+            for element in expr.slice:
+                if isinstance(element.slice, cst.Index):
+                    stack.append(element.slice.value)
+        elif isinstance(expr, cst.BinaryOperation):  # X | None
+            stack.extend([expr.left, expr.right])
+        elif isinstance(expr, cst.SimpleString):
+            text = string_value(expr)
+            if text:
+                try:
+                    stack.append(cst.parse_expression(text))
+                except cst.ParserSyntaxError:
+                    pass
+    return found
+
+
+def annotation_is_optional(annotation: cst.BaseExpression) -> bool:
+    """``Optional[X]``, ``X | None``, ``Union[X, None]``."""
+    if isinstance(annotation, cst.Subscript):
+        head = dotted(annotation.value) or ""
+        if head.split(".")[-1] == "Optional":
+            return True
+        if head.split(".")[-1] == "Union":
+            return any(
+                isinstance(e.slice, cst.Index) and dotted(e.slice.value) == "None"
+                for e in annotation.slice
+            )
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return (
+            dotted(annotation.left) == "None"
+            or dotted(annotation.right) == "None"
+            or annotation_is_optional(annotation.left)
+        )
+    return False
+
+
+def field_has_default(value: cst.BaseExpression | None) -> bool:
+    """Whether a class-body ``name: T = value`` gives the field a default.
+
+    ``Field(...)``/``Field()`` with ``...`` as first argument (or no default/default_factory)
+    keeps it required, as pydantic does.
+    """
+    if value is None:
+        return False
+    if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] == "Field":
+        for arg in value.args:
+            if arg.keyword is None:
+                return not isinstance(arg.value, cst.Ellipsis)
+            if arg.keyword.value in ("default", "default_factory"):
+                return not isinstance(arg.value, cst.Ellipsis)
+        return False
+    return not isinstance(value, cst.Ellipsis)
+
+
+def param_infos(params: cst.Parameters, module: cst.Module) -> list[tuple[str, str, bool, str | None]]:
+    """(name, kind, has_default, annotation text) for each parameter."""
+    out: list[tuple[str, str, bool, str | None]] = []
+
+    def ann(p: cst.Param) -> str | None:
+        return module.code_for_node(p.annotation.annotation) if p.annotation else None
+
+    for p in (*params.posonly_params, *params.params):
+        out.append((p.name.value, "positional", p.default is not None, ann(p)))
+    if isinstance(params.star_arg, cst.Param):
+        out.append((params.star_arg.name.value, "vararg", False, ann(params.star_arg)))
+    for p in params.kwonly_params:
+        out.append((p.name.value, "keyword_only", p.default is not None, ann(p)))
+    if params.star_kwarg is not None:
+        out.append((params.star_kwarg.name.value, "kwarg", False, ann(params.star_kwarg)))
+    return out
+
+
+def is_super_init_call(call: cst.Call, class_names: tuple[str, ...] = ()) -> bool:
+    """``super().__init__(...)``, ``super(C, self).__init__(...)`` or ``Base.__init__(self, ...)``."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
+        return False
+    owner = func.value
+    if isinstance(owner, cst.Call) and dotted(owner.func) == "super":
+        return True
+    name = dotted(owner)
+    if name is None:
+        return False
+    return (not class_names or name in class_names) and bool(call.args) and dotted(call.args[0].value) == "self"
+
+
+def calls_super_init(func: cst.FunctionDef) -> bool:
+    from pitfalls.walker import iter_nodes
+
+    return any(isinstance(n, cst.Call) and is_super_init_call(n) for n in iter_nodes(func.body))
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)

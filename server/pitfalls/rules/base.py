@@ -1,0 +1,98 @@
+"""What a rule is: a code, a doc, its own VALID/INVALID examples, and visit methods.
+
+A rule is a class. The engine makes one instance per checked file and calls its
+``visit_<Node>``/``leave_<Node>`` methods (libcst node class names) during the single
+traversal that all enabled rules share; ``finish()`` runs after the traversal. Rules
+report through ``self.ctx`` (a :class:`pitfalls.context.RuleContext`).
+
+The class docstring is the rule's documentation, in Ruff's shape (What it does / Why is
+this bad? / Example / Use instead / Fix safety); ``rules/PFnnn.md`` is generated from it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from pitfalls.diagnostics import Applicability, Severity
+
+if TYPE_CHECKING:
+    from pitfalls.context import RuleContext
+
+
+@dataclass(frozen=True)
+class Example:
+    """Code a rule must stay silent on (VALID) or report (INVALID).
+
+    ``files`` adds other modules of the example project (path -> source), for rules that
+    look across files; the example's own code is written to ``path``. For INVALID examples
+    ``line`` is the 1-based line every report must start on (default: at least one report
+    anywhere), ``count`` how many reports are expected, ``message`` a substring of the
+    message, and ``fixed`` the text after applying every fix (unsafe ones included).
+    ``config`` holds ``[tool.pitfalls]`` settings for the example project.
+    """
+
+    code: str
+    files: dict[str, str] = field(default_factory=dict)
+    path: str = "example.py"
+    line: int | None = None
+    count: int | None = None
+    message: str | None = None
+    fixed: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def Valid(code: str, **kwargs: Any) -> Example:  # noqa: N802 - reads like Fixit's constructor
+    return Example(inspect.cleandoc(code) + "\n", **kwargs)
+
+
+def Invalid(code: str, **kwargs: Any) -> Example:  # noqa: N802
+    if "fixed" in kwargs and kwargs["fixed"] is not None:
+        kwargs["fixed"] = inspect.cleandoc(kwargs["fixed"]) + "\n"
+    return Example(inspect.cleandoc(code) + "\n", **kwargs)
+
+
+_HANDLER = re.compile(r"^(visit|leave)_([A-Z][A-Za-z]*)$")
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]  # kebab-case, e.g. "manual-uuid-id"
+    summary: ClassVar[str]  # one line, shown by `pitfalls rules`
+    severity: ClassVar[Severity] = Severity.ERROR
+    fix_applicability: ClassVar[Applicability | None] = None
+    # Rules that consult other modules through ctx.index; their cached results are keyed
+    # on the summaries they read, so an edit elsewhere invalidates them.
+    VALID: ClassVar[list[Example]] = []
+    INVALID: ClassVar[list[Example]] = []
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.ctx = ctx
+
+    def finish(self) -> None:
+        """Called once after the traversal; report anything collected along the way."""
+
+    @classmethod
+    def handlers(cls) -> dict[str, list[tuple[str, str]]]:
+        """Map ``"visit"``/``"leave"`` to (node class name, method name) pairs."""
+        found: dict[str, list[tuple[str, str]]] = {"visit": [], "leave": []}
+        for attr in dir(cls):
+            match = _HANDLER.match(attr)
+            if match and callable(getattr(cls, attr)):
+                found[match.group(1)].append((match.group(2), attr))
+        return found
+
+    @classmethod
+    def doc(cls) -> str:
+        """The rule's Markdown documentation, with a title line."""
+        body = inspect.cleandoc(cls.__doc__ or "")
+        return f"# {cls.code} {cls.name}\n\n{cls.summary}\n\n{body}\n"
+
+    @classmethod
+    def url(cls) -> str:
+        return f"https://github.com/pitfalls-dev/pitfalls/blob/main/rules/{cls.code}.md"
+
+
+RuleHandler = Callable[[Any], Any]

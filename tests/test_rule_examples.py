@@ -1,0 +1,84 @@
+"""Fixit-style: every rule's own VALID and INVALID examples, run through the real engine.
+
+Each example becomes a small project on disk (its extra ``files`` included), checked with
+only that rule enabled. INVALID examples must report (at ``line``, ``count`` times, with
+``message``); applying every fix must give ``fixed``, parse, and clear the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pitfalls.config import ProjectConfig, parse_settings
+from pitfalls.engine import check_files
+from pitfalls.fixes import apply_fixes, still_parses
+from pitfalls.rules import ALL_RULES
+from pitfalls.rules.base import Example, Rule
+
+from conftest import write_project
+
+
+def _cases(kind: str) -> list:
+    cases = []
+    for rule in ALL_RULES:
+        for i, example in enumerate(getattr(rule, kind)):
+            cases.append(pytest.param(rule, example, id=f"{rule.code}-{kind.lower()}-{i}"))
+    return cases
+
+
+def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None):
+    files = {**example.files, example.path: code if code is not None else example.code}
+    write_project(root, files)
+    settings = parse_settings({**example.config, "select": [rule.code]})
+    config = ProjectConfig(settings, root.resolve(), None)
+    paths = sorted(p for p in root.rglob("*.py"))
+    result = check_files(paths, config, use_cache=False, jobs=1, base=root)
+    target = (root / example.path).resolve()
+    return [d for d in result.diagnostics if d.path == str(Path(example.path)) and d.code == rule.code], target
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("VALID"))
+def test_valid(rule: type[Rule], example: Example, tmp_path: Path) -> None:
+    found, _ = run_example(rule, example, tmp_path)
+    assert found == [], f"{rule.code} must stay silent, reported: {[d.message for d in found]}"
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("INVALID"))
+def test_invalid(rule: type[Rule], example: Example, tmp_path: Path) -> None:
+    found, target = run_example(rule, example, tmp_path)
+    assert found, f"{rule.code} must report on:\n{example.code}"
+    if example.count is not None:
+        assert len(found) == example.count, [d.message for d in found]
+    if example.line is not None:
+        assert {d.start.line for d in found} == {example.line}, [(d.start.line, d.message) for d in found]
+    if example.message is not None:
+        assert all(example.message in d.message for d in found), [d.message for d in found]
+    fixable = [d for d in found if d.fix is not None]
+    if example.fixed is not None:
+        assert fixable, f"{rule.code} reported no fix"
+        assert all(d.fix.applicability == rule.fix_applicability for d in fixable)
+        text = example.code
+        for _ in range(10):  # fixes that overlap wait for the next round, as in the CLI
+            applied = apply_fixes(text, fixable, unsafe=True)
+            text = applied.text
+            assert still_parses(text), text
+            again, _ = run_example(rule, example, tmp_path, code=text)
+            fixable = [d for d in again if d.fix is not None]
+            if not fixable:
+                break
+        assert text == example.fixed
+        assert again == [], [d.message for d in again]
+    else:
+        assert not fixable or rule.fix_applicability is not None
+
+
+def test_every_rule_has_examples() -> None:
+    for rule in ALL_RULES:
+        if rule.code == "PF000":
+            continue
+        assert len(rule.VALID) >= 2, rule.code
+        assert len(rule.INVALID) >= 2, rule.code
+        if rule.fix_applicability is not None:
+            assert any(e.fixed is not None for e in rule.INVALID), f"{rule.code}: no example of its fix"
