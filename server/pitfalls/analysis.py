@@ -7,7 +7,9 @@ terminal, no LSP. Positions are computed only for files that have reports.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -47,16 +49,29 @@ def parse_error(path: str, message: str, line: int = 1, column: int = 0) -> Diag
     )
 
 
+def source_encoding(data: bytes) -> str:
+    """The file's declared encoding (PEP 263), UTF-8 by default; 'utf-8-sig' with a BOM."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return encoding
+
+
 def decode(path: str, data: bytes) -> str:
-    """Source bytes to text; a clear PF000 for anything that is not UTF-8 Python."""
+    """Source bytes to text as Python would read them; a clear PF000 when that fails."""
     if b"\x00" in data:
         raise ParseFailure(parse_error(path, "not a Python source file: it contains NUL bytes"))
+    encoding = source_encoding(data)
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
+    except LookupError:
+        raise ParseFailure(parse_error(path, f"unknown source encoding '{encoding}'")) from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
         raise ParseFailure(
-            parse_error(path, f"file is not valid UTF-8 (byte {exc.start}, line {line}): {exc.reason}", line)
+            parse_error(path, f"file is not valid {name} (byte {exc.start}, line {line}): {exc.reason}", line)
         ) from None
 
 

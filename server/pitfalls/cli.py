@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from pitfalls import __version__, output
-from pitfalls.analysis import ParseFailure, decode
+from pitfalls.analysis import ParseFailure, decode, source_encoding
 from pitfalls.config import ConfigError, ProjectConfig, load_config
 from pitfalls.diagnostics import Diagnostic
 from pitfalls.discovery import DiscoveryError, discover
-from pitfalls.engine import CheckResult, check_files, content_hash
+from pitfalls.engine import CheckResult, EngineError, check_files, content_hash
 from pitfalls.fixes import FixError, apply_fixes, still_parses, unified_diff, write_atomically
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             print(found.doc(), end="")
             return 0
         return _check(args)
-    except (ConfigError, DiscoveryError, UsageError) as exc:
+    except (ConfigError, DiscoveryError, UsageError, EngineError) as exc:
         print(f"pitfalls: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -184,7 +184,7 @@ def _fix(result: CheckResult, run, unsafe: bool) -> tuple[CheckResult, list[str]
                 if fixed is None:
                     continue
                 original, _, after, count = fixed
-                write_atomically(Path(path), original, after, encoding_bom=original.startswith(b"\xef\xbb\xbf"))
+                write_atomically(Path(path), original, after, source_encoding(original))
             except (FixError, OSError) as exc:
                 failures[path] = f"{result.displays[path]}: {exc}"
                 continue

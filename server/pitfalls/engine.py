@@ -37,6 +37,10 @@ from pitfalls.rules.base import Rule
 PARALLEL_THRESHOLD_BYTES = 400_000
 
 
+class EngineError(Exception):
+    """The check could not complete (not a finding): the CLI reports it in one line."""
+
+
 @dataclass
 class CheckResult:
     diagnostics: list[Diagnostic]
@@ -70,6 +74,7 @@ class _Phase1:
     summary: ModuleSummary | None
     fingerprint: str | None
     failure: Diagnostic | None  # PF000: unreadable or unparsable
+    error: str | None = None  # an internal failure to summarise (the file is still checked)
 
 
 @lru_cache(maxsize=4096)
@@ -105,9 +110,14 @@ class Analyzer:
         except ParseFailure as exc:
             return _Phase1(path, digest, None, None, exc.diagnostic)
         name, root, is_package = _module_name(path, self.roots)
-        summary = summarize(module, name=name, path=path, root=root, is_package=is_package)
+        error = None
+        try:
+            summary = summarize(module, name=name, path=path, root=root, is_package=is_package)
+        except Exception as exc:  # a summariser bug must not lose the rest of the project
+            error = f"cannot summarise {display}: {type(exc).__name__}: {exc}"
+            summary = summarize(cst.Module(body=()), name=name, path=path, root=root, is_package=is_package)
         self.trees[path] = (source, module, summary)
-        return _Phase1(path, digest, summary, summary.fingerprint(), None)
+        return _Phase1(path, digest, summary, summary.fingerprint(), None, error)
 
     def set_index(self, index: ProjectIndex) -> None:
         self.index = index
@@ -167,9 +177,12 @@ class _Pool:
         """Run ``command`` with one argument tuple per worker; results in worker order."""
         if self.local is not None:
             return [getattr(self.local, command)(*batches[0])]
-        for conn, args in zip(self.conns, batches):
-            conn.send((command, args))
-        return [conn.recv() for conn in self.conns]
+        try:
+            for conn, args in zip(self.conns, batches):
+                conn.send((command, args))
+            return [conn.recv() for conn in self.conns]
+        except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
+            raise EngineError(f"a worker process died ({type(exc).__name__}); rerun with --jobs 1") from None
 
     def close(self) -> None:
         for conn in self.conns:
@@ -343,7 +356,7 @@ def check_files(
             else:
                 to_check.append(path)
 
-        errors: list[str] = []
+        errors: list[str] = [item.error for item in phase1.values() if item.error]
         if to_check:
             index = _build_index(fresh, phase1, fingerprints)
             if pool is None:

@@ -106,7 +106,7 @@ def unified_diff(path: str, before: str, after: str) -> str:
     )
 
 
-def write_atomically(path: Path, original: bytes, new_text: str, encoding_bom: bool = False) -> None:
+def write_atomically(path: Path, original: bytes, new_text: str, encoding: str = "utf-8") -> None:
     """Replace ``path`` with ``new_text`` if it still holds ``original``; never half-write."""
     try:
         st = path.stat()
@@ -120,9 +120,10 @@ def write_atomically(path: Path, original: bytes, new_text: str, encoding_bom: b
         raise FixError(f"cannot read file: {exc.strerror or exc}") from None
     if current != original:
         raise FixError("file changed while pitfalls was running; fixes not applied")
-    data = new_text.encode("utf-8")
-    if encoding_bom:
-        data = b"\xef\xbb\xbf" + data
+    try:
+        data = new_text.encode(encoding)
+    except UnicodeEncodeError:
+        raise FixError(f"the fixed code cannot be written in the file's encoding ({encoding})") from None
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")

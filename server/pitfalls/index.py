@@ -11,14 +11,15 @@ or executed.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import libcst as cst
+from pydantic import TypeAdapter
 
 from pitfalls import names
+from pitfalls.walker import iter_statements
 
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 
@@ -97,38 +98,18 @@ class ModuleSummary:
     all_names: list[str] | None = None
 
     def fingerprint(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+        return hashlib.blake2b(_SUMMARY.dump_json(self), digest_size=12).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _SUMMARY.dump_python(self, mode="json")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
-        def fn(d: dict[str, Any] | None) -> FunctionInfo | None:
-            if d is None:
-                return None
-            return FunctionInfo(**{**d, "params": [ParamInfo(**p) for p in d["params"]]})
+        return _SUMMARY.validate_python(data)
 
-        classes = {}
-        for key, c in data["classes"].items():
-            classes[key] = ClassInfo(
-                **{
-                    **c,
-                    "bases": [BaseInfo(**b) for b in c["bases"]],
-                    "init": fn(c["init"]),
-                    "fields": {k: FieldInfo(**f) for k, f in c["fields"].items()},
-                    "methods": {k: fn(m) for k, m in c["methods"].items()},
-                }
-            )
-        return cls(
-            **{
-                **data,
-                "imports": [ImportInfo(**i) for i in data["imports"]],
-                "classes": classes,
-                "functions": {k: fn(f) for k, f in data["functions"].items()},
-            }
-        )
+
+# pydantic-core (de)serialises the nested dataclasses far faster than dataclasses.asdict.
+_SUMMARY: TypeAdapter[ModuleSummary] = TypeAdapter(ModuleSummary)
 
 
 # ---------------------------------------------------------------------------------------
@@ -186,11 +167,11 @@ class _SummaryBuilder:
 
     def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
         """Record imports nested in functions/classes (they never bind module names)."""
-        from pitfalls.walker import iter_nodes
-
-        for child in iter_nodes(node):
-            if isinstance(child, (cst.Import, cst.ImportFrom)):
-                self._record_imports(child, scope)
+        for stmt in iter_statements(node):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        self._record_imports(small, scope)
 
     # -- statements ---------------------------------------------------------------------
 

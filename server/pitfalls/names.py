@@ -198,9 +198,19 @@ def is_super_init_call(call: cst.Call, class_names: tuple[str, ...] = ()) -> boo
 
 
 def calls_super_init(func: cst.FunctionDef) -> bool:
-    from pitfalls.walker import iter_nodes
+    """Whether the function calls the base ``__init__`` as a statement (possibly nested in
+    if/try/with blocks), the only way such a call is written in practice."""
+    from pitfalls.walker import iter_statements
 
-    return any(isinstance(n, cst.Call) and is_super_init_call(n) for n in iter_nodes(func.body))
+    for stmt in iter_statements(func.body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                value = small.value if isinstance(small, cst.Expr) else None
+                if isinstance(value, cst.Await):
+                    value = value.expression
+                if isinstance(value, cst.Call) and is_super_init_call(value):
+                    return True
+    return False
 
 
 def is_secret_name(name: str) -> bool:
