@@ -147,8 +147,8 @@ class _Runner:
             self.on_leave.setdefault(node_type, []).insert(0, lambda n: ctx.pop_scope())
         for node_type in (cst.Import, cst.ImportFrom):
             self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
-        for node_type in (cst.Assign, cst.AnnAssign, cst.NamedExpr):
-            self.on_enter.setdefault(node_type, []).insert(0, ctx.record_assignment)
+        for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):
+            self.on_leave.setdefault(node_type, []).insert(0, ctx.record_assignment)
 
     def run(self) -> None:
         walk(self.ctx.module, self.on_enter, self.on_leave)
@@ -202,7 +202,7 @@ def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Re
         seen.add(key)
         fix = None
         if report.fix is not None:
-            edits = tuple(sorted(_edit(positions, e) for e in report.fix.edits)) if report.fix.edits else ()
+            edits = tuple(sorted((_edit(positions, e) for e in report.fix.edits), key=lambda e: (e.start, e.end)))
             fix = Fix(report.fix.message, edits, report.fix.applicability)
         out.append(
             Diagnostic(

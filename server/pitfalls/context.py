@@ -58,8 +58,8 @@ class Scope:
     node: cst.CSTNode
     # local name -> qualified name it was imported as
     imports: dict[str, str] = field(default_factory=dict)
-    # local name -> last value assigned to it so far (source order)
-    values: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # local name -> last value assigned to it so far (source order); None: unknown
+    values: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
     # local name -> annotation (parameters and annotated assignments)
     annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
@@ -134,6 +134,8 @@ class RuleContext:
         scope = Scope(kind, node)
         if isinstance(node, (cst.FunctionDef, cst.Lambda)):
             for param in _all_params(node.params):
+                # A parameter's value is unknown, and it hides outer names of its own.
+                scope.values[param.name.value] = None
                 if param.annotation is not None:
                     scope.annotations[param.name.value] = param.annotation.annotation
         self.scopes.append(scope)
@@ -142,14 +144,23 @@ class RuleContext:
         self.scopes.pop()
 
     def record_import(self, stmt: cst.Import | cst.ImportFrom) -> None:
-        for module, attr, bound in names.import_bindings(
-            stmt, self.module_name, self.summary.is_package
-        ):
+        for _, _, bound, target in names.import_bindings(stmt, self.module_name, self.summary.is_package):
             if bound != "*":
-                self.scopes[-1].imports[bound] = f"{module}.{attr}" if attr else module
+                self.scopes[-1].imports[bound] = target
 
     def record_assignment(self, stmt: cst.CSTNode) -> None:
+        """Called when leaving an assignment, so that while its right-hand side is
+        visited the name still holds its previous value (``sql = sql + "..."``)."""
         scope = self.scopes[-1]
+        if isinstance(stmt, cst.AugAssign):
+            if isinstance(stmt.target, cst.Name):
+                name = stmt.target.value
+                previous = self.value_of(name)
+                operator = getattr(cst, type(stmt.operator).__name__.removesuffix("Assign"))()
+                scope.values[name] = cst.BinaryOperation(
+                    left=previous if previous is not None else stmt.target, operator=operator, right=stmt.value
+                )
+            return
         for target, value, annotation in _assigned(stmt):
             if value is not None:
                 scope.values[target] = value
@@ -210,15 +221,28 @@ class RuleContext:
         if text is None:
             return None
         head, _, rest = text.partition(".")
-        base = self._lookup("imports", head)
+        base = self._imported_as(head)
         if base is None:
             if head in self.summary.classes or head in self.summary.functions:
                 base = f"{self.module_name}.{head}" if self.module_name else head
-            elif head in names.BUILTIN_QUALNAMES and self.value_of(head) is None:
+            elif head in names.BUILTIN_QUALNAMES and head not in self.scopes[0].values:
                 base = names.BUILTIN_QUALNAMES[head]
             else:
                 return None
         return f"{base}.{rest}" if rest else base
+
+    def _imported_as(self, name: str) -> str | None:
+        """The import ``name`` refers to, unless a local variable or parameter hides it."""
+        innermost = True
+        for scope in reversed(self.scopes):
+            if scope.kind == "class" and not innermost:
+                continue
+            innermost = False
+            if name in scope.imports:
+                return scope.imports[name]
+            if scope.kind != "module" and name in scope.values:
+                return None
+        return None
 
     def class_of_instance(self, expr: cst.BaseExpression) -> str | None:
         """The qualified class name an expression is known to be an instance of: built

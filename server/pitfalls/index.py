@@ -158,11 +158,10 @@ class _SummaryBuilder:
     # -- imports ------------------------------------------------------------------------
 
     def _record_imports(self, stmt: cst.Import | cst.ImportFrom, scope: str) -> None:
-        for info in names.import_bindings(stmt, self.name, self.is_package):
-            module, attr, bound = info
+        for module, attr, bound, target in names.import_bindings(stmt, self.name, self.is_package):
             self.imports.append(ImportInfo(module, attr, bound, scope))
             if scope != "function" and bound != "*":
-                self.bindings[bound] = f"{module}.{attr}" if attr else module
+                self.bindings[bound] = target
                 self.defined.append(bound)
 
     def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:

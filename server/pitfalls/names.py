@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Iterator
 
 import libcst as cst
 
-# Names that are not imported but still name something well known.
-BUILTIN_QUALNAMES = {"print": "builtins.print", "str": "builtins.str", "int": "builtins.int"}
+# Names that are not imported but still name something: the builtins.
+BUILTIN_QUALNAMES = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")}
 
 SECRET_WORDS = (
     "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "private_key",
@@ -49,29 +50,31 @@ def absolute_module(level: int, module: str | None, current: str, is_package: bo
 
 def import_bindings(
     stmt: cst.Import | cst.ImportFrom, current: str, is_package: bool
-) -> Iterator[tuple[str, str | None, str]]:
-    """(module, attribute or None, bound local name) for each name an import binds."""
+) -> Iterator[tuple[str, str | None, str, str]]:
+    """(module, attribute or None, bound local name, what that name refers to) for each
+    name an import binds."""
     if isinstance(stmt, cst.Import):
         for alias in stmt.names:
             full = attribute_dotted(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                yield full, None, alias.asname.name.value
+                yield full, None, alias.asname.name.value, full
             else:
-                # `import a.b` binds `a` but imports `a.b`.
-                yield full, None, full.split(".")[0]
+                # `import a.b` imports `a.b` but binds `a` to the package `a`.
+                head = full.split(".")[0]
+                yield full, None, head, head
         return
     module = absolute_module(
         len(stmt.relative), attribute_dotted(stmt.module) if stmt.module else None, current, is_package
     )
     if isinstance(stmt.names, cst.ImportStar):
-        yield module, None, "*"
+        yield module, None, "*", module
         return
     for alias in stmt.names:
         name = alias.name.value if isinstance(alias.name, cst.Name) else dotted(alias.name) or ""
         bound = name
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             bound = alias.asname.name.value
-        yield module, name, bound
+        yield module, name, bound, f"{module}.{name}" if module else name
 
 
 def is_type_checking_test(test: cst.BaseExpression) -> bool:
