@@ -1,0 +1,336 @@
+"""PF103: a `requests` call without a timeout."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.context import NodeEdit, RuleContext
+from pitfalls.diagnostics import Applicability, Severity
+from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
+from pitfalls.rules.base import Invalid, Valid
+
+_TIMEOUT = "timeout=10"
+
+
+def _may_pass_timeout(call: cst.Call) -> bool:
+    """``timeout=`` is passed, or may be through ``*args``/``**kwargs``."""
+    return any(arg.star or (arg.keyword is not None and arg.keyword.value == "timeout") for arg in call.args)
+
+
+class HttpCallWithoutTimeout(ClientRule):
+    """
+    ## What it does
+    Checks for `requests` calls (`requests.get/post/put/patch/delete/head/options/request`,
+    and the same methods of a `requests.Session`) that do not pass `timeout=`.
+
+    A session is recognised when it is built by `requests.Session()` (or `requests.session()`)
+    and called directly, through a name assigned from it, `with requests.Session() as s:`,
+    a parameter annotated `requests.Session`, or a `self.<attr>` the class assigns it to.
+
+    ## Why is this bad?
+    `requests` has no default timeout: when the server accepts the connection but never
+    answers (a Directus container that is still starting, a proxy that hangs), the call
+    waits forever and the script, worker or request handler hangs with it. A server that is
+    down at least fails fast, as the Directus guide shows:
+
+    ```
+    ConnectionError: HTTPSConnectionPool(host='localhost', port=8055)
+    requests.exceptions.ConnectionError
+    ```
+
+    but a stuck one gives no error at all. With a timeout the call raises
+    `requests.exceptions.Timeout`, which the caller can handle.
+
+    `httpx` is not reported (it has a 5 second default timeout), nor a call that passes
+    `*args`/`**kwargs` (the timeout may be in them). An explicit `timeout=None` is taken as
+    a deliberate choice.
+
+    ## Example
+    ```python
+    import requests
+
+    auth_response = requests.post("http://localhost:8055/auth/login", json={
+        "email": "api-agent@tvo.local.nl",
+        "password": password,
+    })
+    ```
+
+    ## Use instead
+    ```python
+    import requests
+
+    auth_response = requests.post("http://localhost:8055/auth/login", json={
+        "email": "api-agent@tvo.local.nl",
+        "password": password,
+    }, timeout=10)
+    ```
+
+    ## Fix safety
+    The fix adds `timeout=10` as the last argument. It is unsafe: a call that legitimately
+    takes longer than 10 seconds (a large upload or export) now raises
+    `requests.exceptions.Timeout`; pick the value that fits the endpoint.
+    """
+
+    code = "PF103"
+    name = "http-call-without-timeout"
+    summary = "HTTP call without a timeout"
+    severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
+
+    VALID = [
+        Valid("""
+            import requests
+
+            health = requests.get(f"{DIRECTUS_URL}/server/info", timeout=5)
+        """),
+        Valid("""
+            import httpx
+
+            response = httpx.get("http://localhost:8055/server/info")
+            with httpx.Client() as client:
+                client.post("http://localhost:8055/auth/login", json={"email": email})
+        """),
+        Valid("""
+            import requests
+
+            def call(method, url, **kwargs):
+                return requests.request(method, url, **kwargs)
+        """),
+        Valid("""
+            import requests
+
+            def get_setting(config: dict, headers):
+                url = config.get("url")
+                return requests.get(url, headers=headers, timeout=(3.05, 27))
+        """),
+        Valid("""
+            from sqlalchemy.orm import Session
+
+            from app.models import Partner
+
+            def load(session: Session, partner_id: int):
+                return session.get(Partner, partner_id)
+        """),
+        Valid("""
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            async def load(db: AsyncSession, partner_id: int):
+                return await db.get(Partner, partner_id)
+        """),
+        Valid("""
+            import requests
+
+            session = requests.Session()
+            session.headers.update({"Authorization": f"Bearer {token}"})
+            session.get(url, timeout=10)
+            params = {"fields": "*.*"}
+            params.get("fields")
+        """),
+        Valid("""
+            import requests
+
+            def download(url):
+                return requests.get(url, stream=True, timeout=None)
+        """),
+        Valid("""
+            requests = {"get": 1}
+            requests.get("get")
+        """),
+        Valid("""
+            import requests
+            from fastapi import Depends
+            from sqlalchemy.orm import Session
+
+            from app.models import Partner
+
+            session = requests.Session()
+
+            def read_partner(partner_id: int, session: Session = Depends(get_session)):
+                return session.get(Partner, partner_id)
+
+            def count_partners(engine):
+                with Session(engine) as session:
+                    return session.get(Partner, 1)
+        """),
+        Valid("""
+            import requests
+            from fastapi import Request
+
+            async def handler(request: Request, session):
+                request.headers.get("authorization")
+                session.get("user_id")
+        """),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import requests
+
+            auth_response = requests.post("http://localhost:8055/auth/login", json={
+                "email": "api-agent@tvo.local.nl",
+                "password": "SecureApiPassword123!"
+            })
+            """,
+            line=3,
+            message="requests.post",
+            fixed="""
+            import requests
+
+            auth_response = requests.post("http://localhost:8055/auth/login", json={
+                "email": "api-agent@tvo.local.nl",
+                "password": "SecureApiPassword123!"
+            }, timeout=10)
+            """,
+        ),
+        Invalid(
+            """
+            from requests import get
+
+            user_response = get("http://localhost:8055/users/me?fields=*.*", headers=headers)
+            """,
+            line=3,
+            fixed="""
+            from requests import get
+
+            user_response = get("http://localhost:8055/users/me?fields=*.*", headers=headers, timeout=10)
+            """,
+        ),
+        Invalid(
+            """
+            import requests
+
+            def fetch_articles(token):
+                with requests.Session() as session:
+                    session.headers["Authorization"] = f"Bearer {token}"
+                    return session.get(
+                        f"{DIRECTUS_URL}/items/articles",
+                        params={"limit": 10},
+                    )
+            """,
+            line=6,
+            message="session.get",
+            fixed="""
+            import requests
+
+            def fetch_articles(token):
+                with requests.Session() as session:
+                    session.headers["Authorization"] = f"Bearer {token}"
+                    return session.get(
+                        f"{DIRECTUS_URL}/items/articles",
+                        params={"limit": 10},
+                        timeout=10,
+                    )
+            """,
+        ),
+        Invalid(
+            """
+            import requests
+
+            class DirectusClient:
+                def __init__(self, url):
+                    self.url = url
+                    self.session = requests.Session()
+
+                def delete(self, item_id):
+                    return self.session.delete(
+                        f"{self.url}/items/articles/{item_id}"
+                    )
+            """,
+            line=9,
+            fixed="""
+            import requests
+
+            class DirectusClient:
+                def __init__(self, url):
+                    self.url = url
+                    self.session = requests.Session()
+
+                def delete(self, item_id):
+                    return self.session.delete(
+                        f"{self.url}/items/articles/{item_id}",
+                        timeout=10
+                    )
+            """,
+        ),
+        Invalid(
+            """
+            import requests
+
+            def ping(session: requests.Session):
+                session.head(url,  # the health endpoint
+                             allow_redirects=True,  # follow to /server/ping
+                )
+                return requests.session().options()
+            """,
+            count=2,
+            fixed="""
+            import requests
+
+            def ping(session: requests.Session):
+                session.head(url,  # the health endpoint
+                             allow_redirects=True,  # follow to /server/ping
+                             timeout=10,
+                )
+                return requests.session().options(timeout=10)
+            """,
+        ),
+    ]
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self._indents: list[str] = []  # the indentation of each enclosing block
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._indents.append(self.ctx.module.default_indent if node.indent is None else node.indent)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._indents.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+        elif isinstance(func, cst.Name):
+            method = func.value
+        else:
+            return
+        if method not in HTTP_METHODS or _may_pass_timeout(node):
+            return
+        qual = self.ctx.qualified_name(func)
+        if qual in REQUESTS_FUNCTIONS:
+            label = qual
+        elif isinstance(func, cst.Attribute) and self.client_type(func.value) == "requests.Session":
+            label = names.dotted(func) or f"requests.Session.{method}"
+        else:
+            return
+        self.ctx.report(
+            node,
+            f"`{label}()` has no timeout: it waits forever when the server does not answer; "
+            "pass `timeout=`",
+            fix=self.ctx.fix(f"Add `{_TIMEOUT}`", *self._add_timeout(node)),
+        )
+
+    def _add_timeout(self, call: cst.Call) -> list[NodeEdit]:
+        """Edits that append ``timeout=10``, laid out like the call's other arguments."""
+        if not call.args:
+            return [NodeEdit(call.whitespace_before_args, _TIMEOUT, mode="after")]
+        last = call.args[-1]
+        before = call.args[-2].comma.whitespace_after if len(call.args) > 1 else call.whitespace_before_args
+        if not isinstance(before, cst.ParenthesizedWhitespace):  # `f(a, b)`, `f(a, json={...})`
+            return [NodeEdit(last, f", {_TIMEOUT}", mode="after")]
+        # The last argument starts its own line: so does the new one, at the same indentation.
+        newline = self.ctx.module.default_newline
+        indent = ("".join(self._indents) if before.indent else "") + before.last_line.value
+        has_comma = isinstance(last.comma, cst.Comma)
+        after = last.comma.whitespace_after if has_comma else last.whitespace_after_arg
+        comment = after.first_line.comment if isinstance(after, cst.ParenthesizedWhitespace) else None
+        if comment is None:
+            return [NodeEdit(last, f",{newline}{indent}{_TIMEOUT}", mode="after")]
+        # Keep the comment on the line of the argument it belongs to.
+        if has_comma:
+            return [NodeEdit(comment, f"{newline}{indent}{_TIMEOUT},", mode="after")]
+        spaces = after.first_line.whitespace
+        return [
+            NodeEdit(spaces, f",{spaces.value}{comment.value}{newline}{indent}{_TIMEOUT}", through=comment)
+        ]
