@@ -149,6 +149,13 @@ class _Runner:
             self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
         for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):
             self.on_leave.setdefault(node_type, []).insert(0, ctx.record_assignment)
+        binders = {
+            cst.For: lambda n: ctx.record_unknown(n.target),
+            cst.WithItem: lambda n: ctx.record_unknown(n.asname.name if n.asname else None),
+            cst.ExceptHandler: lambda n: ctx.record_unknown(n.name.name if n.name else None),
+        }
+        for node_type, binder in binders.items():
+            self.on_enter.setdefault(node_type, []).insert(0, binder)
 
     def run(self) -> None:
         walk(self.ctx.module, self.on_enter, self.on_leave)

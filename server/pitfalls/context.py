@@ -161,11 +161,35 @@ class RuleContext:
                     left=previous if previous is not None else stmt.target, operator=operator, right=stmt.value
                 )
             return
+        if isinstance(stmt, cst.Assign):
+            for target in stmt.targets:
+                if isinstance(target.target, cst.Name):
+                    # A plain assignment rebinds the name: an earlier annotation no longer holds.
+                    scope.values[target.target.value] = stmt.value
+                    scope.annotations[target.target.value] = None
+                else:
+                    self.record_unknown(target.target)
+            return
         for target, value, annotation in _assigned(stmt):
             if value is not None:
                 scope.values[target] = value
             if annotation is not None:
                 scope.annotations[target] = annotation
+
+    def record_unknown(self, target: cst.BaseExpression | None) -> None:
+        """Names bound to values nobody can know here (loop targets, ``with ... as``,
+        ``except ... as``, unpacking) hide outer bindings of the same names."""
+        scope = self.scopes[-1]
+        stack = [target]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                scope.values[node.value] = None
+                scope.annotations[node.value] = None
+            elif isinstance(node, (cst.Tuple, cst.List)):
+                stack.extend(e.value for e in node.elements)
+            elif isinstance(node, cst.StarredElement):
+                stack.append(node.value)
 
     @property
     def function(self) -> cst.FunctionDef | None:
@@ -266,11 +290,10 @@ class RuleContext:
             if isinstance(expr, cst.Name):
                 annotation = self.annotation_of(expr.value)
                 if annotation is not None:
-                    found = names.names_in_annotation(annotation)
-                    for candidate in found:
-                        qual = self.qualified_name(cst.parse_expression(candidate))
-                        if qual and self.index.class_info(qual) is not None:
-                            return self.index.resolve(qual)
+                    named = names.annotated_type(annotation)
+                    qual = self.qualified_name(named) if named is not None else None
+                    if qual and self.index.class_info(qual) is not None:
+                        return self.index.resolve(qual)
                     return None
                 value = self.value_of(expr.value)
                 if value is None or value is expr:

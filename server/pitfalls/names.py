@@ -130,6 +130,41 @@ def names_in_annotation(annotation: cst.BaseExpression) -> list[str]:
     return found
 
 
+def annotated_type(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The one type an annotation says a value is: ``Model`` for ``Model``,
+    ``Optional[Model]``, ``Model | None``, ``Annotated[Model, ...]`` or ``"Model"``; None for
+    containers (``list[Model]``) and real unions."""
+    for _ in range(10):
+        if isinstance(annotation, (cst.Name, cst.Attribute)):
+            return annotation
+        if isinstance(annotation, cst.SimpleString):
+            text = string_value(annotation)
+            try:
+                annotation = cst.parse_expression(text or "")
+            except cst.ParserSyntaxError:
+                return None
+            continue
+        members: list[cst.BaseExpression]
+        if isinstance(annotation, cst.Subscript):
+            head = (dotted(annotation.value) or "").split(".")[-1]
+            args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            if head == "Annotated" and args:
+                members = args[:1]
+            elif head in ("Optional", "Union"):
+                members = args
+            else:
+                return None
+        elif isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            members = [annotation.left, annotation.right]
+        else:
+            return None
+        members = [m for m in members if dotted(m) != "None"]
+        if len(members) != 1:
+            return None
+        annotation = members[0]
+    return None
+
+
 def annotation_is_optional(annotation: cst.BaseExpression) -> bool:
     """``Optional[X]``, ``X | None``, ``Union[X, None]``."""
     if isinstance(annotation, cst.Subscript):
