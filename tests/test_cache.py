@@ -162,7 +162,6 @@ PACKAGE_LESS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cached module names are not re-derived when an __init__.py appears")
 def test_a_new_package_marker_renames_cached_modules(project, cli) -> None:
     # Without app/__init__.py, app/schemas.py is the module `schemas`; adding the marker
     # makes it `app.schemas`, which routes.py imports. (A subprocess per run: see below.)
@@ -173,7 +172,6 @@ def test_a_new_package_marker_renames_cached_modules(project, cli) -> None:
     assert "app/routes.py:5:12: PF401" in cli("check", ".", cwd=root).stdout
 
 
-@pytest.mark.xfail(strict=True, reason="bug: engine._module_name is an lru_cache that outlives the files it looked at")
 def test_module_names_are_not_remembered_between_checks_in_one_process(project) -> None:
     # A long-lived process (a language server, an editor plugin) checks again after the
     # user adds app/__init__.py: without the disk cache, the result must be a fresh one.
@@ -233,7 +231,6 @@ def test_no_cache_writes_nothing(app: Path, cli) -> None:
     assert sorted(p.name for p in app.iterdir()) == ["app", "pyproject.toml"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Cache.save() keeps only the entries of the files checked in this run")
 def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
     run(app)
     config = load_config(None, app)
@@ -241,7 +238,6 @@ def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
     assert run(app).analysed == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the cache key (version + settings) ignores which rules exist, so a new rule is skipped on cached files")
 def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
     import libcst as cst
 

@@ -147,14 +147,12 @@ def test_sarif_of_constructed_diagnostics_validates_and_is_code_scanning_ready()
     validate_sarif(json.loads(output.sarif([])))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: output.sarif() puts the path in artifactLocation.uri without percent-encoding")
 def test_sarif_uri_is_percent_encoded() -> None:
     doc = json.loads(output.sarif([_diag(path="my app/100% done.py")]))
     uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "my%20app/100%25%20done.py"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: output.summary_line() counts only safe fixes as [*] even with unsafe=True")
 def test_summary_counts_the_fixes_marked_fixable() -> None:
     unsafe_fix = Fix("Add `timeout=10`", (Edit(Position(7, 20), Position(7, 20), ", timeout=10"),), Applicability.UNSAFE)
     diagnostics = [_diag(code="PF401", fix=SAFE_FIX), _diag(code="PF103", start=(7, 4), fix=unsafe_fix)]

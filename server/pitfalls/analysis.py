@@ -22,6 +22,7 @@ from pitfalls.index import IndexView, ModuleSummary
 from pitfalls.rules.base import Rule
 from pitfalls.walker import walk
 
+NEWLINE = re.compile(r"\r\n?|\n")
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 
 
@@ -50,11 +51,15 @@ def parse_error(path: str, message: str, line: int = 1, column: int = 0) -> Diag
 
 
 def source_encoding(data: bytes) -> str:
-    """The file's declared encoding (PEP 263), UTF-8 by default; 'utf-8-sig' with a BOM."""
+    """The file's declared encoding (PEP 263), UTF-8 by default; 'utf-8-sig' with a BOM.
+
+    Raises SyntaxError for a declaration Python itself refuses (an unknown encoding)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        return "utf-8"
+    except SyntaxError as exc:
+        if str(exc).startswith(("unknown encoding", "encoding problem")):
+            raise
+        return "utf-8"  # undecodable first lines: reported when the text is decoded
     return encoding
 
 
@@ -62,7 +67,10 @@ def decode(path: str, data: bytes) -> str:
     """Source bytes to text as Python would read them; a clear PF000 when that fails."""
     if b"\x00" in data:
         raise ParseFailure(parse_error(path, "not a Python source file: it contains NUL bytes"))
-    encoding = source_encoding(data)
+    try:
+        encoding = source_encoding(data)
+    except SyntaxError as exc:
+        raise ParseFailure(parse_error(path, f"cannot decode file: {exc}")) from None
     try:
         return data.decode(encoding)
     except LookupError:
@@ -194,7 +202,7 @@ def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Re
     if not reports:
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    lines = source.splitlines()
+    lines = source_lines(source)
     out: list[Diagnostic] = []
     seen: set[tuple[str, int, int, str]] = set()
     for report in reports:
@@ -240,6 +248,12 @@ def _edit(positions: object, edit: NodeEdit) -> Edit:
         through = positions[edit.through]  # type: ignore[index]
         end = Position(through.end.line, through.end.column)
     return Edit(start, end, edit.content)
+
+
+def source_lines(source: str) -> list[str]:
+    """Lines as Python counts them: only \\n, \\r\\n and \\r end a line (str.splitlines
+    also splits at form feeds and U+2028, which would put noqa comments on the wrong line)."""
+    return NEWLINE.split(source)
 
 
 def _suppressed(lines: list[str], line: int, code: str) -> bool:

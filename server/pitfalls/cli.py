@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pitfalls import __version__, output
 from pitfalls.analysis import ParseFailure, decode, source_encoding
-from pitfalls.config import ConfigError, ProjectConfig, load_config
+from pitfalls.config import CODE_PREFIX, ConfigError, ProjectConfig, load_config
 from pitfalls.diagnostics import Diagnostic
 from pitfalls.discovery import DiscoveryError, discover
-from pitfalls.engine import CheckResult, EngineError, check_files, content_hash
+from pitfalls.engine import CheckResult, EngineError, check_files, content_hash, project_files
 from pitfalls.fixes import FixError, apply_fixes, still_parses, unified_diff, write_atomically
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 
@@ -81,20 +81,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _config(args: argparse.Namespace) -> ProjectConfig:
-    overrides: dict[str, object] = {}
-    if args.select is not None:
-        overrides["select"] = args.select
-    if args.ignore is not None:
-        overrides["ignore"] = args.ignore
+    """The project's settings with the command line's selection on top (Ruff's precedence:
+    ``--select`` replaces the configured selection, including its ``ignore``)."""
+    for option in ("select", "ignore", "extend_select"):
+        for code in getattr(args, option) or []:
+            if not CODE_PREFIX.match(code):
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag}: '{code}' is not a rule code or prefix (like PF101 or PF4)")
     start = args.paths[0] if args.paths else Path.cwd()
-    config = load_config(args.config, start if start.exists() else Path.cwd(), overrides)
+    config = load_config(args.config, start if start.exists() else Path.cwd())
+    update: dict[str, list[str]] = {}
+    if args.select is not None:
+        update["select"] = args.select
+        update["ignore"] = []
+    if args.ignore is not None:
+        update["ignore"] = args.ignore
     if args.extend_select:
-        config = ProjectConfig(
-            config.settings.model_copy(update={"select": [*config.settings.select, *args.extend_select]}),
-            config.root,
-            config.source,
-        )
-    return config
+        update["select"] = [*update.get("select", config.settings.select), *args.extend_select]
+    if not update:
+        return config
+    return ProjectConfig(config.settings.model_copy(update=update), config.root, config.source)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -105,7 +111,8 @@ def _check(args: argparse.Namespace) -> int:
     config = _config(args)
     paths = args.paths or [Path(".")]
     files = discover(paths, config)
-    run = lambda: check_files(files, config, use_cache=not args.no_cache, jobs=args.jobs)  # noqa: E731
+    project = project_files(config, files)
+    run = lambda: check_files(files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs)  # noqa: E731
     result = run()
     unsafe = args.unsafe_fixes
     failures: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import tomllib
 from pathlib import Path, PurePosixPath
@@ -80,10 +81,11 @@ class ProjectConfig:
         self.source = source
 
     def relative(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return path.resolve().as_posix()
+        full = os.path.abspath(path)
+        root = str(self.root)
+        if full.startswith(root + os.sep):
+            return Path(os.path.relpath(full, root)).as_posix()
+        return Path(full).as_posix()
 
     def is_excluded(self, path: Path) -> bool:
         return matches_any(self.relative(path), self.settings.exclude)
@@ -99,7 +101,7 @@ class ProjectConfig:
         return enabled
 
     def source_roots(self) -> list[Path]:
-        return [(self.root / s).resolve() for s in self.settings.src]
+        return [Path(os.path.abspath(self.root / s)) for s in self.settings.src]
 
 
 def matches_any(rel_posix: str, patterns: list[str]) -> bool:
@@ -119,7 +121,7 @@ def matches_any(rel_posix: str, patterns: list[str]) -> bool:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    start = start.resolve()
+    start = Path(os.path.abspath(start))
     for folder in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
@@ -134,7 +136,7 @@ def load_config(
     if config_path is not None:
         if not config_path.is_file():
             raise ConfigError(f"{config_path}: no such config file")
-        source: Path | None = config_path.resolve()
+        source: Path | None = Path(os.path.abspath(config_path))
     else:
         source = find_pyproject(start)
     table: dict[str, Any] = {}
@@ -153,8 +155,13 @@ def load_config(
             raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
     table = {**table, **(overrides or {})}
     settings = parse_settings(table, source)
-    root = source.parent if source is not None else (start if start.is_dir() else start.parent).resolve()
-    return ProjectConfig(settings, root.resolve(), source)
+    if config_path is not None:
+        root = Path.cwd()  # as in Ruff: paths in a --config file are relative to where you run
+    elif source is not None:
+        root = source.parent
+    else:
+        root = start if start.is_dir() else start.parent
+    return ProjectConfig(settings, Path(os.path.abspath(root)), source)
 
 
 def parse_settings(table: dict[str, Any], source: Path | None = None) -> Settings:

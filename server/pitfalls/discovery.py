@@ -9,7 +9,7 @@ from pitfalls.config import ProjectConfig
 
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "__pycache__", "node_modules",
+        ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "node_modules", ".direnv",
         ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pitfalls_cache",
         "build", "dist", "site-packages", ".eggs", "_build", "buck-out",
     }
@@ -28,14 +28,19 @@ def _is_virtualenv(folder: str) -> bool:
 def discover(paths: list[Path], config: ProjectConfig) -> list[Path]:
     """Python files under ``paths``: explicit files always, folders walked.
 
-    Symlinked folders are followed once each (by real path), so a link loop ends.
+    Files are named as walked (a symlinked file keeps its own name) but each real file is
+    listed once; symlinked folders are followed once each, so a link loop ends.
     """
-    found: dict[Path, None] = {}
+    found: dict[str, Path] = {}  # real path -> path as walked
+
+    def add(path: Path) -> None:
+        found.setdefault(os.path.realpath(path), Path(os.path.abspath(path)))
+
     for given in paths:
         if not given.exists():
             raise DiscoveryError(f"{given}: no such file or directory")
         if given.is_file():
-            found.setdefault(given.resolve(), None)
+            add(given)
             continue
         visited: set[str] = set()
         for folder, dirnames, filenames in os.walk(given, followlinks=True):
@@ -57,5 +62,5 @@ def discover(paths: list[Path], config: ProjectConfig) -> list[Path]:
                 if name.endswith(SOURCE_SUFFIXES):
                     full_path = Path(folder, name)
                     if not config.is_excluded(full_path):
-                        found.setdefault(full_path.resolve(), None)
-    return list(found)
+                        add(full_path)
+    return list(found.values())

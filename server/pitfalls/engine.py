@@ -5,8 +5,11 @@ file; the summaries make the project index. Phase 2 runs the rules, with the ind
 file whose result is not already cached. Files are split across worker processes that keep
 their parsed trees between the phases, so each file is parsed once.
 
-A cached result is reused only when the file is unchanged and every module summary it
-consulted (and every module it looked up and did not find) is as it was.
+The index covers the whole project (every file under the pyproject.toml that configures
+it), even when only some files are checked, as pre-commit does: a rule in one file must
+see the classes of the others. A cached result is reused only when the file is unchanged
+and every module summary it consulted (and every module it looked up and did not find) is
+as it was; a cached summary only when the file and its module name are unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import multiprocessing
 import os
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -28,8 +30,8 @@ from pitfalls import __version__
 from pitfalls.analysis import FileOutcome, ParseFailure, check_module, decode, parse, parse_error
 from pitfalls.config import ProjectConfig
 from pitfalls.diagnostics import Diagnostic
-from pitfalls.discovery import discover
-from pitfalls.index import IndexView, ModuleSummary, ProjectIndex, module_name_for, summarize
+from pitfalls.discovery import DiscoveryError, discover
+from pitfalls.index import IndexView, ModuleNamer, ModuleSummary, ProjectIndex, summarize
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 from pitfalls.rules.base import Rule
 
@@ -56,11 +58,12 @@ def content_hash(data: bytes) -> str:
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
-    base = base or Path.cwd()
-    try:
-        return os.path.relpath(path, base) if path.is_relative_to(base.resolve()) else str(path)
-    except ValueError:
-        return str(path)
+    """Relative to ``base`` (the working directory) when below it, else absolute."""
+    base_text = os.path.abspath(base or Path.cwd())
+    full = os.path.abspath(path)
+    if full.startswith(base_text + os.sep):
+        return os.path.relpath(full, base_text)
+    return full
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,75 +80,75 @@ class _Phase1:
     error: str | None = None  # an internal failure to summarise (the file is still checked)
 
 
-@lru_cache(maxsize=4096)
-def _module_name(path: str, roots: tuple[str, ...]) -> tuple[str, str, bool]:
-    name, root, is_package = module_name_for(Path(path), [Path(r) for r in roots])
-    return name, str(root), is_package
+@dataclass(frozen=True)
+class _FileTask:
+    path: str
+    display: str
+    module: str
+    root: str
+    is_package: bool
 
 
 class Analyzer:
     """Holds parsed trees between the phases. One per worker process."""
 
-    def __init__(self, roots: tuple[str, ...]) -> None:
-        self.roots = roots
+    def __init__(self) -> None:
         self.trees: dict[str, tuple[str, cst.Module, ModuleSummary]] = {}
         self.index = ProjectIndex()
 
-    def summarize(self, items: list[tuple[str, str]]) -> list[_Phase1]:
-        out = []
-        for path, display in items:
-            out.append(self._summarize_one(path, display))
-        return out
+    def summarize(self, tasks: list[_FileTask]) -> list[_Phase1]:
+        return [self._summarize_one(task) for task in tasks]
 
-    def _summarize_one(self, path: str, display: str) -> _Phase1:
+    def _summarize_one(self, task: _FileTask) -> _Phase1:
         try:
-            data = Path(path).read_bytes()
+            data = Path(task.path).read_bytes()
         except OSError as exc:
-            failure = parse_error(display, f"cannot read file: {exc.strerror or exc}")
-            return _Phase1(path, None, None, None, failure)
+            failure = parse_error(task.display, f"cannot read file: {exc.strerror or exc}")
+            return _Phase1(task.path, None, None, None, failure)
         digest = content_hash(data)
         try:
-            source = decode(display, data)
-            module = parse(display, source)
+            source = decode(task.display, data)
+            module = parse(task.display, source)
         except ParseFailure as exc:
-            return _Phase1(path, digest, None, None, exc.diagnostic)
-        name, root, is_package = _module_name(path, self.roots)
+            return _Phase1(task.path, digest, None, None, exc.diagnostic)
+        where = {"name": task.module, "path": task.path, "root": task.root, "is_package": task.is_package}
         error = None
         try:
-            summary = summarize(module, name=name, path=path, root=root, is_package=is_package)
+            summary = summarize(module, **where)
         except Exception as exc:  # a summariser bug must not lose the rest of the project
-            error = f"cannot summarise {display}: {type(exc).__name__}: {exc}"
-            summary = summarize(cst.Module(body=()), name=name, path=path, root=root, is_package=is_package)
-        self.trees[path] = (source, module, summary)
-        return _Phase1(path, digest, summary, summary.fingerprint(), None, error)
+            error = f"cannot summarise {task.display}: {type(exc).__name__}: {exc}"
+            summary = summarize(cst.Module(body=()), **where)
+        self.trees[task.path] = (source, module, summary)
+        return _Phase1(task.path, digest, summary, summary.fingerprint(), None, error)
 
     def set_index(self, index: ProjectIndex) -> None:
         self.index = index
 
-    def check(self, items: list[tuple[str, str, list[str]]], settings: Any) -> list[tuple[str, FileOutcome]]:
+    def check(self, items: list[tuple[_FileTask, list[str]]], settings: Any) -> list[tuple[str, _Phase1 | None, FileOutcome]]:
+        """Run the rules; files not parsed in phase 1 (cached summary, stale results) are
+        parsed now, and their fresh phase-1 facts returned with the outcome."""
         out = []
-        for path, display, codes in items:
-            if path not in self.trees:
-                phase1 = self._summarize_one(path, display)
-                if phase1.failure is not None:
-                    out.append((path, FileOutcome([phase1.failure])))
+        for task, codes in items:
+            fresh = None
+            if task.path not in self.trees:
+                fresh = self._summarize_one(task)
+                if fresh.failure is not None:
+                    out.append((task.path, fresh, FileOutcome([fresh.failure])))
                     continue
-            source, module, summary = self.trees.pop(path)
+            source, module, summary = self.trees.pop(task.path)
             rules = [RULES_BY_CODE[c] for c in codes if c != "PF000"]
-            view = IndexView(self.index, summary.root)
             outcome = check_module(
-                path=display, source=source, module=module, summary=summary,
-                index=view, rules=rules, settings=settings,
+                path=task.display, source=source, module=module, summary=summary,
+                index=IndexView(self.index, summary.root), rules=rules, settings=settings,
             )
-            out.append((path, outcome))
+            out.append((task.path, fresh, outcome))
         return out
 
 
-def _worker_main(conn: Any, roots: tuple[str, ...]) -> None:
-    analyzer = Analyzer(roots)
+def _worker_main(conn: Any) -> None:
+    analyzer = Analyzer()
     while True:
-        message = conn.recv()
-        command, args = message
+        command, args = conn.recv()
         if command == "stop":
             conn.close()
             return
@@ -155,15 +158,15 @@ def _worker_main(conn: Any, roots: tuple[str, ...]) -> None:
 class _Pool:
     """A fixed set of worker processes, each keeping the trees it parsed."""
 
-    def __init__(self, size: int, roots: tuple[str, ...]) -> None:
-        self.local = Analyzer(roots) if size <= 1 else None
+    def __init__(self, size: int) -> None:
+        self.local = Analyzer() if size <= 1 else None
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         if self.local is None:
             context = multiprocessing.get_context("fork")
             for _ in range(size):
                 parent, child = context.Pipe()
-                proc = context.Process(target=_worker_main, args=(child, roots), daemon=True)
+                proc = context.Process(target=_worker_main, args=(child,), daemon=True)
                 proc.start()
                 child.close()
                 self.conns.append(parent)
@@ -211,26 +214,46 @@ def _split(paths: list[str], sizes: dict[str, int], parts: int) -> list[list[str
 # The cache
 
 
+def _engine_fingerprint() -> str:
+    """Changes whenever pitfalls' own code does (a rule added or edited), not only its version."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
 class Cache:
-    """``.pitfalls_cache/<version>/<settings>.json`` beside the project's pyproject.toml."""
+    """``.pitfalls_cache/<version>/<settings+engine>.json`` beside the project's pyproject.toml.
+
+    Entries are by absolute path: ``mtime_ns``, ``size``, ``hash``, ``module``/``root``,
+    ``summary`` with its ``fp``, and ``results`` (``deps`` and ``diagnostics``) or None
+    when the file was only summarised for the index.
+    """
 
     def __init__(self, config: ProjectConfig, enabled: bool) -> None:
         self.enabled = enabled
-        folder = config.root / ".pitfalls_cache"
-        self.folder = folder
-        self.file = folder / __version__ / f"{config.settings.fingerprint()}.json"
+        self.folder = config.root / ".pitfalls_cache"
+        rules = ",".join(f"{r.__module__}.{r.__qualname__}" for r in ALL_RULES)
+        key = hashlib.blake2b(f"{config.settings.fingerprint()}{_engine_fingerprint()}{rules}".encode(), digest_size=8)
+        self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, dict[str, Any]] = {}
         if enabled:
             try:
                 data = json.loads(self.file.read_text(encoding="utf-8"))
-                if data.get("version") == __version__:
+                if data.get("version") == __version__ and isinstance(data.get("files"), dict):
                     self.entries = data["files"]
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError):
                 self.entries = {}
 
-    def save(self, entries: dict[str, dict[str, Any]]) -> None:
+    def save(self, updates: dict[str, dict[str, Any]], checked: set[str]) -> None:
+        """Store ``updates``; keep other files' entries unless this run saw them go."""
         if not self.enabled:
             return
+        entries = {p: e for p, e in self.entries.items() if p not in checked and os.path.exists(p)}
+        entries.update(updates)
+        tmp = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -241,8 +264,15 @@ class Cache:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(payload)
             os.replace(tmp, self.file)
+            tmp = None
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,8 +280,25 @@ class Cache:
 
 
 def enabled_rules(config: ProjectConfig, path: Path) -> list[str]:
-    codes = config.enabled_codes([r.code for r in ALL_RULES], path)
-    return sorted(codes)
+    return sorted(config.enabled_codes([r.code for r in ALL_RULES], path))
+
+
+def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
+    """Every file of the project the targets belong to: the folder of the pyproject.toml
+    that configures them, or else the source roots of the packages the targets are in."""
+    if config.source is not None:
+        folders = [config.root]
+    else:
+        namer = ModuleNamer(config.source_roots())
+        roots = {namer(t)[1] for t in targets if t.parent.joinpath("__init__.py").is_file()}
+        folders = [Path(r) for r in sorted(roots)]
+    if not folders:
+        return targets
+    try:
+        everything = discover(folders, config)
+    except DiscoveryError:
+        return targets
+    return list(dict.fromkeys([*targets, *everything]))
 
 
 def check_paths(
@@ -262,172 +309,194 @@ def check_paths(
     jobs: int | None = None,
     base: Path | None = None,
 ) -> CheckResult:
-    files = discover(list(paths), config)
-    return check_files(files, config, use_cache=use_cache, jobs=jobs, base=base)
+    targets = discover(list(paths), config)
+    return check_files(targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base)
 
 
 def check_files(
-    files: list[Path],
+    targets: list[Path],
     config: ProjectConfig,
     *,
+    project: list[Path] | None = None,
     use_cache: bool = True,
     jobs: int | None = None,
     base: Path | None = None,
 ) -> CheckResult:
+    """Check ``targets``; summarise ``project`` (default: the targets) for the index."""
     cache = Cache(config, use_cache)
-    displays = {str(f): display_path(f, base) for f in files}
+    namer = ModuleNamer(config.source_roots())
+    files = [str(f) for f in dict.fromkeys([*targets, *(project or [])])]
+    target_set = {str(t) for t in targets}
+    tasks: dict[str, _FileTask] = {}
     stats: dict[str, os.stat_result | None] = {}
-    for f in files:
+    for path in files:
+        name, root, is_package = namer(path)
+        tasks[path] = _FileTask(path, display_path(Path(path), base), name, root, is_package)
         try:
-            stats[str(f)] = f.stat()
+            stats[path] = os.stat(path)
         except OSError:
-            stats[str(f)] = None
+            stats[path] = None
 
-    # Which files' summaries can come from the cache (same mtime and size: unchanged).
+    # A cached summary holds while the file (mtime and size) and its module name are unchanged.
     fresh: dict[str, dict[str, Any]] = {}
     changed: list[str] = []
-    for path in displays:
-        entry = cache.entries.get(path)
-        st = stats[path]
-        if entry and st and entry["mtime_ns"] == st.st_mtime_ns and entry["size"] == st.st_size:
+    for path in files:
+        entry, st, task = cache.entries.get(path), stats[path], tasks[path]
+        if (
+            entry and st and entry["mtime_ns"] == st.st_mtime_ns and entry["size"] == st.st_size
+            and entry.get("module") in (task.module, None) and entry.get("root") in (task.root, None)
+        ):
             fresh[path] = entry
         else:
             changed.append(path)
 
     sizes = {p: (st.st_size if st else 0) for p, st in stats.items()}
-    total = sum(sizes[p] for p in changed)
-    workers = 1 if total < PARALLEL_THRESHOLD_BYTES else max(1, min(jobs or os.cpu_count() or 1, len(changed)))
-    if jobs == 1:
+    workers = jobs or os.cpu_count() or 1
+    if sum(sizes[p] for p in changed) < PARALLEL_THRESHOLD_BYTES:
         workers = 1
-    roots = tuple(str(r) for r in config.source_roots())
-
     pool: _Pool | None = None
+    phase1: dict[str, _Phase1] = {}
+    owner: dict[str, int] = {}
+    new_entries: dict[str, dict[str, Any]] = {}
+    diagnostics: list[Diagnostic] = []
+    errors: list[str] = []
+    to_check: list[str] = []
     try:
-        phase1: dict[str, _Phase1] = {}
-        owner: dict[str, int] = {}
         if changed:
-            pool = _Pool(workers, roots)
+            pool = _Pool(min(workers, len(changed)))
             batches = _split(changed, sizes, pool.size)
-            results = pool.map("summarize", [([(p, displays[p]) for p in b],) for b in batches])
+            results = pool.map("summarize", [([tasks[p] for p in batch],) for batch in batches])
             for worker, batch_result in enumerate(results):
                 for item in batch_result:
                     phase1[item.path] = item
                     owner[item.path] = worker
+                    if item.error:
+                        errors.append(item.error)
 
-        # A changed mtime with unchanged content keeps the cached results.
-        for path, item in list(phase1.items()):
+        # Same content after all (only the mtime moved): the cached results may still hold.
+        for path, item in phase1.items():
             entry = cache.entries.get(path)
-            if entry and item.hash == entry.get("hash") and item.failure is None and entry.get("fp") == item.fingerprint:
+            if entry and item.failure is None and item.hash == entry.get("hash") and entry.get("fp") == item.fingerprint:
                 fresh[path] = {**entry, "mtime_ns": stats[path].st_mtime_ns if stats[path] else 0}
 
         fingerprints: dict[str, str] = {}
-        names: set[str] = set()
-        for path, entry in fresh.items():
-            if entry.get("fp"):
+        module_names: set[str] = set()
+        for path in files:
+            item = phase1.get(path)
+            entry = fresh.get(path)
+            if entry is not None and entry.get("fp"):
                 fingerprints[path] = entry["fp"]
-                names.add(entry["module"])
-        for path, item in phase1.items():
-            if item.summary is not None and path not in fresh:
+                module_names.add(entry["module"])
+            elif item is not None and item.summary is not None:
                 fingerprints[path] = item.fingerprint  # type: ignore[assignment]
-                names.add(item.summary.name)
+                module_names.add(item.summary.name)
 
-        def still_valid(entry: dict[str, Any]) -> bool:
-            for dep, fp in entry["deps"].items():
+        def results_hold(entry: dict[str, Any]) -> bool:
+            results = entry.get("results")
+            if results is None:
+                return False
+            for dep, fp in results["deps"].items():
                 if dep.startswith("?"):
-                    if dep[1:] in names:
+                    if dep[1:] in module_names:
                         return False
                 elif fingerprints.get(dep) != fp:
                     return False
             return True
 
-        diagnostics: list[Diagnostic] = []
-        to_check: list[str] = []
-        new_entries: dict[str, dict[str, Any]] = {}
-        for path in displays:
-            entry = fresh.get(path)
-            if entry is not None and still_valid(entry):
-                new_entries[path] = entry
-                diagnostics.extend(_load_diagnostics(entry, displays[path]))
-            elif path in phase1 and phase1[path].failure is not None:
-                item = phase1[path]
-                diagnostics.append(item.failure)  # type: ignore[arg-type]
-                if item.hash is not None and stats[path] is not None:
-                    new_entries[path] = _entry(stats[path], item.hash, None, None, {}, [item.failure])
-            else:
+        for path in files:
+            entry, item, st = fresh.get(path), phase1.get(path), stats[path]
+            is_target = path in target_set
+            if entry is not None:
+                if is_target and results_hold(entry):
+                    new_entries[path] = entry
+                    diagnostics.extend(_load_diagnostics(entry, tasks[path].display))
+                elif is_target:
+                    to_check.append(path)
+                else:
+                    new_entries[path] = entry if results_hold(entry) else {**entry, "results": None}
+            elif item is not None and item.failure is not None:
+                if is_target:
+                    diagnostics.append(item.failure)
+                if item.hash is not None and st is not None:
+                    new_entries[path] = _entry(st, item.hash, tasks[path], None, None, ({}, [item.failure]))
+            elif is_target:
                 to_check.append(path)
+            elif item is not None and item.summary is not None and st is not None and item.hash:
+                new_entries[path] = _entry(st, item.hash, tasks[path], item.summary, item.fingerprint, None)
 
-        errors: list[str] = [item.error for item in phase1.values() if item.error]
         if to_check:
-            index = _build_index(fresh, phase1, fingerprints)
+            index = _build_index(fresh, phase1)
             if pool is None:
-                pool = _Pool(1 if sum(sizes[p] for p in to_check) < PARALLEL_THRESHOLD_BYTES else workers, roots)
-            per_worker: list[list[tuple[str, str, list[str]]]] = [[] for _ in range(pool.size)]
-            spill = _split([p for p in to_check if p not in owner], sizes, pool.size)
-            for i, bucket in enumerate(spill):
-                for p in bucket:
-                    owner[p] = i
+                pool = _Pool(1 if sum(sizes[p] for p in to_check) < PARALLEL_THRESHOLD_BYTES else workers)
+            for i, bucket in enumerate(_split([p for p in to_check if p not in owner], sizes, pool.size)):
+                for path in bucket:
+                    owner[path] = i
+            per_worker: list[list[tuple[_FileTask, list[str]]]] = [[] for _ in range(pool.size)]
             for path in to_check:
-                per_worker[owner[path] % pool.size].append(
-                    (path, displays[path], enabled_rules(config, Path(path)))
-                )
+                per_worker[owner[path] % pool.size].append((tasks[path], enabled_rules(config, Path(path))))
             pool.map("set_index", [(index,)] * pool.size)
-            results = pool.map("check", [(batch, config.settings) for batch in per_worker])
-            for batch_result in results:
-                for path, outcome in batch_result:
+            for batch_result in pool.map("check", [(batch, config.settings) for batch in per_worker]):
+                for path, late, outcome in batch_result:
                     diagnostics.extend(outcome.diagnostics)
                     errors.extend(outcome.errors)
-                    item = phase1.get(path)
+                    item = phase1.get(path) or late
                     st = stats[path]
-                    entry = fresh.get(path)
-                    digest = item.hash if item else (entry or {}).get("hash")
-                    summary = item.summary if item and item.summary else None
-                    fp = item.fingerprint if item else (entry or {}).get("fp")
-                    summary_json = summary.to_json() if summary else (entry or {}).get("summary")
+                    if item is not None:
+                        phase1[path] = item
+                        digest, summary, fp = item.hash, item.summary, item.fingerprint
+                    else:
+                        cached = fresh[path]
+                        digest, summary, fp = cached["hash"], cached["summary"], cached["fp"]
                     if st is not None and digest is not None and not outcome.errors:
-                        new_entries[path] = _entry(st, digest, summary_json, fp, outcome.consulted, outcome.diagnostics)
-        cache.save(new_entries)
+                        results = (outcome.consulted, outcome.diagnostics)
+                        new_entries[path] = _entry(st, digest, tasks[path], summary, fp, results)
+        cache.save(new_entries, set(files))
     finally:
         if pool is not None:
             pool.close()
 
-    hashes = {p: e["hash"] for p, e in new_entries.items()}
-    hashes.update({p: item.hash for p, item in phase1.items() if item.hash})
+    hashes = {p: e["hash"] for p, e in new_entries.items() if p in target_set}
+    hashes.update({p: item.hash for p, item in phase1.items() if item.hash and p in target_set})
     diagnostics.sort(key=Diagnostic.sort_key)
-    return CheckResult(diagnostics, files, errors, len(to_check), hashes, displays)
+    displays = {p: tasks[p].display for p in files if p in target_set}
+    return CheckResult(diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays)
 
 
 def _entry(
     st: os.stat_result,
     digest: str,
-    summary: dict[str, Any] | None,
+    task: _FileTask,
+    summary: ModuleSummary | dict[str, Any] | None,
     fp: str | None,
-    deps: dict[str, str],
-    diagnostics: list[Diagnostic],
+    results: tuple[dict[str, str], list[Diagnostic]] | None,
 ) -> dict[str, Any]:
     return {
         "mtime_ns": st.st_mtime_ns,
         "size": st.st_size,
         "hash": digest,
-        "module": summary["name"] if summary else None,
-        "summary": summary,
+        "module": task.module,
+        "root": task.root,
+        "summary": summary.to_json() if isinstance(summary, ModuleSummary) else summary,
         "fp": fp,
-        "deps": deps,
-        "diagnostics": [dataclasses.replace(d, path="").to_json() for d in diagnostics],
+        "results": None
+        if results is None
+        else {
+            "deps": results[0],
+            "diagnostics": [dataclasses.replace(d, path="").to_json() for d in results[1]],
+        },
     }
 
 
 def _load_diagnostics(entry: dict[str, Any], display: str) -> list[Diagnostic]:
-    return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in entry["diagnostics"]]
+    return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in entry["results"]["diagnostics"]]
 
 
-def _build_index(
-    fresh: dict[str, dict[str, Any]], phase1: dict[str, _Phase1], fingerprints: dict[str, str]
-) -> ProjectIndex:
+def _build_index(fresh: dict[str, dict[str, Any]], phase1: dict[str, _Phase1]) -> ProjectIndex:
     index = ProjectIndex()
     for path, entry in fresh.items():
         if entry.get("summary") and path not in phase1:
-            index.add(ModuleSummary.from_json(entry["summary"]), fingerprints[path])
-    for path, item in phase1.items():
+            index.add(ModuleSummary.from_json(entry["summary"]), entry["fp"])
+    for item in phase1.values():
         if item.summary is not None:
             index.add(item.summary, item.fingerprint)
     return index

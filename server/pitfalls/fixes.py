@@ -98,12 +98,18 @@ def still_parses(text: str) -> bool:
 def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(
         difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
+            _keepends(before),
+            _keepends(after),
             fromfile=f"a/{path}",
             tofile=f"b/{path}",
         )
     )
+
+
+def _keepends(text: str) -> list[str]:
+    """Lines with their endings, split where Python splits them (not at form feeds)."""
+    lines = [m.group(0) for m in re.finditer(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$", text)]
+    return lines
 
 
 def write_atomically(path: Path, original: bytes, new_text: str, encoding: str = "utf-8") -> None:

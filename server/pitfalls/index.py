@@ -11,6 +11,7 @@ or executed.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -116,29 +117,45 @@ _SUMMARY: TypeAdapter[ModuleSummary] = TypeAdapter(ModuleSummary)
 # Building a summary
 
 
-def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]:
-    """The dotted module name of ``path``, the root it is relative to, and is-package.
+class ModuleNamer:
+    """Dotted module names of files, remembering (for one run) which folders are packages.
 
     With configured source roots the deepest root containing the file wins. Without, the
     root is the first ancestor folder that is not a package (has no ``__init__.py``): this
     finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``.
     """
-    path = path.resolve()
-    is_package = path.name in ("__init__.py", "__init__.pyi")
-    best: Path | None = None
-    for root in roots:
-        root = root.resolve()
-        if path.is_relative_to(root) and (best is None or len(root.parts) > len(best.parts)):
-            best = root
-    if best is None:
-        best = path.parent
-        while (best / "__init__.py").exists() and best.parent != best:
-            best = best.parent
-    rel = path.relative_to(best).with_suffix("")
-    parts = list(rel.parts)
-    if is_package:
-        parts = parts[:-1]
-    return ".".join(parts), best, is_package
+
+    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+        self.roots = [os.path.abspath(r) for r in roots]
+        self._package_dirs: dict[str, bool] = {}
+
+    def _is_package_dir(self, folder: str) -> bool:
+        known = self._package_dirs.get(folder)
+        if known is None:
+            known = self._package_dirs[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
+        return known
+
+    def __call__(self, path: Path | str) -> tuple[str, str, bool]:
+        """(module name, source root, is a package ``__init__``)."""
+        full = os.path.abspath(path)
+        is_package = os.path.basename(full) in ("__init__.py", "__init__.pyi")
+        best: str | None = None
+        for root in self.roots:
+            if full.startswith(root + os.sep) and (best is None or len(root) > len(best)):
+                best = root
+        if best is None:
+            best = os.path.dirname(full)
+            while self._is_package_dir(best) and os.path.dirname(best) != best:
+                best = os.path.dirname(best)
+        parts = list(Path(os.path.relpath(full, best)).with_suffix("").parts)
+        if is_package:
+            parts = parts[:-1]
+        return ".".join(parts), best, is_package
+
+
+def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]:
+    name, root, is_package = ModuleNamer(roots)(path)
+    return name, Path(root), is_package
 
 
 class _SummaryBuilder:

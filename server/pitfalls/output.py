@@ -6,6 +6,9 @@ Internally columns are 0-based code points; every format here shows them 1-based
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+from urllib.parse import quote
 from collections import Counter
 from typing import Any
 
@@ -45,10 +48,10 @@ def summary_line(diagnostics: list[Diagnostic], *, fixable_hint: bool = True, un
     count = len(diagnostics)
     out = f"Found {count} error{'s' if count != 1 else ''}."
     if fixable_hint:
-        safe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.SAFE)
+        fixable = sum(1 for d in diagnostics if d.fix and (unsafe or d.fix.applicability is Applicability.SAFE))
         hidden = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.UNSAFE)
-        if safe:
-            out += f"\n[*] {safe} fixable with the `--fix` option."
+        if fixable:
+            out += f"\n[*] {fixable} fixable with the `--fix` option."
         if hidden and not unsafe:
             out += f"\n({hidden} more fix{'es' if hidden != 1 else ''} available with `--unsafe-fixes`.)"
     return out
@@ -91,6 +94,14 @@ def as_json(diagnostics: list[Diagnostic]) -> str:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def _artifact(path: str) -> dict[str, str]:
+    """A relative path is a URI reference against the checkout (%SRCROOT%); an absolute one
+    is a file: URI of its own."""
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path.replace("\\", "/")), "uriBaseId": "%SRCROOT%"}
+
+
 def sarif(diagnostics: list[Diagnostic]) -> str:
     rules = []
     for rule in ALL_RULES:
@@ -118,7 +129,7 @@ def sarif(diagnostics: list[Diagnostic]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": d.path.replace("\\", "/"), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _artifact(d.path),
                         "region": {
                             "startLine": d.start.line,
                             "startColumn": d.start.column + 1,
