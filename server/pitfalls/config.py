@@ -35,6 +35,27 @@ class SecretSettings(_Section):
     extra_names: list[str] = Field(default_factory=list, alias="extra-names")
 
 
+class FrameworkSettings(_Section):
+    """What the framework rules (PF2xx) assume when the project's source does not say.
+
+    The rules learn the rest from the code itself: declarative bases are the classes
+    deriving from SQLAlchemy's ``DeclarativeBase`` or assigned from ``declarative_base()``;
+    the supported extension field types come from the constant named here, wherever the
+    project defines it."""
+
+    declarative_bases: list[str] = Field(default_factory=list, alias="declarative-bases")
+    mixin_order: list[str] = Field(
+        default_factory=lambda: ["BusinessObjectMixin", "AuditableMixin", "EventPublisherMixin"],
+        alias="mixin-order",
+    )
+    field_types_constant: str = Field("SUPPORTED_FIELD_TYPES", alias="field-types-constant")
+    field_types: list[str] = Field(
+        default_factory=lambda: ["string", "integer", "decimal", "boolean", "date", "datetime", "json"],
+        alias="field-types",
+    )
+    extension_method: str = Field("set_extension", alias="extension-method")
+
+
 class Settings(_Section):
     select: list[str] = Field(default_factory=lambda: ["PF"])
     ignore: list[str] = Field(default_factory=list)
@@ -42,6 +63,7 @@ class Settings(_Section):
     exclude: list[str] = Field(default_factory=list)
     src: list[str] = Field(default_factory=list)
     secrets: SecretSettings = Field(default_factory=SecretSettings)
+    framework: FrameworkSettings = Field(default_factory=FrameworkSettings)
 
     @field_validator("select", "ignore")
     @classmethod

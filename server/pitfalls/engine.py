@@ -51,6 +51,7 @@ class CheckResult:
     analysed: int = 0  # files whose rules ran (the rest came from the cache)
     hashes: dict[str, str] = field(default_factory=dict)  # path -> hash of the text analysed
     displays: dict[str, str] = field(default_factory=dict)  # path -> path as reported
+    summarised: int = 0  # files read and summarised anew (the rest of the index was cached)
 
 
 def content_hash(data: bytes) -> str:
@@ -121,6 +122,19 @@ class Analyzer:
         self.trees[task.path] = (source, module, summary)
         return _Phase1(task.path, digest, summary, summary.fingerprint(), None, error)
 
+    def _parse_again(self, task: _FileTask, summary: ModuleSummary) -> _Phase1:
+        """Parse a file whose summary is cached and current: only its results are stale."""
+        try:
+            data = Path(task.path).read_bytes()
+            source = decode(task.display, data)
+            module = parse(task.display, source)
+        except OSError as exc:
+            return _Phase1(task.path, None, None, None, parse_error(task.display, f"cannot read file: {exc.strerror or exc}"))
+        except ParseFailure as exc:
+            return _Phase1(task.path, content_hash(data), None, None, exc.diagnostic)
+        self.trees[task.path] = (source, module, summary)
+        return _Phase1(task.path, content_hash(data), summary, self.index.fingerprints[task.path], None)
+
     def set_index(self, index: ProjectIndex) -> None:
         self.index = index
 
@@ -131,7 +145,8 @@ class Analyzer:
         for task, codes in items:
             fresh = None
             if task.path not in self.trees:
-                fresh = self._summarize_one(task)
+                cached = self.index.by_path.get(task.path)
+                fresh = self._parse_again(task, cached) if cached else self._summarize_one(task)
                 if fresh.failure is not None:
                     out.append((task.path, fresh, FileOutcome([fresh.failure])))
                     continue
@@ -391,6 +406,19 @@ def check_files(
                 fingerprints[path] = item.fingerprint  # type: ignore[assignment]
                 module_names.add(item.summary.name)
 
+        definers: dict[str, str] = {}
+
+        def defining(constant: str) -> str:
+            """Like ProjectIndex.defining, from cached and fresh summaries alike."""
+            if constant not in definers:
+                paths = [p for p, e in fresh.items() if e.get("summary") and constant in e["summary"]["constants"]]
+                paths += [
+                    p for p, item in phase1.items()
+                    if p not in fresh and item.summary is not None and constant in item.summary.constants
+                ]
+                definers[constant] = ",".join(sorted(paths))
+            return definers[constant]
+
         def results_hold(entry: dict[str, Any]) -> bool:
             results = entry.get("results")
             if results is None:
@@ -398,6 +426,9 @@ def check_files(
             for dep, fp in results["deps"].items():
                 if dep.startswith("?"):
                     if dep[1:] in module_names:
+                        return False
+                elif dep.startswith("*"):
+                    if defining(dep[1:]) != fp:
                         return False
                 elif fingerprints.get(dep) != fp:
                     return False
@@ -459,7 +490,7 @@ def check_files(
     hashes.update({p: item.hash for p, item in phase1.items() if item.hash and p in target_set})
     diagnostics.sort(key=Diagnostic.sort_key)
     displays = {p: tasks[p].display for p in files if p in target_set}
-    return CheckResult(diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays)
+    return CheckResult(diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays, len(changed))
 
 
 def _entry(

@@ -93,7 +93,9 @@ class ModuleSummary:
     bindings: dict[str, str]  # module-level local name -> qualified name it refers to
     classes: dict[str, ClassInfo]
     functions: dict[str, FunctionInfo]
-    constants: dict[str, list[str]]
+    constants: dict[str, list[str]]  # names bound to a list/tuple/set of strings
+    strings: dict[str, str]  # names bound to a plain string
+    call_assignments: dict[str, str]  # `name = f(...)`: name -> what f resolves to
     typevars: list[str]
     defined: list[str]  # every module-level name the module defines
     all_names: list[str] | None = None
@@ -168,6 +170,8 @@ class _SummaryBuilder:
         self.classes: dict[str, ClassInfo] = {}
         self.functions: dict[str, FunctionInfo] = {}
         self.constants: dict[str, list[str]] = {}
+        self.strings: dict[str, str] = {}
+        self.call_assignments: dict[str, str] = {}
         self.typevars: list[str] = []
         self.defined: list[str] = []
         self.all_names: list[str] | None = None
@@ -246,8 +250,13 @@ class _SummaryBuilder:
                 self.constants[target.value] = strings
                 if target.value == "__all__":
                     self.all_names = strings
+            text = names.string_value(value)
+            if text is not None:
+                self.strings[target.value] = text
             if isinstance(value, cst.Call) and names.dotted(value.func) in ("TypeVar", "typing.TypeVar"):
                 self.typevars.append(target.value)
+            elif isinstance(value, cst.Call) and names.dotted(value.func):
+                self.call_assignments[target.value] = self._qualify(names.dotted(value.func) or "")
             elif isinstance(value, (cst.Name, cst.Attribute)):
                 # `Alias = SomeClass` re-exports a name under another.
                 ref = names.dotted(value)
@@ -360,6 +369,8 @@ def summarize(
         classes=builder.classes,
         functions=builder.functions,
         constants=builder.constants,
+        strings=builder.strings,
+        call_assignments=builder.call_assignments,
         typevars=builder.typevars,
         defined=sorted(set(builder.defined)),
         all_names=builder.all_names,
@@ -393,6 +404,10 @@ class ProjectIndex:
             if not self._by_name[old.name]:
                 del self._by_name[old.name]
             del self.fingerprints[path]
+
+    def defining(self, constant: str) -> list[str]:
+        """Paths of the modules that define the string collection ``constant``."""
+        return [p for p, s in self.by_path.items() if constant in s.constants]
 
     def module(self, name: str, near_root: str | None = None) -> ModuleSummary | None:
         """The module called ``name``, preferring the one under ``near_root``."""
@@ -502,3 +517,40 @@ class IndexView:
         summary, rest = split
         func = summary.functions.get(rest)
         return func.returns if func else None
+
+    def method(self, qualname: str, name: str) -> tuple[str, FunctionInfo] | None:
+        """The method ``name`` as ``qualname`` inherits it: (defining class, signature)."""
+        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
+            info = self.class_info(candidate)
+            if info is not None and name in info.methods:
+                return candidate, info.methods[name]
+        return None
+
+    def find_constant(self, name: str) -> list[tuple[str, list[str]]]:
+        """Every project module defining the string collection ``name``, as (module, values).
+
+        Recorded as a dependency on which modules define it (``*name``), so that adding or
+        removing such a constant anywhere invalidates cached results that read it."""
+        found = []
+        for path, summary in sorted(self.index.by_path.items()):
+            if name in summary.constants:
+                found.append((summary.name, summary.constants[name]))
+                self.consulted[path] = self.index.fingerprints[path]
+        self.consulted["*" + name] = ",".join(sorted(self.index.defining(name)))
+        return found
+
+    def project_imports(self, summary: ModuleSummary, scopes: tuple[str, ...] = ("module",)) -> list[tuple[ImportInfo, str]]:
+        """The imports of ``summary`` that reach project modules, with the module reached:
+        ``from pkg import sub`` reaches ``pkg.sub`` when that is a module, else ``pkg``."""
+        out = []
+        for info in summary.imports:
+            if info.scope not in scopes:
+                continue
+            if info.name is not None and info.name != "*":
+                submodule = f"{info.module}.{info.name}" if info.module else info.name
+                if self.module(submodule) is not None:
+                    out.append((info, submodule))
+                    continue
+            if info.module and self.module(info.module) is not None:
+                out.append((info, info.module))
+        return out
