@@ -52,6 +52,7 @@ class CheckResult:
     hashes: dict[str, str] = field(default_factory=dict)  # path -> hash of the text analysed
     displays: dict[str, str] = field(default_factory=dict)  # path -> path as reported
     summarised: int = 0  # files read and summarised anew (the rest of the index was cached)
+    index: ProjectIndex | None = None  # the whole project's index, when asked for
 
 
 def content_hash(data: bytes) -> str:
@@ -336,8 +337,10 @@ def check_files(
     use_cache: bool = True,
     jobs: int | None = None,
     base: Path | None = None,
+    keep_index: bool = False,
 ) -> CheckResult:
-    """Check ``targets``; summarise ``project`` (default: the targets) for the index."""
+    """Check ``targets``; summarise ``project`` (default: the targets) for the index
+    (returned with the result when ``keep_index``, for a long-lived process to update)."""
     cache = Cache(config, use_cache)
     namer = ModuleNamer(config.source_roots())
     files = [str(f) for f in dict.fromkeys([*targets, *(project or [])])]
@@ -376,6 +379,7 @@ def check_files(
     diagnostics: list[Diagnostic] = []
     errors: list[str] = []
     to_check: list[str] = []
+    index: ProjectIndex | None = None
     try:
         if changed:
             pool = _Pool(min(workers, len(changed)))
@@ -482,6 +486,8 @@ def check_files(
                         results = (outcome.consulted, outcome.diagnostics)
                         new_entries[path] = _entry(st, digest, tasks[path], summary, fp, results)
         cache.save(new_entries, set(files))
+        if keep_index and index is None:
+            index = _build_index(fresh, phase1)
     finally:
         if pool is not None:
             pool.close()
@@ -490,7 +496,10 @@ def check_files(
     hashes.update({p: item.hash for p, item in phase1.items() if item.hash and p in target_set})
     diagnostics.sort(key=Diagnostic.sort_key)
     displays = {p: tasks[p].display for p in files if p in target_set}
-    return CheckResult(diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays, len(changed))
+    return CheckResult(
+        diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays, len(changed),
+        index if keep_index else None,
+    )
 
 
 def _entry(

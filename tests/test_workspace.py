@@ -1,0 +1,84 @@
+"""The in-memory workspace the language server uses: scan once, then update per edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pitfalls.config import load_config
+from pitfalls.workspace import Workspace
+
+from conftest import write_project
+
+BASE_MODEL = "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n"
+PLAIN = "class Base:\n    pass\n"
+SCHEMAS = "from app.base import Base\n\n\nclass Article(Base):\n    title: str\n"
+ROUTES = "from app.schemas import Article\n\n\ndef show():\n    return Article(title='x').dict()\n"
+
+
+def _workspace(root: Path) -> Workspace:
+    write_project(
+        root,
+        {
+            "pyproject.toml": "[tool.pitfalls]\n",
+            "app/__init__.py": "",
+            "app/base.py": BASE_MODEL,
+            "app/schemas.py": SCHEMAS,
+            "app/routes.py": ROUTES,
+        },
+    )
+    return Workspace(load_config(None, root), use_cache=False)
+
+
+def codes(outcome) -> list[tuple[str, int]]:
+    return [(d.code, d.start.line) for d in outcome.diagnostics]
+
+
+def test_scan_reports_every_file_and_keeps_the_index(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    found = ws.scan()
+    routes = str(tmp_path / "app/routes.py")
+    assert [(d.code, d.start.line) for d in found[routes]] == [("PF401", 5)]
+    assert {Path(p).name for p in ws.index.by_path} == {"__init__.py", "base.py", "schemas.py", "routes.py"}
+
+
+def test_an_unsaved_edit_in_one_file_changes_another_files_results(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    assert codes(ws.check(routes, ROUTES)) == [("PF401", 5)]
+    affected = ws.update(base, PLAIN)  # the buffer, not the disk
+    assert routes in affected
+    assert codes(ws.check(routes, ROUTES)) == []
+    assert ws.update(base, PLAIN) == set()  # nothing changed the second time
+    assert routes in ws.update(base, BASE_MODEL)
+    assert codes(ws.check(routes, ROUTES)) == [("PF401", 5)]
+
+
+def test_a_half_typed_buffer_keeps_the_last_good_summary(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    ws.check(routes, ROUTES)
+    broken = BASE_MODEL + "\ndef half(:\n"
+    assert codes(ws.check(base, broken)) == [("PF000", 7)]
+    assert ws.update(base, broken) == set()
+    assert codes(ws.check(routes, ROUTES)) == [("PF401", 5)]
+
+
+def test_edits_that_do_not_change_the_summary_affect_nobody(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    ws.check(routes, ROUTES)
+    assert routes in ws.update(base, BASE_MODEL + "\n\ndef helper():\n    return 1\n")  # a new function
+    ws.check(routes, ROUTES)
+    assert ws.update(base, BASE_MODEL + "\n\ndef helper():\n    return 1 + 1\n") == set()  # a body edit
+
+
+def test_removing_a_module_affects_its_readers(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes, schemas = str(tmp_path / "app/routes.py"), str(tmp_path / "app/schemas.py")
+    ws.check(routes, ROUTES)
+    assert ws.remove(schemas) == {routes}
+    assert codes(ws.check(routes, ROUTES)) == []
