@@ -101,7 +101,8 @@ class ModuleSummary:
     all_names: list[str] | None = None
 
     def fingerprint(self) -> str:
-        return hashlib.blake2b(_SUMMARY.dump_json(self), digest_size=12).hexdigest()
+        # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
+        return hashlib.blake2b(repr(self).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
         return _SUMMARY.dump_python(self, mode="json")

@@ -82,11 +82,21 @@ def is_type_checking_test(test: cst.BaseExpression) -> bool:
 
 
 def string_value(expr: cst.BaseExpression | None) -> str | None:
-    """The value of a plain (non-f) string literal, implicit concatenation included."""
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    """The value of a plain (non-f) string literal, implicit concatenation included
+    (iteratively: generated modules concatenate thousands of literals)."""
+    parts: list[str] = []
+    while isinstance(expr, cst.ConcatenatedString):
+        left = expr.left
+        if not isinstance(left, cst.SimpleString):
+            return None
+        parts.append(left.evaluated_value if isinstance(left.evaluated_value, str) else "\0")
+        expr = expr.right
+    if not isinstance(expr, cst.SimpleString):
+        return None
+    value = expr.evaluated_value
+    if not isinstance(value, str) or "\0" in parts:
+        return None
+    return "".join(parts) + value
 
 
 def string_collection(expr: cst.BaseExpression) -> list[str] | None:
