@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from pitfalls.context import NodeEdit, Report, RuleContext
 from pitfalls.diagnostics import Diagnostic, Edit, Fix, Position, Severity
 from pitfalls.index import IndexView, ModuleSummary
+from pitfalls.positions import Positions
 from pitfalls.rules.base import Rule
 from pitfalls.walker import walk
 
@@ -201,14 +201,12 @@ def check_module(
 def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
     if not reports:
         return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(module, source)
     lines = source_lines(source)
     out: list[Diagnostic] = []
     seen: set[tuple[str, int, int, str]] = set()
     for report in reports:
-        span: CodeRange = positions[report.node]
-        start = Position(span.start.line, span.start.column)
-        end = Position(span.end.line, span.end.column)
+        start, end = positions.range(report.node)
         if _suppressed(lines, start.line, report.rule.code):
             continue
         key = (report.rule.code, start.line, start.column, report.message)
@@ -234,19 +232,16 @@ def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Re
     return out
 
 
-def _edit(positions: object, edit: NodeEdit) -> Edit:
+def _edit(positions: Positions, edit: NodeEdit) -> Edit:
     if isinstance(edit.node, Position):
         return Edit(edit.node, edit.node, edit.content)
-    span = positions[edit.node]  # type: ignore[index]
-    start = Position(span.start.line, span.start.column)
-    end = Position(span.end.line, span.end.column)
+    start, end = positions.range(edit.node)
     if edit.mode == "before":
         return Edit(start, start, edit.content)
     if edit.mode == "after":
         return Edit(end, end, edit.content)
     if edit.through is not None:
-        through = positions[edit.through]  # type: ignore[index]
-        end = Position(through.end.line, through.end.column)
+        end = positions.range(edit.through)[1]
     return Edit(start, end, edit.content)
 
 

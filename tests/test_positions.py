@@ -1,0 +1,45 @@
+"""pitfalls.positions agrees with libcst's PositionProvider on every node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from pitfalls.positions import Positions
+
+TRICKY = [
+    "x = 1\r\ny = (\r\n    2,\r\n)\r\n",
+    "def f(a, *, b=1) -> 'T':\n\treturn a  # tab\n",
+    "s = 'héllo' + \"🙂\"; t = f'{s!r:>10}'\n",
+    "@dec\nclass C(B, metaclass=M):\n    '''doc'''\n    x: int = 1\n\n\n    async def m(self):\n        async with a as b, c:\n            await b\n",
+    "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\ntry:\n    1/0\nexcept (E, F) as e:\n    raise\nfinally:\n    del x\n",
+    "match p:\n    case [1, *rest] if rest:\n        pass\n    case {'k': v, **kw}:\n        pass\n",
+    "lambda x, /, y=2: (x, y)\n[a for a in b if a]\n{k: v for k, v in d}\nprint(*a, **k)\n",
+    "x = 1",  # no trailing newline
+]
+
+
+def _assert_same(source: str) -> int:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ours = Positions(module, source)
+    for node, span in expected.items():
+        start, end = ours.range(node)
+        assert (start.line, start.column, end.line, end.column) == (
+            span.start.line, span.start.column, span.end.line, span.end.column,
+        ), (type(node).__name__, source)
+    return len(expected)
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_tricky_sources(source: str) -> None:
+    assert _assert_same(source) > 0
+
+
+def test_pitfalls_own_sources() -> None:
+    package = Path(__file__).resolve().parents[1] / "server" / "pitfalls"
+    checked = sum(_assert_same(p.read_text(encoding="utf-8")) for p in sorted(package.rglob("*.py"))[:25])
+    assert checked > 10_000
