@@ -47,14 +47,16 @@ class _OffsetState(CodegenState):
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self._starts: list[int] = []
 
+    # Only lengths matter: the text itself is the source we already have.
     def add_indent_tokens(self) -> None:
-        self.tokens.extend(self.indent_tokens)
         for token in self.indent_tokens:
             self.offset += len(token)
 
     def add_token(self, value: str) -> None:
-        self.tokens.append(value)
         self.offset += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        pass
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append(self.offset)
@@ -77,7 +79,9 @@ class Positions:
         state = _OffsetState(module)
         module._codegen(state)
         self._spans = state.spans
-        self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]
+        # Code generation ends a module without a final newline with one (then drops it).
+        text = source if module.has_trailing_newline else source + module.default_newline
+        self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
     def _position(self, offset: int) -> Position:
         line = bisect.bisect_right(self._line_starts, offset) - 1
