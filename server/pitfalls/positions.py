@@ -47,12 +47,15 @@ class _OffsetState(CodegenState):
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self._starts: list[int] = []
 
-    # Only lengths matter: the text itself is the source we already have.
+    # Only lengths matter: the text itself is the source we already have. (One token is
+    # kept, because Module asks whether any was written.)
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
-            self.offset += len(token)
+            self.add_token(token)
 
     def add_token(self, value: str) -> None:
+        if not self.tokens:
+            self.tokens.append(value)
         self.offset += len(value)
 
     def pop_trailing_newline(self) -> None:
