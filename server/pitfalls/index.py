@@ -161,6 +161,11 @@ def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]
     return name, Path(root), is_package
 
 
+def _suite(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
+    """The statements of a block; a one-line suite (``if x: import y``) is its own line."""
+    return [block] if isinstance(block, cst.SimpleStatementSuite) else block.body
+
+
 class _SummaryBuilder:
     def __init__(self, module: cst.Module, name: str, is_package: bool):
         self.module = module
@@ -189,7 +194,7 @@ class _SummaryBuilder:
     def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
         """Record imports nested in functions/classes (they never bind module names)."""
         for stmt in iter_statements(node):
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self._record_imports(small, scope)
@@ -201,7 +206,7 @@ class _SummaryBuilder:
 
     def _statements(self, body: Iterable[cst.CSTNode], scope: str) -> None:
         for stmt in body:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self._record_imports(small, scope)
@@ -217,21 +222,21 @@ class _SummaryBuilder:
                 self._scan_imports_in(stmt, "function")
             elif isinstance(stmt, cst.If):
                 inner = "type_checking" if names.is_type_checking_test(stmt.test) else scope
-                self._statements(stmt.body.body, inner)
+                self._statements(_suite(stmt.body), inner)
                 orelse = stmt.orelse
                 while orelse is not None:
-                    self._statements(orelse.body.body, scope)
+                    self._statements(_suite(orelse.body), scope)
                     orelse = orelse.orelse if isinstance(orelse, cst.If) else None
             elif isinstance(stmt, cst.Try):
-                self._statements(stmt.body.body, scope)
+                self._statements(_suite(stmt.body), scope)
                 for handler in stmt.handlers:
-                    self._statements(handler.body.body, scope)
+                    self._statements(_suite(handler.body), scope)
                 if stmt.orelse:
-                    self._statements(stmt.orelse.body.body, scope)
+                    self._statements(_suite(stmt.orelse.body), scope)
                 if stmt.finalbody:
-                    self._statements(stmt.finalbody.body.body, scope)
+                    self._statements(_suite(stmt.finalbody.body), scope)
             elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-                self._statements(stmt.body.body, scope)
+                self._statements(_suite(stmt.body), scope)
 
     def _assignment(self, node: cst.Assign | cst.AnnAssign) -> None:
         if isinstance(node, cst.Assign):
@@ -319,7 +324,7 @@ class _SummaryBuilder:
         constants: dict[str, str] = {}
         has_config = False
         for stmt in node.body.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 for small in stmt.body:
                     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                         ann = small.annotation.annotation

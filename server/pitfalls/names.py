@@ -251,7 +251,7 @@ def calls_super_init(func: cst.FunctionDef) -> bool:
     from pitfalls.walker import iter_statements
 
     for stmt in iter_statements(func.body):
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in stmt.body:
                 value = small.value if isinstance(small, cst.Expr) else None
                 if isinstance(value, cst.Await):

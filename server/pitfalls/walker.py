@@ -93,12 +93,13 @@ def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Statements (simple and compound) nested anywhere in ``block``, never entering
-    expressions: imports and calls-as-statements are found at a fraction of a full walk."""
+    """Statements nested anywhere in ``block``, never entering expressions: compound
+    statements, and the lines (or one-line suites, ``if x: y()``) of simple ones. Imports
+    and calls-as-statements are found at a fraction of a full walk."""
     stack: list[cst.CSTNode] = [block]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.SimpleStatementLine):
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             yield node
             continue
         if isinstance(node, cst.BaseCompoundStatement):

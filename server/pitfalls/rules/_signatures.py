@@ -1,0 +1,167 @@
+"""Class hierarchies and ``__init__`` signatures as the project index sees them.
+
+Shared by PF201, PF206 and PF207.
+The method resolution order is Python's C3 linearisation over the index's class summaries,
+across files and through subscripted generic bases (``Service[Model, Create, Update]`` is
+``Service``). Classes outside the project are leaves: what they define is unknown, so a
+search for the ``__init__`` that ``super()`` reaches stops at the first one, except for
+the few known to define none (``Generic``, ``ABC``, ``object``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from pitfalls.context import RuleContext
+from pitfalls.index import FunctionInfo, IndexView, ParamInfo
+
+# External bases that define no ``__init__`` of their own: super() passes through them.
+INITLESS_BASES = frozenset(
+    {
+        "builtins.object", "abc.ABC", "typing.Generic", "typing_extensions.Generic",
+        "typing.Protocol", "typing_extensions.Protocol",
+    }
+)
+
+
+def class_qualname(ctx: RuleContext, classdef: cst.ClassDef) -> str | None:
+    """The qualified name of a module-level class (the only ones the index summarises)."""
+    if len(ctx.scopes) < 2 or ctx.scopes[1].node is not classdef:
+        return None
+    name = classdef.name.value
+    return f"{ctx.module_name}.{name}" if ctx.module_name else name
+
+
+def mro(index: IndexView, qualname: str, _seen: tuple[str, ...] = ()) -> list[str] | None:
+    """C3 linearisation of ``qualname``; None when Python could not build one (or the
+    hierarchy is cyclic). Bases that do not name anything are ``?<text>`` leaves."""
+    if qualname.startswith("?"):
+        return [qualname]
+    qualname = index.resolve(qualname)
+    if qualname in _seen:
+        return None
+    info = index.class_info(qualname)
+    if info is None:
+        return [qualname]
+    bases = [index.resolve(b.qualname) if b.qualname else "?" + b.text for b in info.bases]
+    sequences = []
+    for base in bases:
+        linear = mro(index, base, (*_seen, qualname))
+        if linear is None:
+            return None
+        sequences.append(linear)
+    sequences.append(list(bases))
+    result = [qualname]
+    while True:
+        sequences = [s for s in sequences if s]
+        if not sequences:
+            return result
+        for sequence in sequences:
+            head = sequence[0]
+            if not any(head in other[1:] for other in sequences):
+                break
+        else:
+            return None
+        result.append(head)
+        for sequence in sequences:
+            if sequence[0] == head:
+                del sequence[0]
+
+
+def _may_generate_init(index: IndexView, qualname: str) -> bool:
+    """A project class without ``__init__`` but with annotated fields may be a dataclass
+    (or attrs class) whose generated ``__init__`` takes them: the index does not record
+    decorators, so such a class hides what lies behind it."""
+    info = index.class_info(qualname)
+    return info is not None and info.init is None and any(
+        not is_classvar(f.annotation) for f in info.fields.values()
+    )
+
+
+def is_classvar(annotation: str) -> bool:
+    return annotation.split("[")[0].split(".")[-1] == "ClassVar"
+
+
+def resolved_init(
+    index: IndexView, qualname: str, *, include_self: bool
+) -> tuple[str, FunctionInfo] | None:
+    """The project ``__init__`` that ``qualname.__init__`` (``include_self``) or
+    ``super().__init__`` in ``qualname`` runs, with its defining class; None when it is
+    not a project one or cannot be known."""
+    order = mro(index, qualname)
+    if order is None:
+        return None
+    for candidate in order if include_self else order[1:]:
+        info = index.class_info(candidate)
+        if info is None:
+            if candidate in INITLESS_BASES:
+                continue
+            return None
+        if info.init is not None:
+            return candidate, info.init
+        if _may_generate_init(index, candidate):
+            return None
+    return None
+
+
+def bound_params(func: FunctionInfo) -> list[ParamInfo] | None:
+    """The parameters after ``self``; None when the first one is not a plain ``self``."""
+    if not func.params or func.params[0].kind != "positional":
+        return None
+    return func.params[1:]
+
+
+def signature(owner: str, func: FunctionInfo) -> str:
+    """``Service.__init__(self, db, model=..., *, audit=...)`` for messages."""
+    parts = []
+    starred = False  # a `*` or `*args` already separates the keyword-only parameters
+    for param in func.params:
+        if param.kind == "keyword_only" and not starred:
+            parts.append("*")
+        starred = starred or param.kind in ("vararg", "keyword_only")
+        prefix = {"vararg": "*", "kwarg": "**"}.get(param.kind, "")
+        parts.append(f"{prefix}{param.name}{'=...' if param.has_default else ''}")
+    return f"{owner.rsplit('.', 1)[-1]}.{func.name}({', '.join(parts)})"
+
+
+@dataclass
+class Binding:
+    """Arguments bound to parameters by name, and what Python would reject."""
+
+    bound: dict[str, cst.Arg] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def bind(args: Sequence[cst.Arg], params: Sequence[ParamInfo]) -> Binding | None:
+    """Bind call arguments to parameters as Python does; None when that cannot be known
+    statically (``*args``/``**kwargs`` on either side)."""
+    if any(arg.star for arg in args) or any(p.kind in ("vararg", "kwarg") for p in params):
+        return None
+    binding = Binding()
+    positional = [p for p in params if p.kind == "positional"]
+    given = [arg for arg in args if arg.keyword is None]
+    if len(given) > len(positional):
+        binding.problems.append(
+            f"{len(given)} positional arguments for {len(positional)} parameters"
+        )
+    for param, arg in zip(positional, given):
+        binding.bound[param.name] = arg
+    known = {p.name for p in params}
+    for arg in args:
+        if arg.keyword is None:
+            continue
+        name = arg.keyword.value
+        if name not in known:
+            binding.problems.append(f"no parameter `{name}`")
+        elif name in binding.bound:
+            binding.problems.append(f"`{name}` given twice")
+        else:
+            binding.bound[name] = arg
+    missing = [p.name for p in params if not p.has_default and p.name not in binding.bound]
+    if missing:
+        binding.problems.append("required " + ", ".join(f"`{m}`" for m in missing) + " not given")
+    return binding
+
