@@ -236,6 +236,9 @@ def _edit(positions: Positions, edit: NodeEdit) -> Edit:
     if isinstance(edit.node, Position):
         return Edit(edit.node, edit.node, edit.content)
     start, end = positions.range(edit.node)
+    if edit.mode == "span" and edit.to is not None:
+        to_start, to_end = positions.range(edit.to)
+        return Edit(end if edit.from_end else start, to_end if edit.to_end else to_start, edit.content)
     if edit.mode == "before":
         return Edit(start, start, edit.content)
     if edit.mode == "after":

@@ -30,8 +30,21 @@ class NodeEdit:
 
     node: cst.CSTNode | Position
     content: str
-    mode: str = "replace"  # "replace", "before", "after"
+    mode: str = "replace"  # "replace", "before", "after", "span"
     through: cst.CSTNode | None = None  # with "replace": replace from node's start to this node's end
+    # with "span": from `node`'s start (or end, if from_end) to `to`'s start (or end, if to_end)
+    to: cst.CSTNode | None = None
+    from_end: bool = False
+    to_end: bool = False
+
+    @classmethod
+    def span(
+        cls, start: tuple[cst.CSTNode, str], end: tuple[cst.CSTNode, str], content: str = ""
+    ) -> NodeEdit:
+        """Replace the text from one node edge to another, e.g. delete from an argument's
+        start to the next argument's start: ``span((arg, "start"), (next_arg, "start"))``.
+        Text edits like this keep the surrounding layout, which re-generated nodes lose."""
+        return cls(start[0], content, "span", to=end[0], from_end=start[1] == "end", to_end=end[1] == "end")
 
 
 @dataclass

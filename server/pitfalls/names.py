@@ -100,7 +100,16 @@ def string_value(expr: cst.BaseExpression | None) -> str | None:
 
 
 def string_collection(expr: cst.BaseExpression) -> list[str] | None:
-    """The strings of a list/tuple/set literal made only of string literals."""
+    """The strings of a list/tuple/set literal made only of string literals (also wrapped
+    in ``frozenset(...)``, ``set(...)``, ``tuple(...)`` or ``list(...)``)."""
+    if (
+        isinstance(expr, cst.Call)
+        and dotted(expr.func) in ("frozenset", "set", "tuple", "list")
+        and len(expr.args) == 1
+        and expr.args[0].keyword is None
+        and not expr.args[0].star
+    ):
+        expr = expr.args[0].value
     if not isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
         return None
     values: list[str] = []

@@ -295,6 +295,36 @@ class ManualUuidId(Rule):
                 await db.execute(insert(Article).values())
         """),
         Invalid("""
+            import uuid
+            from app.models import DirectusArticle
+
+            def build():
+                if True:
+                    return DirectusArticle(
+                        title="Test Article",
+                        id=str(uuid.uuid4()),
+                        body="text",
+                    )
+        """, files={"app/__init__.py": "", "app/models.py": """
+            from typing import Optional
+            from pydantic import BaseModel
+
+            class DirectusArticle(BaseModel):
+                id: Optional[int] = None
+                title: str
+                body: str
+        """}, path="app/routes.py", line=8, fixed="""
+            import uuid
+            from app.models import DirectusArticle
+
+            def build():
+                if True:
+                    return DirectusArticle(
+                        title="Test Article",
+                        body="text",
+                    )
+        """),
+        Invalid("""
             from uuid import uuid4 as new_id
 
             row = {"id": new_id().hex, "title": "x"}
@@ -309,10 +339,7 @@ class ManualUuidId(Rule):
         for index, arg in enumerate(node.args):
             if arg.keyword is not None and arg.keyword.value == "id" and self._is_uuid(arg.value):
                 if self._builds_record(node.func):
-                    new = node.with_changes(args=_without(node.args, index), lpar=(), rpar=())
-                    if not new.args:
-                        new = new.with_changes(whitespace_before_args=cst.SimpleWhitespace(""))
-                    self._report(arg, node, new, "Remove the `id` argument")
+                    self._report(arg, _removal(node.args, index), "Remove the `id` argument")
                 return
 
     def visit_Dict(self, node: cst.Dict) -> None:
@@ -320,17 +347,14 @@ class ManualUuidId(Rule):
             key = element.key if isinstance(element, cst.DictElement) else None
             if isinstance(key, cst.SimpleString) and key.value[1:-1] == "id" and self._is_uuid(element.value):
                 if not _is_envelope(node):
-                    new = node.with_changes(elements=_without(node.elements, index), lpar=(), rpar=())
-                    if not new.elements:
-                        new = new.with_changes(lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
-                    self._report(element, node, new, 'Remove the `"id"` key')
+                    self._report(element, _removal(node.elements, index), 'Remove the `"id"` key')
                 return
 
-    def _report(self, at: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode, fix: str) -> None:
+    def _report(self, at: cst.CSTNode, removal: NodeEdit, fix: str) -> None:
         self.ctx.report(
             at,
             "Generated UUID passed as the record's `id`: let the database assign it",
-            fix=self.ctx.fix(fix, NodeEdit(old, self.ctx.code_for(new))),
+            fix=self.ctx.fix(fix, removal),
         )
 
     def _is_uuid(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
@@ -405,14 +429,14 @@ def _is_envelope(node: cst.Dict) -> bool:
     )
 
 
-def _without(elements: tuple, index: int) -> list:
-    """``elements`` without one; the new last element ends as the original last did
-    (trailing comma, and for call arguments the whitespace before the closing paren)."""
-    kept = [*elements[:index], *elements[index + 1:]]
-    if kept and index == len(elements) - 1:
-        removed = elements[index]
-        changes = {"comma": removed.comma}
-        if isinstance(removed, cst.Arg):
-            changes["whitespace_after_arg"] = removed.whitespace_after_arg
-        kept[-1] = kept[-1].with_changes(**changes)
-    return kept
+def _removal(elements: tuple, index: int) -> NodeEdit:
+    """Delete one argument or dict entry as text, so the others keep their layout: up to
+    the next element; the last one from the end of the one before (its comma goes, the
+    removed element's own trailing comma stays); a lone one with its comma."""
+    removed = elements[index]
+    if index + 1 < len(elements):
+        return NodeEdit.span((removed, "start"), (elements[index + 1], "start"))
+    if index > 0:
+        return NodeEdit.span((elements[index - 1], "end"), (removed, "end"))
+    comma = removed.comma if isinstance(removed.comma, cst.Comma) else removed
+    return NodeEdit.span((removed, "start"), (comma, "end"))

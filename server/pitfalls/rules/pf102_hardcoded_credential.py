@@ -65,7 +65,7 @@ def is_placeholder(value: str, name: str = "") -> bool:
 
 def embedded_credential(value: str) -> str | None:
     """What kind of credential a value carries whatever it is called, if any."""
-    if "://" in value and "@" in value:
+    if "://" in value and "@" in value and len(value.split()) == 1:  # a URL, not text quoting one
         match = _URL_PASSWORD.search(value)
         if match and not is_placeholder(match.group(1)):
             return "password in a connection URL"

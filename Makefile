@@ -1,0 +1,36 @@
+# `make demo`: install pitfalls into .venv and check the demo project.
+# `make test`: install pitfalls with its test extras into .venv and run the test suite.
+#
+# Needs only python3 (>= 3.11; or `make PYTHON=python3.12 ...`), pip and PyPI. The
+# install steps run again only when pyproject.toml changes (stamp files in .venv/); the
+# install is editable, so edits under server/ need no reinstall.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
+
+.PHONY: demo test venv
+
+demo: $(VENV)/.installed
+	@$(BIN)/pitfalls check examples/demo || test $$? -eq 1
+
+test: $(VENV)/.installed-test
+	@$(BIN)/python -m pytest -q
+
+venv: $(BIN)/python
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("pitfalls needs Python >= 3.11; run make PYTHON=python3.11 (or newer)" if sys.version_info < (3, 11) else 0)'
+	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing pitfalls into $(VENV)"
+	@$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "Installing pitfalls with its test dependencies into $(VENV)"
+	@$(PIP) install -e ".[test]"
+	@touch $@ $(VENV)/.installed

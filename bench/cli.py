@@ -1,0 +1,227 @@
+"""Benchmark `pitfalls check` against a bare libcst parse of the same files.
+
+    .venv/bin/python bench/cli.py FOLDER [--repeat N] [--jobs N] [--keep]
+
+FOLDER is copied to a temporary folder first, so the benchmark never writes a cache (or
+anything else) into your tree. In that copy it measures:
+
+- bare parse: CPU time of `libcst.parse_module` over every file, in this one process
+  (files are read and decoded first; only parsing is timed, with `time.process_time`);
+- cold: `pitfalls check COPY --no-cache --exit-zero --output-format json` as a
+  subprocess: its CPU time (user + sys of the child and the worker processes it waits
+  for, from `getrusage(RUSAGE_CHILDREN)` deltas) and its wall time;
+- warm: wall time of `pitfalls check COPY --exit-zero --output-format json` after one
+  run has filled `.pitfalls_cache/`;
+
+and prints each against the bare parse with the targets: cold CPU <= 2.0x, cold wall
+(all cores) <= 1.2x, warm wall <= 0.1x. `--repeat N` takes the best of N runs of each.
+Use a folder big enough (some MB of source) that the CLI's start-up (a few tenths of a
+second) does not dominate, on an otherwise idle machine (the load average is shown).
+
+The files are the ones `pitfalls check` itself would pick (its own discovery). The
+copy's settings are its own `pyproject.toml` if FOLDER has one at its top, else the
+defaults (settings from a pyproject.toml above FOLDER are not applied).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import libcst
+
+from pitfalls import __version__
+from pitfalls.config import find_pyproject, load_config
+from pitfalls.discovery import discover
+
+TARGET_COLD_CPU = 2.0
+TARGET_COLD_WALL = 1.2
+TARGET_WARM_WALL = 0.1
+
+
+@dataclass
+class Run:
+    cpu: float
+    wall: float
+    findings: int
+
+
+def copy_tree(folder: Path, dest_parent: Path) -> Path:
+    """Copy FOLDER (without caches and bytecode) to ``dest_parent/tree``.
+
+    If the copy has no pyproject.toml of its own, an empty ``[tool.pitfalls]`` one is
+    written beside it (in ``dest_parent``), so no config file outside the temporary folder
+    is found and the cache lands in the temporary folder too.
+    """
+    dest = dest_parent / "tree"
+    shutil.copytree(
+        folder,
+        dest,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".pitfalls_cache", "__pycache__", "*.pyc", ".git"),
+    )
+    if not (dest / "pyproject.toml").is_file():
+        (dest_parent / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
+    return dest
+
+
+def read_sources(files: list[Path]) -> tuple[list[str], int, int]:
+    """The decodable sources, their total lines and bytes."""
+    sources: list[str] = []
+    lines = size = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        size += len(data)
+        lines += data.count(b"\n")
+        if b"\x00" in data:
+            continue
+        try:
+            sources.append(data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            continue
+    return sources, lines, size
+
+
+def bare_parse(sources: list[str]) -> tuple[float, int]:
+    """CPU seconds to parse every source once in this process, and how many failed."""
+    failed = 0
+    start = time.process_time()
+    for source in sources:
+        try:
+            libcst.parse_module(source)
+        except (libcst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+            failed += 1
+    return time.process_time() - start, failed
+
+
+def run_pitfalls(tree: Path, *extra: str, jobs: int | None) -> Run:
+    """One `pitfalls check` subprocess; CPU includes the worker processes it joins."""
+    cmd = [sys.executable, "-m", "pitfalls", "check", str(tree), "--exit-zero", "--output-format", "json", *extra]
+    if jobs is not None:
+        cmd += ["--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=tree.parent)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"bench: `{' '.join(cmd)}` exited {proc.returncode}:\n{proc.stderr.decode(errors='replace')}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    try:
+        findings = len(json.loads(proc.stdout))
+    except ValueError:
+        findings = -1
+    return Run(cpu, wall, findings)
+
+
+def code_digest() -> str:
+    """A digest of pitfalls' own sources: they key its cache, so a change mid-run spoils it."""
+    import pitfalls
+
+    digest = hashlib.blake2b(digest_size=8)
+    package = Path(pitfalls.__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def best(runs: list[Run]) -> Run:
+    return Run(min(r.cpu for r in runs), min(r.wall for r in runs), runs[-1].findings)
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "NOT met"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each measurement (default 1)")
+    parser.add_argument("--jobs", "-j", type=int, help="pass --jobs to pitfalls (default: all cores)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print where it is")
+    args = parser.parse_args(argv)
+    if not args.folder.is_dir():
+        parser.error(f"{args.folder}: not a folder")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    folder = args.folder.resolve()
+    outer = find_pyproject(folder)
+    load_before = os.getloadavg()[0]
+    code_before = code_digest()
+    temp = Path(tempfile.mkdtemp(prefix="pitfalls-bench-"))
+    try:
+        tree = copy_tree(folder, temp)
+        config = load_config(None, tree)
+        files = discover([tree], config)
+        if not files:
+            sys.exit(f"bench: no Python files under {folder}")
+        sources, lines, size = read_sources(files)
+
+        parse_runs = [bare_parse(sources) for _ in range(args.repeat)]
+        parse_cpu = min(cpu for cpu, _ in parse_runs)
+        failed = parse_runs[0][1]
+
+        cold = best([run_pitfalls(tree, "--no-cache", jobs=args.jobs) for _ in range(args.repeat)])
+        fill = run_pitfalls(tree, jobs=args.jobs)  # fills .pitfalls_cache/ in the copy
+        warm = best([run_pitfalls(tree, jobs=args.jobs) for _ in range(args.repeat)])
+    finally:
+        if args.keep:
+            print(f"temporary copy kept: {temp}")
+        else:
+            shutil.rmtree(temp, ignore_errors=True)
+
+    cores = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    print(f"pitfalls {__version__} benchmark of {folder}")
+    size_text = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+    print(
+        f"{len(files)} Python files, {lines:,} lines, {size_text}; "
+        f"{cores} cores{f' ({usable} usable)' if usable != cores else ''}; "
+        f"libcst {version('libcst')}, Python {sys.version.split()[0]}; "
+        f"best of {args.repeat}"
+    )
+    if failed or len(sources) != len(files):
+        print(f"files libcst cannot parse: {failed}; not UTF-8 text: {len(files) - len(sources)} (PF000 for both)")
+    load_after = os.getloadavg()[0]
+    if max(load_before, load_after) >= 0.5 * cores:
+        print(f"warning: the machine is busy (load average {load_before:.1f} before, {load_after:.1f} after): wall times are pessimistic")
+    if code_digest() != code_before:
+        print("warning: pitfalls' own code changed during the benchmark: the warm runs missed the cache")
+    if outer is not None and outer.parent != folder:
+        print(f"note: settings of {outer} not applied (the copy has its own config)")
+    print(f"findings: {cold.findings} cold, {warm.findings} warm" + ("" if cold.findings == warm.findings == fill.findings else "  <- MISMATCH"))
+    print()
+    rows = [
+        ("bare libcst.parse_module, 1 process (CPU)", parse_cpu, 1.0, None),
+        ("pitfalls check --no-cache, cold (CPU)", cold.cpu, cold.cpu / parse_cpu, TARGET_COLD_CPU),
+        ("pitfalls check --no-cache, cold (wall)", cold.wall, cold.wall / parse_cpu, TARGET_COLD_WALL),
+        ("pitfalls check, warm cache (wall)", warm.wall, warm.wall / parse_cpu, TARGET_WARM_WALL),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'':<{width}}  {'seconds':>8}  {'x parse':>8}  {'target':>8}  result")
+    for label, seconds, ratio, target in rows:
+        goal = f"<= {target:.1f}x" if target is not None else ""
+        result = verdict(ratio, target) if target is not None else ""
+        print(f"{label:<{width}}  {seconds:>8.3f}  {ratio:>7.2f}x  {goal:>8}  {result}")
+    print(f"{'(warm cache CPU)':<{width}}  {warm.cpu:>8.3f}  {warm.cpu / parse_cpu:>7.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

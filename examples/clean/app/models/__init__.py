@@ -1,0 +1,3 @@
+from .partner import Base, Partner, PartnerExtension
+
+__all__ = ["Base", "Partner", "PartnerExtension"]

@@ -1,0 +1,186 @@
+"""Where a module's global names are read, for the import rules' fixes (PF301, PF302).
+
+One walk over the module, run only by a rule that has something to fix: it follows
+Python's scoping just enough to tell a module-level name from a function's local of the
+same name, and records for each read whether it sits in an annotation (string annotations
+included) and in which function body, if any, it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.walker import children
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """A read of a module-level name."""
+
+    name: str
+    annotation: bool  # inside an annotation
+    string: bool  # inside a string annotation (never evaluated at import)
+    function: cst.FunctionDef | None  # the outermost `def` whose body holds it; None: runs at import
+    body_indent: str  # indentation of that function's body statements
+    klass: cst.ClassDef | None  # the class whose own body holds it (field annotations)
+
+
+class _Scope:
+    """A function, lambda or comprehension scope: the names it binds locally."""
+
+    __slots__ = ("globals", "locals", "parent")
+
+    def __init__(self, parent: _Scope | None, local_names: set[str] | None = None) -> None:
+        self.parent = parent
+        self.locals: set[str] = local_names or set()
+        self.globals: set[str] = set()
+
+    def binds(self, name: str) -> bool:
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.locals and name not in scope.globals:
+                return True
+            scope = scope.parent
+        return False
+
+
+class _Ctx(NamedTuple):
+    scope: _Scope | None  # None at module level
+    function: cst.FunctionDef | None
+    body_indent: str
+    klass: cst.ClassDef | None
+    indent: str
+    annotation: bool = False
+    string: bool = False
+    store: bool = False
+
+
+# Nodes that stay assignment targets inside a target (`a, [b, *c] = ...`).
+_TARGET_PARTS = (cst.Tuple, cst.List, cst.StarredElement, cst.Element)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def global_uses(module: cst.Module) -> list[NameUse]:
+    """Every read of a module-level (or builtin) name."""
+    default_indent = module.default_indent
+    pending: list[tuple[str, _Ctx]] = []
+    stack: list[tuple[cst.CSTNode, _Ctx]] = [(module, _Ctx(None, None, "", None, ""))]
+
+    def push(nodes: list[cst.CSTNode | None], ctx: _Ctx) -> None:
+        stack.extend((n, ctx) for n in reversed(nodes) if n is not None)
+
+    def bind(c: _Ctx, name: str) -> None:
+        # Class bodies bind class attributes, which no function sees: ignore them.
+        if c.scope is not None and c.klass is None:
+            c.scope.locals.add(name)
+
+    while stack:
+        node, c = stack.pop()
+        if isinstance(node, cst.Name):
+            if c.store:
+                bind(c, node.value)
+            else:
+                pending.append((node.value, c))
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    bound = names.dotted(alias.asname.name if alias.asname else alias.name) or ""
+                    bind(c, bound.split(".")[0])
+        elif isinstance(node, cst.Attribute):
+            push([node.value], c._replace(store=False))
+        elif isinstance(node, cst.Subscript):
+            push(children(node), c._replace(store=False))
+        elif isinstance(node, cst.Arg):
+            push([node.value], c)
+        elif isinstance(node, cst.Annotation):
+            push([node.annotation], c._replace(annotation=True))
+        elif isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            text = names.string_value(node) if c.annotation and not c.string else None
+            if text:
+                try:
+                    push([cst.parse_expression(text.strip())], c._replace(string=True))
+                except cst.ParserSyntaxError:
+                    pass
+        elif isinstance(node, cst.Assign):
+            push([t.target for t in node.targets], c._replace(store=True))
+            push([node.value], c)
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+            push([node.target], c._replace(store=True))
+            push([getattr(node, "annotation", None), node.value], c)
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            push([node.target], c._replace(store=True))
+            push([n for n in children(node) if n is not node.target], c)
+        elif isinstance(node, cst.NamedExpr):
+            push([node.target], c._replace(store=True))
+            push([node.value], c)
+        elif isinstance(node, cst.WithItem):
+            push([node.item], c)
+            push([node.asname.name if node.asname else None], c._replace(store=True))
+        elif isinstance(node, cst.ExceptHandler):
+            push([node.name.name if node.name else None], c._replace(store=True))
+            push([node.type, node.body], c)
+        elif isinstance(node, cst.Del):
+            push([node.target], c._replace(store=True))
+        elif isinstance(node, cst.Global):
+            if c.scope is not None:
+                c.scope.globals.update(item.name.value for item in node.names)
+        elif isinstance(node, cst.Nonlocal):
+            pass
+        elif isinstance(node, cst.FunctionDef):
+            bind(c, node.name.value)
+            params = _params(node.params)
+            signature = [*node.decorators, *(p.annotation for p in params), *(p.default for p in params)]
+            push([*signature, node.returns], c._replace(klass=None))  # a method's annotations are no fields
+            scope = _Scope(c.scope, {p.name.value for p in params})
+            if c.function is None:
+                body_indent = c.indent + (
+                    (node.body.indent if node.body.indent is not None else default_indent)
+                    if isinstance(node.body, cst.IndentedBlock) else ""
+                )
+                inner = _Ctx(scope, node, body_indent, None, c.indent)
+            else:
+                inner = _Ctx(scope, c.function, c.body_indent, None, c.indent)
+            push([node.body], inner)
+        elif isinstance(node, cst.Lambda):
+            params = _params(node.params)
+            push([p.default for p in params], c)
+            push([node.body], c._replace(scope=_Scope(c.scope, {p.name.value for p in params}), klass=None))
+        elif isinstance(node, cst.ClassDef):
+            bind(c, node.name.value)
+            push([*node.decorators, *node.bases, *node.keywords], c)
+            push([node.body], c._replace(klass=node))
+        elif isinstance(node, _COMPREHENSIONS):
+            push(children(node), c._replace(scope=_Scope(c.scope), klass=None))
+        elif isinstance(node, cst.IndentedBlock):
+            indent = c.indent + (node.indent if node.indent is not None else default_indent)
+            push(list(node.body), c._replace(indent=indent))
+        elif c.store and not isinstance(node, _TARGET_PARTS):
+            push(children(node), c._replace(store=False))
+        else:
+            push(children(node), c)
+    return [
+        NameUse(name, c.annotation, c.string, c.function, c.body_indent, c.klass)
+        for name, c in pending
+        if c.scope is None or not c.scope.binds(name)
+    ]
+
+
+def _params(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for extra in (params.star_arg, params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            found.append(extra)
+    return found
+
+
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )

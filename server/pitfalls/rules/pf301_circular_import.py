@@ -1,0 +1,665 @@
+"""PF301: module-level imports among project modules that form a cycle."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.context import NodeEdit, PendingFix, RuleContext
+from pitfalls.diagnostics import Applicability
+from pitfalls.index import IndexView, ModuleSummary
+from pitfalls.rules._imports import NameUse, global_uses, is_docstring
+from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.walker import iter_statements
+
+_TYPE_CHECKING = ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
+
+_FRAMEWORK = {
+    "app/__init__.py": "",
+    "app/framework/__init__.py": "",
+    "app/framework/base.py": """
+        from sqlalchemy.orm import DeclarativeBase
+
+
+        class CompanyBaseModel(DeclarativeBase):
+            pass
+    """,
+    "app/framework/services.py": """
+        from typing import Generic, TypeVar
+
+        ModelT = TypeVar("ModelT")
+
+
+        class CompanyBusinessObjectService(Generic[ModelT]):
+            def __init__(self, db, model):
+                self.db = db
+                self.model = model
+    """,
+    "app/models/__init__.py": "",
+    "app/services/__init__.py": "",
+}
+
+# The guide's cycle: the model imports the service, which imports the model.
+_PARTNER_MODEL = """
+    from app.framework.base import CompanyBaseModel
+    from app.services.partner_service import PartnerService
+
+
+    class Partner(CompanyBaseModel):
+        __tablename__ = "partners"
+
+        def service(self, db) -> PartnerService:
+            return PartnerService(db)
+"""
+_PARTNER_SERVICE = """
+    from app.framework.services import CompanyBusinessObjectService
+    from app.models.partner import Partner
+
+
+    class PartnerService(CompanyBusinessObjectService[Partner]):
+        pass
+"""
+_AUDIT_SERVICE = """
+    from app.framework.services import CompanyBusinessObjectService
+    from app.models.partner import Partner
+
+
+    class AuditService(CompanyBusinessObjectService[Partner]):
+        pass
+"""
+
+
+class CircularImport(Rule):
+    """
+    ## What it does
+    Checks for module-level imports among the project's modules that form a cycle
+    (`app.models.partner` imports `app.services.partner_service`, which imports
+    `app.models.partner`), a package `__init__` importing its own submodule that imports
+    the package back included. Every import statement of the cycle is reported, with the
+    whole cycle in the message.
+
+    Imports inside functions and under `if TYPE_CHECKING:` do not count: they are the
+    usual ways to break a cycle, and they do not run while the module is first imported.
+
+    ## Why is this bad?
+    While a module is being imported, the modules it imports run first. When one of them
+    imports the first module back, it gets a half-initialised module, without the names
+    defined below the import, and fails depending on which module happens to be imported
+    first:
+
+    ```
+    ImportError: cannot import name 'BusinessObjectService' from partially initialized module
+    ```
+
+    ## Example
+    ```python
+    # app/models/partner.py
+    from app.framework.base import CompanyBaseModel
+    from app.services.partner_service import PartnerService
+
+
+    class Partner(CompanyBaseModel):
+        def attach(self, service: PartnerService) -> None: ...
+
+
+    # app/services/partner_service.py
+    from app.models.partner import Partner
+    ```
+
+    ## Use instead
+    ```python
+    # app/models/partner.py
+    from __future__ import annotations
+
+    from typing import TYPE_CHECKING
+
+    from app.framework.base import CompanyBaseModel
+
+    if TYPE_CHECKING:
+        from app.services.partner_service import PartnerService
+    ```
+    or import inside the function that needs the name:
+    ```python
+    def get_audit_service(self):
+        from app.services.audit_service import AuditService
+        return AuditService(self.db)
+    ```
+
+    ## Fix safety
+    When the imported names are only used in annotations, the fix moves the import under
+    `if TYPE_CHECKING:` (adding `from typing import TYPE_CHECKING`, and
+    `from __future__ import annotations` unless every such annotation is a string); when
+    they are only used inside functions, it moves the import to the top of each of those
+    functions. It is unsafe: code that evaluates annotations at run time (FastAPI
+    parameters, `typing.get_type_hints`) no longer finds the names, the imported module's
+    side effects (registering models) happen later, and other modules that imported the
+    name from this one lose it. There is no fix when a name is used at import time, e.g.
+    as a base class, in a decorator or as a pydantic field type.
+    """
+
+    code = "PF301"
+    name = "circular-import"
+    summary = "Module-level import on an import cycle"
+    fix_applicability = Applicability.UNSAFE
+
+    VALID = [
+        # The guide's solution: import at function level.
+        Valid("""
+            from app.framework.base import CompanyBaseModel
+
+
+            class Partner(CompanyBaseModel):
+                __tablename__ = "partners"
+
+                def get_audit_service(self, db):
+                    from app.services.audit_service import AuditService
+                    return AuditService(db)
+        """, files={**_FRAMEWORK, "app/services/audit_service.py": _AUDIT_SERVICE},
+            path="app/models/partner.py"),
+        # The guide's other solution: TYPE_CHECKING imports (`typing.TYPE_CHECKING` too)
+        # and string annotations.
+        Valid("""
+            import typing
+            from typing import TYPE_CHECKING, Any, Dict
+
+            from app.framework.services import CompanyBusinessObjectService
+
+            if TYPE_CHECKING:
+                from app.models.partner import Partner
+
+            if typing.TYPE_CHECKING:
+                from app.models import partner
+
+
+            class PartnerService(CompanyBusinessObjectService):
+                def create_partner(self, data: Dict[str, Any]) -> "Partner":
+                    pass
+        """, files={**_FRAMEWORK, "app/models/partner.py": _PARTNER_MODEL},
+            path="app/services/partner_service.py"),
+        # One-directional imports: routes -> services -> models -> framework.
+        Valid("""
+            from fastapi import APIRouter, Depends
+
+            from app.models.partner import Partner
+            from app.services.partner_service import PartnerService
+
+            router = APIRouter()
+
+
+            @router.get("/partners/{partner_id}")
+            async def get_partner(partner_id: int, service: PartnerService = Depends()) -> Partner:
+                return await service.get(partner_id)
+        """, files={
+            **_FRAMEWORK,
+            "app/models/partner.py": """
+                from app.framework.base import CompanyBaseModel
+
+
+                class Partner(CompanyBaseModel):
+                    __tablename__ = "partners"
+            """,
+            "app/services/partner_service.py": _PARTNER_SERVICE,
+        }, path="app/routes.py"),
+        # A package `__init__` importing submodules that import siblings, not the package.
+        Valid("""
+            from .base import Base
+            from .partner import Partner
+            from . import invoice
+
+            __all__ = ["Base", "Partner", "invoice"]
+        """, files={
+            "app/__init__.py": "",
+            "app/models/base.py": """
+                from sqlalchemy.orm import DeclarativeBase
+
+
+                class Base(DeclarativeBase):
+                    pass
+            """,
+            "app/models/partner.py": """
+                from .base import Base
+
+
+                class Partner(Base):
+                    __tablename__ = "partners"
+            """,
+            "app/models/invoice.py": """
+                from app.models.base import Base
+                from app.models.partner import Partner
+
+
+                class Invoice(Base):
+                    __tablename__ = "invoices"
+            """,
+        }, path="app/models/__init__.py"),
+        # A cycle elsewhere in the project, which this module only imports into.
+        Valid("""
+            from app.models.partner import Partner
+            from app.services.partner_service import PartnerService
+        """, files={
+            **_FRAMEWORK,
+            "app/models/partner.py": _PARTNER_MODEL,
+            "app/services/partner_service.py": _PARTNER_SERVICE,
+        }, path="app/main.py"),
+        # A submodule importing its package, whose `__init__` does not import it back;
+        # an external module named like a project one.
+        Valid("""
+            import redis
+            from app.models import Base
+
+
+            class Partner(Base):
+                __tablename__ = "partners"
+        """, files={
+            "app/__init__.py": "",
+            "app/redis.py": "import app.models.partner\n",
+            "app/models/__init__.py": """
+                from sqlalchemy.orm import DeclarativeBase
+
+
+                class Base(DeclarativeBase):
+                    pass
+            """,
+        }, path="app/models/partner.py"),
+    ]
+    INVALID = [
+        # The guide's cycle: the service needs the model at import time (a base class
+        # argument), so there is no fix.
+        Invalid(_PARTNER_SERVICE, files={**_FRAMEWORK, "app/models/partner.py": _PARTNER_MODEL},
+                path="app/services/partner_service.py", line=2,
+                message="app.services.partner_service -> app.models.partner -> app.services.partner_service"),
+        # Names used only in annotations: moved under `if TYPE_CHECKING:`.
+        Invalid('''
+            """Partner model."""
+            from app.framework.base import CompanyBaseModel
+            from app.services.partner_service import PartnerService
+
+
+            class Partner(CompanyBaseModel):
+                __tablename__ = "partners"
+
+                def attach(self, service: PartnerService) -> None:
+                    self._service = service
+        ''', files={**_FRAMEWORK, "app/services/partner_service.py": _PARTNER_SERVICE},
+            path="app/models/partner.py", line=3,
+            message="app.models.partner -> app.services.partner_service -> app.models.partner", fixed='''
+            """Partner model."""
+
+            from __future__ import annotations
+
+            from app.framework.base import CompanyBaseModel
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from app.services.partner_service import PartnerService
+
+
+            class Partner(CompanyBaseModel):
+                __tablename__ = "partners"
+
+                def attach(self, service: PartnerService) -> None:
+                    self._service = service
+        '''),
+        # Names used only inside functions: moved into them (after a docstring).
+        Invalid("""
+            from app.framework.base import CompanyBaseModel
+            from app.services.audit_service import AuditService
+
+
+            class Partner(CompanyBaseModel):
+                __tablename__ = "partners"
+
+                def get_audit_service(self, db):
+                    \"\"\"The audit service for this partner.\"\"\"
+                    return AuditService(db)
+
+                async def audit(self, db, event: str) -> None:
+                    if event:
+                        await AuditService(db).log(self, event)
+        """, files={**_FRAMEWORK, "app/services/audit_service.py": _AUDIT_SERVICE},
+            path="app/models/partner.py", line=2, fixed="""
+            from app.framework.base import CompanyBaseModel
+
+
+            class Partner(CompanyBaseModel):
+                __tablename__ = "partners"
+
+                def get_audit_service(self, db):
+                    \"\"\"The audit service for this partner.\"\"\"
+                    from app.services.audit_service import AuditService
+                    return AuditService(db)
+
+                async def audit(self, db, event: str) -> None:
+                    from app.services.audit_service import AuditService
+                    if event:
+                        await AuditService(db).log(self, event)
+        """),
+        # Three modules; string annotations need no `__future__` import, and the existing
+        # TYPE_CHECKING block takes the import.
+        Invalid("""
+            from typing import TYPE_CHECKING
+
+            from app.services import invoice_service
+
+            if TYPE_CHECKING:
+                from app.models.invoice import Invoice
+
+
+            def total(service: "invoice_service.InvoiceService") -> "Invoice":
+                ...
+        """, files={
+            **_FRAMEWORK,
+            "app/services/invoice_service.py": """
+                from app.models.invoice import Invoice
+
+
+                class InvoiceService:
+                    model = Invoice
+            """,
+            "app/models/invoice.py": """
+                from app.reports import total
+
+
+                class Invoice:
+                    pass
+            """,
+        }, path="app/reports.py", line=3,
+            message="app.reports -> app.services.invoice_service -> app.models.invoice -> app.reports",
+            fixed="""
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from app.models.invoice import Invoice
+                from app.services import invoice_service
+
+
+            def total(service: "invoice_service.InvoiceService") -> "Invoice":
+                ...
+        """),
+        # A submodule importing its package, whose `__init__` imports the submodule.
+        Invalid("""
+            from sqlalchemy.orm import Mapped
+
+            from app.models import Base
+
+
+            class Partner(Base):
+                __tablename__ = "partners"
+                id: Mapped[int]
+        """, files={
+            "app/__init__.py": "",
+            "app/models/__init__.py": """
+                from sqlalchemy.orm import DeclarativeBase
+
+
+                class Base(DeclarativeBase):
+                    pass
+
+
+                from .partner import Partner
+            """,
+        }, path="app/models/partner.py", line=3,
+            message="app.models.partner -> app.models -> app.models.partner"),
+        # The same kind of cycle seen from the package: every import on a cycle is reported.
+        Invalid("""
+            from .base import Base
+            from .partner import Partner
+            from . import invoice
+        """, files={
+            "app/__init__.py": "",
+            "app/models/base.py": "class Base:\n    pass\n",
+            "app/models/partner.py": """
+                from app.models import Base
+
+
+                class Partner(Base):
+                    pass
+            """,
+            "app/models/invoice.py": "from app import models\n",
+        }, path="app/models/__init__.py", count=2),
+    ]
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self._imports: list[cst.Import | cst.ImportFrom] = []
+        self._type_checking: set[int] = set()  # ids of imports under `if TYPE_CHECKING:`
+        self._uses: list[NameUse] | None = None
+
+    def visit_If(self, node: cst.If) -> None:
+        if names.is_type_checking_test(node.test):
+            for stmt in iter_statements(node.body):
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    self._type_checking.update(id(small) for small in stmt.body)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._collect(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._collect(node)
+
+    def _collect(self, node: cst.Import | cst.ImportFrom) -> None:
+        """Keep the imports the index counts as module scope: not in a def or class body,
+        not under `if TYPE_CHECKING:`."""
+        ctx = self.ctx
+        if ctx.function is None and ctx.enclosing_class is None and id(node) not in self._type_checking:
+            self._imports.append(node)
+
+    def finish(self) -> None:
+        if not self._imports:
+            return
+        summary = self.ctx.summary
+        reached = {
+            (info.module, info.name, info.bound): module
+            for info, module in self.ctx.index.project_imports(summary)
+            if module != summary.name
+        }
+        if not reached:
+            return
+        hops = _ImportGraph(self.ctx.index).paths_back(summary)
+        for stmt in self._imports:
+            cycles = []
+            for module, attr, bound, _ in names.import_bindings(stmt, summary.name, summary.is_package):
+                target = reached.get((module, attr, bound))
+                if target in hops:
+                    cycle = [summary.name, target]
+                    while cycle[-1] != summary.name:
+                        cycle.append(hops[cycle[-1]])
+                    cycles.append(cycle)
+            if cycles:
+                cycle = min(cycles, key=len)
+                self.ctx.report(stmt, f"Circular import: {' -> '.join(cycle)}", fix=self._fix(stmt))
+
+    # -- fix ----------------------------------------------------------------------------
+
+    def _fix(self, stmt: cst.Import | cst.ImportFrom) -> PendingFix | None:
+        body = self.ctx.module.body
+        position = next(
+            (
+                i for i, s in enumerate(body)
+                if isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1 and s.body[0] is stmt
+            ),
+            None,
+        )
+        summary = self.ctx.summary
+        bound = {b for _, _, b, _ in names.import_bindings(stmt, summary.name, summary.is_package)}
+        if position is None or "*" in bound or not bound.isdisjoint(summary.all_names or ()):
+            return None
+        # A name bound twice at module level (another import, a def) would stay bound.
+        bindings = [i.bound for i in summary.imports if i.scope != "function"]
+        if any(bindings.count(b) > 1 or b in summary.classes or b in summary.functions for b in bound):
+            return None
+        if self._uses is None:
+            self._uses = global_uses(self.ctx.module)
+        uses = [u for u in self._uses if u.name in bound]
+        if not uses:  # imported for its side effects
+            return None
+        code = self.ctx.code_for(stmt)
+        line = body[position]
+        assert isinstance(line, cst.SimpleStatementLine)
+        remove = NodeEdit(line, "", through=line.trailing_whitespace)
+        # An import alone between blank lines: its group goes, with the blank lines above.
+        following = body[position + 1].leading_lines[:1] if position + 1 < len(body) else []
+        leading = line.leading_lines
+        if following and not following[0].comment and leading and not any(empty.comment for empty in leading):
+            remove = NodeEdit(line.leading_lines[0], "", through=line.trailing_whitespace)
+        if all(u.annotation and not self._is_pydantic_field(u) for u in uses):
+            edits = self._type_checking_edits(code, line)
+            if not all(u.string for u in uses):
+                edits.extend(self._future_annotations_edits())
+            return self.ctx.fix("Move the import under `if TYPE_CHECKING:`", remove, *edits)
+        if all(u.function is not None and isinstance(u.function.body, cst.IndentedBlock) for u in uses):
+            functions = {id(u.function): u for u in uses}
+            edits = [remove]
+            for use in functions.values():
+                block = use.function.body if use.function is not None else None
+                assert isinstance(block, cst.IndentedBlock)
+                first = block.body[0]
+                at = first.trailing_whitespace if is_docstring(first) else block.header
+                edits.append(NodeEdit(at, f"{use.body_indent}{code}\n", mode="after"))
+            return self.ctx.fix("Move the import into the functions that use it", *edits)
+        return None
+
+    def _is_pydantic_field(self, use: NameUse) -> bool:
+        """An annotation in a pydantic model's body, which pydantic evaluates."""
+        return use.klass is not None and self.ctx.index.is_pydantic_model(
+            f"{self.ctx.module_name}.{use.klass.name.value}"
+        )
+
+    def _type_checking_edits(self, code: str, line: cst.SimpleStatementLine) -> list[NodeEdit]:
+        """Put ``code`` in the `if TYPE_CHECKING:` block among the module's leading imports,
+        or in a new one after them (importing `TYPE_CHECKING` if needed)."""
+        module = self.ctx.module
+        last_import = line
+        typing_import: cst.ImportFrom | None = None
+        for i, stmt in enumerate(module.body):
+            if isinstance(stmt, cst.SimpleStatementLine) and all(
+                isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+            ):
+                last_import = stmt
+                typing_import = typing_import or next(
+                    (s for s in stmt.body if isinstance(s, cst.ImportFrom) and _is_from_typing(s)), None
+                )
+            elif isinstance(stmt, cst.If) and names.is_type_checking_test(stmt.test):
+                last = stmt.body.body[-1] if isinstance(stmt.body, cst.IndentedBlock) else None
+                if isinstance(last, cst.SimpleStatementLine):
+                    indent = stmt.body.indent if stmt.body.indent is not None else module.default_indent
+                    return [NodeEdit(last.trailing_whitespace, f"{indent}{code}\n", mode="after")]
+            elif not (i == 0 and is_docstring(stmt)):
+                break
+        block = f"\nif TYPE_CHECKING:\n{module.default_indent}{code}\n"
+        edits = []
+        if self.ctx.summary.bindings.get("TYPE_CHECKING") not in _TYPE_CHECKING:
+            if typing_import is not None and not isinstance(typing_import.names, cst.ImportStar):
+                edits.append(NodeEdit(typing_import.names[0], "TYPE_CHECKING, ", mode="before"))
+            else:
+                block = "from typing import TYPE_CHECKING\n" + block
+        edits.append(NodeEdit(last_import.trailing_whitespace, block, mode="after"))
+        return edits
+
+    def _future_annotations_edits(self) -> list[NodeEdit]:
+        """`from __future__ import annotations` at the top (after the docstring), so that
+        annotations naming the moved import are not evaluated."""
+        if any(i.module == "__future__" and i.name == "annotations" for i in self.ctx.summary.imports):
+            return []
+        body = self.ctx.module.body
+        first = body[0]
+        if is_docstring(first):
+            gap = "" if len(body) > 1 and body[1].leading_lines else "\n"
+            future = f"\nfrom __future__ import annotations\n{gap}"
+            return [NodeEdit(first.trailing_whitespace, future, mode="after")]
+        return [NodeEdit(first, "from __future__ import annotations\n\n", mode="before")]
+
+
+def _is_from_typing(stmt: cst.ImportFrom) -> bool:
+    return not stmt.relative and stmt.module is not None and names.dotted(stmt.module) == "typing"
+
+
+# path -> (summary, the names `project_imports` looked up, whether each was found, the
+# modules it reached): the edges of the import graph, kept across the files a process checks.
+_EDGES: dict[str, tuple[ModuleSummary, list[str], list[bool], list[str]]] = {}
+
+
+class _ImportGraph:
+    """The project's module-level import graph as one file's check sees it.
+
+    Every module is looked up through the view once per file, so the file's cached result
+    depends on each module that could close a cycle; the edges out of a module are
+    recomputed only when its summary or a module its imports could reach changed (with a
+    thousand modules, every file walks most of the same graph).
+    """
+
+    def __init__(self, view: IndexView) -> None:
+        self._view = view
+        self._found: dict[str, ModuleSummary | None] = {}
+
+    def module(self, name: str) -> ModuleSummary | None:
+        found = self._found
+        if name not in found:
+            found[name] = self._view.module(name)
+        return found[name]
+
+    def imports(self, summary: ModuleSummary) -> list[str]:
+        """The project modules ``summary`` imports at module level."""
+        memo = _EDGES.get(summary.path)
+        if memo is not None and memo[0] is summary:
+            found, view = self._found, self._view
+            for name, hit in zip(memo[1], memo[2], strict=True):
+                module = found[name] if name in found else found.setdefault(name, view.module(name))
+                if (module is not None) is not hit:
+                    break
+            else:
+                return memo[3]
+        recorder = _Recorder(self)
+        reached = IndexView.project_imports(recorder, summary)  # type: ignore[arg-type]
+        targets = list(dict.fromkeys(module for _, module in reached))
+        asked = recorder.asked
+        _EDGES[summary.path] = (summary, asked, [self._found[name] is not None for name in asked], targets)
+        return targets
+
+    def paths_back(self, start: ModuleSummary) -> dict[str, str]:
+        """For every module on an import cycle through ``start``, the next module on a
+        shortest path of module-level imports back to ``start``: a walk over the modules
+        ``start`` reaches, then a breadth-first search back from it."""
+        edges: dict[str, list[str]] = {start.name: []}
+        stack = [start]
+        closing = False  # some module imports `start`
+        while stack:
+            summary = stack.pop()
+            targets = edges[summary.name] = self.imports(summary)
+            for target in targets:
+                if target not in edges:
+                    found = self.module(target)
+                    if found is not None:
+                        edges[target] = []
+                        stack.append(found)
+                elif target == start.name:
+                    closing = True
+        if not closing:
+            return {}
+        importers: dict[str, list[str]] = {}
+        for source, targets in edges.items():
+            for target in targets:
+                importers.setdefault(target, []).append(source)
+        hops: dict[str, str] = {}
+        queue = deque([start.name])
+        while queue:
+            target = queue.popleft()
+            for source in importers.get(target, ()):
+                if source not in hops and source != start.name:
+                    hops[source] = target
+                    queue.append(source)
+        return hops
+
+
+class _Recorder:
+    """Stands in for the view in `IndexView.project_imports`, noting what it looks up."""
+
+    def __init__(self, graph: _ImportGraph) -> None:
+        self._graph = graph
+        self.asked: list[str] = []
+
+    def module(self, name: str) -> ModuleSummary | None:
+        self.asked.append(name)
+        return self._graph.module(name)
