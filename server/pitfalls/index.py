@@ -225,7 +225,10 @@ class _SummaryBuilder:
                 self._statements(_suite(stmt.body), inner)
                 orelse = stmt.orelse
                 while orelse is not None:
-                    self._statements(_suite(orelse.body), scope)
+                    branch = scope
+                    if isinstance(orelse, cst.If) and names.is_type_checking_test(orelse.test):
+                        branch = "type_checking"
+                    self._statements(_suite(orelse.body), branch)
                     orelse = orelse.orelse if isinstance(orelse, cst.If) else None
             elif isinstance(stmt, cst.Try):
                 self._statements(_suite(stmt.body), scope)
@@ -546,17 +549,32 @@ class IndexView:
         return found
 
     def project_imports(self, summary: ModuleSummary, scopes: tuple[str, ...] = ("module",)) -> list[tuple[ImportInfo, str]]:
-        """The imports of ``summary`` that reach project modules, with the module reached:
-        ``from pkg import sub`` reaches ``pkg.sub`` when that is a module, else ``pkg``."""
+        """The imports of ``summary`` that reach project modules, with each module reached:
+        ``from pkg import sub`` reaches ``pkg.sub`` when that is a module, else ``pkg``; and
+        importing ``a.b.c`` first runs the ``__init__`` of packages ``a.b`` and ``a`` (those
+        that are not the importer's own, already running), so it reaches them too."""
+        own = summary.name.split(".")
+        running = own if summary.is_package else own[:-1]
         out = []
         for info in summary.imports:
             if info.scope not in scopes:
                 continue
+            target = None
             if info.name is not None and info.name != "*":
                 submodule = f"{info.module}.{info.name}" if info.module else info.name
                 if self.module(submodule) is not None:
-                    out.append((info, submodule))
-                    continue
-            if info.module and self.module(info.module) is not None:
-                out.append((info, info.module))
+                    target = submodule
+            if target is None and info.module and self.module(info.module) is not None:
+                target = info.module
+            if target is None:
+                continue
+            parts = target.split(".")
+            shared = 0  # leading packages the importer is itself inside: already running
+            while shared < min(len(parts), len(running)) and parts[shared] == running[shared]:
+                shared += 1
+            for depth in range(shared + 1, len(parts)):
+                package = ".".join(parts[:depth])
+                if self.module(package) is not None:
+                    out.append((info, package))
+            out.append((info, target))
         return out

@@ -82,6 +82,7 @@ class CircularImport(Rule):
 
     Imports inside functions and under `if TYPE_CHECKING:` do not count: they are the
     usual ways to break a cycle, and they do not run while the module is first imported.
+    Nor do the imports of `.pyi` stubs, which never run.
 
     ## Why is this bad?
     While a module is being imported, the modules it imports run first. When one of them
@@ -133,10 +134,11 @@ class CircularImport(Rule):
     `from __future__ import annotations` unless every such annotation is a string); when
     they are only used inside functions, it moves the import to the top of each of those
     functions. It is unsafe: code that evaluates annotations at run time (FastAPI
-    parameters, `typing.get_type_hints`) no longer finds the names, the imported module's
-    side effects (registering models) happen later, and other modules that imported the
-    name from this one lose it. There is no fix when a name is used at import time, e.g.
-    as a base class, in a decorator or as a pydantic field type.
+    parameters, SQLAlchemy `Mapped[...]` columns, `typing.get_type_hints`) no longer finds
+    the names, the imported module's side effects (registering models) happen later, and
+    other modules that imported the name from this one lose it. There is no fix when a
+    name is used at import time (a base class, a decorator, a default value, a pydantic
+    field's type).
     """
 
     code = "PF301"
@@ -234,6 +236,39 @@ class CircularImport(Rule):
                     __tablename__ = "invoices"
             """,
         }, path="app/models/__init__.py"),
+        # SQLAlchemy relationships both ways, by class name: no import needed.
+        Valid("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+            from app.models.base import Base
+
+
+            class Invoice(Base):
+                __tablename__ = "invoices"
+                partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+                partner: Mapped["Partner"] = relationship(back_populates="invoices")
+        """, files={
+            "app/__init__.py": "",
+            "app/models/__init__.py": "from .partner import Partner\nfrom .invoice import Invoice\n",
+            "app/models/base.py": """
+                from sqlalchemy.orm import DeclarativeBase
+
+
+                class Base(DeclarativeBase):
+                    pass
+            """,
+            "app/models/partner.py": """
+                from sqlalchemy.orm import Mapped, relationship
+
+                from app.models.base import Base
+
+
+                class Partner(Base):
+                    __tablename__ = "partners"
+                    invoices: Mapped[list["Invoice"]] = relationship("Invoice", back_populates="partner")
+            """,
+        }, path="app/models/invoice.py"),
         # A cycle elsewhere in the project, which this module only imports into.
         Valid("""
             from app.models.partner import Partner
@@ -265,6 +300,20 @@ class CircularImport(Rule):
         }, path="app/models/partner.py"),
     ]
     INVALID = [
+        Invalid("""
+            from app.framework.mixins import AuditableMixin
+
+
+            class MessagingService(AuditableMixin):
+                pass
+        """, files={
+            "app/__init__.py": "",
+            "app/framework/__init__.py": "from .services import CompanyBusinessObjectService\n",
+            "app/framework/mixins.py": "class AuditableMixin:\n    pass\n",
+            "app/framework/services.py": "from app.services.events import MessagingService\n\n\nclass CompanyBusinessObjectService:\n    pass\n",
+            "app/services/__init__.py": "",
+        }, path="app/services/events.py", line=1,
+           message="app.services.events -> app.framework -> app.framework.services -> app.services.events"),
         # The guide's cycle: the service needs the model at import time (a base class
         # argument), so there is no fix.
         Invalid(_PARTNER_SERVICE, files={**_FRAMEWORK, "app/models/partner.py": _PARTNER_MODEL},
@@ -447,26 +496,25 @@ class CircularImport(Rule):
             self._imports.append(node)
 
     def finish(self) -> None:
-        if not self._imports:
-            return
         summary = self.ctx.summary
-        reached = {
-            (info.module, info.name, info.bound): module
-            for info, module in self.ctx.index.project_imports(summary)
-            if module != summary.name
-        }
+        if not self._imports or _is_stub(summary):
+            return
+        reached: dict[tuple[str, str | None, str], list[str]] = {}
+        for info, module in self.ctx.index.project_imports(summary):
+            if module != summary.name:
+                reached.setdefault((info.module, info.name, info.bound), []).append(module)
         if not reached:
             return
         hops = _ImportGraph(self.ctx.index).paths_back(summary)
         for stmt in self._imports:
             cycles = []
             for module, attr, bound, _ in names.import_bindings(stmt, summary.name, summary.is_package):
-                target = reached.get((module, attr, bound))
-                if target in hops:
-                    cycle = [summary.name, target]
-                    while cycle[-1] != summary.name:
-                        cycle.append(hops[cycle[-1]])
-                    cycles.append(cycle)
+                for target in reached.get((module, attr, bound), ()):
+                    if target in hops:
+                        cycle = [summary.name, target]
+                        while cycle[-1] != summary.name:
+                            cycle.append(hops[cycle[-1]])
+                        cycles.append(cycle)
             if cycles:
                 cycle = min(cycles, key=len)
                 self.ctx.report(stmt, f"Circular import: {' -> '.join(cycle)}", fix=self._fix(stmt))
@@ -503,7 +551,7 @@ class CircularImport(Rule):
         following = body[position + 1].leading_lines[:1] if position + 1 < len(body) else []
         leading = line.leading_lines
         if following and not following[0].comment and leading and not any(empty.comment for empty in leading):
-            remove = NodeEdit(line.leading_lines[0], "", through=line.trailing_whitespace)
+            remove = NodeEdit(leading[0], "", through=line.trailing_whitespace)
         if all(u.annotation and not self._is_pydantic_field(u) for u in uses):
             edits = self._type_checking_edits(code, line)
             if not all(u.string for u in uses):
@@ -517,7 +565,7 @@ class CircularImport(Rule):
                 assert isinstance(block, cst.IndentedBlock)
                 first = block.body[0]
                 at = first.trailing_whitespace if is_docstring(first) else block.header
-                edits.append(NodeEdit(at, f"{use.body_indent}{code}\n", mode="after"))
+                edits.append(NodeEdit(at, _lines(code, use.body_indent), mode="after"))
             return self.ctx.fix("Move the import into the functions that use it", *edits)
         return None
 
@@ -545,14 +593,17 @@ class CircularImport(Rule):
                 last = stmt.body.body[-1] if isinstance(stmt.body, cst.IndentedBlock) else None
                 if isinstance(last, cst.SimpleStatementLine):
                     indent = stmt.body.indent if stmt.body.indent is not None else module.default_indent
-                    return [NodeEdit(last.trailing_whitespace, f"{indent}{code}\n", mode="after")]
+                    return [NodeEdit(last.trailing_whitespace, _lines(code, indent), mode="after")]
             elif not (i == 0 and is_docstring(stmt)):
                 break
-        block = f"\nif TYPE_CHECKING:\n{module.default_indent}{code}\n"
+        block = f"\nif TYPE_CHECKING:\n{_lines(code, module.default_indent)}"
         edits = []
         if self.ctx.summary.bindings.get("TYPE_CHECKING") not in _TYPE_CHECKING:
             if typing_import is not None and not isinstance(typing_import.names, cst.ImportStar):
-                edits.append(NodeEdit(typing_import.names[0], "TYPE_CHECKING, ", mode="before"))
+                # Written first, as isort and Ruff order constants, one per line if the rest are.
+                first = typing_import.names[0]
+                comma = self.ctx.code_for(first.comma) if isinstance(first.comma, cst.Comma) else ", "
+                edits.append(NodeEdit(first, f"TYPE_CHECKING{comma}", mode="before"))
             else:
                 block = "from typing import TYPE_CHECKING\n" + block
         edits.append(NodeEdit(last_import.trailing_whitespace, block, mode="after"))
@@ -572,13 +623,24 @@ class CircularImport(Rule):
         return [NodeEdit(first, "from __future__ import annotations\n\n", mode="before")]
 
 
+def _is_stub(summary: ModuleSummary) -> bool:
+    """A `.pyi` stub: its imports never run."""
+    return summary.path.endswith(".pyi")
+
+
+def _lines(code: str, indent: str) -> str:
+    """A module-level statement's code as lines at ``indent`` (a parenthesised import
+    spans several)."""
+    return indent + code.replace("\n", "\n" + indent) + "\n"
+
+
 def _is_from_typing(stmt: cst.ImportFrom) -> bool:
     return not stmt.relative and stmt.module is not None and names.dotted(stmt.module) == "typing"
 
 
-# path -> (summary, the names `project_imports` looked up, whether each was found, the
+# path -> (summary, the names `project_imports` looked up, what each was found to be, the
 # modules it reached): the edges of the import graph, kept across the files a process checks.
-_EDGES: dict[str, tuple[ModuleSummary, list[str], list[bool], list[str]]] = {}
+_EDGES: dict[str, tuple[ModuleSummary, tuple[str, ...], list[ModuleSummary | None], list[str]]] = {}
 
 
 class _ImportGraph:
@@ -604,18 +666,17 @@ class _ImportGraph:
         """The project modules ``summary`` imports at module level."""
         memo = _EDGES.get(summary.path)
         if memo is not None and memo[0] is summary:
-            found, view = self._found, self._view
-            for name, hit in zip(memo[1], memo[2], strict=True):
-                module = found[name] if name in found else found.setdefault(name, view.module(name))
-                if (module is not None) is not hit:
-                    break
-            else:
-                return memo[3]
+            _, asked, answers, targets = memo
+            found = self._found
+            for name in set(asked).difference(found):
+                found[name] = self._view.module(name)
+            if list(map(found.__getitem__, asked)) == answers:
+                return targets
         recorder = _Recorder(self)
         reached = IndexView.project_imports(recorder, summary)  # type: ignore[arg-type]
         targets = list(dict.fromkeys(module for _, module in reached))
-        asked = recorder.asked
-        _EDGES[summary.path] = (summary, asked, [self._found[name] is not None for name in asked], targets)
+        asked = tuple(recorder.asked)
+        _EDGES[summary.path] = (summary, asked, list(map(self._found.__getitem__, asked)), targets)
         return targets
 
     def paths_back(self, start: ModuleSummary) -> dict[str, str]:
@@ -627,13 +688,11 @@ class _ImportGraph:
         closing = False  # some module imports `start`
         while stack:
             summary = stack.pop()
-            targets = edges[summary.name] = self.imports(summary)
+            targets = edges[summary.name] = [] if _is_stub(summary) else self.imports(summary)
             for target in targets:
                 if target not in edges:
-                    found = self.module(target)
-                    if found is not None:
-                        edges[target] = []
-                        stack.append(found)
+                    edges[target] = []
+                    stack.append(self._found[target])  # looked up by `imports`
                 elif target == start.name:
                     closing = True
         if not closing:

@@ -11,7 +11,7 @@ from pitfalls.index import IndexView
 from pitfalls.rules._imports import global_uses
 from pitfalls.rules.base import Invalid, Rule, Valid
 
-_MAX_LINE = 88
+_MAX_LINE = 88  # Black's and Ruff's default line length
 
 _FRAMEWORK = {
     "app/__init__.py": "",
@@ -87,7 +87,8 @@ class StarImport(Rule):
     When the module is part of the project and its exports are known (its `__all__`, or
     else its public names, following its own star imports), the fix imports the names
     this module reads by name instead. It is safe unless names are used in ways no
-    analysis sees (`globals()`, `eval`, other modules importing them from this one).
+    analysis sees: `globals()` or `eval`, other modules importing them from this one, or
+    a package's submodules that other imports loaded as its attributes.
     There is no fix for modules outside the project, nor when no exported name is used
     (the import may be kept for its side effects).
     """

@@ -1,5 +1,17 @@
 from .article import DirectusArticle
-from .audit import AuditEvent
-from .partner import PartnerCreate, PartnerCreateBase, PartnerRead
+from .audit import AuditEvent, PartnerChangeEvent
+from .contact import ContactCreate, ContactRead
+from .partner import PartnerBase, PartnerCreate, PartnerCreateBase, PartnerRead, PartnerUpdate
 
-__all__ = ["AuditEvent", "DirectusArticle", "PartnerCreate", "PartnerCreateBase", "PartnerRead"]
+__all__ = [
+    "AuditEvent",
+    "ContactCreate",
+    "ContactRead",
+    "DirectusArticle",
+    "PartnerBase",
+    "PartnerChangeEvent",
+    "PartnerCreate",
+    "PartnerCreateBase",
+    "PartnerRead",
+    "PartnerUpdate",
+]

@@ -1,3 +1,6 @@
-from .partner import Base, Partner, PartnerExtension
+from app.framework.base import Base
 
-__all__ = ["Base", "Partner", "PartnerExtension"]
+from .contact import Contact
+from .partner import Partner, PartnerExtension
+
+__all__ = ["Base", "Contact", "Partner", "PartnerExtension"]

@@ -9,6 +9,7 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from app.core.config import EVENT_PUBLISHING_ENABLED, REDIS_URL
+from app.framework.mixins import EventPublisherMixin
 
 
 class MessagingService:
@@ -30,3 +31,6 @@ class MessagingService:
 
     async def publish_partner_created(self, partner_id: int, partner_data: dict[str, Any], correlation_id: str) -> str:
         return await self.publish("partner_events", "partner.created", {"id": partner_id, **partner_data}, correlation_id)
+
+    async def publish_entity_event(self, entity: EventPublisherMixin, event: str, correlation_id: str | None = None) -> str:
+        return await self.publish(entity.__event_stream__, event, entity.event_payload(), correlation_id)

@@ -1,0 +1,37 @@
+"""Extension fields of partners: credit limit, VAT number, loyalty tier."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.framework import CompanyBusinessObjectService
+from app.models import Partner
+from app.schemas import PartnerCreate, PartnerUpdate
+from app.services.events import MessagingService
+
+
+class PartnerExtensionService(CompanyBusinessObjectService[Partner, PartnerCreate, PartnerUpdate]):
+    def __init__(self, db: AsyncSession, messaging_service: Optional[MessagingService] = None) -> None:
+        super().__init__(db, Partner, messaging_service)
+
+    async def set_credit_limit(self, partner_id: int, limit: Decimal) -> None:
+        await self.set_extension(
+            entity_id=partner_id,
+            field_name="credit_limit",
+            field_type="decimal",
+            field_value=str(limit),
+        )
+
+    async def set_vat_number(self, partner_id: int, vat_number: str) -> None:
+        await self.set_extension(partner_id, "vat_number", "string", vat_number.replace(" ", "").upper())
+
+    async def set_loyalty_tier(self, partner_id: int, tier: str) -> None:
+        await self.set_extension(
+            entity_id=partner_id,
+            field_name="loyalty_tier",
+            field_type="string",
+            field_value=tier,
+        )
