@@ -20,7 +20,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -32,6 +31,7 @@ from pitfalls.analysis import FileOutcome, ParseFailure, check_module, decode, p
 from pitfalls.config import ProjectConfig
 from pitfalls.diagnostics import Diagnostic
 from pitfalls.discovery import DiscoveryError, discover
+from pitfalls.fixes import replace_file
 from pitfalls.index import IndexView, ModuleNamer, ModuleSummary, ProjectIndex, summarize
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 from pitfalls.rules.base import Rule
@@ -274,26 +274,15 @@ class Cache:
             return
         entries = {p: e for p, e in self.entries.items() if p not in checked and os.path.exists(p)}
         entries.update(updates)
-        tmp = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# Created by pitfalls\n*\n", encoding="utf-8")
             payload = json.dumps({"version": __version__, "files": entries}, separators=(",", ":"))
-            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.replace(tmp, self.file)
-            tmp = None
+            replace_file(self.file, payload.encode("utf-8"))
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
 
 
 # ---------------------------------------------------------------------------------------

@@ -130,6 +130,15 @@ def write_atomically(path: Path, original: bytes, new_text: str, encoding: str =
         data = new_text.encode(encoding)
     except UnicodeEncodeError:
         raise FixError(f"the fixed code cannot be written in the file's encoding ({encoding})") from None
+    try:
+        replace_file(path, data, stat.S_IMODE(st.st_mode))
+    except OSError as exc:
+        raise FixError(f"cannot write file: {exc.strerror or exc}") from None
+
+
+def replace_file(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
+    readers see the old file or the new one, never half of one; no temp file is left."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")
@@ -137,11 +146,10 @@ def write_atomically(path: Path, original: bytes, new_text: str, encoding: str =
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
         tmp = None
-    except OSError as exc:
-        raise FixError(f"cannot write file: {exc.strerror or exc}") from None
     finally:
         if tmp is not None:
             try:

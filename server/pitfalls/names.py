@@ -28,6 +28,16 @@ def dotted(expr: cst.BaseExpression | None) -> str | None:
     return None
 
 
+def last_name(expr: cst.BaseExpression) -> str | None:
+    """The last identifier of a Name/Attribute (``get`` for ``requests.get``): the cheap
+    first test of a handler, before resolving the whole qualified name."""
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Name):
+        return expr.value
+    return None
+
+
 def attribute_dotted(node: cst.BaseExpression) -> str | None:
     """Like :func:`dotted` for Import/ImportFrom module references."""
     return dotted(node)

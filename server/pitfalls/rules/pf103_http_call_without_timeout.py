@@ -289,11 +289,8 @@ class HttpCallWithoutTimeout(ClientRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
-        elif isinstance(func, cst.Name):
-            method = func.value
-        else:
+        method = names.last_name(func)
+        if method is None:
             return
         if method not in HTTP_METHODS or _may_pass_timeout(node):
             return

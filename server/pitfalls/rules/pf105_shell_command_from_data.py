@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from pitfalls import names
 from pitfalls.context import RuleContext
 from pitfalls.rules._dynamic_strings import DynamicStrings, first_argument
 from pitfalls.rules.base import Invalid, Rule, Valid
@@ -263,11 +264,8 @@ class ShellCommandFromData(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            tail = func.attr.value
-        elif isinstance(func, cst.Name):
-            tail = func.value
-        else:
+        tail = names.last_name(func)
+        if tail is None:
             return
         if tail not in _TAILS:
             return

@@ -719,11 +719,8 @@ class PydanticV1Api(Rule):
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         target = node.decorator.func if isinstance(node.decorator, cst.Call) else node.decorator
-        if isinstance(target, cst.Attribute):
-            tail = target.attr.value
-        elif isinstance(target, cst.Name):
-            tail = target.value
-        else:
+        tail = names.last_name(target)
+        if tail is None:
             return
         if tail not in _V1_DECORATORS:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from pitfalls import names
 from pitfalls.context import RuleContext
 from pitfalls.rules._dynamic_strings import DynamicStrings, first_argument
 from pitfalls.rules.base import Invalid, Rule, Valid
@@ -262,11 +263,8 @@ class SqlBuiltFromData(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            name = func.attr.value
-        elif isinstance(func, cst.Name):
-            name = func.value
-        else:
+        name = names.last_name(func)
+        if name is None:
             return
         if name == "text":
             if self.ctx.qualified_name(func) not in _TEXT_FUNCTIONS:
