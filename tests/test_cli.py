@@ -430,3 +430,20 @@ def test_checking_one_file_still_sees_the_rest_of_the_project(project, cli) -> N
     assert "app/routes.py:5:12: PF401" in whole.stdout
     one = cli("check", "--no-cache", "app/routes.py", cwd=root)
     assert "app/routes.py:5:12: PF401" in one.stdout
+
+
+def test_pathological_nesting_is_pf000_not_a_crash(project, cli) -> None:
+    """libcst's native parser crashes on 2,000 open brackets and crawls on 5,000-long
+    attribute chains; CPython refuses both, and so does pitfalls, with one PF000 each."""
+    root = project(
+        {
+            "deep.py": "x = " + "[" * 2000 + "\n",
+            "chain.py": "a" + ".b" * 5000 + "\n",
+            "fine.py": "import requests\nrequests.get('u')\n",
+        }
+    )
+    result = cli("check", "--no-cache", ".", cwd=root)
+    assert result.returncode == 1, result.stderr
+    assert "deep.py:1:" in result.stdout and "too many nested" in result.stdout
+    assert "chain.py:1:1: PF000" in result.stdout
+    assert "fine.py:2:1: PF103" in result.stdout

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
+    sub.add_parser("server", help="start the language server (LSP over stdio)")
     return parser
 
 
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
                 fixable = " (fix)" if r.fix_applicability else ""
                 print(f"{r.code}  {r.name:<34} {r.summary}{fixable}")
             return 0
+        if args.command == "server":
+            from pitfalls.server import serve
+
+            return serve()
         if args.command == "rule":
             found = RULES_BY_CODE.get(args.code.upper())
             if found is None:

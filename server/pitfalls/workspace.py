@@ -38,6 +38,7 @@ class Workspace:
         self.namer = ModuleNamer(config.source_roots())
         self.dependencies: dict[str, dict[str, str]] = {}  # path -> what its last check read
         self._parsed: dict[str, _Parsed] = {}  # the last text seen per path, parsed once
+        self.errors: list[str] = []  # rule failures of the last scan, for the log
 
     def files(self) -> list[Path]:
         try:
@@ -52,6 +53,7 @@ class Workspace:
             files, self.config, use_cache=self.use_cache, base=self.config.root, keep_index=True
         )
         self.index = result.index or ProjectIndex()
+        self.errors = result.errors
         by_path: dict[str, list[Diagnostic]] = {str(f): [] for f in files}
         display_to_path = {display: path for path, display in result.displays.items()}
         for diagnostic in result.diagnostics:
@@ -89,6 +91,11 @@ class Workspace:
         if self.index.fingerprints[path] == before:
             return set()
         return self.dependents(path, old, parsed.summary)
+
+    def forget(self, path: str) -> None:
+        """Drop the tree kept for ``path`` (say, a file closed in the editor); its summary
+        stays in the index."""
+        self._parsed.pop(os.path.abspath(path), None)
 
     def remove(self, path: str) -> set[str]:
         """A file deleted from the project."""

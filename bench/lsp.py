@@ -1,0 +1,342 @@
+"""Benchmark the language server through a real LSP client over stdio.
+
+    .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--modules 1000] [--keep]
+
+1. Latency: in a fresh temporary project, opens a generated file of ``--lines`` lines (about
+   one finding every 12 lines: pydantic v1 calls, HTTP calls without a timeout), then sends
+   ``--edits`` single-character edits one after the other, each as a `didChange`, and times
+   each from sending it to the `publishDiagnostics` for that version. Prints p50/p95 (target
+   p95 <= 150 ms) and the number of findings each time (they must not change).
+2. Memory: starts a fresh server on a generated project of ``--modules`` modules (models
+   that import each other's base classes, routes using them: cross-file findings), waits for
+   the start-up scan's `$/progress` end and prints the server's RSS (target <= 300 MB),
+   its peak RSS, the scan's wall time and the findings published.
+
+Nothing is written outside the temporary folders (removed unless ``--keep``). The numbers
+depend on the machine: its CPU, core count and load average are printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+from pygls.uris import from_fs_path
+
+TARGET_P95_MS = 150.0
+TARGET_RSS_MB = 300.0
+SERVER = [sys.executable, "-m", "pitfalls", "server"]
+
+
+# ---------------------------------------------------------------------------------------
+# Generated code
+
+
+def big_file(lines: int) -> str:
+    out = ["import requests", "from pydantic import BaseModel", "", ""]
+    i = 0
+    while len(out) < lines:
+        i += 1
+        kind = i % 4
+        if kind == 0:
+            out += [f"class Model{i}(BaseModel):", "    name: str", f"    value: int = {i}", "", "",
+                    f"def use_{i}(m: Model{i}):", "    return m.dict()", "", ""]
+        elif kind == 1:
+            out += [f"def fetch_{i}(url):", "    return requests.get(url)", "", ""]
+        elif kind == 2:
+            out += [f"def compute_{i}(a, b):", f"    total = a + b * {i}", f"    for k in range({i}):",
+                    "        total += k", "    return total", "", ""]
+        else:
+            out += [f"async def handler_{i}(x):", f"    data = {{'a': x, 'b': {i}}}", "    return data", "", ""]
+    return "\n".join(out[:lines]) + "\n"
+
+
+def project_module(i: int) -> str:
+    """Module i: a model deriving from an earlier module's, a route using it, an HTTP call."""
+    parts = ["import requests", "from pydantic import BaseModel"]
+    base = "BaseModel"
+    if i > 0:
+        j = (i * 7) % i
+        parts.append(f"from app.models.m{j:04d} import Model{j}")
+        base = f"Model{j}"
+    parts += [
+        "",
+        "",
+        f"class Model{i}({base}):",
+        f"    field_{i}: int = {i}",
+        "    label: str = ''",
+        "",
+        "",
+        f"def build_{i}(data: dict) -> Model{i}:",
+        f"    return Model{i}(**data)",
+        "",
+        "",
+        f"def export_{i}(item: Model{i}) -> dict:",
+        "    return item.dict()" if i % 3 == 0 else "    return item.model_dump()",
+        "",
+        "",
+        f"def notify_{i}(url: str) -> int:",
+        "    return requests.post(url, json={}, timeout=5).status_code" if i % 5 else "    return requests.post(url, json={}).status_code",
+        "",
+        "",
+        f"class Helper{i}:",
+        "    def __init__(self, values):",
+        "        self.values = list(values)",
+        "",
+        "    def total(self):",
+        "        return sum(v * 2 for v in self.values if v > 0)",
+        "",
+        "    def describe(self):",
+        "        return ', '.join(str(v) for v in self.values)",
+        "",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_project(root: Path, modules: int) -> None:
+    (root / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
+    models = root / "app" / "models"
+    models.mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (models / "__init__.py").write_text("", encoding="utf-8")
+    for i in range(modules):
+        (models / f"m{i:04d}.py").write_text(project_module(i), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# The client
+
+
+class Client(LanguageClient):
+    def __init__(self) -> None:
+        super().__init__("pitfalls-bench", "1")
+        self.published: dict[str, list[tuple[float, types.PublishDiagnosticsParams]]] = {}
+        self.waiters: list[tuple[Any, asyncio.Future]] = []
+        self.scans_ended = 0
+        self.findings = 0
+
+        @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def publish(params: types.PublishDiagnosticsParams) -> None:
+            now = time.perf_counter()
+            self.published.setdefault(params.uri, []).append((now, params))
+            if params.version is None:
+                self.findings += len(params.diagnostics)
+            self._wake()
+
+        @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+        def create(params: types.WorkDoneProgressCreateParams) -> None:
+            return None
+
+        @self.feature(types.PROGRESS)
+        def progress(params: types.ProgressParams) -> None:
+            if isinstance(params.value, dict) and params.value.get("kind") == "end":
+                self.scans_ended += 1
+                self._wake()
+
+        @self.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register(params: types.RegistrationParams) -> None:
+            return None
+
+        @self.feature(types.WORKSPACE_CONFIGURATION)
+        def configuration(params: types.ConfigurationParams) -> list[Any]:
+            return [None for _ in params.items]
+
+        @self.feature(types.WINDOW_LOG_MESSAGE)
+        def log_message(params: types.LogMessageParams) -> None:
+            if params.type == types.MessageType.Error:
+                print(f"server error: {params.message}", file=sys.stderr)
+
+    def _wake(self) -> None:
+        for condition, future in list(self.waiters):
+            if not future.done() and condition():
+                future.set_result(True)
+
+    async def until(self, condition: Any, timeout: float = 600.0) -> None:
+        if condition():
+            return
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append((condition, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            self.waiters.remove((condition, future))
+
+    def version_published(self, uri: str, version: int) -> float | None:
+        for when, params in self.published.get(uri, []):
+            if params.version == version:
+                return when
+        return None
+
+
+async def forward_stderr(stream: asyncio.StreamReader) -> None:
+    """The server's log lines, passed on (unread, a full pipe would block the server)."""
+    while line := await stream.readline():
+        sys.stderr.buffer.write(line)
+
+
+async def start(root: Path) -> Client:
+    client = Client()
+    await client.start_io(*SERVER)
+    assert client._server is not None and client._server.stderr is not None
+    client.stderr_task = asyncio.ensure_future(forward_stderr(client._server.stderr))  # type: ignore[attr-defined]
+    caps = types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=True),
+        workspace=types.WorkspaceClientCapabilities(configuration=True),
+        text_document=types.TextDocumentClientCapabilities(
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
+        ),
+    )
+    uri = from_fs_path(str(root))
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps, process_id=os.getpid(), root_uri=uri,
+            workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
+        )
+    )
+    client.initialized(types.InitializedParams())
+    return client
+
+
+async def stop(client: Client) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    if client._server is not None:
+        await asyncio.wait_for(client._server.wait(), 30)
+    client.stderr_task.cancel()  # type: ignore[attr-defined]
+    await client.stop()
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident set size of a process, in MB (Linux /proc)."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+# ---------------------------------------------------------------------------------------
+# The two measurements
+
+
+async def latency(work: Path, lines: int, edits: int) -> bool:
+    root = work / "latency"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
+    text = big_file(lines)
+    client = await start(root)
+    try:
+        await client.until(lambda: client.scans_ended >= 1)
+        uri = from_fs_path(str(root / "big.py"))
+        t0 = time.perf_counter()
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+        )
+        await client.until(lambda: client.version_published(uri, 1) is not None)
+        first = (client.version_published(uri, 1) or t0) - t0
+        baseline = len(client.published[uri][-1][1].diagnostics)
+        # Single characters typed into the integer literals of the models' fields.
+        targets = [i for i, line in enumerate(text.splitlines()) if line.startswith("    value: int = ")]
+        times: list[float] = []
+        counts: set[int] = set()
+        for n in range(edits):
+            line = targets[n % len(targets)]
+            at = types.Position(line=line, character=len("    value: int = "))
+            version = n + 2
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="1")],
+                )
+            )
+            await client.until(lambda v=version: client.version_published(uri, v) is not None, timeout=60)
+            times.append((client.version_published(uri, version) or sent) - sent)
+            counts.add(len(client.published[uri][-1][1].diagnostics))
+    finally:
+        await stop(client)
+    ms = sorted(t * 1000 for t in times)
+    p50 = statistics.median(ms)
+    p95 = ms[min(len(ms) - 1, round(0.95 * len(ms)) - 1)]
+    ok = p95 <= TARGET_P95_MS
+    print(f"latency: {lines}-line file, {baseline} findings; first diagnostics after didOpen {first * 1000:.0f} ms")
+    print(f"  {edits} single-character edits, didChange -> publishDiagnostics of that version:")
+    print(f"  p50 {p50:.0f} ms, p95 {p95:.0f} ms, min {ms[0]:.0f} ms, max {ms[-1]:.0f} ms "
+          f"(target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'})")
+    if counts != {baseline}:
+        print(f"  findings changed during the edits: {sorted(counts)} (expected {baseline})")
+        ok = False
+    return ok
+
+
+async def memory(work: Path, modules: int) -> bool:
+    root = work / "project"
+    root.mkdir()
+    write_project(root, modules)
+    source_lines = sum(p.read_text(encoding="utf-8").count("\n") for p in root.rglob("*.py"))
+    t0 = time.perf_counter()
+    client = await start(root)
+    try:
+        await client.until(lambda: client.scans_ended >= 1)
+        scanned = time.perf_counter() - t0
+        await asyncio.sleep(0.5)  # let the closed files' diagnostics arrive
+        assert client._server is not None
+        rss, peak = rss_mb(client._server.pid)
+        files_with_findings = sum(1 for items in client.published.values() if items[-1][1].diagnostics)
+    finally:
+        await stop(client)
+    ok = rss <= TARGET_RSS_MB
+    print(f"memory: {modules}-module project ({source_lines} lines), start-up scan done in {scanned:.1f} s "
+          f"(server start included), {client.findings} findings in {files_with_findings} files published")
+    print(f"  server RSS after the scan {rss:.0f} MB (peak {peak:.0f} MB) "
+          f"(target <= {TARGET_RSS_MB:.0f} MB: {'met' if ok else 'NOT met'})")
+    return ok
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} cores, load average {load}; Python {platform.python_version()}, {platform.system()}"
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--edits", type=int, default=50)
+    parser.add_argument("--modules", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    work = Path(tempfile.mkdtemp(prefix="pitfalls-bench-lsp-"))
+    try:
+        ok = await latency(work, args.lines, args.edits)
+        ok = await memory(work, args.modules) and ok
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
