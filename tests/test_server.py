@@ -331,7 +331,10 @@ async def test_open_change_save_with_a_syntax_error_and_its_repair(tmp_path: Pat
 
 
 async def test_only_the_newest_version_is_ever_published(tmp_path: Path) -> None:
-    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": APP})
+    # Enough code below the edits that one check outlasts sending all forty edits, so
+    # coalescing must happen whatever the machine's speed.
+    filler = "".join(f"\n\ndef filler_{i}(x):\n    return [x, {i}, str(x) + 'y']\n" for i in range(800))
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": APP + filler})
     async with session(tmp_path) as s:
         uri = s.open("app.py")
         await s.diagnostics(uri, version=1)
