@@ -43,3 +43,14 @@ def test_pitfalls_own_sources() -> None:
     package = Path(__file__).resolve().parents[1] / "server" / "pitfalls"
     checked = sum(_assert_same(p.read_text(encoding="utf-8")) for p in sorted(package.rglob("*.py"))[:25])
     assert checked > 10_000
+
+
+def test_form_feeds_libcst_drops_still_count() -> None:
+    """libcst's code generation drops a form feed at the start of a line (so its own
+    PositionProvider is off by one after it); positions here are the source's."""
+    source = "s = 1\n\x0cimport requests\nrequests.get(u)\n"
+    module = cst.parse_module(source)
+    call = module.body[2].body[0].value
+    start, end = Positions(module, source).range(call)
+    assert (start.line, start.column, end.line, end.column) == (3, 0, 3, 15)
+    assert source.split("\n")[2][start.column:end.column] == "requests.get(u)"

@@ -85,8 +85,11 @@ class Positions:
         # Code generation ends a module without a final newline with one (then drops it).
         text = source if module.has_trailing_newline else source + module.default_newline
         self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self._to_source = _form_feed_map(module, text) if "\x0c" in source else None
 
     def _position(self, offset: int) -> Position:
+        if self._to_source is not None:
+            offset = self._to_source[min(offset, len(self._to_source) - 1)]
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return Position(line + 1, offset - self._line_starts[line])
 
@@ -96,3 +99,23 @@ class Positions:
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, tuple[Position, Position]]:
         return {node: self.range(node) for node in nodes}
+
+
+def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:
+    """Offsets in the generated code -> offsets in ``text``, when libcst's code generation
+    dropped form feeds the source has (it does at the start of a line); None if the two
+    agree or differ in some other way."""
+    generated = module.code if module.has_trailing_newline else module.code + module.default_newline
+    if generated == text:
+        return None
+    mapping: list[int] = []
+    i = 0
+    for char in generated:
+        while i < len(text) and text[i] != char and text[i] == "\x0c":
+            i += 1
+        if i >= len(text) or text[i] != char:
+            return None
+        mapping.append(i)
+        i += 1
+    mapping.append(len(text))
+    return mapping
