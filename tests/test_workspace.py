@@ -41,6 +41,13 @@ def test_scan_reports_every_file_and_keeps_the_index(tmp_path: Path) -> None:
     assert {Path(p).name for p in ws.index.by_path} == {"__init__.py", "base.py", "schemas.py", "routes.py"}
 
 
+def test_the_scan_alone_knows_which_closed_files_read_a_module(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.scan()  # no file checked one by one yet
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    assert routes in ws.update(base, PLAIN)
+
+
 def test_an_unsaved_edit_in_one_file_changes_another_files_results(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     ws.scan()

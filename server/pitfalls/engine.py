@@ -54,6 +54,8 @@ class CheckResult:
     displays: dict[str, str] = field(default_factory=dict)  # path -> path as reported
     summarised: int = 0  # files read and summarised anew (the rest of the index was cached)
     index: ProjectIndex | None = None  # the whole project's index, when asked for
+    # path -> what its result read (summaries, failed lookups, constant searches)
+    dependencies: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def content_hash(data: bytes) -> str:
@@ -490,9 +492,12 @@ def check_files(
     hashes.update({p: item.hash for p, item in phase1.items() if item.hash and p in target_set})
     diagnostics.sort(key=Diagnostic.sort_key)
     displays = {p: tasks[p].display for p in files if p in target_set}
+    dependencies = {
+        p: e["results"]["deps"] for p, e in new_entries.items() if p in target_set and e.get("results")
+    }
     return CheckResult(
         diagnostics, [Path(t) for t in targets], errors, len(to_check), hashes, displays, len(changed),
-        index if keep_index else None,
+        index if keep_index else None, dependencies,
     )
 
 

@@ -54,6 +54,7 @@ class Workspace:
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
+        self.dependencies.update({os.path.abspath(p): deps for p, deps in result.dependencies.items()})
         by_path: dict[str, list[Diagnostic]] = {str(f): [] for f in files}
         display_to_path = {display: path for path, display in result.displays.items()}
         for diagnostic in result.diagnostics:
