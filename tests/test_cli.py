@@ -447,3 +447,20 @@ def test_pathological_nesting_is_pf000_not_a_crash(project, cli) -> None:
     assert "deep.py:1:" in result.stdout and "too many nested" in result.stdout
     assert "chain.py:1:1: PF000" in result.stdout
     assert "fine.py:2:1: PF103" in result.stdout
+
+
+def test_force_exclude_applies_exclude_to_named_files(project, cli) -> None:
+    """What the pre-commit hook runs: it names changed files, excluded ones included."""
+    root = project(
+        {
+            "pyproject.toml": "[tool.pitfalls]\nexclude = ['vendored']\n",
+            "vendored/client.py": "import requests\nrequests.get('u')\n",
+            "app.py": "import requests\nrequests.get('u')\n",
+        }
+    )
+    named = cli("check", "--no-cache", "vendored/client.py", "app.py", cwd=root)
+    assert "vendored/client.py:2:1: PF103" in named.stdout  # named explicitly: checked, as in Ruff
+    forced = cli("check", "--no-cache", "--force-exclude", "vendored/client.py", "app.py", cwd=root)
+    assert "vendored/client.py" not in forced.stdout
+    assert "app.py:2:1: PF103" in forced.stdout
+    assert forced.returncode == 1

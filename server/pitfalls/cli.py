@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="show fixes as a unified diff; write nothing")
     check.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write .pitfalls_cache")
+    check.add_argument(
+        "--force-exclude", action="store_true", help="apply `exclude` to files named on the command line too"
+    )
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
 
@@ -115,7 +118,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--diff shows fixes without writing them; use it without --fix")
     config = _config(args)
     paths = args.paths or [Path(".")]
-    files = discover(paths, config)
+    files = discover(paths, config, force_exclude=args.force_exclude)
     project = project_files(config, files)
     run = lambda: check_files(files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs)  # noqa: E731
     result = run()

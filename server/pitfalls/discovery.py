@@ -25,11 +25,13 @@ def _is_virtualenv(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
-def discover(paths: list[Path], config: ProjectConfig) -> list[Path]:
+def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = False) -> list[Path]:
     """Python files under ``paths``: explicit files always, folders walked.
 
     Files are named as walked (a symlinked file keeps its own name) but each real file is
-    listed once; symlinked folders are followed once each, so a link loop ends.
+    listed once; symlinked folders are followed once each, so a link loop ends. A file named
+    explicitly is checked even when ``exclude`` matches it, unless ``force_exclude`` (what
+    a pre-commit hook wants: it names every changed file).
     """
     found: dict[str, Path] = {}  # real path -> path as walked
 
@@ -40,7 +42,8 @@ def discover(paths: list[Path], config: ProjectConfig) -> list[Path]:
         if not given.exists():
             raise DiscoveryError(f"{given}: no such file or directory")
         if given.is_file():
-            add(given)
+            if not (force_exclude and config.is_excluded(given)):
+                add(given)
             continue
         visited: set[str] = set()
         for folder, dirnames, filenames in os.walk(given, followlinks=True):
