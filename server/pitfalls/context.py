@@ -265,8 +265,26 @@ class RuleContext:
             elif head in names.BUILTIN_QUALNAMES and head not in self.scopes[0].values:
                 base = names.BUILTIN_QUALNAMES[head]
             else:
-                return None
+                base = self._star_imported(head)
+                if base is None:
+                    return None
         return f"{base}.{rest}" if rest else base
+
+    def _star_imported(self, name: str) -> str | None:
+        """``name`` as brought in by a ``from module import *`` of a project module (its
+        ``__all__``, else its public names), so rules still see through star imports."""
+        if name.startswith("_") or name in self.scopes[0].values:
+            return None
+        for info in self.summary.imports:
+            if info.bound != "*" or info.scope != "module":
+                continue
+            star = self.index.module(info.module)
+            if star is None:
+                continue
+            exported = star.all_names if star.all_names is not None else star.defined
+            if name in exported:
+                return f"{info.module}.{name}"
+        return None
 
     def _imported_as(self, name: str) -> str | None:
         """The import ``name`` refers to, unless a local variable or parameter hides it."""

@@ -197,6 +197,32 @@ class FrameworkBaseOrder(Rule):
         ),
     ]
     INVALID = [
+        # Behind a star import of the framework package (which re-exports what it uses).
+        Invalid(
+            """
+            from app.framework import *
+
+
+            class Contact(AuditableMixin, CompanyBaseModel):
+                __tablename__ = "contacts"
+            """,
+            files={
+                **_FRAMEWORK,
+                "app/framework/__init__.py": (
+                    "from app.framework.base import CompanyBaseModel\n"
+                    "from app.framework.mixins import AuditableMixin, BusinessObjectMixin, EventPublisherMixin\n"
+                ),
+            },
+            path="app/models/contact.py",
+            line=4,
+            fixed="""
+            from app.framework import *
+
+
+            class Contact(CompanyBaseModel, AuditableMixin):
+                __tablename__ = "contacts"
+            """,
+        ),
         # Mixin first, and two mixins swapped.
         Invalid(
             _IMPORTS
