@@ -56,6 +56,14 @@ class FrameworkSettings(_Section):
     extension_method: str = Field("set_extension", alias="extension-method")
 
 
+class DirectusSettings(_Section):
+    """Where the Directus schema comes from (PF5xx), and explicit model -> collection maps."""
+
+    snapshot: str | None = None  # a `directus schema snapshot` / `GET /schema/snapshot` file
+    url: str | None = None  # a live instance (credentials only from the environment)
+    models: dict[str, str] = Field(default_factory=dict)  # model class name -> collection
+
+
 class Settings(_Section):
     select: list[str] = Field(default_factory=lambda: ["PF"])
     ignore: list[str] = Field(default_factory=list)
@@ -64,6 +72,7 @@ class Settings(_Section):
     src: list[str] = Field(default_factory=list)
     secrets: SecretSettings = Field(default_factory=SecretSettings)
     framework: FrameworkSettings = Field(default_factory=FrameworkSettings)
+    directus: DirectusSettings = Field(default_factory=DirectusSettings)
 
     @field_validator("select", "ignore")
     @classmethod
@@ -121,6 +130,11 @@ class ProjectConfig:
                 if matches_any(rel, [pattern]):
                     enabled = {c for c in enabled if not code_matches(c, codes)}
         return enabled
+
+    def external_inputs(self) -> list[Path]:
+        """Files outside the source whose content findings depend on (a schema snapshot)."""
+        snapshot = self.settings.directus.snapshot
+        return [self.root / snapshot] if snapshot else []
 
     def source_roots(self) -> list[Path]:
         return [Path(os.path.abspath(self.root / s)) for s in self.settings.src]

@@ -247,6 +247,13 @@ def _engine_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _file_digest(path: Path) -> str:
+    try:
+        return content_hash(path.read_bytes())
+    except OSError:
+        return "missing"
+
+
 class Cache:
     """``.pitfalls_cache/<version>/<settings+engine>.json`` beside the project's pyproject.toml.
 
@@ -259,7 +266,10 @@ class Cache:
         self.enabled = enabled
         self.folder = config.root / ".pitfalls_cache"
         rules = ",".join(f"{r.__module__}.{r.__qualname__}" for r in ALL_RULES)
-        key = hashlib.blake2b(f"{config.settings.fingerprint()}{_engine_fingerprint()}{rules}".encode(), digest_size=8)
+        inputs = ",".join(_file_digest(p) for p in config.external_inputs())
+        key = hashlib.blake2b(
+            f"{config.settings.fingerprint()}{_engine_fingerprint()}{rules}{inputs}".encode(), digest_size=8
+        )
         self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, dict[str, Any]] = {}
         if enabled:
