@@ -1,5 +1,6 @@
 # `make demo`: install pitfalls into .venv and check the demo project.
-# `make test`: install pitfalls with its test extras into .venv and run the test suite.
+# `make test`: install pitfalls with its test extras into .venv and run the test suite
+#   (the Python tests, then the VS Code extension's unit tests, which need Node and npm).
 #
 # Needs only python3 (>= 3.11; or `make PYTHON=python3.12 ...`), pip and PyPI. The
 # install steps run again only when pyproject.toml changes (stamp files in .venv/); the
@@ -15,8 +16,14 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
 demo: $(VENV)/.installed
 	@$(BIN)/pitfalls check examples/demo || test $$? -eq 1
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test client-vscode/node_modules/.installed
 	@$(BIN)/python -m pytest -q
+	@cd client-vscode && npm test --silent
+
+client-vscode/node_modules/.installed: client-vscode/package-lock.json
+	@echo "Installing the VS Code extension's dependencies"
+	@cd client-vscode && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 venv: $(BIN)/python
 
