@@ -36,3 +36,7 @@ class ArticleService:
         )
         logger.info("Created article %s (correlation %s)", article_id, correlation_id)
         return article_id
+
+    def recent_titles(self) -> list[str]:
+        result = self.directus.read_items("articles")
+        return [item["title"] for item in result["data"]]

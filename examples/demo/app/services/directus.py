@@ -51,6 +51,9 @@ class DirectusClient:
         response.raise_for_status()
         return response.json()["data"]
 
+    def read_items(self, collection: str, **params: Any) -> dict[str, Any]:
+        return {"data": self.get_items(collection, **params)}
+
     def create_item(self, collection: str, item: DirectusArticle) -> dict[str, Any]:
         response = requests.post(
             f"{self.base_url}/items/{collection}",

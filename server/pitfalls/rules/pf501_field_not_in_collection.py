@@ -1,0 +1,240 @@
+"""PF501: a pydantic model field that its Directus collection does not have."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.context import RuleContext
+from pitfalls.rules._directus import (
+    EXAMPLE_CONFIG,
+    collection_for_name,
+    example_files,
+    item_call_collection,
+    project_schema,
+)
+from pitfalls.rules.base import Invalid, Rule, Valid
+
+_FILES = example_files({"articles": ["id", "title", "content", "status"], "authors": ["id", "name"]})
+_NOT_FIELDS = frozenset({"model_config"})
+
+
+class FieldNotInCollection(Rule):
+    """
+    ## What it does
+    Checks the fields of pydantic models that map to a Directus collection against the
+    schema snapshot (`[tool.pitfalls.directus] snapshot`), and reports each field the
+    collection does not have. A model maps to a collection by, in order: the explicit
+    `[tool.pitfalls.directus.models]` table (`DirectusArticle = "articles"`), its use in
+    the same file (`client.create_item("articles", DirectusArticle(...))`, or an
+    `article: DirectusArticle` passed as the item), then its name (`DirectusArticle` ->
+    `articles`, when that collection exists). A field declared with `Field(alias=...)` is
+    checked under its alias.
+
+    ## Why is this bad?
+    Directus writes every field it receives to the collection's table; one with no column
+    fails the whole request with a 500 Server Error:
+
+    ```
+    "column articles.references does not exist"
+    ```
+
+    ## Example
+    ```python
+    class DirectusArticle(BaseModel):
+        title: str
+        references: list[str] = []  # the collection has no `references` field
+    ```
+
+    ## Use instead
+    Add the field to the collection (a Directus migration, or `ALTER TABLE articles ADD
+    COLUMN "references" json`) and take a new snapshot, or drop it from the model.
+
+    ## Fix safety
+    There is no automatic fix: whether the schema or the model is wrong is a decision.
+    """
+
+    code = "PF501"
+    name = "field-not-in-collection"
+    summary = "Model field missing from its Directus collection"
+
+    VALID = [
+        # Every field exists in the collection.
+        Valid("""
+            from pydantic import BaseModel
+
+            class DirectusArticle(BaseModel):
+                id: int | None = None
+                title: str
+                status: str = "draft"
+        """, files=_FILES, config=EXAMPLE_CONFIG),
+        # An API model that maps to no collection: its extra fields are not Directus's.
+        Valid("""
+            from pydantic import BaseModel
+
+            class Article(BaseModel):
+                title: str
+                author_name: str
+        """, files=_FILES, config=EXAMPLE_CONFIG),
+        # Without a snapshot the rule is off.
+        Valid("""
+            from pydantic import BaseModel
+
+            class DirectusArticle(BaseModel):
+                title: str
+                references: list[str] = []
+        """),
+        # Class variables, private attributes and model_config are not sent to Directus.
+        Valid("""
+            from typing import ClassVar
+            from pydantic import BaseModel, ConfigDict
+
+            class DirectusArticle(BaseModel):
+                model_config = ConfigDict(extra="forbid")
+                collection: ClassVar[str] = "articles"
+                _cache: dict = {}
+                title: str
+        """, files=_FILES, config=EXAMPLE_CONFIG),
+        # The alias is the name Directus sees.
+        Valid("""
+            from pydantic import BaseModel, Field
+
+            class DirectusArticle(BaseModel):
+                headline: str = Field(alias="title")
+        """, files=_FILES, config=EXAMPLE_CONFIG),
+        # `DirectusConfig` is no collection (no `configs` in the schema); a dataclass is no model.
+        Valid("""
+            from dataclasses import dataclass
+            from pydantic import BaseModel
+
+            class DirectusConfig(BaseModel):
+                url: str
+                email: str
+
+            @dataclass
+            class DirectusAuthor:
+                name: str
+                biography: str
+        """, files=_FILES, config=EXAMPLE_CONFIG),
+    ]
+    INVALID = [
+        # The guide's missing column.
+        Invalid("""
+            from typing import Optional
+            from pydantic import BaseModel
+
+            class DirectusArticle(BaseModel):
+                title: Optional[str] = None
+                references: Optional[list] = None
+        """, files=_FILES, config=EXAMPLE_CONFIG, line=6, message="column articles.references does not exist"),
+        # Mapped by explicit configuration.
+        Invalid("""
+            from pydantic import BaseModel
+
+            class Writer(BaseModel):
+                name: str
+                email: str
+        """, files=_FILES, config={"directus": {"snapshot": "snap.json", "models": {"Writer": "authors"}}},
+           line=5, message="`Writer.email`"),
+        # Mapped by usage, whatever the class is called.
+        Invalid("""
+            from pydantic import BaseModel
+
+            class ArticlePayload(BaseModel):
+                title: str
+                authors: list[int]
+
+            def publish(client, payload: ArticlePayload):
+                return client.create_item("articles", payload)
+        """, files=_FILES, config=EXAMPLE_CONFIG, line=5, message="collection 'articles'"),
+        # Mapped by usage through a constructor call.
+        Invalid("""
+            from pydantic import BaseModel
+
+            class Post(BaseModel):
+                title: str
+                summary: str
+
+            def publish(client):
+                client.create_item("articles", Post(title="t", summary="s"))
+        """, files=_FILES, config=EXAMPLE_CONFIG, line=5, count=1),
+        # Each missing field is one report; an alias is checked under its alias.
+        Invalid("""
+            from pydantic import BaseModel, Field
+
+            class DirectusAuthor(BaseModel):
+                name: str
+                bio: str = Field(alias="biography")
+                website: str | None = None
+        """, files=_FILES, config=EXAMPLE_CONFIG, count=2),
+    ]
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self._models: list[tuple[cst.ClassDef, str]] = []
+        self._usage: dict[str, str] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if node.bases and len(self.ctx.scopes) == 1:
+            self._models.append((node, f"{self.ctx.module_name}.{node.name.value}"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = item_call_collection(node)
+        if found is None or len(node.args) < 2 or node.args[1].keyword is not None:
+            return
+        item = node.args[1].value
+        model = self.ctx.qualified_name(item.func) if isinstance(item, cst.Call) else self.ctx.class_of_instance(item)
+        if model is not None:
+            self._usage.setdefault(model, found[1])
+
+    def finish(self) -> None:
+        if not self._models:
+            return
+        schema = project_schema(self.ctx)
+        if schema is None:
+            return
+        configured = self.ctx.settings.directus.models
+        for node, qualname in self._models:
+            name = node.name.value
+            collection = (
+                configured.get(name)
+                or configured.get(qualname)
+                or self._usage.get(qualname)
+                or collection_for_name(name, schema)
+            )
+            fields = schema.collections.get(collection or "")
+            if fields is None or not self.ctx.index.is_pydantic_model(qualname):
+                continue
+            for target, field in _model_fields(node):
+                if field not in fields:
+                    self.ctx.report(
+                        target,
+                        f"`{name}.{target.value}`: collection '{collection}' has no field '{field}', so "
+                        f'Directus answers 500 "column {collection}.{field} does not exist"; add the field '
+                        f"to the collection (a migration) and refresh the snapshot, or drop it from the model",
+                    )
+
+
+def _model_fields(node: cst.ClassDef):
+    """(target, name Directus sees) of each pydantic field the class body declares."""
+    for stmt in node.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+                continue
+            name = small.target.value
+            if name.startswith("_") or name in _NOT_FIELDS:
+                continue
+            outer = names.names_in_annotation(small.annotation.annotation)[:1]
+            if outer and outer[0].split(".")[-1] == "ClassVar":
+                continue
+            yield small.target, _alias(small.value) or name
+
+
+def _alias(value: cst.BaseExpression | None) -> str | None:
+    if isinstance(value, cst.Call) and (names.dotted(value.func) or "").split(".")[-1] == "Field":
+        for arg in value.args:
+            if arg.keyword is not None and arg.keyword.value == "alias":
+                return names.string_value(arg.value)
+    return None
