@@ -401,6 +401,8 @@ class ProjectIndex:
             self.add(summary)
 
     def add(self, summary: ModuleSummary, fingerprint: str | None = None) -> None:
+        if self.by_path.get(summary.path) is summary:
+            return  # the same summary again (an editor re-checking unchanged text)
         self.remove(summary.path)
         self.by_path[summary.path] = summary
         self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
