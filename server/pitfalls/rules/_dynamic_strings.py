@@ -18,6 +18,7 @@ import libcst as cst
 
 from pitfalls import names
 from pitfalls.context import RuleContext
+from pitfalls.rules.base import Rule
 
 _MAX_DEPTH = 8  # name -> value hops followed
 _NUMBER_TYPES = frozenset("bdiouxXeEfFgGn")
@@ -218,3 +219,21 @@ def first_argument(call: cst.Call, keywords: frozenset[str]) -> cst.BaseExpressi
         if arg.keyword.value in keywords:
             return arg.value
     return None
+
+
+class DynamicStringRule(Rule):
+    """A rule that asks whether strings were built from data: it feeds the assignments of
+    the file to a :class:`DynamicStrings` as the traversal passes them."""
+
+    # Calls whose result counts as safe to interpolate (e.g. `shlex.quote` for shells).
+    SAFE_CALLS: frozenset[str] = frozenset()
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self.strings = DynamicStrings(ctx, self.SAFE_CALLS)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.strings.record_statement_line(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.strings.record_augmented_assignment(node)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.rules._dynamic_strings import DynamicStrings, first_argument
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules._dynamic_strings import DynamicStringRule, first_argument
+from pitfalls.rules.base import Invalid, Valid
 
 # Run their command through the shell only when called with `shell=True`.
 _SHELL_IF_ASKED = frozenset(
@@ -29,7 +28,7 @@ _COMMAND_KEYWORDS = frozenset({"args", "cmd"})
 _QUOTING_CALLS = frozenset({"shlex.quote", "shlex.join"})
 
 
-class ShellCommandFromData(Rule):
+class ShellCommandFromData(DynamicStringRule):
     """
     ## What it does
     Reports a command that runs through the shell (`subprocess.run`, `call`, `check_call`,
@@ -252,15 +251,7 @@ class ShellCommandFromData(Rule):
         """, line=5),
     ]
 
-    def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        self.strings = DynamicStrings(ctx, _QUOTING_CALLS)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.strings.record_statement_line(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.strings.record_augmented_assignment(node)
+    SAFE_CALLS = _QUOTING_CALLS
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -5,9 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.rules._dynamic_strings import DynamicStrings, first_argument
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules._dynamic_strings import DynamicStringRule, first_argument
+from pitfalls.rules.base import Invalid, Valid
 
 _TEXT_FUNCTIONS = frozenset(
     {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlmodel.text"}
@@ -18,7 +17,7 @@ _EXECUTE_METHODS = frozenset({"execute", "executemany", "exec_driver_sql"})
 _EXECUTE_KEYWORDS = frozenset({"statement", "query", "sql", "operation"})
 
 
-class SqlBuiltFromData(Rule):
+class SqlBuiltFromData(DynamicStringRule):
     """
     ## What it does
     Reports SQL built from data: an f-string with placeholders, `.format(...)`, `%`
@@ -250,16 +249,6 @@ class SqlBuiltFromData(Rule):
                 return result.all()
         """, line=5, count=1),
     ]
-
-    def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        self.strings = DynamicStrings(ctx)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.strings.record_statement_line(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.strings.record_augmented_assignment(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
