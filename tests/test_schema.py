@@ -10,48 +10,55 @@ from pathlib import Path
 
 import pytest
 
-from pitfalls.schema import load_schema, schema_error
+from pitfalls.directus import SchemaSourceError, read_snapshot
 
 DATA = Path(__file__).parent / "data" / "directus"
 
 
-@pytest.mark.parametrize("name", ["snapshot-api.json", "snapshot-cli.json"])
-def test_both_snapshot_shapes_load(name: str) -> None:
-    schema = load_schema(str(DATA / name))
-    assert schema is not None, schema_error(str(DATA / name))
+@pytest.mark.parametrize("name", ["snapshot-api.json", "snapshot-cli.json", "snapshot.yaml"])
+def test_every_snapshot_shape_loads(name: str) -> None:
+    schema = read_snapshot(str(DATA / name))
     assert set(schema.collections) == {"articles", "authors"}
-    assert schema.collections["articles"] == {"id", "title", "status", "tags"}
-    assert schema_error(str(DATA / name)) is None
+    assert set(schema.collections["articles"]) == {"id", "title", "status", "tags"}
+
+
+def test_snapshot_formats_give_the_same_schema() -> None:
+    schemas = [read_snapshot(str(DATA / n)) for n in ("snapshot-api.json", "snapshot-cli.json", "snapshot.yaml")]
+    assert schemas[0] == schemas[1] == schemas[2]
+    assert len({s.fingerprint() for s in schemas}) == 1
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("snapshot.yaml", "is not JSON"),
+        ("bad.yaml", "is neither JSON nor valid YAML (line 4"),
+        ("empty-shape.yaml", "unexpected shape at 'fields'"),
         ("bad-shape.json", "unexpected shape at 'collections.0.collection'"),
         ("missing.json", "cannot read Directus snapshot"),
     ],
 )
-def test_unusable_snapshot_gives_one_line_and_no_schema(name: str, expected: str) -> None:
+def test_unusable_snapshot_gives_one_line(name: str, expected: str) -> None:
     path = str(DATA / name)
-    assert load_schema(path) is None
-    error = schema_error(path)
-    assert error is not None and expected in error and "\n" not in error
-    assert error.startswith(os.path.abspath(path))
+    with pytest.raises(SchemaSourceError) as caught:
+        read_snapshot(path)
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+    assert message.startswith(os.path.abspath(path))
 
 
 def test_cache_follows_the_file(tmp_path: Path) -> None:
     snap = tmp_path / "snap.json"
     shutil.copy(DATA / "snapshot-cli.json", snap)
-    first = load_schema(str(snap))
-    assert first is not None and load_schema(str(snap)) is first  # cached
+    first = read_snapshot(str(snap))
+    assert read_snapshot(str(snap)) is first  # cached
     data = json.loads(snap.read_text())
     data["collections"].append({"collection": "invoices"})
     snap.write_text(json.dumps(data))
     os.utime(snap, ns=(1, 1))  # a different mtime even on coarse clocks
-    assert "invoices" in load_schema(str(snap)).collections
+    assert "invoices" in read_snapshot(str(snap)).collections
     snap.write_text("{")
-    assert load_schema(str(snap)) is None and "is not JSON" in schema_error(str(snap))
+    with pytest.raises(SchemaSourceError, match="is not valid JSON"):
+        read_snapshot(str(snap))
 
 
 CODE = {
@@ -90,8 +97,34 @@ def test_cli_reports_against_a_relative_snapshot(project, cli, tmp_path_factory)
     assert "did you mean 'articles'?" in messages
 
 
-def test_cli_stays_silent_on_a_broken_snapshot(project, cli) -> None:
-    root = _project(project, "snapshot.yaml")
+def test_cli_warns_once_on_a_broken_snapshot_and_still_runs_the_static_rules(project, cli) -> None:
+    root = _project(project, "bad-shape.json")
+    (root / "app" / "client.py").write_text("import requests\nrequests.get('http://x')\n")
     result = cli("check", "--output-format", "json", ".", cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout) == []
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert {d["code"] for d in json.loads(result.stdout)} == {"PF103"}  # no PF5xx without a schema
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("pitfalls: warning: ")
+    assert "snap.json: Directus snapshot has an unexpected shape" in warnings[0]
+
+
+def test_cli_snapshot_option_is_relative_to_the_working_folder(project, cli, tmp_path_factory) -> None:
+    root = project(CODE)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    shutil.copy(DATA / "snapshot.yaml", elsewhere / "snap.yaml")
+    result = cli("check", "--output-format", "json", "--directus-snapshot", "snap.yaml", str(root), cwd=elsewhere)
+    assert result.returncode == 1, result.stderr
+    assert {(d["code"], d["location"]["row"]) for d in json.loads(result.stdout)} == {("PF501", 7), ("PF505", 3)}
+    assert result.stderr == ""
+
+
+def test_a_changed_snapshot_invalidates_cached_results(project, cli) -> None:
+    root = _project(project, "snapshot-api.json")
+    first = cli("check", "--output-format", "json", ".", cwd=root)
+    assert ("PF501", 7) in {(d["code"], d["location"]["row"]) for d in json.loads(first.stdout)}
+    snap = root / "schema" / "snap.json"
+    data = json.loads(snap.read_text())
+    data["data"]["fields"].append({"collection": "articles", "field": "references", "type": "json"})
+    snap.write_text(json.dumps(data))
+    second = cli("check", "--output-format", "json", ".", cwd=root)
+    assert [d["code"] for d in json.loads(second.stdout)] == ["PF505"]

@@ -20,6 +20,7 @@ from pitfalls.diagnostics import Diagnostic, Edit, Fix, Position, Severity
 from pitfalls.index import IndexView, ModuleSummary
 from pitfalls.positions import Positions
 from pitfalls.rules.base import Rule
+from pitfalls.schemas import Schemas
 from pitfalls.walker import walk
 
 NEWLINE = re.compile(r"\r\n?|\n")
@@ -217,8 +218,12 @@ def check_module(
     index: IndexView,
     rules: list[type[Rule]],
     settings: object = None,
+    schemas: Schemas | None = None,
 ) -> FileOutcome:
-    ctx = RuleContext(path=path, source=source, module=module, summary=summary, index=index, settings=settings)
+    ctx = RuleContext(
+        path=path, source=source, module=module, summary=summary, index=index, settings=settings,
+        schemas=schemas or Schemas(),
+    )
     runner = _Runner(ctx, rules)
     runner.run()
     diagnostics = resolve_reports(path, source, module, ctx.reports)

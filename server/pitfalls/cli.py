@@ -7,6 +7,7 @@ configuration errors, always as one line on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pitfalls.discovery import DiscoveryError, discover
 from pitfalls.engine import CheckResult, EngineError, check_files, content_hash, project_files
 from pitfalls.fixes import FixError, apply_fixes, still_parses, unified_diff, write_atomically
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
+from pitfalls.schemas import load_schemas
 
 MAX_FIX_ROUNDS = 10
 
@@ -51,12 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--jobs", "-j", type=int, help="worker processes (default: all cores)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    _schema_options(check)
 
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
     sub.add_parser("server", help="start the language server (LSP over stdio)")
     return parser
+
+
+def _schema_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("schema sources (PF5xx, PF6xx; credentials only from the environment)")
+    group.add_argument("--directus-snapshot", type=Path, metavar="PATH", help="a Directus schema snapshot (JSON or YAML)")
+    group.add_argument(
+        "--directus-url", metavar="URL",
+        help="a live Directus; DIRECTUS_TOKEN, or DIRECTUS_EMAIL and DIRECTUS_PASSWORD, authenticate",
+    )
+    group.add_argument("--database-url", metavar="URL", help="a SQLAlchemy database URL (default: $PITFALLS_DATABASE_URL)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +110,7 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
                 flag = "--" + option.replace("_", "-")
                 raise UsageError(f"{flag}: '{code}' is not a rule code or prefix (like PF101 or PF4)")
     start = args.paths[0] if args.paths else Path.cwd()
-    config = load_config(args.config, start if start.exists() else Path.cwd())
+    config = load_config(args.config, start if start.exists() else Path.cwd(), _schema_overrides(args))
     update: dict[str, list[str]] = {}
     if args.select is not None:
         update["select"] = args.select
@@ -111,6 +124,20 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
     return ProjectConfig(config.settings.model_copy(update=update), config.root, config.source)
 
 
+def _schema_overrides(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """The command line's schema sources, as ``[tool.pitfalls]`` tables (paths made absolute:
+    they are relative to where pitfalls runs, not to the project)."""
+    directus: dict[str, str] = {}
+    if args.directus_snapshot is not None:
+        directus["snapshot"] = os.path.abspath(args.directus_snapshot)
+    if args.directus_url:
+        directus["url"] = args.directus_url
+    overrides: dict[str, dict[str, str]] = {"directus": directus} if directus else {}
+    if args.database_url:
+        overrides["database"] = {"url": args.database_url}
+    return overrides
+
+
 def _check(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -120,7 +147,12 @@ def _check(args: argparse.Namespace) -> int:
     paths = args.paths or [Path(".")]
     files = discover(paths, config, force_exclude=args.force_exclude)
     project = project_files(config, files)
-    run = lambda: check_files(files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs)  # noqa: E731
+    loaded = load_schemas(config)
+    for warning in loaded.warnings:
+        print(f"pitfalls: warning: {warning}", file=sys.stderr)
+    run = lambda: check_files(  # noqa: E731
+        files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs, schemas=loaded.schemas
+    )
     result = run()
     unsafe = args.unsafe_fixes
     failures: list[str] = []

@@ -62,6 +62,15 @@ class DirectusSettings(_Section):
     snapshot: str | None = None  # a `directus schema snapshot` / `GET /schema/snapshot` file
     url: str | None = None  # a live instance (credentials only from the environment)
     models: dict[str, str] = Field(default_factory=dict)  # model class name -> collection
+    timeout: float = Field(10.0, gt=0)  # seconds per request
+    refresh_minutes: float = Field(10.0, ge=0, alias="refresh-minutes")  # language server; 0: only on demand
+
+
+class DatabaseSettings(_Section):
+    """The SQL database of the PF6xx rules (or PITFALLS_DATABASE_URL); reflected read-only."""
+
+    url: str | None = None
+    timeout: float = Field(10.0, gt=0)
 
 
 class Settings(_Section):
@@ -73,6 +82,7 @@ class Settings(_Section):
     secrets: SecretSettings = Field(default_factory=SecretSettings)
     framework: FrameworkSettings = Field(default_factory=FrameworkSettings)
     directus: DirectusSettings = Field(default_factory=DirectusSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @field_validator("select", "ignore")
     @classmethod
@@ -131,11 +141,6 @@ class ProjectConfig:
                     enabled = {c for c in enabled if not code_matches(c, codes)}
         return enabled
 
-    def external_inputs(self) -> list[Path]:
-        """Files outside the source whose content findings depend on (a schema snapshot)."""
-        snapshot = self.settings.directus.snapshot
-        return [self.root / snapshot] if snapshot else []
-
     def source_roots(self) -> list[Path]:
         return [Path(os.path.abspath(self.root / s)) for s in self.settings.src]
 
@@ -189,7 +194,7 @@ def load_config(
             table = data.get("tool", {}).get("pitfalls", data)
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
-    table = {**table, **(overrides or {})}
+    table = merge_tables(table, overrides or {})
     settings = parse_settings(table, source)
     if config_path is not None:
         root = Path.cwd()  # as in Ruff: paths in a --config file are relative to where you run
@@ -198,6 +203,17 @@ def load_config(
     else:
         root = start if start.is_dir() else start.parent
     return ProjectConfig(settings, Path(os.path.abspath(root)), source)
+
+
+def merge_tables(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` over ``base``, table by table: `--directus-url` keeps the snapshot setting."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_tables(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_settings(table: dict[str, Any], source: Path | None = None) -> Settings:

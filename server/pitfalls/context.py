@@ -16,6 +16,7 @@ import libcst as cst
 from pitfalls import names
 from pitfalls.diagnostics import Applicability, Position, Severity
 from pitfalls.index import IndexView, ModuleSummary
+from pitfalls.schemas import Schemas
 
 if TYPE_CHECKING:
     from pitfalls.rules.base import Rule
@@ -87,6 +88,7 @@ class RuleContext:
         summary: ModuleSummary,
         index: IndexView,
         settings: Any = None,
+        schemas: Schemas | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -95,6 +97,7 @@ class RuleContext:
         self.module_name = summary.name
         self.index = index
         self.settings = settings
+        self.schemas = schemas or Schemas()  # the Directus and database schemas, when configured
         self.reports: list[Report] = []
         self.scopes: list[Scope] = [self._module_scope()]
         self._self_assignments: dict[int, dict[str, list[cst.BaseExpression]]] = {}

@@ -35,6 +35,7 @@ from pitfalls.fixes import replace_file
 from pitfalls.index import IndexView, ModuleNamer, ModuleSummary, ProjectIndex, summarize
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 from pitfalls.rules.base import Rule
+from pitfalls.schemas import Schemas, load_schemas
 
 # Below this much source, worker processes cost more than they save.
 PARALLEL_THRESHOLD_BYTES = 400_000
@@ -142,7 +143,9 @@ class Analyzer:
     def set_index(self, index: ProjectIndex) -> None:
         self.index = index
 
-    def check(self, items: list[tuple[_FileTask, list[str]]], settings: Any) -> list[tuple[str, _Phase1 | None, FileOutcome]]:
+    def check(
+        self, items: list[tuple[_FileTask, list[str]]], settings: Any, schemas: Schemas
+    ) -> list[tuple[str, _Phase1 | None, FileOutcome]]:
         """Run the rules; files not parsed in phase 1 (cached summary, stale results) are
         parsed now, and their fresh phase-1 facts returned with the outcome."""
         out = []
@@ -158,7 +161,7 @@ class Analyzer:
             rules = [RULES_BY_CODE[c] for c in codes if c != "PF000"]
             outcome = check_module(
                 path=task.display, source=source, module=module, summary=summary,
-                index=IndexView(self.index, summary.root), rules=rules, settings=settings,
+                index=IndexView(self.index, summary.root), rules=rules, settings=settings, schemas=schemas,
             )
             out.append((task.path, fresh, outcome))
         return out
@@ -247,13 +250,6 @@ def _engine_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _file_digest(path: Path) -> str:
-    try:
-        return content_hash(path.read_bytes())
-    except OSError:
-        return "missing"
-
-
 class Cache:
     """``.pitfalls_cache/<version>/<settings+engine>.json`` beside the project's pyproject.toml.
 
@@ -262,13 +258,13 @@ class Cache:
     when the file was only summarised for the index.
     """
 
-    def __init__(self, config: ProjectConfig, enabled: bool) -> None:
+    def __init__(self, config: ProjectConfig, enabled: bool, schemas: Schemas) -> None:
         self.enabled = enabled
         self.folder = config.root / ".pitfalls_cache"
         rules = ",".join(f"{r.__module__}.{r.__qualname__}" for r in ALL_RULES)
-        inputs = ",".join(_file_digest(p) for p in config.external_inputs())
         key = hashlib.blake2b(
-            f"{config.settings.fingerprint()}{_engine_fingerprint()}{rules}{inputs}".encode(), digest_size=8
+            f"{config.settings.fingerprint()}{_engine_fingerprint()}{rules}{schemas.fingerprint()}".encode(),
+            digest_size=8,
         )
         self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, dict[str, Any]] = {}
@@ -330,9 +326,12 @@ def check_paths(
     use_cache: bool = True,
     jobs: int | None = None,
     base: Path | None = None,
+    schemas: Schemas | None = None,
 ) -> CheckResult:
     targets = discover(list(paths), config)
-    return check_files(targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base)
+    return check_files(
+        targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base, schemas=schemas
+    )
 
 
 def check_files(
@@ -344,10 +343,14 @@ def check_files(
     jobs: int | None = None,
     base: Path | None = None,
     keep_index: bool = False,
+    schemas: Schemas | None = None,
 ) -> CheckResult:
     """Check ``targets``; summarise ``project`` (default: the targets) for the index
-    (returned with the result when ``keep_index``, for a long-lived process to update)."""
-    cache = Cache(config, use_cache)
+    (returned with the result when ``keep_index``, for a long-lived process to update).
+    ``schemas`` defaults to the configured sources, resolved here without their warnings."""
+    if schemas is None:
+        schemas = load_schemas(config).schemas
+    cache = Cache(config, use_cache, schemas)
     namer = ModuleNamer(config.source_roots())
     files = [str(f) for f in dict.fromkeys([*targets, *(project or [])])]
     target_set = {str(t) for t in targets}
@@ -476,7 +479,7 @@ def check_files(
             for path in to_check:
                 per_worker[owner[path] % pool.size].append((tasks[path], enabled_rules(config, Path(path))))
             pool.map("set_index", [(index,)] * pool.size)
-            for batch_result in pool.map("check", [(batch, config.settings) for batch in per_worker]):
+            for batch_result in pool.map("check", [(batch, config.settings, schemas) for batch in per_worker]):
                 for path, late, outcome in batch_result:
                     diagnostics.extend(outcome.diagnostics)
                     errors.extend(outcome.errors)
@@ -558,6 +561,7 @@ def check_source(
     index: ProjectIndex | None = None,
     rules: list[type[Rule]] | None = None,
     settings: Any = None,
+    schemas: Schemas | None = None,
     module_name: str | None = None,
     root: str = "",
 ) -> FileOutcome:
@@ -574,5 +578,5 @@ def check_source(
     selected = rules if rules is not None else list(ALL_RULES)
     return check_module(
         path=path, source=source, module=module, summary=summary,
-        index=IndexView(index, root), rules=selected, settings=settings,
+        index=IndexView(index, root), rules=selected, settings=settings, schemas=schemas or Schemas(),
     )

@@ -1,38 +1,22 @@
-"""Shared by the Directus schema rules (PF5xx): the project's schema and model mapping.
-
-The snapshot path of ``[tool.pitfalls.directus]`` is relative to the project root. Rules
-see only the settings, so a relative path is resolved against the folder of the nearest
-``pyproject.toml`` above the checked file (the root ``load_config`` picks), or the
-working folder when there is none; an absolute path is used as is.
-"""
+"""Shared by the Directus schema rules (PF5xx): the schema, item calls and model mapping."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import libcst as cst
 
 from pitfalls import names
-from pitfalls.config import find_pyproject
 from pitfalls.context import RuleContext
-from pitfalls.schema import DirectusSchema, load_schema
+from pitfalls.directus import DirectusSchema
 
 ITEM_METHODS = frozenset({"create_item", "read_items", "read_item", "update_item", "delete_item", "items"})
 
 
 def project_schema(ctx: RuleContext) -> DirectusSchema | None:
-    """The configured snapshot's schema; None without one, or when it is unusable."""
-    directus = getattr(ctx.settings, "directus", None)
-    snapshot = directus.snapshot if directus is not None else None
-    if not snapshot:
-        return None
-    if not os.path.isabs(snapshot):
-        pyproject = find_pyproject(Path(ctx.summary.path))
-        snapshot = os.path.join(pyproject.parent if pyproject else os.getcwd(), snapshot)
-    return load_schema(snapshot)
+    """The run's Directus schema (live or snapshot); None without one."""
+    return ctx.schemas.directus
 
 
 def item_call_collection(call: cst.Call) -> tuple[cst.SimpleString, str] | None:

@@ -12,7 +12,7 @@ from pitfalls.context import NodeEdit
 from pitfalls.diagnostics import Applicability
 from pitfalls.rules._directus import EXAMPLE_CONFIG, example_files, item_call_collection, project_schema
 from pitfalls.rules.base import Invalid, Rule, Valid
-from pitfalls.schema import DirectusSchema
+from pitfalls.directus import DirectusSchema
 
 _FILES = example_files({"articles": ["id", "title"], "authors": ["id", "name"], "article_tags": ["id"]})
 # `/items/<name>` ending the URL or followed by a path, query or fragment (or the quote).

@@ -1,0 +1,436 @@
+"""The Directus schema the PF5xx rules check against: from a snapshot file or a live server.
+
+A snapshot is the body of ``GET /schema/snapshot`` (``{"data": {"collections", "fields",
+"relations"}}``) or the file ``directus schema snapshot`` writes (the same object without
+``data``, in YAML unless told ``--format json``). A live server is read with httpx:
+``/collections``, ``/fields``, ``/relations`` and, when the token may, ``/permissions/me``;
+only GET requests apart from the login. Every response is validated with pydantic models.
+
+Whatever goes wrong (refused, timeout, 401, 403, 500, bad JSON or YAML, an unexpected shape)
+becomes one :class:`SchemaSourceError` line naming the source, the cause and the remedy;
+no message ever holds a token or a password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:  # httpx and yaml load only when a live server or a YAML file is read
+    import httpx
+
+Choice = str | int | float | bool
+# The item actions of `/permissions/me`, and what an item call needs of them.
+ACTIONS = ("create", "read", "update", "delete")
+
+
+class SchemaSourceError(Exception):
+    """A schema source that cannot be used: the message is one line, safe to print."""
+
+
+# ---------------------------------------------------------------------------------------
+# What the rules see.
+
+
+@dataclass(frozen=True)
+class DirectusField:
+    """One field of a collection, as far as a model that writes it cares."""
+
+    name: str
+    type: str | None = None  # Directus's type: integer, string, text, json, timestamp, uuid, csv, alias...
+    nullable: bool = True
+    primary_key: bool = False
+    auto_increment: bool = False
+    has_default: bool = False
+    required: bool = False  # meta.required: the app and the API refuse an item without it
+    choices: tuple[Choice, ...] | None = None  # a dropdown's fixed values (options.choices)
+    special: tuple[str, ...] = ()
+
+    @property
+    def must_be_sent(self) -> bool:
+        """An item created without this field is refused (or the insert fails)."""
+        if self.primary_key and (self.auto_increment or self.has_default or self.type == "uuid"):
+            return False
+        return (self.required or not self.nullable) and not self.has_default
+
+
+@dataclass(frozen=True)
+class DirectusSchema:
+    """Collections and their fields; ``permissions`` is what the token may do per collection
+    (``None`` when unknown: a snapshot, or a server without ``/permissions/me``)."""
+
+    collections: dict[str, dict[str, DirectusField]]
+    permissions: dict[str, frozenset[str]] | None = None
+    source: str = field(default="", compare=False)
+
+    def fingerprint(self) -> str:
+        payload = json.dumps(
+            {
+                "collections": {
+                    name: {f: [v.type, v.nullable, v.primary_key, v.auto_increment, v.has_default, v.required,
+                               list(v.choices) if v.choices is not None else None, list(v.special)]
+                           for f, v in sorted(fields.items())}
+                    for name, fields in sorted(self.collections.items())
+                },
+                "permissions": None if self.permissions is None
+                else {c: sorted(a) for c, a in sorted(self.permissions.items())},
+            },
+            sort_keys=True,
+        )
+        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+    def allows(self, collection: str, action: str) -> bool | None:
+        """Whether the token may ``action`` items of ``collection``; None when unknown."""
+        if self.permissions is None:
+            return None
+        return action in self.permissions.get(collection, frozenset())
+
+
+# ---------------------------------------------------------------------------------------
+# The shapes Directus answers with (snapshot files and the REST API share the field shape).
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+class FieldSchema(_Item):
+    is_nullable: bool = True
+    is_primary_key: bool = False
+    has_auto_increment: bool = False
+    default_value: Any = None
+
+
+class FieldMeta(_Item):
+    required: bool | None = False
+    options: dict[str, Any] | None = None
+    special: list[str] | str | None = None
+
+
+class CollectionItem(_Item):
+    collection: str
+    meta: dict[str, Any] | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+
+
+class FieldItem(_Item):
+    collection: str
+    field: str
+    type: str | None = None
+    schema_: FieldSchema | None = Field(None, alias="schema")
+    meta: FieldMeta | None = None
+
+    def to_field(self) -> DirectusField:
+        column = self.schema_
+        meta = self.meta or FieldMeta()
+        special = meta.special or []
+        if isinstance(special, str):  # older snapshots store "a,b"
+            special = [s for s in special.split(",") if s]
+        return DirectusField(
+            name=self.field,
+            type=self.type,
+            # Alias fields (o2m, m2m, presentation) have no column: nothing to be null.
+            nullable=column.is_nullable if column is not None else True,
+            primary_key=column.is_primary_key if column is not None else False,
+            auto_increment=column.has_auto_increment if column is not None else False,
+            has_default=column is not None and column.default_value is not None,
+            required=bool(meta.required),
+            choices=_choices(meta.options),
+            special=tuple(special),
+        )
+
+
+class Snapshot(_Item):
+    collections: list[CollectionItem]
+    fields: list[FieldItem]
+    relations: list[dict[str, Any]] = []
+
+    def to_schema(self, source: str, permissions: dict[str, frozenset[str]] | None = None) -> DirectusSchema:
+        collections: dict[str, dict[str, DirectusField]] = {c.collection: {} for c in self.collections}
+        for item in self.fields:
+            collections.setdefault(item.collection, {})[item.field] = item.to_field()
+        return DirectusSchema(collections, permissions, source)
+
+
+def _choices(options: dict[str, Any] | None) -> tuple[Choice, ...] | None:
+    choices = (options or {}).get("choices")
+    if not isinstance(choices, list) or not choices:
+        return None
+    values: list[Choice] = []
+    for choice in choices:
+        value = choice.get("value") if isinstance(choice, dict) else choice
+        if isinstance(value, (str, int, float, bool)):
+            values.append(value)
+    return tuple(values) or None
+
+
+def _shape_error(where: str, exc: ValidationError) -> SchemaSourceError:
+    error = exc.errors()[0]
+    key = ".".join(str(p) for p in error["loc"]) or "(root)"
+    return SchemaSourceError(f"{where} has an unexpected shape at '{key}': {error['msg']}")
+
+
+# ---------------------------------------------------------------------------------------
+# Snapshot files. Parsed once per (path, mtime, size) per process.
+
+_SNAPSHOTS: dict[str, tuple[tuple[int, int], DirectusSchema | SchemaSourceError]] = {}
+
+
+def read_snapshot(path: str) -> DirectusSchema:
+    """The schema in the snapshot file at ``path`` (JSON or YAML)."""
+    path = os.path.abspath(path)
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise SchemaSourceError(f"{path}: cannot read Directus snapshot: {exc.strerror or exc}") from None
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _SNAPSHOTS.get(path)
+    if cached is None or cached[0] != key:
+        try:
+            result: DirectusSchema | SchemaSourceError = _parse_snapshot(path)
+        except SchemaSourceError as exc:
+            result = exc
+        cached = _SNAPSHOTS[path] = (key, result)
+    if isinstance(cached[1], SchemaSourceError):
+        raise cached[1]
+    return cached[1]
+
+
+def _parse_snapshot(path: str) -> DirectusSchema:
+    where = f"{path}: Directus snapshot"
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except OSError as exc:
+        raise SchemaSourceError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SchemaSourceError(f"{where} is not UTF-8") from None
+    data = _decode(where, text, yaml_first=path.endswith((".yaml", ".yml")))
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]
+    try:
+        snapshot = Snapshot.model_validate(data)
+    except ValidationError as exc:
+        raise _shape_error(where, exc) from None
+    return snapshot.to_schema(f"snapshot {path}")
+
+
+def _decode(where: str, text: str, *, yaml_first: bool) -> Any:
+    """JSON, or the YAML `directus schema snapshot` writes by default."""
+    import yaml
+
+    if not yaml_first:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            if text.lstrip().startswith(("{", "[")):
+                raise SchemaSourceError(f"{where} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise SchemaSourceError(f"{where} is neither JSON nor valid YAML ({line}{problem})") from None
+
+
+# ---------------------------------------------------------------------------------------
+# A live server.
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    data: T
+
+
+class LoginData(_Item):
+    access_token: str
+
+
+class PermissionRule(_Item):
+    access: str = "none"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A static token, or an email and password to log in with. Never printed."""
+
+    token: str | None = None
+    email: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # not even a traceback shows the secret
+        return f"Credentials({self.describe()})"
+
+    def describe(self) -> str:
+        return "DIRECTUS_TOKEN" if self.token else f"login as {self.email}" if self.email else "no credentials"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials:
+        env = os.environ if env is None else env
+        token = env.get("DIRECTUS_TOKEN", "").strip()
+        if token:
+            return cls(token=token)
+        for prefix in ("DIRECTUS_", "DIRECTUS_API_AGENT_"):
+            email, password = env.get(f"{prefix}EMAIL", "").strip(), env.get(f"{prefix}PASSWORD", "")
+            if email and password:
+                return cls(email=email, password=password)
+        return cls()
+
+
+REMEDY_401 = (
+    "check DIRECTUS_TOKEN, or DIRECTUS_EMAIL/DIRECTUS_PASSWORD (or DIRECTUS_API_AGENT_EMAIL/"
+    "DIRECTUS_API_AGENT_PASSWORD): they must match the user exactly, and the user's status must be Active"
+)
+REMEDY_403 = (
+    "in Settings > Access Control > Access Policies, give the token's policy read on "
+    "directus_collections, directus_fields and directus_relations (or app access), check that the "
+    "policy is assigned to the user's role, or configure a snapshot instead"
+)
+DEFAULT_TIMEOUT = 10.0
+
+
+class DirectusClient:
+    """GET-only access to one Directus server (after an optional login)."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.credentials = credentials
+        self._client = httpx.Client(
+            base_url=self.url,
+            timeout=httpx.Timeout(timeout),
+            # One retry on connection errors (refused, reset during connect), none on anything else.
+            transport=transport or httpx.HTTPTransport(retries=1),
+            follow_redirects=False,
+            headers={"User-Agent": "pitfalls"},
+        )
+        self._token: str | None = credentials.token
+
+    def __enter__(self) -> DirectusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- requests --------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            return self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            raise SchemaSourceError(f"Directus at {self.url}: {method} {path} timed out after {self._client.timeout.read}s") from None
+        except httpx.ConnectError as exc:
+            raise SchemaSourceError(f"Directus at {self.url}: cannot connect ({_reason(exc)}); is the server running?") from None
+        except httpx.HTTPError as exc:
+            raise SchemaSourceError(f"Directus at {self.url}: {method} {path} failed: {_reason(exc)}") from None
+
+    def _parse(self, response: httpx.Response, model: type[T], what: str) -> T:
+        where = f"Directus at {self.url}: {what}"
+        try:
+            body = response.json()
+        except ValueError:
+            raise SchemaSourceError(f"{where} answered {response.status_code} with a body that is not JSON") from None
+        try:
+            return Envelope[model].model_validate(body).data  # type: ignore[valid-type]
+        except ValidationError as exc:
+            raise _shape_error(where, exc) from None
+
+    def login(self) -> None:
+        """Trade the email and password for an access token (the one POST)."""
+        if self._token or not self.credentials.email:
+            return
+        response = self._send("POST", "/auth/login", json={"email": self.credentials.email, "password": self.credentials.password})
+        if response.status_code == 401:
+            raise SchemaSourceError(f"Directus at {self.url}: login as {self.credentials.email} failed (401 Unauthorized); {REMEDY_401}")
+        self._check_status(response, "POST /auth/login")
+        self._token = self._parse(response, LoginData, "POST /auth/login").access_token
+
+    def get(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
+        response = self._send("GET", path, params=params)
+        self._check_status(response, f"GET {path}")
+        return self._parse(response, model, f"GET {path}")
+
+    def _check_status(self, response: httpx.Response, what: str) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        where = f"Directus at {self.url}: {what} answered {status}"
+        detail = _error_message(response)
+        if status == 401:
+            raise SchemaSourceError(f"{where} (token rejected{': ' + detail if detail else ''}); {REMEDY_401}")
+        if status == 403:
+            raise SchemaSourceError(f"{where}{': ' + detail if detail else ''}; {REMEDY_403}")
+        raise SchemaSourceError(f"{where}{': ' + detail if detail else ''}")
+
+    # -- the schema ------------------------------------------------------------------
+
+    def schema(self) -> DirectusSchema:
+        self.login()
+        every = {"limit": "-1"}
+        collections = self.get("/collections", list[CollectionItem], every)
+        fields = self.get("/fields", list[FieldItem], every)
+        relations = self.get("/relations", list[dict[str, Any]], every)
+        snapshot = Snapshot(collections=collections, fields=fields, relations=relations)
+        return snapshot.to_schema(f"Directus at {self.url}", self.permissions())
+
+    def permissions(self) -> dict[str, frozenset[str]] | None:
+        """What the token may do per collection (``/permissions/me``, Directus 11+); None when
+        the server has no such endpoint."""
+        response = self._send("GET", "/permissions/me")
+        if response.status_code in (403, 404):
+            return None
+        self._check_status(response, "GET /permissions/me")
+        data = self._parse(response, dict[str, dict[str, PermissionRule]], "GET /permissions/me")
+        return {
+            collection: frozenset(a for a, rule in actions.items() if a in ACTIONS and rule.access != "none")
+            for collection, actions in data.items()
+        }
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _error_message(response: httpx.Response) -> str:
+    """Directus's own message (``{"errors": [{"message": ...}]}``), on one line."""
+    try:
+        errors = response.json().get("errors")
+        message = errors[0]["message"]
+    except (ValueError, AttributeError, LookupError, TypeError):
+        return ""
+    return " ".join(str(message).split())[:300]
+
+
+def fetch_schema(
+    url: str,
+    credentials: Credentials | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    transport: httpx.BaseTransport | None = None,
+) -> DirectusSchema:
+    """The live schema of the Directus at ``url``; credentials default to the environment's."""
+    with DirectusClient(url, credentials or Credentials.from_env(), timeout=timeout, transport=transport) as client:
+        return client.schema()

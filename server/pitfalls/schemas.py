@@ -1,0 +1,82 @@
+"""The live and snapshot schemas a check runs against, resolved once per run.
+
+Sources are optional; without one the rules that need it stay silent. The CLI and the
+language server resolve them here, once, outside the per-file work: an edit never waits on
+the network, and the workers receive plain data. A source that cannot be used becomes one
+warning and no schema, so the static rules still run.
+
+Precedence: a live Directus (``directus.url``) over its snapshot, which is the fallback when
+the server cannot be read; the database URL from the command line, then
+``PITFALLS_DATABASE_URL``, then ``[tool.pitfalls.database] url``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pitfalls.config import ProjectConfig
+from pitfalls.database import DatabaseSchema, reflect_database
+from pitfalls.directus import Credentials, DirectusSchema, SchemaSourceError, fetch_schema, read_snapshot
+
+DATABASE_URL_ENV = "PITFALLS_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class Schemas:
+    directus: DirectusSchema | None = None
+    database: DatabaseSchema | None = None
+
+    def fingerprint(self) -> str:
+        """Part of the cache key: results computed against another schema do not hold."""
+        parts = [s.fingerprint() if s else "-" for s in (self.directus, self.database)]
+        return hashlib.blake2b(",".join(parts).encode(), digest_size=8).hexdigest()
+
+
+@dataclass
+class LoadedSchemas:
+    schemas: Schemas
+    warnings: list[str] = field(default_factory=list)
+
+
+def snapshot_path(config: ProjectConfig) -> str | None:
+    snapshot = config.settings.directus.snapshot
+    return os.path.join(config.root, snapshot) if snapshot else None
+
+
+def database_url(config: ProjectConfig, env: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if env is None else env
+    return config.settings.database.url or env.get(DATABASE_URL_ENV) or None
+
+
+def load_schemas(config: ProjectConfig, *, live: bool = True, env: Mapping[str, str] | None = None) -> LoadedSchemas:
+    """Resolve every configured source; ``live=False`` reads files only (no network)."""
+    warnings: list[str] = []
+    directus = _directus(config, live, env, warnings)
+    database = None
+    url = database_url(config, env)
+    if url and live:
+        try:
+            database = reflect_database(url, timeout=config.settings.database.timeout)
+        except SchemaSourceError as exc:
+            warnings.append(f"{exc}; PF6xx rules are off")
+    return LoadedSchemas(Schemas(directus, database), warnings)
+
+
+def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:
+    settings = config.settings.directus
+    snapshot = snapshot_path(config)
+    if settings.url and live:
+        try:
+            return fetch_schema(settings.url, Credentials.from_env(env), timeout=settings.timeout)
+        except SchemaSourceError as exc:
+            fallback = f"; using the snapshot {snapshot} instead" if snapshot else "; PF5xx rules are off"
+            warnings.append(f"{exc}{fallback}")
+    if snapshot:
+        try:
+            return read_snapshot(snapshot)
+        except SchemaSourceError as exc:
+            warnings.append(f"{exc}; PF5xx rules are off")
+    return None
