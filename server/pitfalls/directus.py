@@ -146,16 +146,31 @@ class FieldItem(_Item):
         )
 
 
+class PermissionRule(_Item):
+    access: str = "none"
+
+
+Permissions = dict[str, dict[str, PermissionRule]]  # the body of `/permissions/me`
+
+
 class Snapshot(_Item):
     collections: list[CollectionItem]
     fields: list[FieldItem]
     relations: list[dict[str, Any]] = []
+    # Not Directus's: `pitfalls snapshot` adds what the token may do (`/permissions/me`).
+    permissions: Permissions | None = None
 
-    def to_schema(self, source: str, permissions: dict[str, frozenset[str]] | None = None) -> DirectusSchema:
+    def to_schema(self, source: str) -> DirectusSchema:
         collections: dict[str, dict[str, DirectusField]] = {c.collection: {} for c in self.collections}
         for item in self.fields:
             collections.setdefault(item.collection, {})[item.field] = item.to_field()
-        return DirectusSchema(collections, permissions, source)
+        allowed = None
+        if self.permissions is not None:
+            allowed = {
+                collection: frozenset(a for a, rule in actions.items() if a in ACTIONS and rule.access != "none")
+                for collection, actions in self.permissions.items()
+            }
+        return DirectusSchema(collections, allowed, source)
 
 
 def _choices(options: dict[str, Any] | None) -> tuple[Choice, ...] | None:
@@ -252,10 +267,6 @@ class Envelope(BaseModel, Generic[T]):
 
 class LoginData(_Item):
     access_token: str
-
-
-class PermissionRule(_Item):
-    access: str = "none"
 
 
 @dataclass(frozen=True)
@@ -386,27 +397,23 @@ class DirectusClient:
 
     # -- the schema ------------------------------------------------------------------
 
-    def schema(self) -> DirectusSchema:
+    def snapshot(self) -> Snapshot:
+        """The schema as the token sees it, in the snapshot shape, with its permissions."""
         self.login()
         every = {"limit": "-1"}
         collections = self.get("/collections", list[CollectionItem], every)
         fields = self.get("/fields", list[FieldItem], every)
         relations = self.get("/relations", list[dict[str, Any]], every)
-        snapshot = Snapshot(collections=collections, fields=fields, relations=relations)
-        return snapshot.to_schema(f"Directus at {self.url}", self.permissions())
+        return Snapshot(collections=collections, fields=fields, relations=relations, permissions=self.permissions())
 
-    def permissions(self) -> dict[str, frozenset[str]] | None:
+    def permissions(self) -> Permissions | None:
         """What the token may do per collection (``/permissions/me``, Directus 11+); None when
         the server has no such endpoint."""
         response = self._send("GET", "/permissions/me")
         if response.status_code in (403, 404):
             return None
         self._check_status(response, "GET /permissions/me")
-        data = self._parse(response, dict[str, dict[str, PermissionRule]], "GET /permissions/me")
-        return {
-            collection: frozenset(a for a, rule in actions.items() if a in ACTIONS and rule.access != "none")
-            for collection, actions in data.items()
-        }
+        return self._parse(response, Permissions, "GET /permissions/me")
 
 
 def _reason(exc: Exception) -> str:
@@ -433,4 +440,4 @@ def fetch_schema(
 ) -> DirectusSchema:
     """The live schema of the Directus at ``url``; credentials default to the environment's."""
     with DirectusClient(url, credentials or Credentials.from_env(), timeout=timeout, transport=transport) as client:
-        return client.schema()
+        return client.snapshot().to_schema(f"Directus at {client.url}")
