@@ -754,3 +754,58 @@ async def test_python_m_pitfalls_server_ends_when_stdin_closes(tmp_path: Path) -
     )
     out, _ = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)
     assert proc.returncode == 1 and out == b""  # closed without shutdown/exit
+
+
+# ---------------------------------------------------------------------------------------
+# Schema sources
+
+
+DIRECTUS_MODEL = '''\
+from pydantic import BaseModel
+
+
+class Post(BaseModel):
+    title: str
+    references: list[str] = []
+'''  # PF501 on line 6 once Post maps to `articles` (by the folder's `models` table)
+
+
+def _snapshot(fields: list[str]) -> str:
+    import json
+
+    return json.dumps({
+        "data": {
+            "collections": [{"collection": "articles"}],
+            "fields": [{"collection": "articles", "field": f, "type": "string"} for f in fields],
+        }
+    })
+
+
+async def test_schema_settings_merge_and_refresh_on_request(tmp_path: Path) -> None:
+    pyproject = "[tool.pitfalls.directus]\nmodels = { Post = 'articles' }\n"
+    write(tmp_path, {"pyproject.toml": pyproject, "app.py": DIRECTUS_MODEL, "snap.json": _snapshot(["id", "title"])})
+    # The editor's `directus.snapshot` joins the file's `directus.models` (merged key by key).
+    async with session(tmp_path, initialization_options={"directus": {"snapshot": "snap.json", "refreshMinutes": 0}}) as s:
+        uri = s.open("app.py")
+        assert codes(await s.diagnostics(uri, version=1)) == [("PF501", 6)]
+
+        (tmp_path / "snap.json").write_text(_snapshot(["id", "title", "references"]), encoding="utf-8")
+        count = len(s.published)
+        answer = await asyncio.wait_for(s.client.protocol.send_request_async("pitfalls/refreshLiveSchema", {}), TIMEOUT)
+        assert [(a["root"], a["directus"].startswith("snapshot "), a["database"], a["warnings"]) for a in answer] == [
+            (str(tmp_path), True, None, [])
+        ]
+        await s.until(lambda: any(p.uri == uri and not p.diagnostics for p in s.published[count:]), "PF501 gone")
+
+
+async def test_an_unusable_schema_source_is_one_warning(tmp_path: Path) -> None:
+    write(tmp_path, {"app.py": DIRECTUS_MODEL, "snap.json": "{not json"})
+    options = {"directus": {"snapshot": "snap.json", "models": {"Post": "articles"}}}
+    async with session(tmp_path, initialization_options=options) as s:
+        await s.until(lambda: [m for m in s.client.messages if "snap.json" in m.message], "the warning")
+        uri = s.open("app.py")
+        assert codes(await s.diagnostics(uri, version=1)) == []  # no schema: PF5xx off, nothing else
+        answer = await asyncio.wait_for(s.client.protocol.send_request_async("pitfalls/refreshLiveSchema", {}), TIMEOUT)
+        assert answer[0]["directus"] is None and "is not valid JSON" in answer[0]["warnings"][0]
+        warnings = [m for m in s.client.messages if "snap.json" in m.message]
+        assert len(warnings) == 1 and warnings[0].type == types.MessageType.Warning  # not repeated

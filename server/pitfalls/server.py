@@ -76,6 +76,7 @@ from pitfalls.engine import check_source, enabled_rules
 from pitfalls.fixes import apply_fixes, line_starts, still_parses
 from pitfalls.index import IndexView, summarize
 from pitfalls.rules import RULES_BY_CODE
+from pitfalls.schemas import LoadedSchemas, database_url, load_schemas
 from pitfalls.workspace import Workspace
 
 log = logging.getLogger("pitfalls.server")
@@ -232,7 +233,7 @@ class ProjectWorkspace(Workspace):
         rules = [RULES_BY_CODE[c] for c in enabled_rules(self.config, Path(path)) if c != "PF000"]
         return check_module(
             path=path, source=text, module=module, summary=summary,
-            index=IndexView(self.index, root), rules=rules, settings=self.config.settings,
+            index=IndexView(self.index, root), rules=rules, settings=self.config.settings, schemas=self.schemas,
         )
 
     def unknown_importers(self, names: set[str], skip: Iterable[str]) -> set[str]:
@@ -340,6 +341,7 @@ _SETTING_KEYS = frozenset(
     key for name, info in Settings.model_fields.items() for key in (name.replace("_", "-"), info.alias) if key
 )
 SERVER_KEYS = frozenset({"run"})
+REFRESH_SCHEMA_REQUEST = "pitfalls/refreshLiveSchema"
 
 
 def settings_dict(raw: Any) -> dict[str, Any]:
@@ -368,7 +370,7 @@ def split_settings(raw: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
         if name not in _SETTING_KEYS:
             unknown.append(key)
             continue
-        if name in ("secrets", "framework") and isinstance(value, dict):
+        if isinstance(value, dict):  # a table (secrets, framework, directus, database): merged key by key
             value = {_kebab(k): v for k, v in value.items() if v is not None}
         overrides[name] = value
     return overrides, server, unknown
@@ -408,6 +410,13 @@ class Project:
     workspace: ProjectWorkspace
     ready: asyncio.Event
     scanned: bool = False
+    live: asyncio.Task | None = None  # keeps the live schemas fresh (see keep_live)
+    warned: set[str] = field(default_factory=set)  # schema warnings shown for these settings
+
+    @property
+    def has_schema_sources(self) -> bool:
+        directus = self.config.settings.directus
+        return bool(directus.url or directus.snapshot or database_url(self.config))
 
     def contains(self, path: str) -> bool:
         root = str(self.root)
@@ -577,6 +586,8 @@ class PitfallsServer(LanguageServer):
         self.projects[root] = project
         if old is not None:
             old.ready.set()  # checks waiting on it wake up, see the new project and wait on it
+            if old.live is not None:
+                old.live.cancel()
 
     def folder_settings(self, folder_raw: Any) -> dict[str, Any]:
         return {**settings_dict(self.global_raw), **settings_dict(folder_raw)}
@@ -782,10 +793,38 @@ class PitfallsServer(LanguageServer):
                 if state is not None and (state.task is None or state.task.done()) and self.project_for(path) is project:
                     self.schedule(uri)
             self.enqueue_closed(p for p in affected if p not in self.open_paths)
+            if project.live is None and project.has_schema_sources:
+                project.live = self.spawn(self.keep_live(project))
         finally:
             project.ready.set()
             if token:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
+
+    # -- live schemas ---------------------------------------------------------------------
+
+    async def keep_live(self, project: Project) -> None:
+        """Fetch the project's schemas now and every ``directus.refresh-minutes``: an edit
+        never waits on the network, it checks against the last schema fetched."""
+        while not self.shutdown_requested:
+            await self.refresh_schemas(project)
+            minutes = project.config.settings.directus.refresh_minutes
+            if not minutes:
+                return
+            await asyncio.sleep(minutes * 60)
+
+    async def refresh_schemas(self, project: Project) -> LoadedSchemas:
+        """Read the schema sources again (off the engine thread); re-scan when they changed."""
+        loaded = await asyncio.to_thread(load_schemas, project.config)
+        for warning in loaded.warnings:
+            if warning not in project.warned:
+                self.warn_user(warning)
+        project.warned = set(loaded.warnings)
+        current = self.projects.get(str(project.root)) is project
+        if current and loaded.schemas.fingerprint() != project.workspace.schemas.fingerprint():
+            await self.run_engine(setattr, project.workspace, "schemas", loaded.schemas)
+            self.log(f"pitfalls: {project.root}: schema changed, checking again")
+            await self.scan(project)
+        return loaded
 
     def scan_project(self, project: Project, files: list[Path], buffers: dict[str, str]) -> tuple[dict[str, Checked], set[str]]:
         """(engine thread) The scan, then the open buffers' text into the index; returns
@@ -1078,6 +1117,23 @@ def create_server() -> PitfallsServer:
                     ls.replace(root, project)
         for project in list(ls.projects.values()):
             await ls.scan(project)
+
+    @server.feature(REFRESH_SCHEMA_REQUEST)
+    async def refresh_live_schema(ls: PitfallsServer, params: Any) -> list[dict[str, Any]]:
+        """Re-read every project's schema sources now; say what each one has."""
+        out = []
+        for project in list(ls.projects.values()):
+            if not project.has_schema_sources:
+                continue
+            loaded = await ls.refresh_schemas(project)
+            schemas = loaded.schemas
+            out.append({
+                "root": str(project.root),
+                "directus": schemas.directus.source if schemas.directus else None,
+                "database": schemas.database.source if schemas.database else None,
+                "warnings": loaded.warnings,
+            })
+        return out
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PitfallsServer, params: None) -> None:

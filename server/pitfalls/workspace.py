@@ -20,6 +20,7 @@ from pitfalls.discovery import DiscoveryError, discover
 from pitfalls.engine import check_files, enabled_rules
 from pitfalls.index import IndexView, ModuleNamer, ModuleSummary, ProjectIndex, summarize
 from pitfalls.rules import RULES_BY_CODE
+from pitfalls.schemas import Schemas, load_schemas
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Workspace:
         self.dependencies: dict[str, dict[str, str]] = {}  # path -> what its last check read
         self._parsed: dict[str, _Parsed] = {}  # the last text seen per path, parsed once
         self.errors: list[str] = []  # rule failures of the last scan, for the log
+        # Files only until the owner fetches the live sources (off the edit path) and sets them.
+        self.schemas: Schemas = load_schemas(config, live=False).schemas
 
     def files(self) -> list[Path]:
         try:
@@ -50,7 +53,7 @@ class Workspace:
         """Check every file of the project from disk; keep the index. Diagnostics by path."""
         files = self.files() if files is None else files
         result = check_files(
-            files, self.config, use_cache=self.use_cache, base=self.config.root, keep_index=True
+            files, self.config, use_cache=self.use_cache, base=self.config.root, keep_index=True, schemas=self.schemas
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
@@ -130,7 +133,7 @@ class Workspace:
         view = IndexView(self.index, parsed.summary.root)
         outcome = check_module(
             path=path, source=text, module=parsed.module, summary=parsed.summary,
-            index=view, rules=rules, settings=self.config.settings,
+            index=view, rules=rules, settings=self.config.settings, schemas=self.schemas,
         )
         self.dependencies[path] = outcome.consulted
         return outcome
