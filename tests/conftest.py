@@ -31,9 +31,13 @@ def project(tmp_path: Path):
     return make
 
 
-def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``pitfalls`` as a user runs it: a subprocess, no stdin unless given."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+def run_cli(
+    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``pitfalls`` as a user runs it: a subprocess, no stdin unless given; ``env`` adds
+    variables (the Directus credentials are dropped unless given here)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DIRECTUS_", "PITFALLS_DATABASE"))}
+    env = {**inherited, "PYTHONIOENCODING": "utf-8", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "pitfalls", *args],
         cwd=cwd,
@@ -42,7 +46,7 @@ def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.Compl
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=timeout,
     )
 
 

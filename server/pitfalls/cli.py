@@ -7,6 +7,7 @@ configuration errors, always as one line on stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,9 +16,10 @@ from pitfalls import __version__, output
 from pitfalls.analysis import ParseFailure, decode, source_encoding
 from pitfalls.config import CODE_PREFIX, ConfigError, ProjectConfig, load_config
 from pitfalls.diagnostics import Diagnostic
+from pitfalls.directus import Credentials, DirectusClient, SchemaSourceError
 from pitfalls.discovery import DiscoveryError, discover
 from pitfalls.engine import CheckResult, EngineError, check_files, content_hash, project_files
-from pitfalls.fixes import FixError, apply_fixes, still_parses, unified_diff, write_atomically
+from pitfalls.fixes import FixError, apply_fixes, replace_file, still_parses, unified_diff, write_atomically
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 from pitfalls.schemas import load_schemas
 
@@ -55,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     _schema_options(check)
 
+    doctor = sub.add_parser(
+        "doctor", help="check the Directus connection, credentials, permissions and schema, and the database"
+    )
+    doctor.add_argument("paths", nargs="*", type=Path, default=[], help="the project's files or folders (default: .)")
+    doctor.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
+    _schema_options(doctor)
+
+    snapshot = sub.add_parser(
+        "snapshot", help="save a live Directus schema, with the token's permissions, as a snapshot file"
+    )
+    snapshot.add_argument("output", type=Path, help="the JSON file to write")
+    snapshot.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
+    snapshot.add_argument("--directus-url", metavar="URL", help="the Directus (default: directus.url of the config)")
+
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
@@ -91,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(f"unknown rule code '{args.code}' (see `pitfalls rules`)")
             print(found.doc(), end="")
             return 0
+        if args.command == "doctor":
+            from pitfalls.doctor import run_doctor
+
+            return run_doctor(_config(args), args.paths or [Path(".")])
+        if args.command == "snapshot":
+            return _snapshot(args)
         return _check(args)
     except (ConfigError, DiscoveryError, UsageError, EngineError) as exc:
         print(f"pitfalls: error: {exc}", file=sys.stderr)
@@ -105,13 +127,16 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
     """The project's settings with the command line's selection on top (Ruff's precedence:
     ``--select`` replaces the configured selection, including its ``ignore``)."""
     for option in ("select", "ignore", "extend_select"):
-        for code in getattr(args, option) or []:
+        for code in getattr(args, option, None) or []:
             if not CODE_PREFIX.match(code):
                 flag = "--" + option.replace("_", "-")
                 raise UsageError(f"{flag}: '{code}' is not a rule code or prefix (like PF101 or PF4)")
-    start = args.paths[0] if args.paths else Path.cwd()
+    paths = getattr(args, "paths", None)
+    start = paths[0] if paths else Path.cwd()
     config = load_config(args.config, start if start.exists() else Path.cwd(), _schema_overrides(args))
     update: dict[str, list[str]] = {}
+    if args.command != "check":
+        return config
     if args.select is not None:
         update["select"] = args.select
         update["ignore"] = []
@@ -124,16 +149,38 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
     return ProjectConfig(config.settings.model_copy(update=update), config.root, config.source)
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    """Write the live schema as the token sees it: for CI and editors without server access
+    (a non-admin token cannot call `/schema/snapshot`, but can often read the fields)."""
+    config = _config(args)
+    url = config.settings.directus.url
+    if not url:
+        raise UsageError("no Directus URL: pass --directus-url or set directus.url under [tool.pitfalls]")
+    try:
+        with DirectusClient(url, Credentials.from_env(), timeout=config.settings.directus.timeout) as client:
+            snapshot = client.snapshot()
+    except SchemaSourceError as exc:
+        print(f"pitfalls: error: {exc}", file=sys.stderr)
+        return 1
+    payload = json.dumps({"data": snapshot.model_dump(mode="json", by_alias=True, exclude_none=True)}, indent=2)
+    try:
+        replace_file(args.output, (payload + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    print(f"Wrote {len(snapshot.collections)} collections, {len(snapshot.fields)} fields to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _schema_overrides(args: argparse.Namespace) -> dict[str, dict[str, str]]:
     """The command line's schema sources, as ``[tool.pitfalls]`` tables (paths made absolute:
     they are relative to where pitfalls runs, not to the project)."""
     directus: dict[str, str] = {}
-    if args.directus_snapshot is not None:
+    if getattr(args, "directus_snapshot", None) is not None:
         directus["snapshot"] = os.path.abspath(args.directus_snapshot)
     if args.directus_url:
         directus["url"] = args.directus_url
     overrides: dict[str, dict[str, str]] = {"directus": directus} if directus else {}
-    if args.database_url:
+    if getattr(args, "database_url", None):
         overrides["database"] = {"url": args.database_url}
     return overrides
 

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
 from pitfalls import names
 from pitfalls.context import RuleContext
-from pitfalls.directus import DirectusSchema
+from pitfalls.directus import ACTIONS, Choice, DirectusField, DirectusSchema
+from pitfalls.rules.base import Rule
 
-ITEM_METHODS = frozenset({"create_item", "read_items", "read_item", "update_item", "delete_item", "items"})
+# `/items/<name>` ending the URL or followed by a path, query or fragment (or the quote).
+ITEMS_URL = re.compile(r"/items/([A-Za-z_][A-Za-z0-9_]*)(?=[/?#'\"]|$)")
+# Item calls of the Directus SDKs and clients, and the permission each needs.
+ITEM_ACTIONS = {
+    "create_item": "create", "create_items": "create",
+    "read_item": "read", "read_items": "read",
+    "update_item": "update", "update_items": "update",
+    "delete_item": "delete", "delete_items": "delete",
+}
+ITEM_METHODS = frozenset({*ITEM_ACTIONS, "items"})
+_NOT_FIELDS = frozenset({"model_config"})
 
 
 def project_schema(ctx: RuleContext) -> DirectusSchema | None:
@@ -40,22 +54,198 @@ def collection_for_name(class_name: str, schema: DirectusSchema) -> str | None:
     return candidate if candidate in schema.collections else None
 
 
-def example_files(collections: dict[str, list[str]]) -> dict[str, str]:
-    """A pyproject.toml and snapshot for rule examples (``config=EXAMPLE_CONFIG`` with them)."""
-    snapshot = {
-        "data": {
-            "collections": [{"collection": name} for name in collections],
-            "fields": [
-                {"collection": name, "field": field, "type": "string"}
-                for name, fields in collections.items()
-                for field in fields
-            ],
-            "relations": [],
-        }
+@dataclass(frozen=True)
+class ModelField:
+    """One pydantic field a model's class body declares."""
+
+    target: cst.Name  # the attribute name in the class body
+    name: str  # the name Directus sees: the alias, else the attribute
+    statement: cst.AnnAssign
+
+    @property
+    def annotation(self) -> cst.BaseExpression:
+        return self.statement.annotation.annotation
+
+    @property
+    def value(self) -> cst.BaseExpression | None:
+        return self.statement.value
+
+
+@dataclass(frozen=True)
+class MappedModel:
+    """A pydantic model of this file and the collection it maps to."""
+
+    node: cst.ClassDef
+    collection: str
+    fields: dict[str, DirectusField]
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+class CollectionModelRule(Rule):
+    """Base of the rules that check pydantic models against their collection (PF501-PF504).
+
+    A model maps to a collection by, in order: ``[tool.pitfalls.directus.models]``, its use as
+    the item of an item call in the same file, then its name. Subclasses get each field with
+    the collection's field of that name (None when the collection has none).
+    """
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self._models: list[tuple[cst.ClassDef, str]] = []
+        self._usage: dict[str, str] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if node.bases and len(self.ctx.scopes) == 1:
+            self._models.append((node, f"{self.ctx.module_name}.{node.name.value}"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = item_call_collection(node)
+        if found is None or len(node.args) < 2 or node.args[1].keyword is not None:
+            return
+        item = node.args[1].value
+        model = self.ctx.qualified_name(item.func) if isinstance(item, cst.Call) else self.ctx.class_of_instance(item)
+        if model is not None:
+            self._usage.setdefault(model, found[1])
+
+    def finish(self) -> None:
+        if not self._models:
+            return
+        schema = project_schema(self.ctx)
+        if schema is None:
+            return
+        configured = self.ctx.settings.directus.models
+        for node, qualname in self._models:
+            name = node.name.value
+            collection = (
+                configured.get(name)
+                or configured.get(qualname)
+                or self._usage.get(qualname)
+                or collection_for_name(name, schema)
+            )
+            fields = schema.collections.get(collection or "")
+            if collection is None or fields is None or not self.ctx.index.is_pydantic_model(qualname):
+                continue
+            model = MappedModel(node, collection, fields)
+            for field in model_fields(node):
+                self.check_field(model, field, fields.get(field.name))
+
+    def check_field(self, model: MappedModel, field: ModelField, column: DirectusField | None) -> None:
+        raise NotImplementedError
+
+
+def model_fields(node: cst.ClassDef) -> Iterator[ModelField]:
+    """The pydantic fields the class body declares (not ClassVars, private names, model_config)."""
+    for stmt in node.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+                continue
+            name = small.target.value
+            if name.startswith("_") or name in _NOT_FIELDS:
+                continue
+            outer = names.names_in_annotation(small.annotation.annotation)[:1]
+            if outer and outer[0].split(".")[-1] == "ClassVar":
+                continue
+            yield ModelField(small.target, field_call_keyword(small.value, "alias") or name, small)
+
+
+def field_call_keyword(value: cst.BaseExpression | None, keyword: str) -> str | None:
+    """The string given as ``keyword=`` to the ``Field(...)`` a field is assigned."""
+    arg = field_call_arg(value, keyword)
+    return names.string_value(arg.value) if arg is not None else None
+
+
+def field_call_arg(value: cst.BaseExpression | None, keyword: str) -> cst.Arg | None:
+    """The ``keyword=`` argument of the ``Field(...)`` a field is assigned."""
+    if isinstance(value, cst.Call) and (names.dotted(value.func) or "").split(".")[-1] == "Field":
+        for arg in value.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg
+    return None
+
+
+def unwrap_optional(annotation: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The members of an annotation other than None, through ``Optional``, ``Union``, ``|``
+    and ``Annotated[X, ...]``; None when the annotation is (or holds) a string annotation,
+    whose nodes are not in the tree."""
+    stack, members = [annotation], []
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+            return None
+        head = (names.dotted(expr.value) or "").split(".")[-1] if isinstance(expr, cst.Subscript) else ""
+        args = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)] if head else []
+        if head in ("Optional", "Union"):
+            stack.extend(reversed(args))
+        elif head == "Annotated" and args:
+            stack.append(args[0])
+        elif isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            stack.extend([expr.right, expr.left])
+        elif names.dotted(expr) != "None":
+            members.append(expr)
+    return members
+
+
+def example_column(
+    field: str,
+    type: str = "string",
+    *,
+    nullable: bool = True,
+    primary_key: bool = False,
+    auto_increment: bool = False,
+    default: Any = None,
+    required: bool = False,
+    choices: tuple[Choice, ...] = (),
+    special: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A field of a rule example's snapshot, in the shape Directus gives fields (an ``alias``
+    field has no column: no ``schema``)."""
+    meta = {
+        "interface": "select-dropdown" if choices else "input",
+        "options": {"choices": [{"text": str(v).replace("_", " ").capitalize(), "value": v} for v in choices]}
+        if choices else None,
+        "required": required,
+        "special": list(special) or None,
     }
+    column = None if type == "alias" else {
+        "is_nullable": nullable,
+        "is_primary_key": primary_key,
+        "has_auto_increment": auto_increment,
+        "default_value": default,
+    }
+    return {"field": field, "type": type, "schema": column, "meta": meta}
+
+
+def example_files(
+    collections: dict[str, list[str | dict[str, Any]]],
+    permissions: dict[str, tuple[str, ...]] | None = None,
+) -> dict[str, str]:
+    """A pyproject.toml and snapshot for rule examples (``config=EXAMPLE_CONFIG`` with them).
+
+    A field is a name (a nullable ``string``) or an :func:`example_column`; ``permissions``
+    maps a collection to the actions the token may take (the ``/permissions/me`` shape).
+    """
+    snapshot: dict[str, Any] = {
+        "collections": [{"collection": name} for name in collections],
+        "fields": [
+            {"collection": name, **(example_column(field) if isinstance(field, str) else field)}
+            for name, fields in collections.items()
+            for field in fields
+        ],
+        "relations": [],
+    }
+    if permissions is not None:
+        snapshot["permissions"] = {
+            name: {action: {"access": "full" if action in allowed else "none"} for action in ACTIONS}
+            for name, allowed in permissions.items()
+        }
     return {
         "pyproject.toml": '[tool.pitfalls.directus]\nsnapshot = "snap.json"\n',
-        "snap.json": json.dumps(snapshot),
+        "snap.json": json.dumps({"data": snapshot}),
     }
 
 

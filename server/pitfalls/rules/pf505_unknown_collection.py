@@ -10,13 +10,11 @@ import libcst as cst
 
 from pitfalls.context import NodeEdit
 from pitfalls.diagnostics import Applicability
-from pitfalls.rules._directus import EXAMPLE_CONFIG, example_files, item_call_collection, project_schema
+from pitfalls.rules._directus import EXAMPLE_CONFIG, ITEMS_URL, example_files, item_call_collection, project_schema
 from pitfalls.rules.base import Invalid, Rule, Valid
 from pitfalls.directus import DirectusSchema
 
 _FILES = example_files({"articles": ["id", "title"], "authors": ["id", "name"], "article_tags": ["id"]})
-# `/items/<name>` ending the URL or followed by a path, query or fragment (or the quote).
-_ITEMS_URL = re.compile(r"/items/([A-Za-z_][A-Za-z0-9_]*)(?=[/?#'\"]|$)")
 
 
 class UnknownCollection(Rule):
@@ -143,7 +141,7 @@ class UnknownCollection(Rule):
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         raw = node.value
         if "/items/" in raw and not any(c.isspace() for c in raw):
-            match = _ITEMS_URL.search(raw)
+            match = ITEMS_URL.search(raw)
             if match:
                 self._check(node, raw, match.start(1), match.group(1))
 
@@ -155,7 +153,7 @@ class UnknownCollection(Rule):
             if not (isinstance(part, cst.FormattedStringText) and "/items/" in part.value):
                 continue
             last = i == len(node.parts) - 1
-            for match in _ITEMS_URL.finditer(part.value):
+            for match in ITEMS_URL.finditer(part.value):
                 if match.end() < len(part.value) or last:  # not a name continued by `{...}`
                     self._check(part, part.value, match.start(1), match.group(1))
 

@@ -1,0 +1,236 @@
+"""``pitfalls doctor``: the troubleshooting guide's connection tester and schema validator.
+
+Each check prints one PASS/FAIL line and, when it fails, the guide's remedy. The checks run
+in the order a person would: is Directus up, do the credentials work, does the user have a
+role and policies, can the token read the schema and each collection the code uses, do the
+project's models and collection names match the schema, does the database answer. Exit 0
+only when every check passes. No line ever holds a token or a password.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import libcst as cst
+
+from pitfalls import names
+from pitfalls.analysis import ParseFailure, decode, parse
+from pitfalls.config import ProjectConfig
+from pitfalls.database import DatabaseSchema, reflect_database, safe_url
+from pitfalls.directus import REMEDY_401, REMEDY_403, Credentials, DirectusClient, DirectusSchema, SchemaSourceError
+from pitfalls.discovery import discover
+from pitfalls.engine import check_files, project_files
+from pitfalls.rules._directus import ITEMS_URL, item_call_collection
+from pitfalls.schemas import Schemas, database_url, snapshot_path
+from pitfalls.walker import walk
+
+REMEDY_UNREACHABLE = "start Directus, and check the URL (directus.url, --directus-url) and the port"
+REMEDY_NO_CREDENTIALS = "set DIRECTUS_TOKEN, or DIRECTUS_EMAIL and DIRECTUS_PASSWORD (DIRECTUS_API_AGENT_EMAIL/_PASSWORD)"
+REMEDY_NO_POLICIES = (
+    "assign the user a role whose policies grant what the code needs (Settings > Access Control); if the app "
+    "shows them but the API does not, restart Directus to clear its cache and re-assign role and policies"
+)
+REMEDY_COLLECTION = (
+    "in Settings > Access Control > Access Policies, add permissions on '{collection}' (the actions the code "
+    "uses, fields *) to the token's policy, and check that the policy is assigned to the user's role"
+)
+REMEDY_FINDINGS = "fix the code or the schema (see `pitfalls rule <code>`), then take a new snapshot"
+REMEDY_DATABASE = "check the database URL (--database-url, PITFALLS_DATABASE_URL), that the server runs, and the user's rights"
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    what: str
+    remedy: str = ""
+
+
+class Doctor:
+    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self.paths = paths
+        self.out = out
+        self.results: list[Result] = []
+
+    def record(self, ok: bool, what: str, remedy: str = "") -> bool:
+        result = Result(ok, what, "" if ok else remedy)
+        self.results.append(result)
+        self.out.write(f"{'PASS' if ok else 'FAIL'}  {what}\n")
+        if result.remedy:
+            self.out.write(f"      remedy: {result.remedy}\n")
+        self.out.flush()
+        return ok
+
+    def run(self) -> int:
+        directus = self.config.settings.directus
+        url = database_url(self.config)
+        if not (directus.url or directus.snapshot or url):
+            self.record(False, "nothing to check: no Directus URL or snapshot and no database URL is configured",
+                        "pass --directus-url, --directus-snapshot or --database-url, or set them under [tool.pitfalls]")
+            return 1
+        schema = self.directus() if directus.url else None
+        if schema is None and directus.snapshot:
+            schema = self.snapshot()
+        database = self.database(url) if url else None
+        if schema is not None or database is not None:
+            self.code(Schemas(schema, database))
+        return 0 if all(r.ok for r in self.results) else 1
+
+    # -- Directus ---------------------------------------------------------------------
+
+    def directus(self) -> DirectusSchema | None:
+        settings = self.config.settings.directus
+        credentials = Credentials.from_env()
+        with DirectusClient(settings.url or "", credentials, timeout=settings.timeout) as client:
+            if not self._reachable(client):
+                return None
+            if not credentials.token and not credentials.email:
+                self.record(False, "directus: no credentials in the environment", REMEDY_NO_CREDENTIALS)
+                return None
+            if not self._authenticated(client):
+                return None
+            self._role_and_policies(client)
+            try:
+                schema = client.snapshot().to_schema(f"Directus at {client.url}")
+            except SchemaSourceError as exc:
+                fallback = f" (checking against the snapshot {snapshot_path(self.config)} instead)" if settings.snapshot else ""
+                self.record(False, f"directus: read the schema: {exc}{fallback}".replace(f"; {REMEDY_403}", ""), REMEDY_403)
+                schema = None
+            else:
+                self.record(True, f"directus: read the schema: {_count(len(schema.collections), 'collection')}")
+            for collection in sorted(self.collections_used()):
+                self._readable(client, collection)
+        return schema
+
+    def _reachable(self, client: DirectusClient) -> bool:
+        try:
+            response = client._send("GET", "/server/health")
+            if response.status_code in (401, 403):  # Directus 12 keeps health to admins
+                response = client._send("GET", "/server/ping")
+        except SchemaSourceError as exc:
+            return self.record(False, str(exc), REMEDY_UNREACHABLE)
+        ok = response.status_code == 200
+        return self.record(
+            ok, f"directus: server at {client.url} answers ({response.request.url.path}: {response.status_code})",
+            REMEDY_UNREACHABLE,
+        )
+
+    def _authenticated(self, client: DirectusClient) -> bool:
+        how = client.credentials.describe()
+        try:
+            client.login()
+            client.get("/users/me", dict[str, Any], {"fields": "id"})
+        except SchemaSourceError as exc:
+            return self.record(False, f"directus: authenticate ({how}): {exc}".replace(f"; {REMEDY_401}", ""), REMEDY_401)
+        return self.record(True, f"directus: authenticate ({how})")
+
+    def _role_and_policies(self, client: DirectusClient) -> None:
+        fields = "role.name,policies.policy.name,role.policies.policy.name"
+        try:
+            me = client.get("/users/me", dict[str, Any], {"fields": fields})
+        except SchemaSourceError as exc:
+            self.record(False, f"directus: role and policies: {exc}", REMEDY_NO_POLICIES)
+            return
+        role = me.get("role") if isinstance(me.get("role"), dict) else None
+        policies = sorted(set(_policy_names(me.get("policies")) + _policy_names((role or {}).get("policies"))))
+        role_name = (role or {}).get("name")
+        self.record(
+            bool(role_name and policies),
+            f"directus: role {role_name!r} with policies {', '.join(map(repr, policies)) or 'none'}",
+            REMEDY_NO_POLICIES,
+        )
+
+    def _readable(self, client: DirectusClient, collection: str) -> None:
+        try:
+            client.get(f"/items/{collection}", Any, {"limit": "1", "fields": "*"})
+        except SchemaSourceError as exc:
+            remedy = REMEDY_COLLECTION.format(collection=collection)
+            self.record(False, f"directus: read items of '{collection}' (used by the code): {exc}".replace(f"; {REMEDY_403}", ""), remedy)
+        else:
+            self.record(True, f"directus: read items of '{collection}' (used by the code)")
+
+    def snapshot(self) -> DirectusSchema | None:
+        from pitfalls.directus import read_snapshot
+
+        try:
+            schema = read_snapshot(snapshot_path(self.config) or "")
+        except SchemaSourceError as exc:
+            self.record(False, f"directus: {exc}", "take a new snapshot: `directus schema snapshot --format json snap.json`")
+            return None
+        self.record(True, f"directus: {schema.source}: {_count(len(schema.collections), 'collection')}")
+        return schema
+
+    # -- the database -----------------------------------------------------------------
+
+    def database(self, url: str) -> DatabaseSchema | None:
+        try:
+            schema = reflect_database(url, timeout=self.config.settings.database.timeout)
+        except SchemaSourceError as exc:
+            self.record(False, str(exc), REMEDY_DATABASE)
+            return None
+        self.record(True, f"database {safe_url(url)} answers: {_count(len(schema.tables), 'table')}")
+        return schema
+
+    # -- the code against the schemas -------------------------------------------------
+
+    def files(self) -> list[Path]:
+        return discover(self.paths, self.config)
+
+    def collections_used(self) -> set[str]:
+        """Collections the code names in item calls and `/items/<name>` URLs."""
+        used: set[str] = set()
+
+        def call(node: cst.Call) -> None:
+            found = item_call_collection(node)
+            if found is not None:
+                used.add(found[1])
+
+        def text(node: cst.SimpleString | cst.FormattedStringText) -> None:
+            value = names.string_value(node) if isinstance(node, cst.SimpleString) else node.value
+            used.update(ITEMS_URL.findall(value or ""))
+
+        handlers: dict[type, list[Any]] = {cst.Call: [call], cst.SimpleString: [text], cst.FormattedStringText: [text]}
+        for path in self.files():
+            try:
+                module = parse(str(path), decode(str(path), path.read_bytes()))
+            except (OSError, ParseFailure):
+                continue
+            walk(module, handlers, {})
+        return {c for c in used if not c.startswith("directus_")}
+
+    def code(self, schemas: Schemas) -> None:
+        selected = [p for p, on in (("PF5", schemas.directus), ("PF6", schemas.database)) if on is not None]
+        settings = self.config.settings.model_copy(update={"select": selected, "ignore": []})
+        config = ProjectConfig(settings, self.config.root, self.config.source)
+        files = discover(self.paths, config)
+        result = check_files(files, config, project=project_files(config, files), use_cache=False, schemas=schemas)
+        findings = [d for d in result.diagnostics if d.code.startswith(tuple(selected))]  # not PF000
+        what = " and ".join(s for s, on in (("Directus", schemas.directus), ("the database", schemas.database)) if on)
+        if not findings:
+            self.record(True, f"code: models, collection names and permissions match {what} ({len(files)} files)")
+            return
+        self.record(False, f"code: {_count(len(findings), 'finding')} against {what}:", REMEDY_FINDINGS)
+        for d in findings:
+            self.out.write(f"      {d.path}:{d.start.line}:{d.start.column}: {d.code} {d.message}\n")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _policy_names(entries: Any) -> list[str]:
+    """Names from Directus 11+'s `policies: [{"policy": {"name": ...}}]` access rows."""
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        policy = entry.get("policy") if isinstance(entry, dict) else None
+        if isinstance(policy, dict) and policy.get("name"):
+            out.append(str(policy["name"]))
+    return out
+
+
+def run_doctor(config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout) -> int:
+    return Doctor(config, paths, out).run()
+
