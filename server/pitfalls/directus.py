@@ -164,13 +164,16 @@ class Snapshot(_Item):
         collections: dict[str, dict[str, DirectusField]] = {c.collection: {} for c in self.collections}
         for item in self.fields:
             collections.setdefault(item.collection, {})[item.field] = item.to_field()
-        allowed = None
-        if self.permissions is not None:
-            allowed = {
-                collection: frozenset(a for a, rule in actions.items() if a in ACTIONS and rule.access != "none")
-                for collection, actions in self.permissions.items()
-            }
+        allowed = None if self.permissions is None else allowed_actions(self.permissions)
         return DirectusSchema(collections, allowed, source)
+
+
+def allowed_actions(permissions: Permissions) -> dict[str, frozenset[str]]:
+    """The actions each collection permits (``access`` other than ``none``)."""
+    return {
+        collection: frozenset(a for a, rule in actions.items() if a in ACTIONS and rule.access != "none")
+        for collection, actions in permissions.items()
+    }
 
 
 def _choices(options: dict[str, Any] | None) -> tuple[Choice, ...] | None:
@@ -317,7 +320,6 @@ class DirectusClient:
         credentials: Credentials,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         import httpx
 
@@ -327,7 +329,7 @@ class DirectusClient:
             base_url=self.url,
             timeout=httpx.Timeout(timeout),
             # One retry on connection errors (refused, reset during connect), none on anything else.
-            transport=transport or httpx.HTTPTransport(retries=1),
+            transport=httpx.HTTPTransport(retries=1),
             follow_redirects=False,
             headers={"User-Agent": "pitfalls"},
         )
@@ -436,8 +438,20 @@ def fetch_schema(
     credentials: Credentials | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    transport: httpx.BaseTransport | None = None,
 ) -> DirectusSchema:
     """The live schema of the Directus at ``url``; credentials default to the environment's."""
-    with DirectusClient(url, credentials or Credentials.from_env(), timeout=timeout, transport=transport) as client:
+    with DirectusClient(url, credentials or Credentials.from_env(), timeout=timeout) as client:
         return client.snapshot().to_schema(f"Directus at {client.url}")
+
+
+def fetch_permissions(
+    url: str, credentials: Credentials, *, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, frozenset[str]] | None:
+    """What the token may do per collection; None when that cannot be learnt."""
+    try:
+        with DirectusClient(url, credentials, timeout=timeout) as client:
+            client.login()
+            permissions = client.permissions()
+    except SchemaSourceError:
+        return None
+    return None if permissions is None else allowed_actions(permissions)

@@ -12,6 +12,7 @@ the server cannot be read; the database URL from the command line, then
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -19,7 +20,14 @@ from dataclasses import dataclass, field
 
 from pitfalls.config import ProjectConfig
 from pitfalls.database import DatabaseSchema, reflect_database
-from pitfalls.directus import Credentials, DirectusSchema, SchemaSourceError, fetch_schema, read_snapshot
+from pitfalls.directus import (
+    Credentials,
+    DirectusSchema,
+    SchemaSourceError,
+    fetch_permissions,
+    fetch_schema,
+    read_snapshot,
+)
 
 DATABASE_URL_ENV = "PITFALLS_DATABASE_URL"
 
@@ -68,15 +76,24 @@ def load_schemas(config: ProjectConfig, *, live: bool = True, env: Mapping[str, 
 def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:
     settings = config.settings.directus
     snapshot = snapshot_path(config)
+    permissions = None
     if settings.url and live:
+        credentials = Credentials.from_env(env)
         try:
-            return fetch_schema(settings.url, Credentials.from_env(env), timeout=settings.timeout)
+            return fetch_schema(settings.url, credentials, timeout=settings.timeout)
         except SchemaSourceError as exc:
             fallback = f"; using the snapshot {snapshot} instead" if snapshot else "; PF5xx rules are off"
             warnings.append(f"{exc}{fallback}")
+        if snapshot:
+            # A token that may not read the schema can still say what it may do (PF506).
+            permissions = fetch_permissions(settings.url, credentials, timeout=settings.timeout)
     if snapshot:
         try:
-            return read_snapshot(snapshot)
+            schema = read_snapshot(snapshot)
         except SchemaSourceError as exc:
             warnings.append(f"{exc}; PF5xx rules are off")
+            return None
+        if permissions is not None:
+            schema = dataclasses.replace(schema, permissions=permissions, source=f"{schema.source} with {settings.url}'s permissions")
+        return schema
     return None
