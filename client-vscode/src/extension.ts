@@ -14,7 +14,6 @@ import {
     RevealOutputChannelOn,
     ServerOptions,
     State,
-    TransportKind,
 } from 'vscode-languageclient/node';
 import { doctorCommand, Resolution, resolveServerCommand, shellQuote } from './resolve';
 import { applySeverities, parseSeverityMap } from './severity';
@@ -171,7 +170,8 @@ async function start(): Promise<void> {
     const serverOptions: ServerOptions = {
         command: resolution.command,
         args: resolution.args,
-        transport: TransportKind.stdio,
+        // no `transport`: stdio all the same, without the `--stdio` argument that
+        // TransportKind.stdio appends and `pitfalls server` rejects
         options: { env, cwd: firstFolder()?.uri.fsPath },
     };
     const c = new LanguageClient('pitfalls', 'pitfalls', serverOptions, clientOptions());

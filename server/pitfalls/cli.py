@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
-    sub.add_parser("server", help="start the language server (LSP over stdio)")
+    server = sub.add_parser("server", help="start the language server (LSP over stdio)")
+    # LSP clients (vscode-languageclient's TransportKind.stdio among them) ask for stdio explicitly.
+    server.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the only transport; the default)")
     return parser
 
 
