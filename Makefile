@@ -1,6 +1,8 @@
 # `make demo`: install pitfalls into .venv and check the demo project.
-# `make test`: install pitfalls with its test extras into .venv and run the test suite
-#   (the Python tests, then the VS Code extension's unit tests, which need Node and npm).
+# `make test`: install pitfalls with its test extras into .venv and run the test suite:
+#   the Python tests, the VS Code extension's unit tests (Node and npm), then the
+#   extension end to end in a real VS Code host (code-server and chromium, installed by
+#   client-vscode/scripts/e2e-install.sh into ~/.cache/pitfalls, about 2 minutes once).
 #
 # Needs only python3 (>= 3.11; or `make PYTHON=python3.12 ...`), pip and PyPI. The
 # install steps run again only when pyproject.toml changes (stamp files in .venv/); the
@@ -19,6 +21,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test client-vscode/node_modules/.installed
 	@$(BIN)/python -m pytest -q
 	@cd client-vscode && npm test --silent
+	@cd client-vscode && npm run --silent test:e2e
 
 client-vscode/node_modules/.installed: client-vscode/package-lock.json
 	@echo "Installing the VS Code extension's dependencies"

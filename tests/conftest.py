@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Real servers for the live-schema tests, started once per session on first use.
+pytest_plugins = ["tests.services.directus"]
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -100,7 +100,8 @@ class Doctor:
                 self.record(False, f"directus: read the schema: {exc}{fallback}".replace(f"; {REMEDY_403}", ""), REMEDY_403)
                 schema = None
             else:
-                self.record(True, f"directus: read the schema: {_count(len(schema.collections), 'collection')}")
+                mine = [c for c in schema.collections if not c.startswith("directus_")]
+                self.record(True, f"directus: read the schema: {_count(len(mine), 'collection')} besides the system ones")
             for collection in sorted(self.collections_used()):
                 self._readable(client, collection)
         return schema
@@ -137,6 +138,9 @@ class Doctor:
         role = me.get("role") if isinstance(me.get("role"), dict) else None
         policies = sorted(set(_policy_names(me.get("policies")) + _policy_names((role or {}).get("policies"))))
         role_name = (role or {}).get("name")
+        if not role_name and not policies:
+            self.record(False, "directus: /users/me shows no role and no policies for this user", REMEDY_NO_POLICIES)
+            return
         self.record(
             bool(role_name and policies),
             f"directus: role {role_name!r} with policies {', '.join(map(repr, policies)) or 'none'}",
