@@ -776,7 +776,7 @@ def _snapshot(fields: list[str]) -> str:
     return json.dumps({
         "data": {
             "collections": [{"collection": "articles"}],
-            "fields": [{"collection": "articles", "field": f, "type": "string"} for f in fields],
+            "fields": [{"collection": "articles", "field": f, "type": "json" if f == "references" else "string"} for f in fields],
         }
     })
 

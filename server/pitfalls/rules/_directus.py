@@ -77,7 +77,6 @@ class MappedModel:
 
     node: cst.ClassDef
     collection: str
-    fields: dict[str, DirectusField]
 
     @property
     def name(self) -> str:
@@ -128,7 +127,7 @@ class CollectionModelRule(Rule):
             fields = schema.collections.get(collection or "")
             if collection is None or fields is None or not self.ctx.index.is_pydantic_model(qualname):
                 continue
-            model = MappedModel(node, collection, fields)
+            model = MappedModel(node, collection)
             for field in model_fields(node):
                 self.check_field(model, field, fields.get(field.name))
 

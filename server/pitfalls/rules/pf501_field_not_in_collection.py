@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
-from pitfalls import names
-from pitfalls.context import RuleContext
+from pitfalls.directus import DirectusField
 from pitfalls.rules._directus import (
     EXAMPLE_CONFIG,
-    collection_for_name,
+    CollectionModelRule,
+    MappedModel,
+    ModelField,
     example_files,
-    item_call_collection,
-    project_schema,
 )
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.base import Invalid, Valid
 
 _FILES = example_files({"articles": ["id", "title", "content", "status"], "authors": ["id", "name"]})
-_NOT_FIELDS = frozenset({"model_config"})
 
 
-class FieldNotInCollection(Rule):
+class FieldNotInCollection(CollectionModelRule):
     """
     ## What it does
     Checks the fields of pydantic models that map to a Directus collection against the
@@ -169,72 +165,13 @@ class FieldNotInCollection(Rule):
         """, files=_FILES, config=EXAMPLE_CONFIG, count=2),
     ]
 
-    def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        self._models: list[tuple[cst.ClassDef, str]] = []
-        self._usage: dict[str, str] = {}
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if node.bases and len(self.ctx.scopes) == 1:
-            self._models.append((node, f"{self.ctx.module_name}.{node.name.value}"))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        found = item_call_collection(node)
-        if found is None or len(node.args) < 2 or node.args[1].keyword is not None:
+    def check_field(self, model: MappedModel, field: ModelField, column: DirectusField | None) -> None:
+        if column is not None:
             return
-        item = node.args[1].value
-        model = self.ctx.qualified_name(item.func) if isinstance(item, cst.Call) else self.ctx.class_of_instance(item)
-        if model is not None:
-            self._usage.setdefault(model, found[1])
-
-    def finish(self) -> None:
-        if not self._models:
-            return
-        schema = project_schema(self.ctx)
-        if schema is None:
-            return
-        configured = self.ctx.settings.directus.models
-        for node, qualname in self._models:
-            name = node.name.value
-            collection = (
-                configured.get(name)
-                or configured.get(qualname)
-                or self._usage.get(qualname)
-                or collection_for_name(name, schema)
-            )
-            fields = schema.collections.get(collection or "")
-            if fields is None or not self.ctx.index.is_pydantic_model(qualname):
-                continue
-            for target, field in _model_fields(node):
-                if field not in fields:
-                    self.ctx.report(
-                        target,
-                        f"`{name}.{target.value}`: collection '{collection}' has no field '{field}', so "
-                        f'Directus answers 500 "column {collection}.{field} does not exist"; add the field '
-                        f"to the collection (a migration) and refresh the snapshot, or drop it from the model",
-                    )
-
-
-def _model_fields(node: cst.ClassDef):
-    """(target, name Directus sees) of each pydantic field the class body declares."""
-    for stmt in node.body.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
-                continue
-            name = small.target.value
-            if name.startswith("_") or name in _NOT_FIELDS:
-                continue
-            outer = names.names_in_annotation(small.annotation.annotation)[:1]
-            if outer and outer[0].split(".")[-1] == "ClassVar":
-                continue
-            yield small.target, _alias(small.value) or name
-
-
-def _alias(value: cst.BaseExpression | None) -> str | None:
-    if isinstance(value, cst.Call) and (names.dotted(value.func) or "").split(".")[-1] == "Field":
-        for arg in value.args:
-            if arg.keyword is not None and arg.keyword.value == "alias":
-                return names.string_value(arg.value)
-    return None
+        collection = model.collection
+        self.ctx.report(
+            field.target,
+            f"`{model.name}.{field.target.value}`: collection '{collection}' has no field '{field.name}', so "
+            f'Directus answers 500 "column {collection}.{field.name} does not exist"; add the field '
+            f"to the collection (a migration) and refresh the snapshot, or drop it from the model",
+        )

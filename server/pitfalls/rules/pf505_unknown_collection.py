@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from functools import cached_property
 
 import libcst as cst
@@ -20,11 +19,11 @@ _FILES = example_files({"articles": ["id", "title"], "authors": ["id", "name"], 
 class UnknownCollection(Rule):
     """
     ## What it does
-    Checks Directus collection names against the schema snapshot
-    (`[tool.pitfalls.directus] snapshot`): the first argument of `create_item`,
-    `read_items`, `read_item`, `update_item`, `delete_item` and `items` calls (on any
-    client), and `/items/<name>` in URL strings and f-strings. System collections
-    (`directus_*`) are not checked.
+    Checks Directus collection names against the schema (a snapshot, or the live server):
+    the first argument of `create_item(s)`, `read_item(s)`, `update_item(s)`,
+    `delete_item(s)` and `items` calls (on any client), and `/items/<name>` in URL strings
+    and f-strings. System collections (`directus_*`) are not checked. A live schema read
+    with a non-admin token holds only the collections that token may see.
 
     ## Why is this bad?
     Directus does not say that a collection is missing; it answers 403 as if the token
@@ -165,7 +164,9 @@ class UnknownCollection(Rule):
             return
         close = difflib.get_close_matches(name, schema.collections, n=2, cutoff=0.8)
         if len(close) != 1:
-            self.ctx.report(node, f"Collection '{name}' is not in the Directus schema")
+            # With a token's permissions at hand, the schema is what that token may see.
+            hidden = " (or the token may not see it)" if schema.permissions is not None else ""
+            self.ctx.report(node, f"Collection '{name}' is not in the Directus schema{hidden}")
             return
         new = text[:start] + close[0] + text[start + len(name) :]
         self.ctx.report(

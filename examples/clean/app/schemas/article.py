@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 
 class DirectusArticle(BaseModel):
     id: Optional[int] = None
-    title: Optional[str] = None
+    title: str
     body: Optional[str] = None
     authors: Optional[list[dict[str, Any]]] = None
     references: Optional[list[dict[str, Any]]] = None
     processing_status: Optional[str] = Field(
         None,
-        pattern="^(pending|in_progress|completed|failed)$",
+        pattern="^(pending|processing|completed|failed)$",
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class DirectusArticle(BaseModel):
-    id: Optional[int] = None
+    id: Optional[str] = None
     title: Optional[str] = None
     body: Optional[str] = None
     authors: Optional[list[dict[str, Any]]] = None
