@@ -7,6 +7,8 @@ only that rule enabled. INVALID examples must report (at ``line``, ``count`` tim
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,19 @@ from pitfalls.engine import check_files
 from pitfalls.fixes import apply_fixes, still_parses
 from pitfalls.rules import ALL_RULES
 from pitfalls.rules.base import Example, Rule
+from pitfalls.schemas import load_schemas
 
 from conftest import write_project
+
+
+EXAMPLE_DATABASE = "example.sqlite"
+
+
+def create_database(path: Path, ddl: str) -> None:
+    """A fresh SQLite file holding ``ddl``'s tables (a fix round reuses the project folder)."""
+    path.unlink(missing_ok=True)
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executescript(ddl)
 
 
 def _cases(kind: str) -> list:
@@ -31,10 +44,18 @@ def _cases(kind: str) -> list:
 def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None):
     files = {**example.files, example.path: code if code is not None else example.code}
     write_project(root, files)
-    settings = parse_settings({**example.config, "select": [rule.code]})
-    config = ProjectConfig(settings, root.resolve(), None)
+    table = {**example.config, "select": [rule.code]}
+    if example.database is not None:
+        table["database"] = {"url": f"sqlite:///{EXAMPLE_DATABASE}"}  # relative: to the project root
+    config = ProjectConfig(parse_settings(table), root.resolve(), None)
+    if example.database is not None:
+        create_database(root / EXAMPLE_DATABASE, example.database)
+    # Not the environment's: a PITFALLS_DATABASE_URL of the machine must not reach the examples.
+    loaded = load_schemas(config, env={})
+    if example.database is not None:
+        assert loaded.warnings == [] and loaded.schemas.database is not None, loaded.warnings
     paths = sorted(p for p in root.rglob("*.py"))
-    result = check_files(paths, config, use_cache=False, jobs=1, base=root)
+    result = check_files(paths, config, use_cache=False, jobs=1, base=root, schemas=loaded.schemas)
     target = (root / example.path).resolve()
     return [d for d in result.diagnostics if d.path == str(Path(example.path)) and d.code == rule.code], target
 

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from pitfalls.doctor import run_doctor
 
-            return run_doctor(_config(args), args.paths or [Path(".")])
+            return run_doctor(_config(args), args.paths or [Path(".")], database=args.database_url)
         if args.command == "snapshot":
             return _snapshot(args)
         return _check(args)
@@ -181,10 +181,7 @@ def _schema_overrides(args: argparse.Namespace) -> dict[str, dict[str, str]]:
         directus["snapshot"] = os.path.abspath(args.directus_snapshot)
     if args.directus_url:
         directus["url"] = args.directus_url
-    overrides: dict[str, dict[str, str]] = {"directus": directus} if directus else {}
-    if getattr(args, "database_url", None):
-        overrides["database"] = {"url": args.database_url}
-    return overrides
+    return {"directus": directus} if directus else {}
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -196,7 +193,7 @@ def _check(args: argparse.Namespace) -> int:
     paths = args.paths or [Path(".")]
     files = discover(paths, config, force_exclude=args.force_exclude)
     project = project_files(config, files)
-    loaded = load_schemas(config)
+    loaded = load_schemas(config, database=args.database_url)
     for warning in loaded.warnings:
         print(f"pitfalls: warning: {warning}", file=sys.stderr)
     run = lambda: check_files(  # noqa: E731

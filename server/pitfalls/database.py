@@ -1,19 +1,37 @@
 """The SQL database the PF6xx rules check against, reflected read-only with SQLAlchemy.
 
 Any database SQLAlchemy reaches works (PostgreSQL through psycopg, SQLite built in). The
-inspector only reads the catalog; on PostgreSQL the session is also opened read-only, and a
-SQLite file that does not exist is refused rather than created. Failures become one
-:class:`~pitfalls.directus.SchemaSourceError` line that never shows the URL's password.
+inspector only reads the catalog, over one connection whose transaction is rolled back; on
+PostgreSQL the session is also read-only (``default_transaction_read_only``), and SQLite
+files are opened with ``mode=ro``, so a file that does not exist is refused, never created.
+Reflection is synchronous: an application's async URL (``postgresql+asyncpg://``,
+``sqlite+aiosqlite://``) is read through the synchronous driver of the same database.
+Failures become one :class:`~pitfalls.directus.SchemaSourceError` line that never shows the
+URL's password.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
+import re
+import sqlite3
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from pitfalls.directus import SchemaSourceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection, Dialect, Engine
+    from sqlalchemy.types import TypeEngine
+
+# PostgreSQL drivers SQLAlchemy can reflect through, in order of preference (module names).
+_POSTGRES_DRIVERS = ("psycopg", "psycopg2")
+_POSTGRES_HINT = " (pip install 'pitfalls[postgres]')"
 
 
 @dataclass(frozen=True)
@@ -21,105 +39,272 @@ class Column:
     name: str
     type: str
     nullable: bool = True
-    has_default: bool = False  # a server default, a sequence or an identity
+    has_default: bool = False  # the database fills it: a server default, sequence, identity, computed, rowid
     primary_key: bool = False
-    autoincrement: bool = False
+    autoincrement: bool = False  # numbers itself: serial, identity, AUTO_INCREMENT, SQLite's rowid
+
+
+class Lookup(Enum):
+    """Why :meth:`DatabaseSchema.table` found no columns."""
+
+    MISSING = "missing"  # no such table (or view) in any schema that was read
+    UNKNOWN = "unknown"  # the schema was not read, or several schemas hold that name
 
 
 @dataclass(frozen=True)
 class DatabaseSchema:
-    """Tables by name (``schema.table`` outside the default schema) and their columns."""
+    """Tables and views by name (``schema.table`` outside the default schema) and their columns.
+
+    ``schemas`` are the schemas that were read, by name, the default one included.
+    ``folds_case``: the database matches names without regard to case (SQLite, MySQL; not
+    PostgreSQL, where SQLAlchemy quotes every name that is not lower case)."""
 
     tables: dict[str, dict[str, Column]]
+    default_schema: str | None = None
+    schemas: frozenset[str] = frozenset()
+    folds_case: bool = False
     source: str = field(default="", compare=False)
+
+    def table(self, name: str, schema: str | None = None) -> dict[str, Column] | Lookup:
+        """The columns the application reaches as ``name`` (in ``schema`` when the model
+        names one). Without a schema that is the default schema's table, or else the one
+        table of that name elsewhere (a ``search_path`` or ``MetaData(schema=...)`` the
+        rules cannot see); two or more elsewhere are ambiguous."""
+        if schema is not None and schema != self.default_schema:
+            if schema not in self.schemas:
+                return Lookup.UNKNOWN
+            found = self._get(self.tables, f"{schema}.{name}")
+            return Lookup.MISSING if found is None else found
+        found = self._get(self.tables, name)
+        if found is not None:
+            return found
+        if schema is not None:
+            return Lookup.MISSING
+        elsewhere = [key for key in self.tables if "." in key and self._same(key.partition(".")[2], name)]
+        if len(elsewhere) == 1:
+            return self.tables[elsewhere[0]]
+        return Lookup.UNKNOWN if elsewhere else Lookup.MISSING
+
+    def column(self, columns: dict[str, Column], name: str) -> Column | None:
+        return self._get(columns, name)
+
+    def _get(self, by_name: dict, name: str):
+        found = by_name.get(name)
+        if found is None and self.folds_case:
+            found = next((value for key, value in by_name.items() if self._same(key, name)), None)
+        return found
+
+    def _same(self, a: str, b: str) -> bool:
+        return a == b or (self.folds_case and a.casefold() == b.casefold())
 
     def fingerprint(self) -> str:
         payload = json.dumps(
-            {t: sorted([c.name, c.type, c.nullable, c.has_default, c.primary_key, c.autoincrement] for c in cols.values())
-             for t, cols in sorted(self.tables.items())},
+            {
+                "default": self.default_schema,
+                "schemas": sorted(self.schemas),
+                "folds_case": self.folds_case,
+                "tables": {
+                    t: sorted([c.name, c.type, c.nullable, c.has_default, c.primary_key, c.autoincrement] for c in cols.values())
+                    for t, cols in sorted(self.tables.items())
+                },
+            },
             sort_keys=True,
         )
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
 def safe_url(url: str) -> str:
-    """The URL with its password masked, for messages."""
+    """The URL with its password masked (in the userinfo and a ``password=`` parameter), for messages."""
+    parsed = _parse(url)
+    if parsed is None:
+        return "<unparsable URL>"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+def _parse(url: str) -> URL | None:
+    """The parsed URL; None when unparsable, or when an unencoded ``@`` in the password
+    split it so that part of the password would show as the host or database name."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable database URL>"
-
-
-def connect(url: str, *, timeout: float):
-    """A SQLAlchemy engine that reads only; raises SchemaSourceError for a bad URL or driver."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    where = f"database {safe_url(url)}"
-    try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise SchemaSourceError(f"{where}: not a database URL (like postgresql+psycopg://user@host/db or sqlite:///app.db)") from None
-    connect_args: dict[str, object] = {}
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.password is not None and "@" in f"{parsed.host or ''}{parsed.database or ''}":
+        return None
+    return parsed
+
+
+def sqlite_url_relative_to(url: str, root: str | os.PathLike[str]) -> str:
+    """``url`` with a relative SQLite file path joined to ``root``; any other URL unchanged."""
+    parsed = _parse(url)
+    if parsed is None or parsed.get_backend_name() != "sqlite":
+        return url
+    database = parsed.database or ""
+    if database in ("", ":memory:") or os.path.isabs(database):
+        return url
+    return parsed.set(database=os.path.join(root, database)).render_as_string(hide_password=False)
+
+
+def _passwords(url: str) -> list[str]:
+    """Every spelling of the URL's password, to scrub from driver messages."""
+    found: list[str] = []
+    parsed = _parse(url)
+    if parsed is not None:
+        found += [p for p in (parsed.password, parsed.query.get("password")) if isinstance(p, str)]
+    raw = re.match(r"^[^:/]+://[^:/@]*:(.*)@", url)  # as typed, before any unquoting
+    if raw:
+        found.append(raw.group(1))
+    return sorted({p for p in found if p}, key=len, reverse=True)
+
+
+def _redact(message: str, url: str) -> str:
+    for password in _passwords(url):
+        message = message.replace(password, "***")
+    return message
+
+
+def connect(url: str, *, timeout: float) -> Engine:
+    """A SQLAlchemy engine that reads only; raises SchemaSourceError for a bad URL or driver."""
+    where = f"database {safe_url(url)}"
+    parsed = _parse(url)
+    if parsed is None:
+        raise SchemaSourceError(
+            f"{where}: not a database URL (like postgresql+psycopg://user@host/db or sqlite:///app.db; "
+            "write an @ in a password as %40)"
+        )
     backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:") or not os.path.isfile(database):
-            raise SchemaSourceError(f"{where}: no such SQLite file")
-        parsed = parsed.set(drivername="sqlite", database=f"file:{os.path.abspath(database)}?mode=ro", query={"uri": "true"})
-        connect_args["timeout"] = timeout
-    elif backend == "postgresql":
-        connect_args["connect_timeout"] = max(1, int(timeout))
-        connect_args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}"
     try:
-        return create_engine(parsed, connect_args=connect_args, poolclass=_null_pool())
-    except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        hint = " (pip install 'pitfalls[postgres]')" if backend == "postgresql" else ""
-        raise SchemaSourceError(f"{where}: no driver for '{parsed.drivername}'{hint}: {exc}") from None
+        if backend == "sqlite":
+            return _sqlite_engine(parsed, where, timeout)
+        if backend in ("postgresql", "postgres"):
+            return _postgres_engine(parsed, where, timeout)
+        return _engine(parsed, where, {})
+    except SchemaSourceError as exc:
+        raise SchemaSourceError(_redact(str(exc), url)) from None
 
 
-def _null_pool():
+def _engine(parsed: URL, where: str, connect_args: dict[str, object], hint: str = "") -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import NoSuchModuleError
     from sqlalchemy.pool import NullPool
 
-    return NullPool
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise SchemaSourceError(f"{where}: SQLAlchemy has no dialect or driver named '{parsed.drivername}'") from None
+    if dialect.is_async:
+        raise SchemaSourceError(f"{where}: '{parsed.drivername}' is an async driver; name a synchronous one of the same database")
+    try:
+        return create_engine(parsed, connect_args=connect_args, poolclass=NullPool)
+    except ImportError as exc:
+        raise SchemaSourceError(f"{where}: the driver for '{parsed.drivername}' is not installed ({exc}){hint}") from None
+
+
+def _postgres_engine(parsed: URL, where: str, timeout: float) -> Engine:
+    """psycopg (or psycopg2) unless the URL names another synchronous driver."""
+    driver = parsed.drivername.partition("+")[2]
+    if parsed.get_backend_name() == "postgres" or driver in ("", "asyncpg", "psycopg_async", "aiopg"):
+        installed = next((name for name in _POSTGRES_DRIVERS if importlib.util.find_spec(name)), None)
+        if installed is None:
+            raise SchemaSourceError(f"{where}: no PostgreSQL driver is installed (psycopg or psycopg2){_POSTGRES_HINT}")
+        parsed = parsed.set(drivername=f"postgresql+{installed}")
+    connect_args = {
+        "connect_timeout": max(1, round(timeout)),
+        "options": f"-c default_transaction_read_only=on -c statement_timeout={round(timeout * 1000)}",
+    }
+    hint = _POSTGRES_HINT if parsed.drivername == "postgresql+psycopg" else ""
+    return _engine(parsed, where, connect_args, hint)
+
+
+def _sqlite_engine(parsed: URL, where: str, timeout: float) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        raise SchemaSourceError(f"{where}: names no SQLite file (an in-memory database has no tables)")
+    if not os.path.isfile(database):
+        raise SchemaSourceError(f"{where}: no such SQLite file")
+    read_only = f"file:{quote(os.path.abspath(database))}?mode=ro"
+
+    def open_read_only() -> sqlite3.Connection:
+        return sqlite3.connect(read_only, uri=True, timeout=timeout)
+
+    return create_engine("sqlite://", creator=open_read_only, poolclass=NullPool)
 
 
 def reflect_database(url: str, *, timeout: float = 10.0) -> DatabaseSchema:
-    """Every table and column of the database at ``url`` (the default schema)."""
-    from sqlalchemy import inspect
+    """Every table and view, with its columns, of the database at ``url``: the default
+    schema, and on PostgreSQL every other schema that is not the system's."""
     from sqlalchemy.exc import SQLAlchemyError
 
     where = f"database {safe_url(url)}"
     engine = connect(url, timeout=timeout)
     try:
-        inspector = inspect(engine)
-        columns = inspector.get_multi_columns()
-        keys = inspector.get_multi_pk_constraint()
+        with engine.connect() as connection:
+            return _reflect(connection, where)
     except SQLAlchemyError as exc:
-        raise SchemaSourceError(f"{where}: {_cause(exc)}") from None
+        raise SchemaSourceError(_redact(f"{where}: {_cause(exc)}", url)) from None
     finally:
         engine.dispose()
+
+
+def _reflect(connection: Connection, where: str) -> DatabaseSchema:
+    from sqlalchemy import inspect
+    from sqlalchemy.engine.reflection import ObjectKind
+
+    inspector = inspect(connection)
+    default = inspector.default_schema_name
+    others = _other_schemas(inspector.get_schema_names(), default) if connection.dialect.name == "postgresql" else []
     tables: dict[str, dict[str, Column]] = {}
-    for (schema, table), found in columns.items():
-        name = f"{schema}.{table}" if schema else table
-        primary = set((keys.get((schema, table)) or {}).get("constrained_columns") or [])
-        sole_integer_key = len(primary) == 1
-        cols: dict[str, Column] = {}
-        for col in found:
-            type_name = str(col["type"])
-            is_key = col["name"] in primary
-            identity = bool(col.get("identity"))
-            # SQLite's INTEGER PRIMARY KEY is the rowid: it numbers itself.
-            rowid = is_key and sole_integer_key and engine.dialect.name == "sqlite" and type_name.upper() == "INTEGER"
-            auto = identity or rowid or (is_key and col.get("autoincrement") is True)
-            default = col.get("default") is not None or identity or auto or bool(col.get("computed"))
-            cols[col["name"]] = Column(col["name"], type_name, bool(col["nullable"]), default, is_key, auto)
-        tables[name] = cols
-    return DatabaseSchema(tables, where)
+    for schema in [None, *others]:
+        columns = inspector.get_multi_columns(schema=schema, kind=ObjectKind.ANY)
+        keys = inspector.get_multi_pk_constraint(schema=schema, kind=ObjectKind.ANY)
+        for (_, table), found in columns.items():
+            primary = (keys.get((schema, table)) or {}).get("constrained_columns") or []
+            rowid = _sqlite_rowid_alias(connection, table, primary)
+            name = f"{schema}.{table}" if schema else table
+            tables[name] = {
+                col["name"]: _column(col, connection.dialect, col["name"] in primary, col["name"] == rowid) for col in found
+            }
+    named = frozenset(filter(None, [default, *others]))
+    return DatabaseSchema(tables, default, named, connection.dialect.name != "postgresql", where)
+
+
+def _other_schemas(names: list[str], default: str | None) -> list[str]:
+    return [s for s in names if s != default and s != "information_schema" and not s.startswith("pg_")]
+
+
+def _column(col: dict, dialect: Dialect, is_key: bool, rowid: bool) -> Column:
+    identity = bool(col.get("identity"))
+    auto = identity or rowid or col.get("autoincrement") is True
+    default = col.get("default") is not None or auto or bool(col.get("computed"))
+    return Column(col["name"], _type_name(col["type"], dialect), bool(col["nullable"]), default, is_key, auto)
+
+
+def _type_name(column_type: TypeEngine, dialect: Dialect) -> str:
+    """The type as the database spells it (``mood`` for an enum, ``INTEGER[]``)."""
+    from sqlalchemy.exc import CompileError
+
+    try:
+        return str(column_type.compile(dialect=dialect))
+    except CompileError:  # a reflected type its own dialect cannot render (NullType)
+        return type(column_type).__name__
+
+
+def _sqlite_rowid_alias(connection: Connection, table: str, primary: list[str]) -> str | None:
+    """The column that is SQLite's rowid (it numbers itself): the sole primary key column
+    declared exactly ``INTEGER`` (SQLAlchemy reports ``INT`` as INTEGER too, which is not)."""
+    if connection.dialect.name != "sqlite" or len(primary) != 1:
+        return None
+    declared = connection.exec_driver_sql(
+        "SELECT type FROM pragma_table_info(?) WHERE name = ?", (table, primary[0])
+    ).scalar()
+    return primary[0] if isinstance(declared, str) and declared.strip().upper() == "INTEGER" else None
 
 
 def _cause(exc: Exception) -> str:

@@ -49,8 +49,9 @@ class Result:
 
 
 class Doctor:
-    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout) -> None:
+    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> None:
         self.config = config
+        self.database_option = database  # --database-url, over the environment and the config
         self.paths = paths
         self.out = out
         self.results: list[Result] = []
@@ -66,7 +67,7 @@ class Doctor:
 
     def run(self) -> int:
         directus = self.config.settings.directus
-        url = database_url(self.config)
+        url = database_url(self.config, command_line=self.database_option)
         if not (directus.url or directus.snapshot or url):
             self.record(False, "nothing to check: no Directus URL or snapshot and no database URL is configured",
                         "pass --directus-url, --directus-snapshot or --database-url, or set them under [tool.pitfalls]")
@@ -235,6 +236,6 @@ def _policy_names(entries: Any) -> list[str]:
     return out
 
 
-def run_doctor(config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout) -> int:
-    return Doctor(config, paths, out).run()
+def run_doctor(config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> int:
+    return Doctor(config, paths, out, database).run()
 

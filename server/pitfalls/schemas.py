@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pitfalls.config import ProjectConfig
-from pitfalls.database import DatabaseSchema, reflect_database
+from pitfalls.database import DatabaseSchema, reflect_database, sqlite_url_relative_to
 from pitfalls.directus import (
     Credentials,
     DirectusSchema,
@@ -54,23 +54,37 @@ def snapshot_path(config: ProjectConfig) -> str | None:
     return os.path.join(config.root, snapshot) if snapshot else None
 
 
-def database_url(config: ProjectConfig, env: Mapping[str, str] | None = None) -> str | None:
+def database_url(config: ProjectConfig, env: Mapping[str, str] | None = None, command_line: str | None = None) -> str | None:
+    """The PF6xx database: ``--database-url``, then ``PITFALLS_DATABASE_URL`` (both as given:
+    a relative SQLite path is relative to where pitfalls runs), then the configured
+    ``[tool.pitfalls.database] url``, whose relative SQLite path is relative to the project root."""
     env = os.environ if env is None else env
-    return config.settings.database.url or env.get(DATABASE_URL_ENV) or None
+    given = command_line or env.get(DATABASE_URL_ENV)
+    if given:
+        return given
+    configured = config.settings.database.url
+    return sqlite_url_relative_to(configured, config.root) if configured else None
 
 
-def load_schemas(config: ProjectConfig, *, live: bool = True, env: Mapping[str, str] | None = None) -> LoadedSchemas:
-    """Resolve every configured source; ``live=False`` reads files only (no network)."""
+def load_schemas(
+    config: ProjectConfig,
+    *,
+    live: bool = True,
+    env: Mapping[str, str] | None = None,
+    database: str | None = None,
+) -> LoadedSchemas:
+    """Resolve every configured source; ``live=False`` reads files only (no network).
+    ``database`` is the command line's database URL, over the environment and the config."""
     warnings: list[str] = []
     directus = _directus(config, live, env, warnings)
-    database = None
-    url = database_url(config, env)
+    schema = None
+    url = database_url(config, env, database)
     if url and live:
         try:
-            database = reflect_database(url, timeout=config.settings.database.timeout)
+            schema = reflect_database(url, timeout=config.settings.database.timeout)
         except SchemaSourceError as exc:
             warnings.append(f"{exc}; PF6xx rules are off")
-    return LoadedSchemas(Schemas(directus, database), warnings)
+    return LoadedSchemas(Schemas(directus, schema), warnings)
 
 
 def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:

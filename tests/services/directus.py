@@ -5,22 +5,14 @@ The fixture installs Directus on first use (``scripts/services/install-directus.
 cached), then per session bootstraps a fresh SQLite database in a temp folder, starts the server
 on a free 127.0.0.1 port in its own process group, seeds a small known schema, users and
 permissions through the REST API, and writes both snapshot formats from the real server.
-The server is always stopped by process group (fixture teardown, atexit, and on Linux the
+The server is always stopped by PID and process group (fixture teardown, atexit, and on Linux the
 kernel's parent-death signal if pytest itself is killed) and the folder removed.
 """
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.services.process import ServiceError, ServiceProcess, free_port, run_install_script, scratch, tail
+
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = REPO / "scripts" / "services" / "install-directus.sh"
 INSTALL_TIMEOUT = 1800.0
 CLI_TIMEOUT = 120.0
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -62,10 +55,6 @@ class DirectusServer:
     home: Path  # this server's temp folder (database, log, snapshots)
 
 
-class DirectusServiceError(RuntimeError):
-    """Directus could not be installed, started or seeded; the message carries its log tail."""
-
-
 @dataclass(frozen=True)
 class Installation:
     """Where install-directus.sh put Node 22 and Directus."""
@@ -87,26 +76,7 @@ class Installation:
 
 def install() -> Installation:
     """Run the install script: minutes the first time, a stamp check afterwards."""
-    done = subprocess.run(
-        ["bash", str(INSTALL_SCRIPT)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT,
-    )
-    if done.returncode != 0:
-        raise DirectusServiceError(f"{INSTALL_SCRIPT} failed ({done.returncode}):\n{tail(done.stderr)}")
-    return Installation(Path(done.stdout.strip().splitlines()[-1]))
-
-
-def tail(text: str, lines: int = 40) -> str:
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return Installation(Path(run_install_script(INSTALL_SCRIPT, INSTALL_TIMEOUT)))
 
 
 def server_env(home: Path, port: int) -> dict[str, str]:
@@ -129,64 +99,11 @@ def server_env(home: Path, port: int) -> dict[str, str]:
     }
 
 
-def die_with_parent() -> None:
-    """Linux: the kernel stops Directus if the test process is killed (SIGKILL skips atexit)."""
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-class DirectusProcess:
-    """``directus start`` in its own process group; stop() is idempotent."""
-
-    def __init__(self, installation: Installation, home: Path, env: dict[str, str]) -> None:
-        self.log_path = home / "directus.log"
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
-            installation.command("start"),
-            cwd=home,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent if sys.platform == "linux" else None,
-        )
-
-    def log_tail(self) -> str:
-        return tail(self.log_path.read_text(encoding="utf-8", errors="replace"))
-
-    def wait_until_up(self, url: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise DirectusServiceError(
-                    f"Directus exited with {self._process.returncode} before answering:\n{self.log_tail()}"
-                )
-            try:
-                if httpx.get(f"{url}/server/ping", timeout=2.0).text == "pong":
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise DirectusServiceError(
-            f"Directus did not answer /server/ping within {START_TIMEOUT:.0f} s:\n{self.log_tail()}"
-        )
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                self._process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self._process.wait(STOP_TIMEOUT)
-        self._log.close()
-
-    def _signal(self, signum: int) -> None:
-        try:
-            os.killpg(self._process.pid, signum)
-        except ProcessLookupError:
-            pass
+def answers_ping(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/server/ping", timeout=2.0).text == "pong"
+    except httpx.TransportError:
+        return False
 
 
 def run_cli(installation: Installation, home: Path, env: dict[str, str], *args: str) -> None:
@@ -202,7 +119,7 @@ def run_cli(installation: Installation, home: Path, env: dict[str, str], *args: 
     )
     if done.returncode != 0:
         output = tail(done.stdout + done.stderr)
-        raise DirectusServiceError(f"directus {' '.join(args)} failed ({done.returncode}):\n{output}")
+        raise ServiceError(f"directus {' '.join(args)} failed ({done.returncode}):\n{output}")
 
 
 # The seeded schema. Tests and rules rely on these exact shapes.
@@ -289,7 +206,7 @@ class Seeder:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         response = self._client.request(method, path, json=body)
         if response.is_error:
-            raise DirectusServiceError(
+            raise ServiceError(
                 f"seeding: {method} {path} answered {response.status_code}: {response.text[:2000]}"
             )
         return response.json()["data"] if response.content else None
@@ -344,17 +261,7 @@ class Seeder:
 def running_directus() -> Iterator[DirectusServer]:
     """A fresh, seeded Directus for the duration of the block; nothing is reused between calls."""
     installation = install()
-    home = Path(tempfile.mkdtemp(prefix="pitfalls-directus-"))
-    process: DirectusProcess | None = None
-
-    def clean_up() -> None:
-        if process is not None:
-            process.stop()
-        shutil.rmtree(home, ignore_errors=True)
-
-    # Also at interpreter exit, in case the block is never left normally.
-    atexit.register(clean_up)
-    try:
+    with scratch("pitfalls-directus-") as (home, processes):
         for folder in ("uploads", "extensions"):
             (home / folder).mkdir()
         # Directus looks for extension packages in the working folder's package.json.
@@ -363,8 +270,9 @@ def running_directus() -> Iterator[DirectusServer]:
         url = f"http://127.0.0.1:{port}"
         env = server_env(home, port)
         run_cli(installation, home, env, "bootstrap")  # the database and the first admin user
-        process = DirectusProcess(installation, home, env)
-        process.wait_until_up(url)
+        process = ServiceProcess("directus", installation.command("start"), home=home, env=env)
+        processes.append(process)
+        process.wait_until(lambda: answers_ping(url), "answered /server/ping", START_TIMEOUT)
         seeder = Seeder(url)
         try:
             seeder.seed()
@@ -386,9 +294,6 @@ def running_directus() -> Iterator[DirectusServer]:
             snapshot_yaml=snapshot_yaml,
             home=home,
         )
-    finally:
-        clean_up()
-        atexit.unregister(clean_up)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ class Example:
     ``line`` is the 1-based line every report must start on (default: at least one report
     anywhere), ``count`` how many reports are expected, ``message`` a substring of the
     message, and ``fixed`` the text after applying every fix (unsafe ones included).
-    ``config`` holds ``[tool.pitfalls]`` settings for the example project.
+    ``config`` holds ``[tool.pitfalls]`` settings for the example project. ``database`` is
+    SQL (DDL) for a SQLite file of the example project, which becomes its ``database.url``.
     """
 
     code: str
@@ -42,6 +43,7 @@ class Example:
     message: str | None = None
     fixed: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    database: str | None = None
 
 
 def Valid(code: str, **kwargs: Any) -> Example:  # noqa: N802 - reads like Fixit's constructor
