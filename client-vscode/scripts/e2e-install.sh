@@ -43,6 +43,9 @@ install_npm_tools() {
     # code-server's native modules (argon2, kerberos, node-pty) build against Node 24's headers
     export PATH="$node_home/bin:$PATH"
     export npm_config_nodedir="$node_home"
+    # Under `npm run`, the outer npm (the machine's Node) exports its user agent, which
+    # code-server's postinstall reads the Node version from: let the inner npm say its own.
+    unset npm_config_user_agent npm_node_execpath npm_execpath NODE
     log "npm install $CODE_SERVER_SPEC $PLAYWRIGHT_SPEC with node $(node --version)"
     npm install --prefix "$tools_prefix" --no-save --no-audit --no-fund --loglevel=error \
         "$CODE_SERVER_SPEC" "$PLAYWRIGHT_SPEC" </dev/null >&2
