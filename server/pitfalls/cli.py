@@ -136,9 +136,9 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
     paths = getattr(args, "paths", None)
     start = paths[0] if paths else Path.cwd()
     config = load_config(args.config, start if start.exists() else Path.cwd(), _schema_overrides(args))
-    update: dict[str, list[str]] = {}
     if args.command != "check":
         return config
+    update: dict[str, list[str]] = {}
     if args.select is not None:
         update["select"] = args.select
         update["ignore"] = []

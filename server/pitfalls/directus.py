@@ -31,7 +31,13 @@ ACTIONS = ("create", "read", "update", "delete")
 
 
 class SchemaSourceError(Exception):
-    """A schema source that cannot be used: the message is one line, safe to print."""
+    """A schema source that cannot be used: one line, safe to print. ``cause`` says what
+    went wrong, ``remedy`` (when known) what to do about it; the message holds both."""
+
+    def __init__(self, cause: str, remedy: str = "") -> None:
+        super().__init__(f"{cause}; {remedy}" if remedy else cause)
+        self.cause = cause
+        self.remedy = remedy
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,7 +352,8 @@ class DirectusClient:
 
     # -- requests --------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request with the token; transport failures become SchemaSourceError."""
         import httpx
 
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
@@ -374,14 +381,14 @@ class DirectusClient:
         """Trade the email and password for an access token (the one POST)."""
         if self._token or not self.credentials.email:
             return
-        response = self._send("POST", "/auth/login", json={"email": self.credentials.email, "password": self.credentials.password})
+        response = self.request("POST", "/auth/login", json={"email": self.credentials.email, "password": self.credentials.password})
         if response.status_code == 401:
-            raise SchemaSourceError(f"Directus at {self.url}: login as {self.credentials.email} failed (401 Unauthorized); {REMEDY_401}")
+            raise SchemaSourceError(f"Directus at {self.url}: login as {self.credentials.email} failed (401 Unauthorized)", REMEDY_401)
         self._check_status(response, "POST /auth/login")
         self._token = self._parse(response, LoginData, "POST /auth/login").access_token
 
     def get(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
-        response = self._send("GET", path, params=params)
+        response = self.request("GET", path, params=params)
         self._check_status(response, f"GET {path}")
         return self._parse(response, model, f"GET {path}")
 
@@ -392,9 +399,9 @@ class DirectusClient:
         where = f"Directus at {self.url}: {what} answered {status}"
         detail = _error_message(response)
         if status == 401:
-            raise SchemaSourceError(f"{where} (token rejected{': ' + detail if detail else ''}); {REMEDY_401}")
+            raise SchemaSourceError(f"{where} (token rejected{': ' + detail if detail else ''})", REMEDY_401)
         if status == 403:
-            raise SchemaSourceError(f"{where}{': ' + detail if detail else ''}; {REMEDY_403}")
+            raise SchemaSourceError(f"{where}{': ' + detail if detail else ''}", REMEDY_403)
         raise SchemaSourceError(f"{where}{': ' + detail if detail else ''}")
 
     # -- the schema ------------------------------------------------------------------
@@ -411,7 +418,7 @@ class DirectusClient:
     def permissions(self) -> Permissions | None:
         """What the token may do per collection (``/permissions/me``, Directus 11+); None when
         the server has no such endpoint."""
-        response = self._send("GET", "/permissions/me")
+        response = self.request("GET", "/permissions/me")
         if response.status_code in (403, 404):
             return None
         self._check_status(response, "GET /permissions/me")

@@ -98,7 +98,7 @@ class Doctor:
                 schema = client.snapshot().to_schema(f"Directus at {client.url}")
             except SchemaSourceError as exc:
                 fallback = f" (checking against the snapshot {snapshot_path(self.config)} instead)" if settings.snapshot else ""
-                self.record(False, f"directus: read the schema: {exc}{fallback}".replace(f"; {REMEDY_403}", ""), REMEDY_403)
+                self.record(False, f"directus: read the schema: {exc.cause}{fallback}", REMEDY_403)
                 schema = None
             else:
                 mine = [c for c in schema.collections if not c.startswith("directus_")]
@@ -109,9 +109,9 @@ class Doctor:
 
     def _reachable(self, client: DirectusClient) -> bool:
         try:
-            response = client._send("GET", "/server/health")
+            response = client.request("GET", "/server/health")
             if response.status_code in (401, 403):  # Directus 12 keeps health to admins
-                response = client._send("GET", "/server/ping")
+                response = client.request("GET", "/server/ping")
         except SchemaSourceError as exc:
             return self.record(False, str(exc), REMEDY_UNREACHABLE)
         ok = response.status_code == 200
@@ -126,7 +126,7 @@ class Doctor:
             client.login()
             client.get("/users/me", dict[str, Any], {"fields": "id"})
         except SchemaSourceError as exc:
-            return self.record(False, f"directus: authenticate ({how}): {exc}".replace(f"; {REMEDY_401}", ""), REMEDY_401)
+            return self.record(False, f"directus: authenticate ({how}): {exc.cause}", REMEDY_401)
         return self.record(True, f"directus: authenticate ({how})")
 
     def _role_and_policies(self, client: DirectusClient) -> None:
@@ -153,7 +153,7 @@ class Doctor:
             client.get(f"/items/{collection}", Any, {"limit": "1", "fields": "*"})
         except SchemaSourceError as exc:
             remedy = REMEDY_COLLECTION.format(collection=collection)
-            self.record(False, f"directus: read items of '{collection}' (used by the code): {exc}".replace(f"; {REMEDY_403}", ""), remedy)
+            self.record(False, f"directus: read items of '{collection}' (used by the code): {exc.cause}", remedy)
         else:
             self.record(True, f"directus: read items of '{collection}' (used by the code)")
 
