@@ -194,6 +194,28 @@ def annotated_type(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     return None
 
 
+def union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The members of an annotation other than None, through ``Optional``, ``Union``, ``|``
+    and ``Annotated[X, ...]``; None when the annotation is (or holds) a string annotation,
+    whose nodes are not in the tree."""
+    stack, members = [annotation], []
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+            return None
+        head = (dotted(expr.value) or "").split(".")[-1] if isinstance(expr, cst.Subscript) else ""
+        args = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)] if head else []
+        if head in ("Optional", "Union"):
+            stack.extend(reversed(args))
+        elif head == "Annotated" and args:
+            stack.append(args[0])
+        elif isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            stack.extend([expr.right, expr.left])
+        elif dotted(expr) != "None":
+            members.append(expr)
+    return members
+
+
 def annotation_is_optional(annotation: cst.BaseExpression) -> bool:
     """``Optional[X]``, ``X | None``, ``Union[X, None]``."""
     if isinstance(annotation, cst.Subscript):

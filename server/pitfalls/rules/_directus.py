@@ -167,28 +167,6 @@ def field_call_arg(value: cst.BaseExpression | None, keyword: str) -> cst.Arg | 
     return None
 
 
-def unwrap_optional(annotation: cst.BaseExpression) -> list[cst.BaseExpression] | None:
-    """The members of an annotation other than None, through ``Optional``, ``Union``, ``|``
-    and ``Annotated[X, ...]``; None when the annotation is (or holds) a string annotation,
-    whose nodes are not in the tree."""
-    stack, members = [annotation], []
-    while stack:
-        expr = stack.pop()
-        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-            return None
-        head = (names.dotted(expr.value) or "").split(".")[-1] if isinstance(expr, cst.Subscript) else ""
-        args = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)] if head else []
-        if head in ("Optional", "Union"):
-            stack.extend(reversed(args))
-        elif head == "Annotated" and args:
-            stack.append(args[0])
-        elif isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
-            stack.extend([expr.right, expr.left])
-        elif names.dotted(expr) != "None":
-            members.append(expr)
-    return members
-
-
 def example_column(
     field: str,
     type: str = "string",

@@ -15,7 +15,6 @@ from pitfalls.rules._directus import (
     ModelField,
     example_column,
     example_files,
-    unwrap_optional,
 )
 from pitfalls.rules.base import Invalid, Valid
 
@@ -252,7 +251,7 @@ class FieldTypeMismatch(CollectionModelRule):
     def check_field(self, model: MappedModel, field: ModelField, column: DirectusField | None) -> None:
         if column is None or column.type not in _ACCEPTED:
             return
-        members = unwrap_optional(field.annotation)
+        members = names.union_members(field.annotation)
         if not members:
             return
         kinds = set()

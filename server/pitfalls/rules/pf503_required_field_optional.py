@@ -15,7 +15,6 @@ from pitfalls.rules._directus import (
     ModelField,
     example_column,
     example_files,
-    unwrap_optional,
 )
 from pitfalls.rules.base import Invalid, Valid
 
@@ -161,7 +160,7 @@ class RequiredFieldOptional(CollectionModelRule):
         attribute = field.target.value
         fix = None
         declaration = "without `Optional` and the `None` default"
-        members = unwrap_optional(field.annotation)
+        members = names.union_members(field.annotation)
         if members is not None and len(members) == 1:
             core = self.ctx.code_for(members[0])
             declaration = f"`{attribute}: {core}`"
