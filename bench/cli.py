@@ -40,10 +40,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import libcst
-
 from pitfalls import __version__
-from pitfalls.config import find_pyproject, load_config
-from pitfalls.discovery import discover
+from pitfalls.project.config import find_pyproject, load_config
+from pitfalls.project.discovery import discover
 
 TARGET_COLD_CPU = 2.0
 TARGET_COLD_WALL = 1.2

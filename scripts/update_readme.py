@@ -49,14 +49,22 @@ def demo_output() -> str:
 PARTS = {"rules-table": rules_table, "demo-output": demo_output}
 
 
-def render(text: str) -> str:
+def render(text: str, names: list[str] | None = None) -> str:
     for name, make in PARTS.items():
+        if names is not None and name not in names:
+            continue
         pattern = re.compile(rf"(<!-- {name}:start[^>]*-->\n)(.*?)(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"{README}: markers <!-- {name}:start --> ... <!-- {name}:end --> not found")
         content = make()
         text = pattern.sub(lambda m: f"{m.group(1)}{content}\n{m.group(3)}", text, count=1)
     return text
+
+
+def stale_parts() -> list[str]:
+    """The generated parts of README.md that differ from what they would be now."""
+    current = README.read_text(encoding="utf-8")
+    return [name for name in PARTS if render(current, [name]) != current]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """``.pitfalls_cache``: reused when nothing it depends on changed, and only then.
 
-Most tests call ``pitfalls.engine.check_files`` in-process, where ``result.analysed`` (the
+Most tests call ``pitfalls.project.run.check_files`` in-process, where ``result.analysed`` (the
 files whose rules ran) shows whether the cache was used; each run is compared with a run
 without the cache, which is the ground truth. The cross-file case also runs the CLI.
 """
@@ -11,10 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-
-from pitfalls.config import load_config
-from pitfalls.discovery import discover
-from pitfalls.engine import CheckResult, check_files
+from pitfalls.project.config import load_config
+from pitfalls.project.discovery import discover
+from pitfalls.project.run import CheckResult, check_files
 
 BASE_MODEL = """\
 from pydantic import BaseModel
@@ -240,9 +239,8 @@ def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
 
 def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
     import libcst as cst
-
-    from pitfalls import engine
-    from pitfalls.rules.base import Rule
+    from pitfalls.core.rule import Rule
+    from pitfalls.project import run as engine
 
     class ReportsDouble(Rule):
         """Test rule: reports every function named ``double``."""
@@ -258,6 +256,5 @@ def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
     run(app)
     rules = [*engine.ALL_RULES, ReportsDouble]
     monkeypatch.setattr(engine, "ALL_RULES", rules)
-    monkeypatch.setattr(engine, "RULES_BY_CODE", {r.code: r for r in rules})
     assert ("app/util.py", "PF989", 1) in codes(run(app, use_cache=False))
     assert ("app/util.py", "PF989", 1) in codes(run(app))

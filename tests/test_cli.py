@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from pitfalls.rules import ALL_RULES
 
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<row>\d+):(?P<col>\d+): (?P<code>PF\d{3})(?: \[\*\])? (?P<message>.+)$")
@@ -346,16 +345,16 @@ def test_cli_select_overrides_configured_ignore(findings_project, cli) -> None:
 # Runs the real CLI in a subprocess, reporting the size of each worker pool on stderr.
 POOL_PROBE = """
 import sys
-from pitfalls import engine
-from pitfalls.cli import main
+from pitfalls.project import pool
+from pitfalls.cli.main import main
 
-_init = engine._Pool.__init__
+_init = pool.Pool.__init__
 
 def _probe(self, *args, **kwargs):
     _init(self, *args, **kwargs)
     print(f"pool-size={self.size}", file=sys.stderr)
 
-engine._Pool.__init__ = _probe
+pool.Pool.__init__ = _probe
 sys.exit(main(sys.argv[1:]))
 """
 # Bulk that costs the parser little: a long module docstring.

@@ -25,19 +25,22 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+
 import psycopg
 import pytest
+from pitfalls.core.schema import Column, Lookup
+from pitfalls.core.settings import parse_settings
+from pitfalls.project.config import ProjectConfig
+from pitfalls.sources.database import connect, reflect_database
+from pitfalls.sources.errors import SchemaSourceError
+from pitfalls.sources.load import DATABASE_URL_ENV, database_url, load_schemas
 from psycopg import sql
-from sqlalchemy import ForeignKey, Identity, Integer, MetaData, String, Table, Text, create_engine, insert, select, text
 from sqlalchemy import Column as SAColumn
+from sqlalchemy import ForeignKey, Identity, Integer, MetaData, String, Table, Text, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from pitfalls.config import ProjectConfig, parse_settings
-from pitfalls.database import Column, Lookup, connect, reflect_database
-from pitfalls.directus import SchemaSourceError
-from pitfalls.schemas import DATABASE_URL_ENV, database_url, load_schemas
 from tests.services.postgres import postgres  # noqa: F401  (the session fixture)
 from tests.services.process import free_port
 

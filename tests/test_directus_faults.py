@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from pitfalls.directus import Credentials
+from pitfalls.sources.directus import Credentials
 
 TOKEN = "tok-3f9a-secret-value"
 PASSWORD = "pw-Secure!123-value"

@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-
-from pitfalls.config import ProjectConfig, parse_settings
-from pitfalls.discovery import DiscoveryError, discover
+from pitfalls.core.settings import parse_settings
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.discovery import DiscoveryError, discover
 
 
 def _config(root: Path, **table) -> ProjectConfig:

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
-from pitfalls import cli as cli_module
-from pitfalls import engine
-from pitfalls.config import load_config
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity
-from pitfalls.fixes import FixError, apply_fixes, still_parses, write_atomically
-from pitfalls.rules.base import Rule
+from pitfalls.cli import main as cli_module
+from pitfalls.core.context import NodeEdit
+from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity
+from pitfalls.core.fixes import apply_fixes, still_parses
+from pitfalls.core.rule import Rule
+from pitfalls.project import run as engine
+from pitfalls.project.config import load_config
+from pitfalls.project.files import FixError, write_atomically
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -133,7 +133,7 @@ def test_failed_write_keeps_the_original_and_leaves_no_temp_file(tmp_path: Path,
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(f"pitfalls.fixes.os.{failing}", boom)
+    monkeypatch.setattr(f"pitfalls.project.files.os.{failing}", boom)
     with pytest.raises(FixError, match="cannot write file: No space left on device"):
         write_atomically(target, b"x = 1\n", "x = 2\n")
     assert target.read_bytes() == b"x = 1\n"
@@ -190,7 +190,6 @@ class _Renames(Rule):
 def extra_rules(monkeypatch):
     rules = [*engine.ALL_RULES, _BreaksSyntax, _Renames]
     monkeypatch.setattr(engine, "ALL_RULES", rules)
-    monkeypatch.setattr(engine, "RULES_BY_CODE", {r.code: r for r in rules})
 
 
 def test_cli_refuses_a_fix_that_would_not_parse(project, monkeypatch, capsys, extra_rules) -> None:
@@ -213,14 +212,15 @@ def test_cli_refuses_a_fix_that_would_not_parse(project, monkeypatch, capsys, ex
     assert code == 1
 
 
-def test_fixed_text_refuses_a_file_changed_after_the_check(project, monkeypatch, extra_rules) -> None:
+def test_fix_refuses_a_file_changed_after_the_check(project, monkeypatch, extra_rules) -> None:
     root = project({"good.py": "y = renameme()\n"})
     monkeypatch.chdir(root)
-    result = engine.check_files([root / "good.py"], load_config(None, root), use_cache=False, jobs=1)
-    [path] = result.hashes
+    run = lambda: engine.check_files([root / "good.py"], load_config(None, root), use_cache=False, jobs=1)  # noqa: E731
+    result = run()
     (root / "good.py").write_text("y = renameme()  # edited meanwhile\n")
-    with pytest.raises(FixError, match="changed while pitfalls was running"):
-        cli_module._fixed_text(path, result, result.diagnostics, unsafe=False)
+    after, failures = cli_module._fix(result, run, unsafe=False)
+    assert failures == ["good.py: file changed while pitfalls was running; fixes not applied"]
+    assert after is result
     assert (root / "good.py").read_text() == "y = renameme()  # edited meanwhile\n"
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from pitfalls.config import ProjectConfig, parse_settings
-from pitfalls.engine import check_files
+from pitfalls.core.settings import parse_settings
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.run import check_files
 
 CYCLES, SIZE = 100, 10  # 1,000 modules: 100 import cycles of 10 modules each
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import libcst as cst
-
-from pitfalls.index import IndexView, ProjectIndex, module_name_for, summarize
-
 from conftest import write_project
+from pitfalls.core.index import IndexView, ProjectIndex
+from pitfalls.core.summary import module_name_for, summarize
 
 FRAMEWORK = {
     "services/billing/app/__init__.py": "",
@@ -140,9 +139,8 @@ def test_view_records_what_it_consulted(tmp_path: Path) -> None:
     index = _index(tmp_path)
     view = IndexView(index, None)
     view.is_pydantic_model("app.schemas.DirectusArticle")
-    consulted = {Path(p).name if not p.startswith("?") else p for p in view.consulted}
-    assert "schemas.py" in consulted
-    assert "?pydantic" in consulted  # a lookup that found nothing is a dependency too
+    assert "schemas.py" in {Path(p).name for p in view.read.summaries}
+    assert "pydantic" in view.read.missing  # a lookup that found nothing is a dependency too
 
 
 def test_summaries_round_trip_through_json(tmp_path: Path) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from pitfalls import output
-from pitfalls.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity
+from pitfalls.cli import output
+from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity
 from pitfalls.rules import ALL_RULES
 
 # The official OASIS SARIF 2.1.0 schema (errata01), as published in oasis-tcs/sarif-spec at

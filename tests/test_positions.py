@@ -1,4 +1,4 @@
-"""pitfalls.positions agrees with libcst's PositionProvider on every node."""
+"""pitfalls.core.positions agrees with libcst's PositionProvider on every node."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
-
-from pitfalls.positions import Positions
+from pitfalls.core.positions import Positions
 
 TRICKY = [
     "x = 1\r\ny = (\r\n    2,\r\n)\r\n",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from pitfalls.docs import DEFAULT_FOLDER, stale_docs
 from pitfalls.rules import ALL_RULES
+
+from scripts.update_readme import stale_parts
+from scripts.update_rule_docs import DEFAULT_FOLDER, stale_docs
 
 SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"]
 
@@ -23,4 +24,8 @@ def test_doc_has_ruff_sections_in_order(rule) -> None:
 
 
 def test_markdown_docs_are_generated_from_rules() -> None:
-    assert stale_docs(DEFAULT_FOLDER) == [], "run: python -m pitfalls.docs"
+    assert stale_docs(DEFAULT_FOLDER) == [], "run: .venv/bin/python scripts/update_rule_docs.py"
+
+
+def test_readme_generated_parts_are_current() -> None:
+    assert stale_parts() == [], "run: .venv/bin/python scripts/update_readme.py"

@@ -12,16 +12,14 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
-from pitfalls.config import ProjectConfig, parse_settings
-from pitfalls.engine import check_files
-from pitfalls.fixes import apply_fixes, still_parses
-from pitfalls.rules import ALL_RULES
-from pitfalls.rules.base import Example, Rule
-from pitfalls.schemas import load_schemas
-
 from conftest import write_project
-
+from pitfalls.core.fixes import apply_fixes, still_parses
+from pitfalls.core.rule import Example, Rule
+from pitfalls.core.settings import parse_settings
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.run import check_files
+from pitfalls.rules import ALL_RULES
+from pitfalls.sources.load import load_schemas
 
 EXAMPLE_DATABASE = "example.sqlite"
 

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from pitfalls.directus import SchemaSourceError, read_snapshot
+from pitfalls.sources.directus import read_snapshot
+from pitfalls.sources.errors import SchemaSourceError
 
 DATA = Path(__file__).parent / "data" / "directus"
 

@@ -701,7 +701,7 @@ async def test_an_exception_in_one_rule_is_logged_and_the_others_still_report(tm
         "def boom(self, node):\n    raise RuntimeError('rule bug')\n"
         "rule = RULES_BY_CODE['PF103']\n"
         "for name in [n for n in dir(rule) if n.startswith('visit_')]:\n    setattr(rule, name, boom)\n"
-        "from pitfalls.cli import main\nraise SystemExit(main(['server']))\n"
+        "from pitfalls.cli.main import main\nraise SystemExit(main(['server']))\n"
     )
     async with session(tmp_path, command=[sys.executable, "-c", broken]) as s:
         uri = s.open("app.py")

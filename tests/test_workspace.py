@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pitfalls.config import load_config
-from pitfalls.workspace import Workspace
-
 from conftest import write_project
+from pitfalls.project.config import load_config
+from pitfalls.project.workspace import Workspace
 
 BASE_MODEL = "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n"
 PLAIN = "class Base:\n    pass\n"

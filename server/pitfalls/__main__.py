@@ -1,3 +1,3 @@
-from pitfalls.cli import main
+from pitfalls.cli.main import main
 
 raise SystemExit(main())

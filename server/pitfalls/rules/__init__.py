@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from pitfalls.rules.base import Rule
+from pitfalls.core.rule import Rule
 
 
 def _collect() -> list[type[Rule]]:

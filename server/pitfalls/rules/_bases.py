@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.config import FrameworkSettings
-from pitfalls.context import RuleContext
-from pitfalls.index import IndexView, ModuleSummary
+from pitfalls.core import names
+from pitfalls.core.index import IndexView
+from pitfalls.core.settings import FrameworkSettings
+from pitfalls.core.summary import ModuleSummary
+from pitfalls.rules.api import RuleContext
 
 # Spellings of one class under two names, mapped to the one `ancestors()` reports.
 _ALIASES = {

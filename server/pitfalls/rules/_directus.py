@@ -10,10 +10,9 @@ from typing import Any
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.directus import ACTIONS, Choice, DirectusField, DirectusSchema
-from pitfalls.rules.base import Rule
+from pitfalls.core import names
+from pitfalls.core.schema import ACTIONS, Choice, DirectusField, DirectusSchema
+from pitfalls.rules.api import Rule, RuleContext
 
 # `/items/<name>` ending the URL or followed by a path, query or fragment (or the quote).
 ITEMS_URL = re.compile(r"/items/([A-Za-z_][A-Za-z0-9_]*)(?=[/?#'\"]|$)")

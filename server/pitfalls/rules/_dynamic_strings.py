@@ -16,9 +16,8 @@ from enum import Enum
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.rules.base import Rule
+from pitfalls.core import names
+from pitfalls.rules.api import Rule, RuleContext
 
 _MAX_DEPTH = 8  # name -> value hops followed
 _NUMBER_TYPES = frozenset("bdiouxXeEfFgGn")

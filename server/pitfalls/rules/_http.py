@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.rules.base import Rule
+from pitfalls.core import names
+from pitfalls.rules.api import Rule, RuleContext
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 REQUESTS_FUNCTIONS = frozenset(f"requests.{method}" for method in HTTP_METHODS)

@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.walker import children
+from pitfalls.core import names
+from pitfalls.core.walker import children
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from pitfalls.index import ModuleSummary
+from pitfalls.core.summary import ModuleSummary
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 

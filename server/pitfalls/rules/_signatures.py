@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from pitfalls.context import RuleContext
-from pitfalls.index import FunctionInfo, IndexView, ParamInfo
+from pitfalls.core.index import IndexView
+from pitfalls.core.summary import FunctionInfo, ParamInfo
+from pitfalls.rules.api import RuleContext
 
 # External bases that define no ``__init__`` of their own: super() passes through them.
 INITLESS_BASES = frozenset(

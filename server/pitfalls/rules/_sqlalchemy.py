@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.database import Column, DatabaseSchema, Lookup
+from pitfalls.core import names
+from pitfalls.core.schema import Column, DatabaseSchema, Lookup
 from pitfalls.rules._bases import class_bases, framework, is_declarative
+from pitfalls.rules.api import RuleContext
 
 _COLUMN_FACTORIES = frozenset({"Column", "mapped_column"})
 # Wrappers whose first argument may be a column of the table.

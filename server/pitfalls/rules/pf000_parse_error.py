@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pitfalls.rules.base import Rule
+from pitfalls.rules.api import Rule
 
 
 class ParseError(Rule):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.core import names
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _UUID_FACTORIES = frozenset({f"uuid.uuid{n}" for n in (1, 3, 4, 5, 6, 7)})
 # Annotations (last part) that make the model's `id` a UUID: uuid.UUID, pydantic's UUID4,

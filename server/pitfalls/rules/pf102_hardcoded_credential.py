@@ -6,12 +6,10 @@ import re
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, RuleContext
-from pitfalls.diagnostics import Applicability
+from pitfalls.core import names
+from pitfalls.core.walker import iter_nodes
 from pitfalls.rules._secrets import SecretOptions, words
-from pitfalls.rules.base import Invalid, Rule, Valid
-from pitfalls.walker import iter_nodes
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Valid
 
 # Values that stand for a secret rather than being one: templates, and regular expressions
 # (a lexer's `token` patterns).

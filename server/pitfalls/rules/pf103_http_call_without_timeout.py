@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, RuleContext
-from pitfalls.diagnostics import Applicability, Severity
+from pitfalls.core import names
 from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, RuleContext, Severity, Valid
 
 _TIMEOUT = "timeout=10"
 

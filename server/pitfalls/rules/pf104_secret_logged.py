@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.diagnostics import Severity
+from pitfalls.core import names
 from pitfalls.rules._secrets import SecretOptions
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, RuleContext, Severity, Valid
 
 _PRINTERS = frozenset(
     {"builtins.print", "pprint.pprint", "pprint.pp", "rich.print", "click.echo", "click.secho",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
+from pitfalls.core import names
 from pitfalls.rules._dynamic_strings import DynamicStringRule, first_argument
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Invalid, Valid
 
 # Run their command through the shell only when called with `shell=True`.
 _SHELL_IF_ASKED = frozenset(

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
-from pitfalls.index import FunctionInfo
-from pitfalls.rules._signatures import (
-    bound_params,
-    class_qualname,
-    resolved_init,
-    signature,
-)
-from pitfalls.rules.base import Invalid, Rule, Valid
-from pitfalls.walker import iter_statements
+from pitfalls.core import names
+from pitfalls.core.summary import FunctionInfo
+from pitfalls.core.walker import iter_statements
+from pitfalls.rules._signatures import bound_params, class_qualname, resolved_init, signature
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _FRAMEWORK = {
     "app/__init__.py": "",

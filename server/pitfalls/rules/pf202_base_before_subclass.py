@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
 from pitfalls.rules._bases import GENERIC, OBJECT, ClassBase, ancestors, class_bases
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _SCHEMAS = """
     from pydantic import BaseModel, ConfigDict

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability, Severity
 from pitfalls.rules._bases import ClassBase, class_bases, framework, is_declarative
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Severity, Valid
 
 _MIXINS = """
     class BusinessObjectMixin:

@@ -7,12 +7,10 @@ import difflib
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, RuleContext
-from pitfalls.diagnostics import Applicability
-from pitfalls.index import FunctionInfo
+from pitfalls.core import names
+from pitfalls.core.summary import FunctionInfo
 from pitfalls.rules._bases import framework
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Valid
 
 _PARAM = "field_type"
 _CUTOFF = 0.8  # "strng" -> "string" (0.91), but not "email" -> "decimal" (0.67)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls.diagnostics import Severity
 from pitfalls.rules._bases import argument_count, class_bases, type_parameters
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, Severity, Valid
 
 _FRAMEWORK = {
     "app/__init__.py": "",

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.index import PYDANTIC_BASE_MODELS, FieldInfo, FunctionInfo
+from pitfalls.core import names
+from pitfalls.core.summary import PYDANTIC_BASE_MODELS, FieldInfo, FunctionInfo
 from pitfalls.rules._signatures import INITLESS_BASES, is_classvar, mro
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, RuleContext, Valid
 
 # What a before-validator calls the raw input (`def fill(cls, data)`).
 _VALIDATOR_DATA = frozenset({"data", "values", "obj", "raw", "raw_data", "payload"})

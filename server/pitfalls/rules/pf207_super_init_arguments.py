@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.index import ParamInfo
-from pitfalls.rules._signatures import (
-    bind,
-    bound_params,
-    class_qualname,
-    resolved_init,
-    signature,
-)
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.core import names
+from pitfalls.core.summary import ParamInfo
+from pitfalls.rules._signatures import bind, bound_params, class_qualname, resolved_init, signature
+from pitfalls.rules.api import Invalid, Rule, Valid
 
 # Parameters that take a model class (the framework's `model`), by name when unannotated.
 _MODEL_CLASS_PARAMS = frozenset({"model", "model_class", "model_cls", "model_type"})

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, PendingFix, RuleContext
-from pitfalls.diagnostics import Applicability
-from pitfalls.index import IndexView, ModuleSummary
+from pitfalls.core import names
+from pitfalls.core.summary import ModuleSummary
+from pitfalls.core.walker import iter_statements
 from pitfalls.rules._imports import NameUse, global_uses, is_docstring
-from pitfalls.rules.base import Invalid, Rule, Valid
-from pitfalls.walker import iter_statements
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Valid
 
 _TYPE_CHECKING = ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
 
@@ -505,7 +501,7 @@ class CircularImport(Rule):
                 reached.setdefault((info.module, info.name, info.bound), []).append(module)
         if not reached:
             return
-        hops = _ImportGraph(self.ctx.index).paths_back(summary)
+        hops = self.ctx.index.import_cycles(summary)
         for stmt in self._imports:
             cycles = []
             for module, attr, bound, _ in names.import_bindings(stmt, summary.name, summary.is_package):
@@ -636,89 +632,3 @@ def _lines(code: str, indent: str) -> str:
 
 def _is_from_typing(stmt: cst.ImportFrom) -> bool:
     return not stmt.relative and stmt.module is not None and names.dotted(stmt.module) == "typing"
-
-
-# path -> (summary, the names `project_imports` looked up, what each was found to be, the
-# modules it reached): the edges of the import graph, kept across the files a process checks.
-_EDGES: dict[str, tuple[ModuleSummary, tuple[str, ...], list[ModuleSummary | None], list[str]]] = {}
-
-
-class _ImportGraph:
-    """The project's module-level import graph as one file's check sees it.
-
-    Every module is looked up through the view once per file, so the file's cached result
-    depends on each module that could close a cycle; the edges out of a module are
-    recomputed only when its summary or a module its imports could reach changed (with a
-    thousand modules, every file walks most of the same graph).
-    """
-
-    def __init__(self, view: IndexView) -> None:
-        self._view = view
-        self._found: dict[str, ModuleSummary | None] = {}
-
-    def module(self, name: str) -> ModuleSummary | None:
-        found = self._found
-        if name not in found:
-            found[name] = self._view.module(name)
-        return found[name]
-
-    def imports(self, summary: ModuleSummary) -> list[str]:
-        """The project modules ``summary`` imports at module level."""
-        memo = _EDGES.get(summary.path)
-        if memo is not None and memo[0] is summary:
-            _, asked, answers, targets = memo
-            found = self._found
-            for name in set(asked).difference(found):
-                found[name] = self._view.module(name)
-            if list(map(found.__getitem__, asked)) == answers:
-                return targets
-        recorder = _Recorder(self)
-        reached = IndexView.project_imports(recorder, summary)  # type: ignore[arg-type]
-        targets = list(dict.fromkeys(module for _, module in reached))
-        asked = tuple(recorder.asked)
-        _EDGES[summary.path] = (summary, asked, list(map(self._found.__getitem__, asked)), targets)
-        return targets
-
-    def paths_back(self, start: ModuleSummary) -> dict[str, str]:
-        """For every module on an import cycle through ``start``, the next module on a
-        shortest path of module-level imports back to ``start``: a walk over the modules
-        ``start`` reaches, then a breadth-first search back from it."""
-        edges: dict[str, list[str]] = {start.name: []}
-        stack = [start]
-        closing = False  # some module imports `start`
-        while stack:
-            summary = stack.pop()
-            targets = edges[summary.name] = [] if _is_stub(summary) else self.imports(summary)
-            for target in targets:
-                if target not in edges:
-                    edges[target] = []
-                    stack.append(self._found[target])  # looked up by `imports`
-                elif target == start.name:
-                    closing = True
-        if not closing:
-            return {}
-        importers: dict[str, list[str]] = {}
-        for source, targets in edges.items():
-            for target in targets:
-                importers.setdefault(target, []).append(source)
-        hops: dict[str, str] = {}
-        queue = deque([start.name])
-        while queue:
-            target = queue.popleft()
-            for source in importers.get(target, ()):
-                if source not in hops and source != start.name:
-                    hops[source] = target
-                    queue.append(source)
-        return hops
-
-
-class _Recorder:
-    """Stands in for the view in `IndexView.project_imports`, noting what it looks up."""
-
-    def __init__(self, graph: _ImportGraph) -> None:
-        self._graph = graph
-        self.asked: list[str] = []
-
-    def module(self, name: str) -> ModuleSummary | None:
-        self.asked.append(name)
-        return self._graph.module(name)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, PendingFix, RuleContext
-from pitfalls.diagnostics import Applicability, Severity
-from pitfalls.index import IndexView
+from pitfalls.core import names
+from pitfalls.core.index import IndexView
 from pitfalls.rules._imports import global_uses
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Severity, Valid
 
 _MAX_LINE = 88  # Black's and Ruff's default line length
 

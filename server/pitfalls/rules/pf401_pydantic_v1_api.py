@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit, RuleContext
-from pitfalls.diagnostics import Applicability, Severity
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.core import names
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Severity, Valid
 
 
 @dataclass(frozen=True)

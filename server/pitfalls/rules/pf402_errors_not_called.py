@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls.context import NodeEdit, RuleContext
-from pitfalls.diagnostics import Applicability
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Valid
 
 _VALIDATION_ERRORS = frozenset(
     {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
+from pitfalls.core import names
 from pitfalls.rules._dynamic_strings import DynamicStringRule, first_argument
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Invalid, Valid
 
 _TEXT_FUNCTIONS = frozenset(
     {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlmodel.text"}

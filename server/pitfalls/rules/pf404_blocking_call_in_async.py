@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import RuleContext
-from pitfalls.diagnostics import Severity
+from pitfalls.core import names
 from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Invalid, RuleContext, Severity, Valid
 
 _ASYNC_HTTP = "`httpx.AsyncClient` (or `await asyncio.to_thread(...)`)"
 _ASYNC_SUBPROCESS = "`asyncio.create_subprocess_exec()` (or `await asyncio.to_thread(...)`)"

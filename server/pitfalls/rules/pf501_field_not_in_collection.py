@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pitfalls.directus import DirectusField
+from pitfalls.core.schema import DirectusField
 from pitfalls.rules._directus import (
     EXAMPLE_CONFIG,
     CollectionModelRule,
@@ -10,7 +10,7 @@ from pitfalls.rules._directus import (
     ModelField,
     example_files,
 )
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Invalid, Valid
 
 _FILES = example_files({"articles": ["id", "title", "content", "status"], "authors": ["id", "name"]})
 

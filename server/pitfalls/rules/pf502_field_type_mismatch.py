@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
-from pitfalls.directus import DirectusField
+from pitfalls.core import names
+from pitfalls.core.schema import DirectusField
 from pitfalls.rules._directus import (
     EXAMPLE_CONFIG,
     CollectionModelRule,
@@ -16,7 +14,7 @@ from pitfalls.rules._directus import (
     example_column,
     example_files,
 )
-from pitfalls.rules.base import Invalid, Valid
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Valid
 
 # What a Python annotation holds, in the terms that decide whether Directus can store it.
 _BUILTINS = {

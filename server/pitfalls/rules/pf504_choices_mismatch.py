@@ -6,10 +6,9 @@ import re
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
-from pitfalls.directus import Choice, DirectusField
+from pitfalls.core import names
+from pitfalls.core.schema import Choice, DirectusField
+from pitfalls.core.walker import iter_nodes
 from pitfalls.rules._directus import (
     EXAMPLE_CONFIG,
     CollectionModelRule,
@@ -18,8 +17,7 @@ from pitfalls.rules._directus import (
     example_column,
     example_files,
 )
-from pitfalls.rules.base import Invalid, Valid
-from pitfalls.walker import iter_nodes
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Valid
 
 # One literal alternative of a pattern: plain characters, or an escaped punctuation mark.
 _LITERAL = re.compile(r"(?:[^\\^$.|?*+()\[\]{}]|\\[^\w\s])+")

@@ -7,11 +7,15 @@ from functools import cached_property
 
 import libcst as cst
 
-from pitfalls.context import NodeEdit
-from pitfalls.diagnostics import Applicability
-from pitfalls.rules._directus import EXAMPLE_CONFIG, ITEMS_URL, example_files, item_call_collection, project_schema
-from pitfalls.rules.base import Invalid, Rule, Valid
-from pitfalls.directus import DirectusSchema
+from pitfalls.core.schema import DirectusSchema
+from pitfalls.rules._directus import (
+    EXAMPLE_CONFIG,
+    ITEMS_URL,
+    example_files,
+    item_call_collection,
+    project_schema,
+)
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _FILES = example_files({"articles": ["id", "title"], "authors": ["id", "name"], "article_tags": ["id"]})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.directus import ACTIONS
+from pitfalls.core import names
+from pitfalls.core.schema import ACTIONS
 from pitfalls.rules._directus import (
     EXAMPLE_CONFIG,
     ITEM_ACTIONS,
@@ -14,7 +14,7 @@ from pitfalls.rules._directus import (
     item_call_collection,
     project_schema,
 )
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, Valid
 
 # HTTP methods of the `/items/<collection>` endpoints and the permission each needs.
 _HTTP_ACTIONS = {"get": "read", "post": "create", "patch": "update", "delete": "delete"}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pitfalls.database import Lookup
+from pitfalls.core.schema import Lookup
 from pitfalls.rules._sqlalchemy import EXAMPLE_DATABASE, checked_models
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, Valid
 
 _BASE_MODULE = {
     "app/__init__.py": "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pitfalls.rules._sqlalchemy import EXAMPLE_DATABASE, checked_models, database
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, Valid
 
 
 class ColumnNotInTable(Rule):

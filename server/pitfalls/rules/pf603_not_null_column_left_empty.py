@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pitfalls.rules._sqlalchemy import EXAMPLE_DATABASE, Model, ModelColumn, checked_models, database
-from pitfalls.rules.base import Invalid, Rule, Valid
+from pitfalls.rules.api import Invalid, Rule, Valid
 
 _MIXIN_MODULE = {
     "app/__init__.py": "",

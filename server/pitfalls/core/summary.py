@@ -1,10 +1,9 @@
-"""The project index: one summary per module, and name resolution across modules.
+"""Module summaries: what other files may ask about a module, from one cheap walk.
 
-A :class:`ModuleSummary` is what other files may ask about a module: its imports, classes
-(bases, ``__init__``, annotated fields, TypeVar parameters), functions' return annotations,
-and module-level string constants. Summaries are plain data: they pickle to worker
-processes, serialise to the cache, and their fingerprint keys every cached result that
-read them. Building one is a single cheap walk over a parsed module; nothing is imported
+A :class:`ModuleSummary` holds a module's imports, classes (bases, ``__init__``, annotated
+fields, TypeVar parameters), functions' return annotations, and module-level string
+constants. Summaries are plain data: they pickle to worker processes, serialise to the
+cache, and their fingerprint keys every cached result that read them. Nothing is imported
 or executed.
 """
 
@@ -19,8 +18,8 @@ from typing import Any, Iterable
 import libcst as cst
 from pydantic import TypeAdapter
 
-from pitfalls import names
-from pitfalls.walker import iter_statements
+from pitfalls.core import names
+from pitfalls.core.walker import iter_statements
 
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 
@@ -386,197 +385,3 @@ def summarize(
     )
 
 
-# ---------------------------------------------------------------------------------------
-# Resolving names across the project
-
-
-class ProjectIndex:
-    """All module summaries, with lookups that follow imports and re-exports."""
-
-    def __init__(self, summaries: Iterable[ModuleSummary] = ()) -> None:
-        self.by_path: dict[str, ModuleSummary] = {}
-        self.fingerprints: dict[str, str] = {}
-        self._by_name: dict[str, list[ModuleSummary]] = {}
-        for summary in summaries:
-            self.add(summary)
-
-    def add(self, summary: ModuleSummary, fingerprint: str | None = None) -> None:
-        if self.by_path.get(summary.path) is summary:
-            return  # the same summary again (an editor re-checking unchanged text)
-        self.remove(summary.path)
-        self.by_path[summary.path] = summary
-        self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
-        self._by_name.setdefault(summary.name, []).append(summary)
-
-    def remove(self, path: str) -> None:
-        old = self.by_path.pop(path, None)
-        if old is not None:
-            self._by_name[old.name].remove(old)
-            if not self._by_name[old.name]:
-                del self._by_name[old.name]
-            del self.fingerprints[path]
-
-    def defining(self, constant: str) -> list[str]:
-        """Paths of the modules that define the string collection ``constant``."""
-        return [p for p, s in self.by_path.items() if constant in s.constants]
-
-    def module(self, name: str, near_root: str | None = None) -> ModuleSummary | None:
-        """The module called ``name``, preferring the one under ``near_root``."""
-        found = self._by_name.get(name)
-        if not found:
-            return None
-        if near_root is not None:
-            for summary in found:
-                if summary.root == near_root:
-                    return summary
-        return found[0]
-
-
-class IndexView:
-    """The index as one module sees it: lookups prefer that module's source root, and
-    every summary consulted is recorded (and every module looked up and not found, as
-    ``?name``), so cached results know exactly what they depend on."""
-
-    def __init__(self, index: ProjectIndex, root: str | None) -> None:
-        self.index = index
-        self.root = root
-        self.consulted: dict[str, str] = {}
-
-    def module(self, name: str) -> ModuleSummary | None:
-        summary = self.index.module(name, self.root)
-        if summary is None:
-            self.consulted["?" + name] = ""
-        elif summary.path not in self.consulted:
-            self.consulted[summary.path] = self.index.fingerprints[summary.path]
-        return summary
-
-    def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
-        """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""
-        parts = qualname.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            summary = self.module(".".join(parts[:cut]))
-            if summary is not None:
-                return summary, ".".join(parts[cut:])
-        return None
-
-    def resolve(self, qualname: str, _depth: int = 0) -> str:
-        """Follow re-exports: the qualified name where ``qualname`` is really defined."""
-        if _depth > 20:
-            return qualname
-        split = self._split(qualname)
-        if split is None:
-            return qualname
-        summary, rest = split
-        head, _, tail = rest.partition(".")
-        if head in summary.classes or head in summary.functions:
-            return qualname
-        target = summary.bindings.get(head)
-        if target is None:
-            submodule = f"{summary.name}.{head}" if summary.name else head
-            if summary.is_package and self.module(submodule) is not None:
-                return self.resolve(f"{submodule}.{tail}" if tail else submodule, _depth + 1)
-            return qualname
-        return self.resolve(f"{target}.{tail}" if tail else target, _depth + 1)
-
-    def class_info(self, qualname: str) -> ClassInfo | None:
-        resolved = self.resolve(qualname)
-        split = self._split(resolved)
-        if split is None:
-            return None
-        summary, rest = split
-        return summary.classes.get(rest)
-
-    def ancestors(self, qualname: str) -> list[str]:
-        """Qualified names of all base classes (transitively), nearest first; external
-        bases appear as written through imports, e.g. ``pydantic.BaseModel``."""
-        seen: list[str] = []
-        queue = [self.resolve(qualname)]
-        while queue:
-            current = queue.pop(0)
-            info = self.class_info(current)
-            if info is None:
-                continue
-            for base in info.bases:
-                if base.qualname is None:
-                    continue
-                resolved = self.resolve(base.qualname)
-                if resolved not in seen and resolved != qualname:
-                    seen.append(resolved)
-                    queue.append(resolved)
-        return seen
-
-    def is_subclass(self, qualname: str, targets: Iterable[str]) -> bool:
-        wanted = set(targets)
-        return self.resolve(qualname) in wanted or any(a in wanted for a in self.ancestors(qualname))
-
-    def is_pydantic_model(self, qualname: str) -> bool:
-        return self.class_info(qualname) is not None and self.is_subclass(
-            qualname, PYDANTIC_BASE_MODELS
-        )
-
-    def find_field(self, qualname: str, field_name: str) -> FieldInfo | None:
-        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
-            info = self.class_info(candidate)
-            if info is not None and field_name in info.fields:
-                return info.fields[field_name]
-        return None
-
-    def function_returns(self, qualname: str) -> str | None:
-        split = self._split(self.resolve(qualname))
-        if split is None:
-            return None
-        summary, rest = split
-        func = summary.functions.get(rest)
-        return func.returns if func else None
-
-    def method(self, qualname: str, name: str) -> tuple[str, FunctionInfo] | None:
-        """The method ``name`` as ``qualname`` inherits it: (defining class, signature)."""
-        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
-            info = self.class_info(candidate)
-            if info is not None and name in info.methods:
-                return candidate, info.methods[name]
-        return None
-
-    def find_constant(self, name: str) -> list[tuple[str, list[str]]]:
-        """Every project module defining the string collection ``name``, as (module, values).
-
-        Recorded as a dependency on which modules define it (``*name``), so that adding or
-        removing such a constant anywhere invalidates cached results that read it."""
-        found = []
-        for path, summary in sorted(self.index.by_path.items()):
-            if name in summary.constants:
-                found.append((summary.name, summary.constants[name]))
-                self.consulted[path] = self.index.fingerprints[path]
-        self.consulted["*" + name] = ",".join(sorted(self.index.defining(name)))
-        return found
-
-    def project_imports(self, summary: ModuleSummary, scopes: tuple[str, ...] = ("module",)) -> list[tuple[ImportInfo, str]]:
-        """The imports of ``summary`` that reach project modules, with each module reached:
-        ``from pkg import sub`` reaches ``pkg.sub`` when that is a module, else ``pkg``; and
-        importing ``a.b.c`` first runs the ``__init__`` of packages ``a.b`` and ``a`` (those
-        that are not the importer's own, already running), so it reaches them too."""
-        own = summary.name.split(".")
-        running = own if summary.is_package else own[:-1]
-        out = []
-        for info in summary.imports:
-            if info.scope not in scopes:
-                continue
-            target = None
-            if info.name is not None and info.name != "*":
-                submodule = f"{info.module}.{info.name}" if info.module else info.name
-                if self.module(submodule) is not None:
-                    target = submodule
-            if target is None and info.module and self.module(info.module) is not None:
-                target = info.module
-            if target is None:
-                continue
-            parts = target.split(".")
-            shared = 0  # leading packages the importer is itself inside: already running
-            while shared < min(len(parts), len(running)) and parts[shared] == running[shared]:
-                shared += 1
-            for depth in range(shared + 1, len(parts)):
-                package = ".".join(parts[:depth])
-                if self.module(package) is not None:
-                    out.append((info, package))
-            out.append((info, target))
-        return out

@@ -1,6 +1,6 @@
 """Write (or check) ``rules/PFnnn.md`` from the rules' own docstrings.
 
-    python -m pitfalls.docs [--check] [FOLDER]
+    .venv/bin/python scripts/update_rule_docs.py [--check] [FOLDER]
 
 The docstring is the single source: the CLI's ``pitfalls rule`` and the language server's
 hover show the same text.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pitfalls.rules import ALL_RULES
 
-DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_FOLDER = Path(__file__).resolve().parents[1] / "rules"
 
 
 def expected_docs() -> dict[str, str]:
@@ -33,7 +33,7 @@ def stale_docs(folder: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pitfalls.docs")
+    parser = argparse.ArgumentParser(prog="scripts/update_rule_docs.py")
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--check", action="store_true", help="only report stale docs")
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ from typing import Iterable
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from pitfalls.diagnostics import Position
+from pitfalls.core.diagnostics import Position
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 

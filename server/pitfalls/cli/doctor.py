@@ -16,16 +16,18 @@ from typing import Any, TextIO
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.analysis import ParseFailure, decode, parse
-from pitfalls.config import ProjectConfig
-from pitfalls.database import DatabaseSchema, reflect_database, safe_url
-from pitfalls.directus import REMEDY_401, REMEDY_403, Credentials, DirectusClient, DirectusSchema, SchemaSourceError
-from pitfalls.discovery import discover
-from pitfalls.engine import check_files, project_files
+from pitfalls.core import names
+from pitfalls.core.schema import DatabaseSchema, DirectusSchema, Schemas
+from pitfalls.core.source import ParseFailure, decode, parse
+from pitfalls.core.walker import walk
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.discovery import discover
+from pitfalls.project.run import check_files, project_files
 from pitfalls.rules._directus import ITEMS_URL, item_call_collection
-from pitfalls.schemas import Schemas, database_url, snapshot_path
-from pitfalls.walker import walk
+from pitfalls.sources.database import reflect_database, safe_url
+from pitfalls.sources.directus import REMEDY_401, REMEDY_403, Credentials, DirectusClient
+from pitfalls.sources.errors import SchemaSourceError
+from pitfalls.sources.load import database_url, snapshot_path
 
 REMEDY_UNREACHABLE = "start Directus, and check the URL (directus.url, --directus-url) and the port"
 REMEDY_NO_CREDENTIALS = "set DIRECTUS_TOKEN, or DIRECTUS_EMAIL and DIRECTUS_PASSWORD (DIRECTUS_API_AGENT_EMAIL/_PASSWORD)"
@@ -158,7 +160,7 @@ class Doctor:
             self.record(True, f"directus: read items of '{collection}' (used by the code)")
 
     def snapshot(self) -> DirectusSchema | None:
-        from pitfalls.directus import read_snapshot
+        from pitfalls.sources.directus import read_snapshot
 
         try:
             schema = read_snapshot(snapshot_path(self.config) or "")

@@ -1,18 +1,15 @@
-"""``[tool.pitfalls]`` settings: found, parsed and validated with pydantic.
+"""The ``[tool.pitfalls]`` settings, validated with pydantic: what rules and the run read.
 
-Bad input is a :class:`ConfigError` with one line naming the file and the key; the CLI
-turns it into exit code 2.
+Bad input is a :class:`ConfigError` with one line naming the key; the CLI turns it into
+exit code 2. Reading the settings from files is :mod:`pitfalls.project.config`'s job.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
-import os
 import re
-import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -111,109 +108,6 @@ def _check_code(code: str) -> None:
 
 def code_matches(code: str, selectors: list[str]) -> bool:
     return any(code.startswith(s) for s in selectors)
-
-
-class ProjectConfig:
-    """Settings plus where they came from: the project root paths are relative to."""
-
-    def __init__(self, settings: Settings, root: Path, source: Path | None) -> None:
-        self.settings = settings
-        self.root = root
-        self.source = source
-
-    def relative(self, path: Path) -> str:
-        full = os.path.abspath(path)
-        root = str(self.root)
-        if full.startswith(root + os.sep):
-            return Path(os.path.relpath(full, root)).as_posix()
-        return Path(full).as_posix()
-
-    def is_excluded(self, path: Path) -> bool:
-        return matches_any(self.relative(path), self.settings.exclude)
-
-    def enabled_codes(self, all_codes: list[str], path: Path | None = None) -> set[str]:
-        s = self.settings
-        enabled = {c for c in all_codes if code_matches(c, s.select) and not code_matches(c, s.ignore)}
-        if path is not None and s.per_file_ignores:
-            rel = self.relative(path)
-            for pattern, codes in s.per_file_ignores.items():
-                if matches_any(rel, [pattern]):
-                    enabled = {c for c in enabled if not code_matches(c, codes)}
-        return enabled
-
-    def source_roots(self) -> list[Path]:
-        return [Path(os.path.abspath(self.root / s)) for s in self.settings.src]
-
-
-def matches_any(rel_posix: str, patterns: list[str]) -> bool:
-    """Gitignore-like matching: a pattern matches the path, its name, or a parent folder."""
-    if not patterns:
-        return False
-    path = PurePosixPath(rel_posix)
-    candidates = [rel_posix, path.name, *(p.as_posix() for p in path.parents if p.as_posix() != ".")]
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if pattern.startswith("./"):
-            pattern = pattern[2:]
-        for candidate in candidates:
-            if fnmatch.fnmatchcase(candidate, pattern):
-                return True
-    return False
-
-
-def find_pyproject(start: Path) -> Path | None:
-    start = Path(os.path.abspath(start))
-    for folder in [start, *start.parents] if start.is_dir() else [start.parent, *start.parent.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def load_config(
-    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None
-) -> ProjectConfig:
-    """Load ``[tool.pitfalls]`` from ``config_path`` or the nearest pyproject.toml."""
-    if config_path is not None:
-        if not config_path.is_file():
-            raise ConfigError(f"{config_path}: no such config file")
-        source: Path | None = Path(os.path.abspath(config_path))
-    else:
-        source = find_pyproject(start)
-    table: dict[str, Any] = {}
-    if source is not None:
-        try:
-            data = tomllib.loads(source.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-        if source.name == "pyproject.toml":
-            table = data.get("tool", {}).get("pitfalls", {})
-        else:  # a dedicated pitfalls.toml / .pitfalls.toml
-            table = data.get("tool", {}).get("pitfalls", data)
-        if not isinstance(table, dict):
-            raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
-    table = merge_tables(table, overrides or {})
-    settings = parse_settings(table, source)
-    if config_path is not None:
-        root = Path.cwd()  # as in Ruff: paths in a --config file are relative to where you run
-    elif source is not None:
-        root = source.parent
-    else:
-        root = start if start.is_dir() else start.parent
-    return ProjectConfig(settings, Path(os.path.abspath(root)), source)
-
-
-def merge_tables(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``overrides`` over ``base``, table by table: `--directus-url` keeps the snapshot setting."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_tables(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def parse_settings(table: dict[str, Any], source: Path | None = None) -> Settings:

@@ -1,9 +1,11 @@
 """A project kept in memory for an editor: the index built once, then updated per edit.
 
 The language server owns one :class:`Workspace` per folder. ``scan()`` checks every file
-(in parallel, through the cache) and keeps the project index; ``update()`` re-summarises
-one module from an unsaved buffer and says which other files' results that may change;
-``check()`` runs the rules on one file against the current index. Nothing here knows LSP.
+(in parallel, through the cache: :func:`~pitfalls.project.run.check_files`, as the CLI
+does) and keeps the project index; ``update()`` re-summarises one module from an unsaved
+buffer and says which other files' results that may change; ``check()`` runs the rules on
+one file against the current index, through the same :func:`~pitfalls.core.check.check_text`
+as every other check. Nothing here knows LSP.
 """
 
 from __future__ import annotations
@@ -11,43 +13,46 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-import libcst as cst
 
-from pitfalls.analysis import FileOutcome, ParseFailure, check_module, parse
-from pitfalls.config import ProjectConfig
-from pitfalls.diagnostics import Diagnostic
-from pitfalls.discovery import DiscoveryError, discover
-from pitfalls.engine import check_files, enabled_rules
-from pitfalls.index import IndexView, ModuleNamer, ModuleSummary, ProjectIndex, summarize
-from pitfalls.rules import RULES_BY_CODE
-from pitfalls.schemas import Schemas, load_schemas
+from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, check_text, parse_file
+from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.fixes import fix_text
+from pitfalls.core.index import Dependencies, ProjectIndex
+from pitfalls.core.schema import Schemas
+from pitfalls.core.source import ParseFailure
+from pitfalls.core.summary import ModuleNamer, ModuleSummary
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.discovery import DiscoveryError, discover, is_source
+from pitfalls.project.run import check_files, rules_for
 
 
 @dataclass
 class _Parsed:
     text: str
-    module: cst.Module | None
-    summary: ModuleSummary | None
+    parsed: ParsedFile | None
     failure: Diagnostic | None
 
 
 class Workspace:
-    def __init__(self, config: ProjectConfig, *, use_cache: bool = True) -> None:
+    def __init__(self, config: ProjectConfig, *, use_cache: bool = True, schemas: Schemas | None = None) -> None:
         self.config = config
         self.use_cache = use_cache
         self.index = ProjectIndex()
         self.namer = ModuleNamer(config.source_roots())
-        self.dependencies: dict[str, dict[str, str]] = {}  # path -> what its last check read
+        self.dependencies: dict[str, Dependencies] = {}  # path -> what its last check read
         self._parsed: dict[str, _Parsed] = {}  # the last text seen per path, parsed once
         self.errors: list[str] = []  # rule failures of the last scan, for the log
-        # Files only until the owner fetches the live sources (off the edit path) and sets them.
-        self.schemas: Schemas = load_schemas(config, live=False).schemas
+        self.schemas = schemas or Schemas()  # set by the owner, who resolves the sources
 
     def files(self) -> list[Path]:
         try:
             return discover([self.config.root], self.config)
         except DiscoveryError:
             return []
+
+    def is_source(self, path: str) -> bool:
+        """Whether the project's check covers ``path`` (the CLI's discovery rules)."""
+        return is_source(path, self.config)
 
     def scan(self, files: list[Path] | None = None) -> dict[str, list[Diagnostic]]:
         """Check every file of the project from disk; keep the index. Diagnostics by path."""
@@ -70,24 +75,22 @@ class Workspace:
             return parsed
         name, root, is_package = self.namer(path)
         try:
-            module = parse(path, text)
+            parsed = _Parsed(text, parse_file(path, text, name=name, root=root, is_package=is_package), None)
         except ParseFailure as exc:
-            parsed = _Parsed(text, None, None, exc.diagnostic)
-        else:
-            summary = summarize(module, name=name, path=path, root=root, is_package=is_package)
-            parsed = _Parsed(text, module, summary, None)
+            parsed = _Parsed(text, None, exc.diagnostic)
         self._parsed[path] = parsed
         return parsed
 
     def update(self, path: str, text: str) -> set[str]:
         """Take ``text`` as the content of ``path``; return the other paths whose results
-        read this module's summary (or looked for its name) and changed with it.
+        read this module's summary (or its import cycles, or looked for its name) and
+        changed with it.
 
         A buffer that does not parse keeps its last good summary in the index, so one
         half-typed line does not ripple through the project."""
         path = os.path.abspath(path)
-        parsed = self._parse(path, text)
-        if parsed.summary is None:
+        parsed = self._parse(path, text).parsed
+        if parsed is None:
             return set()
         old = self.index.by_path.get(path)
         before = self.index.fingerprints.get(path)
@@ -112,38 +115,51 @@ class Workspace:
 
     def dependents(self, path: str, old: ModuleSummary | None, new: ModuleSummary | None) -> set[str]:
         """Files whose last check read ``path``'s summary, looked for its module name and
-        did not find it, or asked which modules define a constant it gained or lost."""
-        keys = {path}
-        keys.update(f"?{s.name}" for s in (old, new) if s is not None)
+        did not find it, asked which modules define a constant it gained or lost, or read
+        import cycles that are no longer what they were."""
+        names = {s.name for s in (old, new) if s is not None}
         old_constants = set(old.constants) if old else set()
         new_constants = set(new.constants) if new else set()
-        keys.update(f"*{name}" for name in old_constants ^ new_constants)
-        return {other for other, deps in self.dependencies.items() if other != path and keys & deps.keys()}
+        constants = old_constants ^ new_constants
+        graph = self.index.import_graph()
+        found = set()
+        for other, read in self.dependencies.items():
+            if other == path:
+                continue
+            if (
+                path in read.summaries
+                or not names.isdisjoint(read.missing)
+                or not constants.isdisjoint(read.constants)
+                or (read.cycle is not None and graph.fingerprint(other) != read.cycle)
+            ):
+                found.add(other)
+        return found
 
     def check(self, path: str, text: str) -> FileOutcome:
         """Diagnostics for ``text`` as the content of ``path`` (updating the index first)."""
         path = os.path.abspath(path)
         self.update(path, text)
         parsed = self._parse(path, text)
-        if parsed.failure is not None or parsed.module is None or parsed.summary is None:
+        if parsed.parsed is None:
             self.dependencies.pop(path, None)
             return FileOutcome([parsed.failure] if parsed.failure else [])
-        codes = enabled_rules(self.config, Path(path))
-        rules = [RULES_BY_CODE[c] for c in codes if c != "PF000"]
-        view = IndexView(self.index, parsed.summary.root)
-        outcome = check_module(
-            path=path, source=text, module=parsed.module, summary=parsed.summary,
-            index=view, rules=rules, settings=self.config.settings, schemas=self.schemas,
+        outcome = check_parsed(
+            parsed.parsed, self.index, rules_for(self.config, path), settings=self.config.settings, schemas=self.schemas
         )
-        self.dependencies[path] = outcome.consulted
+        self.dependencies[path] = outcome.read
         return outcome
 
-    def read(self, path: str) -> str | None:
-        """The file's text on disk, or None when it cannot be read as source."""
-        from pitfalls.analysis import decode
+    def check_detached(self, path: str, text: str) -> FileOutcome:
+        """Check ``text`` as ``path`` against the index without changing the workspace
+        (a fix round's text is not the buffer)."""
+        path = os.path.abspath(path)
+        name, root, is_package = self.namer(path)
+        return check_text(
+            path, text, rules_for(self.config, path), name=name, root=root, is_package=is_package,
+            index=self.index, settings=self.config.settings, schemas=self.schemas,
+        )
 
-        try:
-            return decode(path, Path(path).read_bytes())
-        except (OSError, ParseFailure):
-            return None
-
+    def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:
+        """``text`` with every (safe) fix applied, re-checked until nothing changes: what
+        ``pitfalls check --fix`` writes for the same text and project."""
+        return fix_text(path, text, lambda t: self.check_detached(path, t).diagnostics, unsafe=unsafe)

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from pitfalls.diagnostics import Applicability, Severity
+from pitfalls.core.diagnostics import Applicability, Severity
 
 if TYPE_CHECKING:
-    from pitfalls.context import RuleContext
+    from pitfalls.core.context import RuleContext
 
 
 @dataclass(frozen=True)

@@ -13,34 +13,17 @@ the server cannot be read; the database URL from the command line, then
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pitfalls.config import ProjectConfig
-from pitfalls.database import DatabaseSchema, reflect_database, sqlite_url_relative_to
-from pitfalls.directus import (
-    Credentials,
-    DirectusSchema,
-    SchemaSourceError,
-    fetch_permissions,
-    fetch_schema,
-    read_snapshot,
-)
+from pitfalls.core.schema import DirectusSchema, Schemas
+from pitfalls.project.config import ProjectConfig
+from pitfalls.sources.database import reflect_database, sqlite_url_relative_to
+from pitfalls.sources.directus import Credentials, fetch_permissions, fetch_schema, read_snapshot
+from pitfalls.sources.errors import SchemaSourceError
 
 DATABASE_URL_ENV = "PITFALLS_DATABASE_URL"
-
-
-@dataclass(frozen=True)
-class Schemas:
-    directus: DirectusSchema | None = None
-    database: DatabaseSchema | None = None
-
-    def fingerprint(self) -> str:
-        """Part of the cache key: results computed against another schema do not hold."""
-        parts = [s.fingerprint() if s else "-" for s in (self.directus, self.database)]
-        return hashlib.blake2b(",".join(parts).encode(), digest_size=8).hexdigest()
 
 
 @dataclass

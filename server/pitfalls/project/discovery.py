@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pitfalls.config import ProjectConfig
+from pitfalls.project.config import ProjectConfig
 
 SKIPPED_DIRS = frozenset(
     {
@@ -21,8 +21,25 @@ class DiscoveryError(Exception):
     pass
 
 
-def _is_virtualenv(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
+def _skipped_folder(name: str, full: str) -> bool:
+    """A folder that never holds the project's own source: tool caches, virtualenvs."""
+    return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.isfile(os.path.join(full, "pyvenv.cfg"))
+
+
+def is_source(path: str, config: ProjectConfig) -> bool:
+    """Whether checking the project (its root walked by :func:`discover`) covers ``path``."""
+    if not path.endswith(SOURCE_SUFFIXES):
+        return False
+    root = str(config.root)
+    full = os.path.abspath(path)
+    if not full.startswith(root.rstrip(os.sep) + os.sep):
+        return False
+    folder = root
+    for part in Path(os.path.relpath(full, root)).parts[:-1]:
+        folder = os.path.join(folder, part)
+        if _skipped_folder(part, folder) or config.is_excluded(Path(folder)):
+            return False
+    return not config.is_excluded(Path(full))
 
 
 def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = False) -> list[Path]:
@@ -55,9 +72,7 @@ def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = 
             keep = []
             for name in sorted(dirnames):
                 full = os.path.join(folder, name)
-                if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_virtualenv(full):
-                    continue
-                if config.is_excluded(Path(full)):
+                if _skipped_folder(name, full) or config.is_excluded(Path(full)):
                     continue
                 keep.append(name)
             dirnames[:] = keep

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from urllib.parse import quote
 from collections import Counter
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pitfalls import __version__
-from pitfalls.diagnostics import Applicability, Diagnostic, Edit, Severity
+from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Severity
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 
 INFORMATION_URI = "https://github.com/pitfalls-dev/pitfalls"

@@ -13,7 +13,6 @@ no message ever holds a token or a password.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -22,81 +21,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pitfalls.core.schema import ACTIONS, Choice, DirectusField, DirectusSchema
+from pitfalls.sources.errors import SchemaSourceError
+
 if TYPE_CHECKING:  # httpx and yaml load only when a live server or a YAML file is read
     import httpx
-
-Choice = str | int | float | bool
-# The item actions of `/permissions/me`, and what an item call needs of them.
-ACTIONS = ("create", "read", "update", "delete")
-
-
-class SchemaSourceError(Exception):
-    """A schema source that cannot be used: one line, safe to print. ``cause`` says what
-    went wrong, ``remedy`` (when known) what to do about it; the message holds both."""
-
-    def __init__(self, cause: str, remedy: str = "") -> None:
-        super().__init__(f"{cause}; {remedy}" if remedy else cause)
-        self.cause = cause
-        self.remedy = remedy
-
-
-# ---------------------------------------------------------------------------------------
-# What the rules see.
-
-
-@dataclass(frozen=True)
-class DirectusField:
-    """One field of a collection, as far as a model that writes it cares."""
-
-    name: str
-    type: str | None = None  # Directus's type: integer, string, text, json, timestamp, uuid, csv, alias...
-    nullable: bool = True
-    primary_key: bool = False
-    auto_increment: bool = False
-    has_default: bool = False
-    required: bool = False  # meta.required: the app and the API refuse an item without it
-    choices: tuple[Choice, ...] | None = None  # a dropdown's fixed values (options.choices)
-    special: tuple[str, ...] = ()
-
-    @property
-    def must_be_sent(self) -> bool:
-        """An item created without this field is refused (or the insert fails)."""
-        if self.primary_key and (self.auto_increment or self.has_default or self.type == "uuid"):
-            return False
-        return (self.required or not self.nullable) and not self.has_default
-
-
-@dataclass(frozen=True)
-class DirectusSchema:
-    """Collections and their fields; ``permissions`` is what the token may do per collection
-    (``None`` when unknown: a snapshot, or a server without ``/permissions/me``)."""
-
-    collections: dict[str, dict[str, DirectusField]]
-    permissions: dict[str, frozenset[str]] | None = None
-    source: str = field(default="", compare=False)
-
-    def fingerprint(self) -> str:
-        payload = json.dumps(
-            {
-                "collections": {
-                    name: {f: [v.type, v.nullable, v.primary_key, v.auto_increment, v.has_default, v.required,
-                               list(v.choices) if v.choices is not None else None, list(v.special)]
-                           for f, v in sorted(fields.items())}
-                    for name, fields in sorted(self.collections.items())
-                },
-                "permissions": None if self.permissions is None
-                else {c: sorted(a) for c, a in sorted(self.permissions.items())},
-            },
-            sort_keys=True,
-        )
-        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
-
-    def allows(self, collection: str, action: str) -> bool | None:
-        """Whether the token may ``action`` items of ``collection``; None when unknown."""
-        if self.permissions is None:
-            return None
-        return action in self.permissions.get(collection, frozenset())
-
 
 # ---------------------------------------------------------------------------------------
 # The shapes Directus answers with (snapshot files and the REST API share the field shape).

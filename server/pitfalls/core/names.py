@@ -289,7 +289,7 @@ def is_super_init_call(call: cst.Call, class_names: tuple[str, ...] = ()) -> boo
 def calls_super_init(func: cst.FunctionDef) -> bool:
     """Whether the function calls the base ``__init__`` as a statement (possibly nested in
     if/try/with blocks), the only way such a call is written in practice."""
-    from pitfalls.walker import iter_statements
+    from pitfalls.core.walker import iter_statements
 
     for stmt in iter_statements(func.body):
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):

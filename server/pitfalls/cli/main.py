@@ -12,18 +12,20 @@ import os
 import sys
 from pathlib import Path
 
-from pitfalls import __version__, output
-from pitfalls.analysis import ParseFailure, decode, source_encoding
-from pitfalls.config import CODE_PREFIX, ConfigError, ProjectConfig, load_config
-from pitfalls.diagnostics import Diagnostic
-from pitfalls.directus import Credentials, DirectusClient, SchemaSourceError
-from pitfalls.discovery import DiscoveryError, discover
-from pitfalls.engine import CheckResult, EngineError, check_files, content_hash, project_files
-from pitfalls.fixes import FixError, apply_fixes, replace_file, still_parses, unified_diff, write_atomically
+from pitfalls import __version__
+from pitfalls.cli import output
+from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
+from pitfalls.core.settings import CODE_PREFIX, ConfigError
+from pitfalls.core.source import ParseFailure, decode, source_encoding
+from pitfalls.project.config import ProjectConfig, load_config
+from pitfalls.project.discovery import DiscoveryError, discover
+from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
+from pitfalls.project.run import CheckResult, EngineError, check_files, project_files
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
-from pitfalls.schemas import load_schemas
-
-MAX_FIX_ROUNDS = 10
+from pitfalls.sources.directus import Credentials, DirectusClient
+from pitfalls.sources.errors import SchemaSourceError
+from pitfalls.sources.load import load_schemas
 
 
 class UsageError(Exception):
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{r.code}  {r.name:<34} {r.summary}{fixable}")
             return 0
         if args.command == "server":
-            from pitfalls.server import serve
+            from pitfalls.lsp.server import serve
 
             return serve()
         if args.command == "rule":
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             print(found.doc(), end="")
             return 0
         if args.command == "doctor":
-            from pitfalls.doctor import run_doctor
+            from pitfalls.cli.doctor import run_doctor
 
             return run_doctor(_config(args), args.paths or [Path(".")], database=args.database_url)
         if args.command == "snapshot":
@@ -135,20 +137,12 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
                 raise UsageError(f"{flag}: '{code}' is not a rule code or prefix (like PF101 or PF4)")
     paths = getattr(args, "paths", None)
     start = paths[0] if paths else Path.cwd()
-    config = load_config(args.config, start if start.exists() else Path.cwd(), _schema_overrides(args))
-    if args.command != "check":
-        return config
-    update: dict[str, list[str]] = {}
-    if args.select is not None:
-        update["select"] = args.select
-        update["ignore"] = []
-    if args.ignore is not None:
-        update["ignore"] = args.ignore
-    if args.extend_select:
-        update["select"] = [*update.get("select", config.settings.select), *args.extend_select]
-    if not update:
-        return config
-    return ProjectConfig(config.settings.model_copy(update=update), config.root, config.source)
+    overrides: dict[str, object] = dict(_schema_overrides(args))
+    if args.command == "check":
+        for option in ("select", "ignore", "extend_select"):
+            if getattr(args, option) is not None:
+                overrides[option.replace("_", "-")] = getattr(args, option)
+    return load_config(args.config, start if start.exists() else Path.cwd(), overrides)
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -203,7 +197,7 @@ def _check(args: argparse.Namespace) -> int:
     unsafe = args.unsafe_fixes
     failures: list[str] = []
     if args.diff:
-        return _show_diff(result, unsafe)
+        return _show_diff(result, run, unsafe)
     if args.fix:
         result, failures = _fix(result, run, unsafe)
     for message in result.errors:
@@ -230,62 +224,77 @@ def _by_file(result: CheckResult) -> dict[str, list[Diagnostic]]:
     return grouped
 
 
-def _fixed_text(path: str, result: CheckResult, diagnostics: list[Diagnostic], unsafe: bool) -> tuple[bytes, str, str, int] | None:
-    """(original bytes, original text, fixed text, fixes applied) or None when nothing applies."""
-    original = Path(path).read_bytes()
-    if result.hashes.get(path) != content_hash(original):
-        raise FixError("file changed while pitfalls was running; fixes not applied")
-    try:
-        text = decode(path, original)
-    except ParseFailure:
-        return None
-    applied = apply_fixes(text, diagnostics, unsafe=unsafe)
-    if not applied.fixed or applied.text == text:
-        return None
-    if not still_parses(applied.text):
-        raise FixError("the fixed code would not parse; file left unchanged")
-    return original, text, applied.text, len(applied.fixed)
+class _Fixing:
+    """``--fix`` and ``--diff`` over the files of a check: texts read once (and only if
+    they are still what was checked), fixed round after round until stable."""
 
+    def __init__(self, result: CheckResult, run, unsafe: bool) -> None:
+        self.result = result
+        self.run = run
+        self.unsafe = unsafe
+        self.on_disk: dict[str, bytes] = {}
+        self.failures: dict[str, str] = {}
 
-def _show_diff(result: CheckResult, unsafe: bool) -> int:
-    changed = 0
-    for path, diagnostics in sorted(_by_file(result).items()):
+    def fail(self, path: str, message: str) -> None:
+        self.failures.setdefault(path, f"{self.result.displays.get(path, path)}: {message}")
+
+    def read(self, path: str) -> str | None:
         try:
-            fixed = _fixed_text(path, result, diagnostics, unsafe)
-        except (FixError, OSError) as exc:
-            print(f"pitfalls: error: {result.displays[path]}: {exc}", file=sys.stderr)
-            continue
-        if fixed is None:
-            continue
-        _, before, after, count = fixed
-        changed += count
-        sys.stdout.write(unified_diff(result.displays[path], before, after))
+            original = Path(path).read_bytes()
+        except OSError as exc:
+            self.fail(path, f"cannot read file: {exc.strerror or exc}")
+            return None
+        if self.result.hashes.get(path) != content_hash(original):
+            self.fail(path, "file changed while pitfalls was running; fixes not applied")
+            return None
+        try:
+            text = decode(path, original)
+        except ParseFailure:
+            return None
+        self.on_disk[path] = original
+        return text
+
+    def write(self, changed: dict[str, str]) -> dict[str, list[Diagnostic]]:
+        """Write each fixed text, then check the project again for the next round."""
+        for path, text in changed.items():
+            original = self.on_disk[path]
+            encoding = source_encoding(original)
+            try:
+                write_atomically(Path(path), original, text, encoding)
+            except (FixError, OSError) as exc:
+                self.fail(path, str(exc))
+                continue
+            self.on_disk[path] = text.encode(encoding)
+        self.result = self.run()
+        return {p: d for p, d in _by_file(self.result).items() if p not in self.failures}
+
+    def fix(self, *, write: bool) -> Fixed:
+        fixed = fix_until_stable(
+            _by_file(self.result), self.read, self.write if write else lambda changed: {}, unsafe=self.unsafe
+        )
+        for path in fixed.refused:
+            self.fail(path, "the fixed code would not parse; file left unchanged")
+        return fixed
+
+
+def _show_diff(result: CheckResult, run, unsafe: bool) -> int:
+    fixing = _Fixing(result, run, unsafe)
+    fixed = fixing.fix(write=False)
+    for message in fixing.failures.values():
+        print(f"pitfalls: error: {message}", file=sys.stderr)
+    changed = 0
+    for path in sorted(fixed.texts):
+        changed += fixed.counts[path]
+        before = decode(path, fixing.on_disk[path])
+        sys.stdout.write(unified_diff(result.displays[path], before, fixed.texts[path]))
     print(f"\nWould fix {changed} error{'s' if changed != 1 else ''}." if changed else "No fixes available.", file=sys.stderr)
     return 1 if changed else 0
 
 
 def _fix(result: CheckResult, run, unsafe: bool) -> tuple[CheckResult, list[str]]:
-    failures: dict[str, str] = {}
-    total = 0
-    for _ in range(MAX_FIX_ROUNDS):
-        wrote = 0
-        for path, diagnostics in sorted(_by_file(result).items()):
-            if path in failures:
-                continue
-            try:
-                fixed = _fixed_text(path, result, diagnostics, unsafe)
-                if fixed is None:
-                    continue
-                original, _, after, count = fixed
-                write_atomically(Path(path), original, after, source_encoding(original))
-            except (FixError, OSError) as exc:
-                failures[path] = f"{result.displays[path]}: {exc}"
-                continue
-            wrote += 1
-            total += count
-        if not wrote:
-            break
-        result = run()
+    fixing = _Fixing(result, run, unsafe)
+    fixed = fixing.fix(write=True)
+    total = sum(count for path, count in fixed.counts.items() if path not in fixing.failures)
     if total:
         print(f"Fixed {total} error{'s' if total != 1 else ''}.", file=sys.stderr)
-    return result, list(failures.values())
+    return fixing.result, list(fixing.failures.values())

@@ -1,30 +1,22 @@
-"""Applying fixes to text, and writing fixed files without ever losing one.
+"""Applying fixes to text, round after round until nothing changes.
 
 Edits of different fixes never overlap in one round: a fix that collides with one already
 taken waits for the next round (after a re-check), as in Ruff. A fixed text that no longer
-parses is refused and the file is kept as it was. Files are replaced atomically, and only
-when their content is still what was analysed.
+parses is refused. Writing files is :mod:`pitfalls.project.files`' job.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable
 
 import libcst as cst
 
-from pitfalls.diagnostics import Applicability, Diagnostic, Edit, Fix
+from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
 
 _NEWLINE = re.compile(r"\r\n?|\n")
-
-
-class FixError(Exception):
-    """A file that could not be fixed; the message says why, the file is unchanged."""
 
 
 def line_starts(text: str) -> list[int]:
@@ -112,47 +104,57 @@ def _keepends(text: str) -> list[str]:
     return lines
 
 
-def write_atomically(path: Path, original: bytes, new_text: str, encoding: str = "utf-8") -> None:
-    """Replace ``path`` with ``new_text`` if it still holds ``original``; never half-write."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise FixError(f"cannot read file: {exc.strerror or exc}") from None
-    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise FixError("file is read-only; fixes not applied")
-    try:
-        current = path.read_bytes()
-    except OSError as exc:
-        raise FixError(f"cannot read file: {exc.strerror or exc}") from None
-    if current != original:
-        raise FixError("file changed while pitfalls was running; fixes not applied")
-    try:
-        data = new_text.encode(encoding)
-    except UnicodeEncodeError:
-        raise FixError(f"the fixed code cannot be written in the file's encoding ({encoding})") from None
-    try:
-        replace_file(path, data, stat.S_IMODE(st.st_mode))
-    except OSError as exc:
-        raise FixError(f"cannot write file: {exc.strerror or exc}") from None
+# A fix that keeps producing new fixes is cut off here.
+MAX_FIX_ROUNDS = 10
 
 
-def replace_file(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
-    readers see the old file or the new one, never half of one; no temp file is left."""
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+@dataclass
+class Fixed:
+    texts: dict[str, str]  # path -> its text after the last round, for the paths that changed
+    counts: dict[str, int]  # path -> fixes applied over all rounds
+    refused: set[str]  # paths whose next round would not parse: their last good text is kept
+
+
+def fix_until_stable(
+    diagnostics: dict[str, list[Diagnostic]],
+    read: Callable[[str], str | None],
+    recheck: Callable[[dict[str, str]], dict[str, list[Diagnostic]]],
+    *,
+    unsafe: bool,
+) -> Fixed:
+    """Fix texts round by round until no fix applies: each round applies every text's
+    fixes that do not overlap, then ``recheck`` gets the texts that changed and answers
+    with the diagnostics of every text to go on fixing (in a project, others' too: a fix
+    in one file may settle a finding in another); a path it leaves out is done. ``read``
+    gives a text the first time it is fixed (None: leave it). The CLI's ``--fix`` and
+    ``--diff`` and the editor's fix-all all come through here."""
+    texts: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    refused: set[str] = set()
+    for _ in range(MAX_FIX_ROUNDS):
+        changed = {}
+        for path, found in diagnostics.items():
+            text = texts[path] if path in texts else None if path in refused else read(path)
+            if text is None:
+                continue
+            applied = apply_fixes(text, found, unsafe=unsafe)
+            if not applied.fixed or applied.text == text:
+                continue
+            if not still_parses(applied.text):
+                refused.add(path)
+                continue
+            changed[path] = applied.text
+            counts[path] = counts.get(path, 0) + len(applied.fixed)
+        if not changed:
+            break
+        texts.update(changed)
+        diagnostics = {p: d for p, d in recheck(changed).items() if p not in refused}
+    return Fixed(texts, counts, refused)
+
+
+def fix_text(path: str, text: str, check: Callable[[str], list[Diagnostic]], *, unsafe: bool) -> str:
+    """One text fixed until stable, ``check`` giving its diagnostics after each round."""
+    fixed = fix_until_stable(
+        {path: check(text)}, lambda _: text, lambda changed: {p: check(t) for p, t in changed.items()}, unsafe=unsafe
+    )
+    return fixed.texts.get(path, text)

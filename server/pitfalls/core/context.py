@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from pitfalls import names
-from pitfalls.diagnostics import Applicability, Position, Severity
-from pitfalls.index import IndexView, ModuleSummary
-from pitfalls.schemas import Schemas
+from pitfalls.core import names
+from pitfalls.core.diagnostics import Applicability, Position, Severity
+from pitfalls.core.index import IndexView
+from pitfalls.core.schema import Schemas
+from pitfalls.core.summary import ModuleSummary
 
 if TYPE_CHECKING:
-    from pitfalls.rules.base import Rule
+    from pitfalls.core.rule import Rule
 
 
 @dataclass
@@ -342,7 +343,7 @@ class RuleContext:
         key = id(cls)
         found = self._self_assignments.get(key)
         if found is None:
-            from pitfalls.walker import iter_nodes
+            from pitfalls.core.walker import iter_nodes
 
             found = {}
             for node in iter_nodes(cls.body):

@@ -12,18 +12,15 @@ URL's password.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from pitfalls.directus import SchemaSourceError
+from pitfalls.core.schema import Column, DatabaseSchema
+from pitfalls.sources.errors import SchemaSourceError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Dialect, Engine
@@ -32,85 +29,6 @@ if TYPE_CHECKING:
 # PostgreSQL drivers SQLAlchemy can reflect through, in order of preference (module names).
 _POSTGRES_DRIVERS = ("psycopg", "psycopg2")
 _POSTGRES_HINT = " (pip install 'pitfalls[postgres]')"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    nullable: bool = True
-    has_default: bool = False  # the database fills it: a server default, sequence, identity, computed, rowid
-    primary_key: bool = False
-    autoincrement: bool = False  # numbers itself: serial, identity, AUTO_INCREMENT, SQLite's rowid
-
-
-class Lookup(Enum):
-    """Why :meth:`DatabaseSchema.table` found no columns."""
-
-    MISSING = "missing"  # no such table (or view) in any schema that was read
-    UNKNOWN = "unknown"  # the schema was not read, or several schemas hold that name
-
-
-@dataclass(frozen=True)
-class DatabaseSchema:
-    """Tables and views by name (``schema.table`` outside the default schema) and their columns.
-
-    ``schemas`` are the schemas that were read, by name, the default one included.
-    ``folds_case``: the database matches names without regard to case (SQLite, MySQL; not
-    PostgreSQL, where SQLAlchemy quotes every name that is not lower case)."""
-
-    tables: dict[str, dict[str, Column]]
-    default_schema: str | None = None
-    schemas: frozenset[str] = frozenset()
-    folds_case: bool = False
-    source: str = field(default="", compare=False)
-
-    def table(self, name: str, schema: str | None = None) -> dict[str, Column] | Lookup:
-        """The columns the application reaches as ``name`` (in ``schema`` when the model
-        names one). Without a schema that is the default schema's table, or else the one
-        table of that name elsewhere (a ``search_path`` or ``MetaData(schema=...)`` the
-        rules cannot see); two or more elsewhere are ambiguous."""
-        if schema is not None and schema != self.default_schema:
-            if schema not in self.schemas:
-                return Lookup.UNKNOWN
-            found = self._get(self.tables, f"{schema}.{name}")
-            return Lookup.MISSING if found is None else found
-        found = self._get(self.tables, name)
-        if found is not None:
-            return found
-        if schema is not None:
-            return Lookup.MISSING
-        elsewhere = [key for key in self.tables if "." in key and self._same(key.partition(".")[2], name)]
-        if len(elsewhere) == 1:
-            return self.tables[elsewhere[0]]
-        return Lookup.UNKNOWN if elsewhere else Lookup.MISSING
-
-    def column(self, columns: dict[str, Column], name: str) -> Column | None:
-        return self._get(columns, name)
-
-    def _get(self, by_name: dict, name: str):
-        found = by_name.get(name)
-        if found is None and self.folds_case:
-            found = next((value for key, value in by_name.items() if self._same(key, name)), None)
-        return found
-
-    def _same(self, a: str, b: str) -> bool:
-        return a == b or (self.folds_case and a.casefold() == b.casefold())
-
-    def fingerprint(self) -> str:
-        payload = json.dumps(
-            {
-                "default": self.default_schema,
-                "schemas": sorted(self.schemas),
-                "folds_case": self.folds_case,
-                "tables": {
-                    t: sorted([c.name, c.type, c.nullable, c.has_default, c.primary_key, c.autoincrement] for c in cols.values())
-                    for t, cols in sorted(self.tables.items())
-                },
-            },
-            sort_keys=True,
-        )
-        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
 def safe_url(url: str) -> str:

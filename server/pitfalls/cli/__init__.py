@@ -1,0 +1,1 @@
+"""``pitfalls`` on the command line: commands, output formats, doctor, rule docs."""

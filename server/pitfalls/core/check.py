@@ -1,0 +1,240 @@
+"""One file: run every enabled rule in one traversal, resolve reports to diagnostics.
+
+Pure functions from source text (plus the project index) to diagnostics: no I/O, no
+terminal, no LSP. Positions are computed only for files that have reports. ``check_text``
+is the one way to check a text: the CLI's workers, the editor's buffers, fix rounds and
+the rule examples all come through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import libcst as cst
+
+from pitfalls.core.context import NodeEdit, Report, RuleContext
+from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
+from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
+from pitfalls.core.noqa import suppresses
+from pitfalls.core.positions import Positions
+from pitfalls.core.rule import Rule
+from pitfalls.core.schema import Schemas
+from pitfalls.core.source import ParseFailure, parse, source_lines
+from pitfalls.core.summary import ModuleSummary, summarize
+from pitfalls.core.walker import walk
+
+
+@dataclass
+class FileOutcome:
+    diagnostics: list[Diagnostic]
+    read: Dependencies = field(default_factory=Dependencies)  # what the rules read of the project
+    errors: list[str] = field(default_factory=list)  # internal rule failures, for logs
+
+
+
+class _Runner:
+    """Dispatch tables for the enabled rules of one file, plus the engine's own scope tracking."""
+
+    def __init__(self, ctx: RuleContext, rules: list[type[Rule]]) -> None:
+        self.ctx = ctx
+        self.broken: set[str] = set()
+        self.errors: list[str] = []
+        self.instances = [rule(ctx) for rule in rules]
+        self.on_enter: dict[type, list[Callable]] = {}
+        self.on_leave: dict[type, list[Callable]] = {}
+        for instance in self.instances:
+            handlers = type(instance).handlers()
+            for node_name, method in handlers["visit"]:
+                self._add(self.on_enter, node_name, instance, method)
+            for node_name, method in handlers["leave"]:
+                self._add(self.on_leave, node_name, instance, method)
+        self._add_scope_tracking()
+
+    def _add(self, table: dict[type, list[Callable]], node_name: str, instance: Rule, method: str) -> None:
+        node_type = getattr(cst, node_name, None)
+        if node_type is None:
+            raise TypeError(f"{type(instance).__name__}.{method}: libcst has no node {node_name}")
+        bound = getattr(instance, method)
+        rule = type(instance)
+        ctx = self.ctx
+
+        def handler(node: cst.CSTNode) -> object:
+            if rule.code in self.broken:
+                return None
+            ctx.current_rule = rule
+            try:
+                return bound(node)
+            except Exception as exc:  # one broken rule must not silence the others
+                self.broken.add(rule.code)
+                self.errors.append(f"{rule.code} failed on {ctx.path}: {type(exc).__name__}: {exc}")
+                return None
+            finally:
+                ctx.current_rule = None
+
+        table.setdefault(node_type, []).append(handler)
+
+    def _add_scope_tracking(self) -> None:
+        ctx = self.ctx
+        for node_type, kind in ((cst.FunctionDef, "function"), (cst.Lambda, "function"), (cst.ClassDef, "class")):
+            self.on_enter.setdefault(node_type, []).append(lambda n, k=kind: ctx.push_scope(k, n))
+            self.on_leave.setdefault(node_type, []).insert(0, lambda n: ctx.pop_scope())
+        for node_type in (cst.Import, cst.ImportFrom):
+            self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
+        for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):
+            self.on_leave.setdefault(node_type, []).insert(0, ctx.record_assignment)
+        binders = {
+            cst.For: lambda n: ctx.record_unknown(n.target),
+            cst.WithItem: lambda n: ctx.record_unknown(n.asname.name if n.asname else None),
+            cst.ExceptHandler: lambda n: ctx.record_unknown(n.name.name if n.name else None),
+        }
+        for node_type, binder in binders.items():
+            self.on_enter.setdefault(node_type, []).insert(0, binder)
+
+    def run(self) -> None:
+        walk(self.ctx.module, self.on_enter, self.on_leave)
+        for instance in self.instances:
+            rule = type(instance)
+            if rule.code in self.broken:
+                continue
+            self.ctx.current_rule = rule
+            try:
+                instance.finish()
+            except Exception as exc:
+                self.broken.add(rule.code)
+                self.errors.append(f"{rule.code} failed on {self.ctx.path}: {type(exc).__name__}: {exc}")
+        self.ctx.current_rule = None
+
+
+@dataclass
+class ParsedFile:
+    """A file's text parsed and summarised: what the rules run on."""
+
+    path: str
+    source: str
+    module: cst.Module
+    summary: ModuleSummary
+    error: str | None = None  # the summariser failed (the file is still checked, with an empty summary)
+
+
+def parse_file(
+    path: str,
+    source: str,
+    *,
+    name: str,
+    root: str = "",
+    is_package: bool = False,
+    display: str | None = None,
+    summary: ModuleSummary | None = None,
+) -> ParsedFile:
+    """Parse ``source`` (raising ParseFailure, a PF000 naming ``display``) and summarise
+    it as module ``name``, unless its ``summary`` is known and current."""
+    module = parse(display or path, source)
+    error = None
+    if summary is None:
+        where = {"name": name, "path": path, "root": root, "is_package": is_package}
+        try:
+            summary = summarize(module, **where)
+        except Exception as exc:  # a summariser bug must not lose the rest of the project
+            error = f"cannot summarise {display or path}: {type(exc).__name__}: {exc}"
+            summary = summarize(cst.Module(body=()), **where)
+    return ParsedFile(path, source, module, summary, error)
+
+
+def check_parsed(
+    parsed: ParsedFile,
+    index: ProjectIndex,
+    rules: list[type[Rule]],
+    *,
+    settings: object = None,
+    schemas: Schemas | None = None,
+    display: str | None = None,
+) -> FileOutcome:
+    """Run ``rules`` on a parsed file against ``index``; diagnostics name ``display``
+    (default: the file's path). What the rules read of the index is in ``read``."""
+    path = display or parsed.path
+    view = IndexView(index, parsed.summary.root)
+    ctx = RuleContext(
+        path=path, source=parsed.source, module=parsed.module, summary=parsed.summary, index=view,
+        settings=settings, schemas=schemas or Schemas(),
+    )
+    runner = _Runner(ctx, rules)
+    runner.run()
+    diagnostics = resolve_reports(path, parsed.source, parsed.module, ctx.reports)
+    # A report of a rule that crashed later in the file is still sound; keep it.
+    return FileOutcome(diagnostics, view.read, runner.errors)
+
+
+def check_text(
+    path: str,
+    source: str,
+    rules: list[type[Rule]],
+    *,
+    name: str,
+    root: str = "",
+    is_package: bool = False,
+    index: ProjectIndex | None = None,
+    settings: object = None,
+    schemas: Schemas | None = None,
+) -> FileOutcome:
+    """Check ``source`` as the text of ``path`` (module ``name``) against ``index``, which
+    is left as it is (default: an index of this file alone)."""
+    try:
+        parsed = parse_file(path, source, name=name, root=root, is_package=is_package)
+    except ParseFailure as exc:
+        return FileOutcome([exc.diagnostic])
+    if index is None:
+        index = ProjectIndex([parsed.summary])
+    return check_parsed(parsed, index, rules, settings=settings, schemas=schemas)
+
+
+def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
+    if not reports:
+        return []
+    positions = Positions(module, source)
+    lines = source_lines(source)
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for report in reports:
+        start, end = positions.range(report.node)
+        if 1 <= start.line <= len(lines) and suppresses(lines[start.line - 1], report.rule.code):
+            continue
+        key = (report.rule.code, start.line, start.column, report.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        fix = None
+        if report.fix is not None:
+            edits = tuple(sorted((_edit(positions, e) for e in report.fix.edits), key=lambda e: (e.start, e.end)))
+            fix = Fix(report.fix.message, edits, report.fix.applicability)
+        out.append(
+            Diagnostic(
+                code=report.rule.code,
+                message=report.message,
+                path=path,
+                start=start,
+                end=end,
+                severity=report.severity,
+                fix=fix,
+                data=report.data,
+            )
+        )
+    return out
+
+
+def _edit(positions: Positions, edit: NodeEdit) -> Edit:
+    if isinstance(edit.node, Position):
+        return Edit(edit.node, edit.node, edit.content)
+    start, end = positions.range(edit.node)
+    if edit.mode == "span" and edit.to is not None:
+        to_start, to_end = positions.range(edit.to)
+        return Edit(end if edit.from_end else start, to_end if edit.to_end else to_start, edit.content)
+    if edit.mode == "before":
+        return Edit(start, start, edit.content)
+    if edit.mode == "after":
+        return Edit(end, end, edit.content)
+    if edit.through is not None:
+        end = positions.range(edit.through)[1]
+    return Edit(start, end, edit.content)
+
+

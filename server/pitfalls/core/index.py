@@ -1,0 +1,247 @@
+"""The project index: every module's summary, and name resolution across modules.
+
+:class:`IndexView` is the index as one file's rules see it; it records what they read
+(:class:`Dependencies`), so a cached result knows exactly what it depends on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from pitfalls.core.summary import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
+
+if TYPE_CHECKING:
+    from pitfalls.core.import_graph import ImportGraph
+
+# ---------------------------------------------------------------------------------------
+# Resolving names across the project
+
+
+@dataclass
+class Dependencies:
+    """What one file's result read of the rest of the project: the result holds for as
+    long as all of this is as it was."""
+
+    summaries: dict[str, str] = field(default_factory=dict)  # path -> fingerprint of the summary read
+    missing: set[str] = field(default_factory=set)  # module names looked up and not found
+    constants: dict[str, str] = field(default_factory=dict)  # constant -> the paths defining it, joined
+    cycle: str | None = None  # fingerprint of the module's import cycles, when a rule read them
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summaries": self.summaries, "missing": sorted(self.missing), "constants": self.constants, "cycle": self.cycle}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Dependencies:
+        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"])
+
+
+class ProjectIndex:
+    """All module summaries, with lookups that follow imports and re-exports."""
+
+    def __init__(self, summaries: Iterable[ModuleSummary] = ()) -> None:
+        self.by_path: dict[str, ModuleSummary] = {}
+        self.fingerprints: dict[str, str] = {}
+        self._by_name: dict[str, list[ModuleSummary]] = {}
+        self._graph: ImportGraph | None = None
+        for summary in summaries:
+            self.add(summary)
+
+    def import_graph(self) -> ImportGraph:
+        """The module-level import graph and its cycles: computed once per state of the
+        index (a project phase, as pylint computes cyclic imports once), not per file."""
+        if self._graph is None:
+            from pitfalls.core.import_graph import ImportGraph
+
+            self._graph = ImportGraph(self)
+        return self._graph
+
+    def add(self, summary: ModuleSummary, fingerprint: str | None = None) -> None:
+        if self.by_path.get(summary.path) is summary:
+            return  # the same summary again (an editor re-checking unchanged text)
+        self.remove(summary.path)
+        self._graph = None
+        self.by_path[summary.path] = summary
+        self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
+        self._by_name.setdefault(summary.name, []).append(summary)
+
+    def remove(self, path: str) -> None:
+        old = self.by_path.pop(path, None)
+        if old is not None:
+            self._graph = None
+            self._by_name[old.name].remove(old)
+            if not self._by_name[old.name]:
+                del self._by_name[old.name]
+            del self.fingerprints[path]
+
+    def defining(self, constant: str) -> list[str]:
+        """Paths of the modules that define the string collection ``constant``."""
+        return [p for p, s in self.by_path.items() if constant in s.constants]
+
+    def module(self, name: str, near_root: str | None = None) -> ModuleSummary | None:
+        """The module called ``name``, preferring the one under ``near_root``."""
+        found = self._by_name.get(name)
+        if not found:
+            return None
+        if near_root is not None:
+            for summary in found:
+                if summary.root == near_root:
+                    return summary
+        return found[0]
+
+
+class IndexView:
+    """The index as one module sees it: lookups prefer that module's source root, and
+    every summary consulted is recorded in ``read`` (and every module looked up and not
+    found), so cached results know exactly what they depend on."""
+
+    def __init__(self, index: ProjectIndex, root: str | None) -> None:
+        self.index = index
+        self.root = root
+        self.read = Dependencies()
+
+    def module(self, name: str) -> ModuleSummary | None:
+        summary = self.index.module(name, self.root)
+        if summary is None:
+            self.read.missing.add(name)
+        elif summary.path not in self.read.summaries:
+            self.read.summaries[summary.path] = self.index.fingerprints[summary.path]
+        return summary
+
+    def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
+        """For every module on an import cycle through ``summary``'s module, the next
+        module on a shortest path of module-level imports back to it."""
+        graph = self.index.import_graph()
+        self.read.cycle = graph.fingerprint(summary.path)
+        return graph.paths_back(summary.path)
+
+    def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
+        """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            summary = self.module(".".join(parts[:cut]))
+            if summary is not None:
+                return summary, ".".join(parts[cut:])
+        return None
+
+    def resolve(self, qualname: str, _depth: int = 0) -> str:
+        """Follow re-exports: the qualified name where ``qualname`` is really defined."""
+        if _depth > 20:
+            return qualname
+        split = self._split(qualname)
+        if split is None:
+            return qualname
+        summary, rest = split
+        head, _, tail = rest.partition(".")
+        if head in summary.classes or head in summary.functions:
+            return qualname
+        target = summary.bindings.get(head)
+        if target is None:
+            submodule = f"{summary.name}.{head}" if summary.name else head
+            if summary.is_package and self.module(submodule) is not None:
+                return self.resolve(f"{submodule}.{tail}" if tail else submodule, _depth + 1)
+            return qualname
+        return self.resolve(f"{target}.{tail}" if tail else target, _depth + 1)
+
+    def class_info(self, qualname: str) -> ClassInfo | None:
+        resolved = self.resolve(qualname)
+        split = self._split(resolved)
+        if split is None:
+            return None
+        summary, rest = split
+        return summary.classes.get(rest)
+
+    def ancestors(self, qualname: str) -> list[str]:
+        """Qualified names of all base classes (transitively), nearest first; external
+        bases appear as written through imports, e.g. ``pydantic.BaseModel``."""
+        seen: list[str] = []
+        queue = [self.resolve(qualname)]
+        while queue:
+            current = queue.pop(0)
+            info = self.class_info(current)
+            if info is None:
+                continue
+            for base in info.bases:
+                if base.qualname is None:
+                    continue
+                resolved = self.resolve(base.qualname)
+                if resolved not in seen and resolved != qualname:
+                    seen.append(resolved)
+                    queue.append(resolved)
+        return seen
+
+    def is_subclass(self, qualname: str, targets: Iterable[str]) -> bool:
+        wanted = set(targets)
+        return self.resolve(qualname) in wanted or any(a in wanted for a in self.ancestors(qualname))
+
+    def is_pydantic_model(self, qualname: str) -> bool:
+        return self.class_info(qualname) is not None and self.is_subclass(
+            qualname, PYDANTIC_BASE_MODELS
+        )
+
+    def find_field(self, qualname: str, field_name: str) -> FieldInfo | None:
+        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
+            info = self.class_info(candidate)
+            if info is not None and field_name in info.fields:
+                return info.fields[field_name]
+        return None
+
+    def function_returns(self, qualname: str) -> str | None:
+        split = self._split(self.resolve(qualname))
+        if split is None:
+            return None
+        summary, rest = split
+        func = summary.functions.get(rest)
+        return func.returns if func else None
+
+    def method(self, qualname: str, name: str) -> tuple[str, FunctionInfo] | None:
+        """The method ``name`` as ``qualname`` inherits it: (defining class, signature)."""
+        for candidate in [self.resolve(qualname), *self.ancestors(qualname)]:
+            info = self.class_info(candidate)
+            if info is not None and name in info.methods:
+                return candidate, info.methods[name]
+        return None
+
+    def find_constant(self, name: str) -> list[tuple[str, list[str]]]:
+        """Every project module defining the string collection ``name``, as (module, values).
+
+        Recorded as a dependency on which modules define it, so that adding or removing
+        such a constant anywhere invalidates cached results that read it."""
+        found = []
+        for path, summary in sorted(self.index.by_path.items()):
+            if name in summary.constants:
+                found.append((summary.name, summary.constants[name]))
+                self.read.summaries[path] = self.index.fingerprints[path]
+        self.read.constants[name] = ",".join(sorted(self.index.defining(name)))
+        return found
+
+    def project_imports(self, summary: ModuleSummary, scopes: tuple[str, ...] = ("module",)) -> list[tuple[ImportInfo, str]]:
+        """The imports of ``summary`` that reach project modules, with each module reached:
+        ``from pkg import sub`` reaches ``pkg.sub`` when that is a module, else ``pkg``; and
+        importing ``a.b.c`` first runs the ``__init__`` of packages ``a.b`` and ``a`` (those
+        that are not the importer's own, already running), so it reaches them too."""
+        own = summary.name.split(".")
+        running = own if summary.is_package else own[:-1]
+        out = []
+        for info in summary.imports:
+            if info.scope not in scopes:
+                continue
+            target = None
+            if info.name is not None and info.name != "*":
+                submodule = f"{info.module}.{info.name}" if info.module else info.name
+                if self.module(submodule) is not None:
+                    target = submodule
+            if target is None and info.module and self.module(info.module) is not None:
+                target = info.module
+            if target is None:
+                continue
+            parts = target.split(".")
+            shared = 0  # leading packages the importer is itself inside: already running
+            while shared < min(len(parts), len(running)) and parts[shared] == running[shared]:
+                shared += 1
+            for depth in range(shared + 1, len(parts)):
+                package = ".".join(parts[:depth])
+                if self.module(package) is not None:
+                    out.append((info, package))
+            out.append((info, target))
+        return out

@@ -1,0 +1,1 @@
+"""``pitfalls server``: the language server, a thin layer over what the CLI calls."""

@@ -1,0 +1,106 @@
+"""The engine's results as LSP objects: diagnostics, and fixes as text edits.
+
+A published diagnostic carries in ``data`` what a code action needs later (the fix, the
+line, the text's digest and version), so an action is only offered for the text it was
+made for.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+from pitfalls.core.diagnostics import Diagnostic, Fix, Severity
+from pitfalls.core.noqa import insertion
+from pitfalls.lsp.text import LINE_WITH_END, Text, digest
+from pitfalls.rules import RULES_BY_CODE
+
+SOURCE = "pitfalls"
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass
+class Checked:
+    """One check's result, converted for publishing (in the engine thread)."""
+
+    text: Text
+    digest: str
+    diagnostics: list[Diagnostic]
+    lsp: list[types.Diagnostic]
+    affected: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    removed: bool = False  # a closed file that is gone from disk
+
+
+def to_lsp(d: Diagnostic, text: Text, version: int | None, text_digest: str) -> types.Diagnostic:
+    rule = RULES_BY_CODE.get(d.code)
+    data: dict[str, Any] = {
+        "version": version,
+        "hash": text_digest,
+        "line": d.start.line,
+        "fix": d.fix.to_json() if d.fix else None,
+    }
+    if d.data:
+        data["rule"] = d.data
+    return types.Diagnostic(
+        range=text.range((d.start.line, d.start.column), (d.end.line, d.end.column)),
+        message=d.message,
+        severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
+        code=d.code,
+        code_description=types.CodeDescription(href=rule.url()) if rule else None,
+        source=SOURCE,
+        data=data,
+    )
+
+
+def converted(source: str, encoding: str, diagnostics: list[Diagnostic], version: int | None, **kw: Any) -> Checked:
+    text = Text(source, encoding)
+    text_digest = digest(source)
+    diagnostics = sorted(diagnostics, key=lambda d: (d.start, d.end, d.code))
+    lsp = [to_lsp(d, text, version, text_digest) for d in diagnostics]
+    return Checked(text, text_digest, diagnostics, lsp, **kw)
+
+
+def empty(encoding: str, **kw: Any) -> Checked:
+    """Nothing to show (and no text kept)."""
+    return Checked(Text("", encoding), "", [], [], **kw)
+
+
+def fix_edits(fix: dict[str, Any], text: Text) -> list[types.TextEdit]:
+    parsed = Fix.from_json(fix)
+    return [
+        types.TextEdit(range=text.range((e.start.line, e.start.column), (e.end.line, e.end.column)), new_text=e.content)
+        for e in parsed.edits
+    ]
+
+
+def diff_edits(text: Text, new: str) -> list[types.TextEdit]:
+    """Line-granular edits turning ``text`` into ``new`` (all relative to ``text``)."""
+    old_lines = LINE_WITH_END.findall(text.source)
+    new_lines = LINE_WITH_END.findall(new)
+    edits = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        start = text.position(i1, 0) if i1 < len(text.starts) else text.position(len(text.starts), 0)
+        end = text.position(i2, 0) if i2 < len(text.starts) else text.position(len(text.starts), 0)
+        edits.append(types.TextEdit(range=types.Range(start=start, end=end), new_text="".join(new_lines[j1:j2])))
+    return edits
+
+
+def noqa_edit(text: Text, lines: list[str], line1: int, code: str) -> types.TextEdit | None:
+    """The edit that makes line ``line1`` silence ``code`` (``lines``: the text's
+    :func:`~pitfalls.core.source.source_lines`); None where no comment can go."""
+    found = insertion(text.source, lines, line1, code)
+    if found is None:
+        return None
+    start, end, new_text = found
+    return types.TextEdit(range=text.range((line1, start), (line1, end)), new_text=new_text)

@@ -1,0 +1,135 @@
+"""A workspace folder's project, and the engine work done on it.
+
+The functions below run in the server's one engine thread only (the
+:class:`~pitfalls.project.workspace.Workspace` is not thread-safe) and call the same engine
+functions as the CLI: checking, fixing and re-checking what an edit affects are the
+Workspace's; this module only turns their results into :class:`Checked` for publishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pitfalls.core.check import check_text
+from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.fixes import fix_text
+from pitfalls.core.settings import Settings
+from pitfalls.lsp.convert import Checked, converted, empty
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.files import read_source
+from pitfalls.project.workspace import Workspace
+from pitfalls.rules import ALL_RULES
+from pitfalls.sources.load import database_url, load_schemas
+
+UNTITLED = "untitled.py"
+_UNTITLED_RULES = [r for r in ALL_RULES if r.code != "PF000"]
+
+
+@dataclass
+class Project:
+    """A workspace folder (or the pyproject.toml project of a file outside every folder)."""
+
+    root: Path
+    uri: str | None
+    config: ProjectConfig
+    run: str
+    overrides: dict[str, Any]
+    workspace: Workspace
+    ready: asyncio.Event
+    scanned: bool = False
+    live: asyncio.Task | None = None  # keeps the live schemas fresh (see PitfallsServer.keep_live)
+    warned: set[str] = field(default_factory=set)  # schema warnings shown for these settings
+
+    @classmethod
+    def open(cls, root: Path, uri: str | None, config: ProjectConfig, run: str, overrides: dict[str, Any]) -> Project:
+        """A project whose workspace starts with the schemas files give (no network: the
+        live ones are fetched later, off the engine thread)."""
+        workspace = Workspace(config, schemas=load_schemas(config, live=False).schemas)
+        return cls(root, uri, config, run, overrides, workspace, asyncio.Event())
+
+    @property
+    def has_schema_sources(self) -> bool:
+        directus = self.config.settings.directus
+        return bool(directus.url or directus.snapshot or database_url(self.config))
+
+    def contains(self, path: str) -> bool:
+        root = str(self.root)
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+# ---------------------------------------------------------------------------------------
+# Engine thread only
+
+
+def check_alone(source: str) -> list[Diagnostic]:
+    """An untitled buffer: on its own, default settings."""
+    return check_text(UNTITLED, source, _UNTITLED_RULES, name=Path(UNTITLED).stem, settings=Settings()).diagnostics
+
+
+def check_buffer(project: Project | None, path: str | None, source: str, version: int | None, encoding: str) -> Checked:
+    """Check an open buffer; the index takes its text."""
+    if project is None or path is None:
+        return converted(source, encoding, check_alone(source), version)
+    if project.config.is_excluded(Path(path)):
+        return converted(source, encoding, [], version)
+    affected = project.workspace.update(path, source)
+    outcome = project.workspace.check(path, source)
+    return converted(source, encoding, outcome.diagnostics, version, affected=affected, errors=outcome.errors)
+
+
+def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
+    """Check a closed file from disk (the index takes its text). None: unreadable for
+    now, keep what is shown."""
+    ws = project.workspace
+    if not ws.is_source(path):
+        if os.path.exists(path):
+            return empty(encoding)
+        return empty(encoding, affected=ws.remove(path), removed=True)
+    text, failure = read_source(path)
+    if text is None:
+        if os.path.exists(path):
+            return None
+        return empty(encoding, affected=ws.remove(path), removed=True)
+    if failure is not None:
+        return converted(text, encoding, [failure], None)
+    affected = ws.update(path, text)
+    outcome = ws.check(path, text)
+    ws.forget(path)
+    return converted(text, encoding, outcome.diagnostics, None, affected=affected, errors=outcome.errors)
+
+
+def scan_project(
+    project: Project, files: list[Path], buffers: dict[str, str], encoding: str
+) -> tuple[dict[str, Checked], set[str]]:
+    """The scan, then the open buffers' text into the index; returns closed files' results
+    and the files the buffers may change."""
+    ws = project.workspace
+    results: dict[str, Checked] = {}
+    for path, diagnostics in ws.scan(files).items():
+        if diagnostics:
+            text, _ = read_source(path)
+            results[path] = converted(text or "", encoding, diagnostics, None)
+        else:
+            results[path] = empty(encoding)
+    affected: set[str] = set()
+    for path, text in buffers.items():
+        if ws.is_source(path):
+            affected |= ws.update(path, text)
+    gc.collect()
+    gc.freeze()  # the index and the rest that lives on: never scanned by a collection again
+    return results, affected
+
+
+def fix_all(project: Project | None, path: str | None, source: str) -> str:
+    """The text with every safe fix applied, re-checked until nothing changes (what
+    ``pitfalls check --fix`` writes)."""
+    if project is None or path is None:
+        return fix_text("untitled.py", source, check_alone, unsafe=False)
+    if project.config.is_excluded(Path(path)):
+        return source
+    return project.workspace.fix_all(path, source)

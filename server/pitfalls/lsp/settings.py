@@ -1,0 +1,101 @@
+"""Editor settings: ``[tool.pitfalls]`` overrides plus the server's own options.
+
+The editor's settings (``initializationOptions`` and ``workspace/configuration``, section
+``pitfalls``) take any ``[tool.pitfalls]`` key, camelCase accepted, plus ``run``
+(``"onType"``/``"onSave"``). They count as the command line's options: the merge over the
+folder's file is :func:`pitfalls.project.config.load_config`'s, as for the CLI. What is
+checked here is only what names the editor in its errors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pitfalls.core.settings import ConfigError, Settings, parse_settings
+from pitfalls.project.config import ProjectConfig, find_pyproject, load_config
+
+CONFIG_SECTION = "pitfalls"
+RUN_MODES = ("onType", "onSave")
+SERVER_KEYS = frozenset({"run"})
+EXTEND_SELECT = "extend-select"  # an override key (added to the selection), not a Settings field
+_SETTING_KEYS = frozenset(
+    key for name, info in Settings.model_fields.items() for key in (name.replace("_", "-"), info.alias) if key
+) | {EXTEND_SELECT}
+
+
+def _kebab(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "-" + m.group(1).lower(), key).replace("_", "-")
+
+
+def settings_dict(raw: Any) -> dict[str, Any]:
+    """Editor settings as a dict: the object itself, or its ``settings`` member."""
+    if not isinstance(raw, dict):
+        return {}
+    if isinstance(raw.get("settings"), dict):
+        return dict(raw["settings"])
+    return dict(raw)
+
+
+def split_settings(raw: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Editor settings to (``[tool.pitfalls]`` overrides, server options, unknown keys).
+    Keys may be camelCase; unset (null) values are dropped. Keys the server does not know
+    are left out (an extension has settings of its own under the same section)."""
+    overrides: dict[str, Any] = {}
+    server: dict[str, Any] = {}
+    unknown: list[str] = []
+    for key, value in settings_dict(raw).items():
+        if value is None or not isinstance(key, str):
+            continue
+        if key in SERVER_KEYS:
+            server[key] = value
+            continue
+        name = _kebab(key)
+        if name not in _SETTING_KEYS:
+            unknown.append(key)
+            continue
+        if isinstance(value, dict):  # a table (secrets, framework, directus, database): merged key by key
+            value = {_kebab(k): v for k, v in value.items() if v is not None}
+        overrides[name] = value
+    return overrides, server, unknown
+
+
+def _validate(overrides: dict[str, Any]) -> None:
+    """The editor's own values, named as such in the error."""
+    try:
+        parse_settings({k: v for k, v in overrides.items() if k != EXTEND_SELECT})
+        if EXTEND_SELECT in overrides:
+            try:
+                parse_settings({"select": overrides[EXTEND_SELECT]})
+            except ConfigError as exc:
+                raise ConfigError(re.sub(r"'select(?=[.'])", f"'{EXTEND_SELECT}", str(exc))) from None
+    except ConfigError as exc:
+        raise ConfigError(f"editor settings: {str(exc).removeprefix('[tool.pitfalls] ')}") from None
+
+
+def build_config(root: Path, overrides: dict[str, Any], options: dict[str, Any]) -> tuple[ProjectConfig, str]:
+    """The folder's ``[tool.pitfalls]`` with the editor's settings on top, and the run mode.
+    Raises ConfigError naming what is wrong (the editor's settings or the file's)."""
+    run = options.get("run", "onType")
+    if run not in RUN_MODES:
+        raise ConfigError(f"editor settings: 'run' must be one of {', '.join(RUN_MODES)}, not {run!r}")
+    if overrides:
+        _validate(overrides)
+    return load_config(None, root, overrides), run
+
+
+def fallback_config(root: Path, error: ConfigError) -> tuple[ProjectConfig, list[str]]:
+    """The configuration to use when the editor's settings are bad and there is nothing to
+    keep: the file's alone, else the defaults; with the further error to show, if any."""
+    try:
+        return load_config(None, root), []
+    except ConfigError as file_exc:
+        return ProjectConfig(Settings(), root, None), [str(file_exc)] if str(file_exc) != str(error) else []
+
+
+def loose_root(path: str) -> Path:
+    """The project of a file outside every workspace folder: its pyproject.toml's folder,
+    else the file's own folder."""
+    found = find_pyproject(Path(path))
+    return found.parent if found is not None else Path(path).parent

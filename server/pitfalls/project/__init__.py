@@ -1,0 +1,1 @@
+"""A project on disk: configuration, discovery, the cache, worker processes, the run."""

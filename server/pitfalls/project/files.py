@@ -1,0 +1,92 @@
+"""Files on disk: reading source, hashing it, and replacing files without ever losing one.
+
+A file is replaced atomically (a temporary file beside it, renamed over it), and only when
+its content is still what was analysed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.source import ParseFailure, decode
+
+
+class FixError(Exception):
+    """A file that could not be fixed; the message says why, the file is unchanged."""
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """Relative to ``base`` (the working directory) when below it, else absolute."""
+    base_text = os.path.abspath(base or Path.cwd())
+    full = os.path.abspath(path)
+    if full.startswith(base_text + os.sep):
+        return os.path.relpath(full, base_text)
+    return full
+
+
+def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
+    """(text, None); (the bytes decoded leniently, PF000) for a file that is not valid
+    source; (None, None) when it cannot be read at all."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None, None
+    try:
+        return decode(path, data), None
+    except ParseFailure as exc:
+        return data.decode("utf-8", "replace"), exc.diagnostic
+
+
+def write_atomically(path: Path, original: bytes, new_text: str, encoding: str = "utf-8") -> None:
+    """Replace ``path`` with ``new_text`` if it still holds ``original``; never half-write."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise FixError(f"cannot read file: {exc.strerror or exc}") from None
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise FixError("file is read-only; fixes not applied")
+    try:
+        current = path.read_bytes()
+    except OSError as exc:
+        raise FixError(f"cannot read file: {exc.strerror or exc}") from None
+    if current != original:
+        raise FixError("file changed while pitfalls was running; fixes not applied")
+    try:
+        data = new_text.encode(encoding)
+    except UnicodeEncodeError:
+        raise FixError(f"the fixed code cannot be written in the file's encoding ({encoding})") from None
+    try:
+        replace_file(path, data, stat.S_IMODE(st.st_mode))
+    except OSError as exc:
+        raise FixError(f"cannot write file: {exc.strerror or exc}") from None
+
+
+def replace_file(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
+    readers see the old file or the new one, never half of one; no temp file is left."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

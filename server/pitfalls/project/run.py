@@ -1,0 +1,353 @@
+"""Checking a project from disk: plan, summarise, build the index, check, save.
+
+Two phases over the same parsed trees. Phase 1 reads, parses and summarises every changed
+file; the summaries make the project index, and project-wide facts (the import cycles) are
+computed from it once. Phase 2 runs the rules, with the index, on every file whose result
+is not already cached. Files are split across worker processes that keep their parsed
+trees between the phases, so each file is parsed once.
+
+The index covers the whole project (every file under the pyproject.toml that configures
+it), even when only some files are checked, as pre-commit does: a rule in one file must
+see the classes of the others. A cached result is reused only when the file is unchanged
+and everything its :class:`~pitfalls.core.index.Dependencies` record is as it was; a
+cached summary only when the file and its module name are unchanged.
+
+Schema sources are the caller's business: they come in as data, and nothing here reaches
+the network.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.index import Dependencies, ProjectIndex
+from pitfalls.core.rule import Rule
+from pitfalls.core.schema import Schemas
+from pitfalls.core.summary import ModuleNamer, ModuleSummary
+from pitfalls.project.cache import Cache, Cycles, Entry, index_key
+from pitfalls.project.config import ProjectConfig
+from pitfalls.project.discovery import DiscoveryError, discover
+from pitfalls.project.files import display_path
+from pitfalls.project.pool import Check, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, split
+from pitfalls.rules import ALL_RULES
+
+__all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
+
+# Below this much source, worker processes cost more than they save.
+PARALLEL_THRESHOLD_BYTES = 400_000
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    files: list[Path]
+    errors: list[str] = field(default_factory=list)
+    analysed: int = 0  # files whose rules ran (the rest came from the cache)
+    hashes: dict[str, str] = field(default_factory=dict)  # path -> hash of the text analysed
+    displays: dict[str, str] = field(default_factory=dict)  # path -> path as reported
+    summarised: int = 0  # files read and summarised anew (the rest of the index was cached)
+    index: ProjectIndex | None = None  # the whole project's index, when asked for
+    dependencies: dict[str, Dependencies] = field(default_factory=dict)  # path -> what its result read
+
+
+def rules_for(config: ProjectConfig, path: Path | str) -> list[type[Rule]]:
+    """The rules that run on ``path``: selected, not ignored for it, PF000 aside (parse
+    errors are reported by parsing, not by a rule)."""
+    codes = config.enabled_codes([r.code for r in ALL_RULES], Path(path))
+    return [r for r in ALL_RULES if r.code in codes and r.code != "PF000"]
+
+
+def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
+    """Every file of the project the targets belong to: the folder of the pyproject.toml
+    that configures them, or else the source roots of the packages the targets are in."""
+    if config.source is not None:
+        folders = [config.root]
+    else:
+        namer = ModuleNamer(config.source_roots())
+        roots = {namer(t)[1] for t in targets if t.parent.joinpath("__init__.py").is_file()}
+        folders = [Path(r) for r in sorted(roots)]
+    if not folders:
+        return targets
+    try:
+        everything = discover(folders, config)
+    except DiscoveryError:
+        return targets
+    return list(dict.fromkeys([*targets, *everything]))
+
+
+def check_paths(
+    paths: Iterable[Path],
+    config: ProjectConfig,
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    base: Path | None = None,
+    schemas: Schemas | None = None,
+) -> CheckResult:
+    targets = discover(list(paths), config)
+    return check_files(
+        targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base, schemas=schemas
+    )
+
+
+def check_files(
+    targets: list[Path],
+    config: ProjectConfig,
+    *,
+    project: list[Path] | None = None,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    base: Path | None = None,
+    keep_index: bool = False,
+    schemas: Schemas | None = None,
+) -> CheckResult:
+    """Check ``targets``; summarise ``project`` (default: the targets) for the index
+    (returned with the result when ``keep_index``, for a long-lived process to update).
+    ``schemas``: the Directus and database schemas the caller resolved (default: none)."""
+    run = _Run(targets, project or [], config, schemas or Schemas(), use_cache, jobs, base)
+    try:
+        run.plan()
+        run.summarise()
+        run.triage()
+        run.check()
+        run.save()
+        return run.result(keep_index)
+    finally:
+        if run.pool is not None:
+            run.pool.close()
+
+
+class _Run:
+    """One project check, step by step; each step's output is the next one's input."""
+
+    def __init__(
+        self, targets: list[Path], project: list[Path], config: ProjectConfig, schemas: Schemas,
+        use_cache: bool, jobs: int | None, base: Path | None,
+    ) -> None:
+        self.config = config
+        self.schemas = schemas
+        self.cache = Cache(config, use_cache, ALL_RULES, schemas.fingerprint())
+        self.files = [str(f) for f in dict.fromkeys([*targets, *project])]
+        self.targets = [Path(t) for t in targets]
+        self.target_set = {str(t) for t in targets}
+        self.jobs = jobs or os.cpu_count() or 1
+        self.base = base
+        self.pool: Pool | None = None
+        self.tasks: dict[str, FileTask] = {}
+        self.stats: dict[str, os.stat_result | None] = {}
+        self.sizes: dict[str, int] = {}
+        self.fresh: dict[str, Entry] = {}  # cached summary still valid
+        self.changed: list[str] = []  # to read and summarise
+        self.phase1: dict[str, Summarised] = {}
+        self.owner: dict[str, int] = {}  # path -> worker holding its tree
+        self.entries: dict[str, Entry] = {}  # what the cache will hold
+        self.diagnostics: list[Diagnostic] = []
+        self.errors: list[str] = []
+        self.to_check: list[str] = []
+        self.index: ProjectIndex | None = None
+        self.cycles: Cycles | None = None
+
+    # -- plan: stat every file; a cached summary holds while the file and its name do --
+
+    def plan(self) -> None:
+        namer = ModuleNamer(self.config.source_roots())
+        for path in self.files:
+            name, root, is_package = namer(path)
+            self.tasks[path] = FileTask(path, display_path(Path(path), self.base), name, root, is_package)
+            try:
+                self.stats[path] = os.stat(path)
+            except OSError:
+                self.stats[path] = None
+            st = self.stats[path]
+            self.sizes[path] = st.st_size if st else 0
+            entry, task = self.cache.entries.get(path), self.tasks[path]
+            if (
+                entry and st and entry.mtime_ns == st.st_mtime_ns and entry.size == st.st_size
+                and entry.module == task.module and entry.root == task.root
+            ):
+                self.fresh[path] = entry
+            else:
+                self.changed.append(path)
+
+    def _workers(self, paths: list[str]) -> int:
+        return 1 if sum(self.sizes[p] for p in paths) < PARALLEL_THRESHOLD_BYTES else self.jobs
+
+    # -- summarise: phase 1 over the changed files ----------------------------------------
+
+    def summarise(self) -> None:
+        if not self.changed:
+            return
+        self.pool = Pool(min(self._workers(self.changed), len(self.changed)))
+        batches = split(self.changed, self.sizes, self.pool.size)
+        for worker, answer in enumerate(self.pool.map([Summarise([self.tasks[p] for p in b]) for b in batches])):
+            for item in answer:
+                self.phase1[item.path] = item
+                self.owner[item.path] = worker
+                if item.error:
+                    self.errors.append(item.error)
+        # Same content after all (only the mtime moved): the cached results may still hold.
+        for path, item in self.phase1.items():
+            entry, st = self.cache.entries.get(path), self.stats[path]
+            if entry and item.failure is None and item.hash == entry.hash and entry.fp == item.fingerprint:
+                self.fresh[path] = Entry(st.st_mtime_ns if st else 0, entry.size, entry.hash, entry.module,
+                                         entry.root, entry.summary, entry.fp, entry.results)
+
+    # -- triage: which cached results still hold --------------------------------------
+
+    def _fingerprints(self) -> dict[str, str]:
+        """Every summary's fingerprint as the index will hold it, by path."""
+        found = {}
+        for path in self.files:
+            entry, item = self.fresh.get(path), self.phase1.get(path)
+            if entry is not None and entry.fp:
+                found[path] = entry.fp
+            elif item is not None and item.summary is not None and item.fingerprint:
+                found[path] = item.fingerprint
+        return found
+
+    def _summary(self, path: str) -> ModuleSummary | dict | None:
+        item = self.phase1.get(path)
+        if path in self.fresh or item is None:
+            entry = self.fresh.get(path)
+            return entry.summary if entry else None
+        return item.summary
+
+    def build_index(self) -> ProjectIndex:
+        if self.index is None:
+            self.index = ProjectIndex()
+            for path, entry in self.fresh.items():
+                if entry.summary and path not in self.phase1:
+                    self.index.add(ModuleSummary.from_json(entry.summary), entry.fp)
+            for item in self.phase1.values():
+                if item.summary is not None:
+                    self.index.add(item.summary, item.fingerprint)
+        return self.index
+
+    def _cycle_fingerprints(self, fingerprints: dict[str, str]) -> dict[str, str]:
+        """The project phase: import cycles from the cache when the index is as it was,
+        else computed once from the index (built for it)."""
+        key = index_key(fingerprints)
+        if self.cache.cycles is not None and self.cache.cycles.key == key:
+            self.cycles = self.cache.cycles
+        else:
+            self.cycles = Cycles(key, self.build_index().import_graph().fingerprints())
+        return self.cycles.fingerprints
+
+    def triage(self) -> None:
+        fingerprints = self._fingerprints()
+        names = {entry.module for entry in self.fresh.values() if entry.fp}
+        names.update(item.summary.name for item in self.phase1.values() if item.summary is not None)
+        definers: dict[str, str] = {}
+        cycles: dict[str, str] | None = None
+
+        def defining(constant: str) -> str:
+            if constant not in definers:
+                paths = []
+                for path in fingerprints:
+                    summary = self._summary(path)
+                    constants = summary["constants"] if isinstance(summary, dict) else summary.constants if summary else {}
+                    if constant in constants:
+                        paths.append(path)
+                definers[constant] = ",".join(sorted(paths))
+            return definers[constant]
+
+        def holds(path: str, entry: Entry) -> bool:
+            nonlocal cycles
+            if entry.results is None:
+                return False
+            read = entry.results.read
+            if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()):
+                return False
+            if not read.missing.isdisjoint(names):
+                return False
+            if any(defining(name) != paths for name, paths in read.constants.items()):
+                return False
+            if read.cycle is not None:
+                if cycles is None:
+                    cycles = self._cycle_fingerprints(fingerprints)
+                if cycles.get(path, "") != read.cycle:
+                    return False
+            return True
+
+        for path in self.files:
+            entry, item, st, task = self.fresh.get(path), self.phase1.get(path), self.stats[path], self.tasks[path]
+            is_target = path in self.target_set
+            if entry is not None:
+                if is_target and holds(path, entry):
+                    self.entries[path] = entry
+                    self.diagnostics.extend(entry.results.load(task.display))  # type: ignore[union-attr]
+                elif is_target:
+                    self.to_check.append(path)
+                else:
+                    self.entries[path] = entry if holds(path, entry) else _without_results(entry)
+            elif item is not None and item.failure is not None:
+                if is_target:
+                    self.diagnostics.append(item.failure)
+                if item.hash is not None and st is not None:
+                    self.entries[path] = Entry.make(st, item.hash, task.module, task.root, None, None, (Dependencies(), [item.failure]))
+            elif is_target:
+                self.to_check.append(path)
+            elif item is not None and item.summary is not None and st is not None and item.hash:
+                self.entries[path] = Entry.make(st, item.hash, task.module, task.root, item.summary, item.fingerprint, None)
+        if self.to_check and self.cycles is None:
+            self._cycle_fingerprints(fingerprints)  # fresh results record them too
+
+    # -- check: phase 2 on the files whose results do not hold ---------------------------
+
+    def check(self) -> None:
+        if not self.to_check:
+            return
+        index = self.build_index()
+        index.import_graph()  # once, here, before the index goes to the workers
+        if self.pool is None:
+            self.pool = Pool(self._workers(self.to_check))
+        for i, bucket in enumerate(split([p for p in self.to_check if p not in self.owner], self.sizes, self.pool.size)):
+            for path in bucket:
+                self.owner[path] = i
+        per_worker: list[list[tuple[FileTask, list[type[Rule]]]]] = [[] for _ in range(self.pool.size)]
+        for path in self.to_check:
+            per_worker[self.owner[path] % self.pool.size].append((self.tasks[path], rules_for(self.config, path)))
+        self.pool.map([SetIndex(index)] * self.pool.size)
+        answers = self.pool.map([Check(items, self.config.settings, self.schemas) for items in per_worker])
+        for answer in answers:
+            for checked in answer:
+                self._take(checked.path, checked.late, checked.outcome)
+
+    def _take(self, path: str, late: Summarised | None, outcome) -> None:
+        self.diagnostics.extend(outcome.diagnostics)
+        self.errors.extend(outcome.errors)
+        item = self.phase1.get(path) or late
+        st, task = self.stats[path], self.tasks[path]
+        if item is not None:
+            self.phase1[path] = item
+            digest, summary, fp = item.hash, item.summary, item.fingerprint
+        else:
+            cached = self.fresh[path]
+            digest, summary, fp = cached.hash, cached.summary, cached.fp
+        if st is not None and digest is not None and not outcome.errors:
+            self.entries[path] = Entry.make(st, digest, task.module, task.root, summary, fp, (outcome.read, outcome.diagnostics))
+
+    # -- save and report ------------------------------------------------------------------
+
+    def save(self) -> None:
+        self.cache.save(self.entries, set(self.files), self.cycles or self.cache.cycles)
+
+    def result(self, keep_index: bool) -> CheckResult:
+        targets = self.target_set
+        hashes = {p: e.hash for p, e in self.entries.items() if p in targets}
+        hashes.update({p: item.hash for p, item in self.phase1.items() if item.hash and p in targets})
+        self.diagnostics.sort(key=Diagnostic.sort_key)
+        displays = {p: self.tasks[p].display for p in self.files if p in targets}
+        dependencies = {p: e.results.read for p, e in self.entries.items() if p in targets and e.results}
+        return CheckResult(
+            self.diagnostics, self.targets, self.errors, len(self.to_check), hashes, displays, len(self.changed),
+            self.build_index() if keep_index else None, dependencies,
+        )
+
+
+def _without_results(entry: Entry) -> Entry:
+    return Entry(entry.mtime_ns, entry.size, entry.hash, entry.module, entry.root, entry.summary, entry.fp, None)

@@ -1,0 +1,1 @@
+"""Where live schemas come from: a Directus server or snapshot, a SQL database."""
