@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import libcst as cst
 
+from pitfalls.cli import output
 from pitfalls.core import names
 from pitfalls.core.schema import DatabaseSchema, DirectusSchema, Schemas
 from pitfalls.core.source import ParseFailure, decode, parse
@@ -221,7 +222,7 @@ class Doctor:
             return
         self.record(False, f"code: {_count(len(findings), 'finding')} against {what}:", REMEDY_FINDINGS)
         for d in findings:
-            self.out.write(f"      {d.path}:{d.start.line}:{d.start.column}: {d.code} {d.message}\n")
+            self.out.write(f"      {output.line(d)}\n")
 
 
 def _count(n: int, noun: str) -> str:

@@ -33,11 +33,15 @@ def _name(code: str) -> str | None:
     return rule.name if rule else None
 
 
+def line(d: Diagnostic, *, unsafe: bool = False) -> str:
+    """``path:line:column: CODE message``, columns 1-based as in Ruff; ``[*]`` marks a fix
+    ``--fix`` applies."""
+    marker = " [*]" if d.fix and (unsafe or d.fix.applicability is Applicability.SAFE) else ""
+    return f"{d.path}:{d.start.line}:{d.start.column + 1}: {d.code}{marker} {d.message}"
+
+
 def text(diagnostics: list[Diagnostic], *, fixable_hint: bool = True, unsafe: bool = False) -> str:
-    lines = []
-    for d in diagnostics:
-        marker = " [*]" if d.fix and (unsafe or d.fix.applicability is Applicability.SAFE) else ""
-        lines.append(f"{d.path}:{d.start.line}:{d.start.column + 1}: {d.code}{marker} {d.message}")
+    lines = [line(d, unsafe=unsafe) for d in diagnostics]
     lines.append(summary_line(diagnostics, fixable_hint=fixable_hint, unsafe=unsafe))
     return "\n".join(lines) + "\n"
 

@@ -23,11 +23,11 @@ from pitfalls.lsp.convert import Checked, converted, empty
 from pitfalls.project.config import ProjectConfig
 from pitfalls.project.files import read_source
 from pitfalls.project.workspace import Workspace
-from pitfalls.rules import ALL_RULES
+from pitfalls.rules import ALL_RULES, runnable
 from pitfalls.sources.load import database_url, load_schemas
 
 UNTITLED = "untitled.py"
-_UNTITLED_RULES = [r for r in ALL_RULES if r.code != "PF000"]
+_UNTITLED_RULES = runnable(ALL_RULES)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from pitfalls.project.config import ProjectConfig
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import display_path
 from pitfalls.project.pool import Check, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, split
-from pitfalls.rules import ALL_RULES
+from pitfalls.rules import ALL_RULES, runnable
 
 __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
 
@@ -55,10 +55,9 @@ class CheckResult:
 
 
 def rules_for(config: ProjectConfig, path: Path | str) -> list[type[Rule]]:
-    """The rules that run on ``path``: selected, not ignored for it, PF000 aside (parse
-    errors are reported by parsing, not by a rule)."""
+    """The rules that run on ``path``: selected and not ignored for it."""
     codes = config.enabled_codes([r.code for r in ALL_RULES], Path(path))
-    return [r for r in ALL_RULES if r.code in codes and r.code != "PF000"]
+    return [r for r in runnable(ALL_RULES) if r.code in codes]
 
 
 def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:

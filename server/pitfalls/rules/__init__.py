@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Iterable
 
 from pitfalls.core.rule import Rule
 
@@ -27,3 +28,9 @@ def _collect() -> list[type[Rule]]:
 
 ALL_RULES: list[type[Rule]] = _collect()
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+
+def runnable(rules: Iterable[type[Rule]]) -> list[type[Rule]]:
+    """The rules a traversal runs: PF000 (a file that cannot be read or parsed) is not
+    one of them, parsing reports it."""
+    return [rule for rule in rules if rule.code != "PF000"]
