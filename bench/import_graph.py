@@ -3,9 +3,10 @@ the number of modules each file can reach?
 
     .venv/bin/python bench/import_graph.py [--modules 1200] [--fanout 1,4,16] [--baseline DIR]
 
-For each fan-out F it writes a project of N modules in which module i imports the F modules
-after it (wrapping around), so every module reaches all the others and the whole project is
-one import cycle; then it runs `pitfalls check` cold (no cache), again warm (the cache just
+For each fan-out F it writes a project of N modules in which module i imports the F/2
+modules on each side of it (wrapping around): every module reaches all the others, so the
+whole project is one import cycle, while each import closes a short cycle (its message
+stays short); then it runs `pitfalls check` cold (no cache), again warm (the cache just
 written), and touches one module's text (a comment: same summary) for a third, near-warm
 run. It prints the warm wall time and the cache size per fan-out. With `--baseline DIR`
 (a folder holding another `pitfalls` package, e.g. a checkout's `server/`) the same runs
@@ -31,7 +32,8 @@ def write_project(root: Path, modules: int, fanout: int) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
     for i in range(modules):
-        imports = [f"from app import m{(i + k) % modules}" for k in range(1, fanout + 1)]
+        near = [(i + k) % modules for k in range(1, fanout // 2 + 1)] + [(i - k) % modules for k in range(1, fanout // 2 + 1)]
+        imports = [f"from app import m{j}" for j in near]
         body = "\n".join(imports) + f"\n\n\ndef f{i}():\n    return {i}\n"
         (package / f"m{i}.py").write_text(body, encoding="utf-8")
 
@@ -71,7 +73,7 @@ def measure(work: Path, modules: int, fanout: int, pythonpath: str | None) -> tu
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modules", type=int, default=1200)
-    parser.add_argument("--fanout", default="1,4,16", help="comma-separated imports per module")
+    parser.add_argument("--fanout", default="2,8,16", help="comma-separated imports per module (even)")
     parser.add_argument("--baseline", help="a folder holding another pitfalls package, measured side by side")
     args = parser.parse_args()
     fanouts = [int(f) for f in args.fanout.split(",")]

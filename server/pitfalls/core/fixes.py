@@ -15,6 +15,7 @@ from typing import Callable
 import libcst as cst
 
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
+from pitfalls.core.source import lines_with_ends
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -90,18 +91,12 @@ def still_parses(text: str) -> bool:
 def unified_diff(path: str, before: str, after: str) -> str:
     return "".join(
         difflib.unified_diff(
-            _keepends(before),
-            _keepends(after),
+            lines_with_ends(before),
+            lines_with_ends(after),
             fromfile=f"a/{path}",
             tofile=f"b/{path}",
         )
     )
-
-
-def _keepends(text: str) -> list[str]:
-    """Lines with their endings, split where Python splits them (not at form feeds)."""
-    lines = [m.group(0) for m in re.finditer(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$", text)]
-    return lines
 
 
 # A fix that keeps producing new fixes is cut off here.

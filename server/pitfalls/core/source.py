@@ -15,6 +15,7 @@ import libcst as cst
 from pitfalls.core.diagnostics import Diagnostic, Position, Severity
 
 NEWLINE = re.compile(r"\r\n?|\n")
+_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 class ParseFailure(Exception):
@@ -125,3 +126,7 @@ def source_lines(source: str) -> list[str]:
     also splits at form feeds and U+2028, which would put noqa comments on the wrong line)."""
     return NEWLINE.split(source)
 
+
+def lines_with_ends(source: str) -> list[str]:
+    """The lines of ``source`` with their endings, split where Python splits them."""
+    return _LINE_WITH_END.findall(source)

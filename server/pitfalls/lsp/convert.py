@@ -15,7 +15,8 @@ from lsprotocol import types
 
 from pitfalls.core.diagnostics import Diagnostic, Fix, Severity
 from pitfalls.core.noqa import insertion
-from pitfalls.lsp.text import LINE_WITH_END, Text, digest
+from pitfalls.core.source import lines_with_ends
+from pitfalls.lsp.text import Text, digest
 from pitfalls.rules import RULES_BY_CODE
 
 SOURCE = "pitfalls"
@@ -36,7 +37,6 @@ class Checked:
     lsp: list[types.Diagnostic]
     affected: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
-    removed: bool = False  # a closed file that is gone from disk
 
 
 def to_lsp(d: Diagnostic, text: Text, version: int | None, text_digest: str) -> types.Diagnostic:
@@ -83,8 +83,8 @@ def fix_edits(fix: dict[str, Any], text: Text) -> list[types.TextEdit]:
 
 def diff_edits(text: Text, new: str) -> list[types.TextEdit]:
     """Line-granular edits turning ``text`` into ``new`` (all relative to ``text``)."""
-    old_lines = LINE_WITH_END.findall(text.source)
-    new_lines = LINE_WITH_END.findall(new)
+    old_lines = lines_with_ends(text.source)
+    new_lines = lines_with_ends(new)
     edits = []
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():

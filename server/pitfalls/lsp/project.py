@@ -13,7 +13,6 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pitfalls.core.check import check_text
 from pitfalls.core.diagnostics import Diagnostic
@@ -38,19 +37,17 @@ class Project:
     uri: str | None
     config: ProjectConfig
     run: str
-    overrides: dict[str, Any]
     workspace: Workspace
     ready: asyncio.Event
-    scanned: bool = False
     live: asyncio.Task | None = None  # keeps the live schemas fresh (see PitfallsServer.keep_live)
     warned: set[str] = field(default_factory=set)  # schema warnings shown for these settings
 
     @classmethod
-    def open(cls, root: Path, uri: str | None, config: ProjectConfig, run: str, overrides: dict[str, Any]) -> Project:
+    def open(cls, root: Path, uri: str | None, config: ProjectConfig, run: str) -> Project:
         """A project whose workspace starts with the schemas files give (no network: the
         live ones are fetched later, off the engine thread)."""
         workspace = Workspace(config, schemas=load_schemas(config, live=False).schemas)
-        return cls(root, uri, config, run, overrides, workspace, asyncio.Event())
+        return cls(root, uri, config, run, workspace, asyncio.Event())
 
     @property
     def has_schema_sources(self) -> bool:
@@ -89,12 +86,12 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
     if not ws.is_source(path):
         if os.path.exists(path):
             return empty(encoding)
-        return empty(encoding, affected=ws.remove(path), removed=True)
+        return empty(encoding, affected=ws.remove(path))
     text, failure = read_source(path)
     if text is None:
         if os.path.exists(path):
             return None
-        return empty(encoding, affected=ws.remove(path), removed=True)
+        return empty(encoding, affected=ws.remove(path))
     if failure is not None:
         return converted(text, encoding, [failure], None)
     affected = ws.update(path, text)

@@ -200,7 +200,7 @@ class PitfallsServer(LanguageServer):
             for error in errors:
                 self.warn_user(error)
             run = "onType"
-        return Project.open(root, uri, config, run, overrides)
+        return Project.open(root, uri, config, run)
 
     def remake(self, root: str, raw: Any) -> Project | None:
         """Folder ``root``'s project made again with ``raw`` editor settings (None: no such
@@ -369,7 +369,6 @@ class PitfallsServer(LanguageServer):
                 summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"
             except Exception as exc:
                 self.log_error(f"scanning {project.root} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
-            project.scanned = True
             project.ready.set()
             if self.projects.get(str(project.root)) is not project:
                 return  # re-configured meanwhile: the new project's scan publishes

@@ -9,7 +9,6 @@ through :class:`Text`, so no other module counts code units.
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from lsprotocol import types
@@ -17,8 +16,7 @@ from pygls.workspace import TextDocument
 from pygls.workspace import Workspace as PyglsWorkspace
 
 from pitfalls.core.fixes import line_starts
-
-LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+from pitfalls.core.source import lines_with_ends
 
 
 def _char_units(ch: str, encoding: str) -> int:
@@ -110,7 +108,7 @@ class Document(TextDocument):
 
     @property
     def lines(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(LINE_WITH_END.findall(self.source))
+        return tuple(lines_with_ends(self.source))
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         source = self.source
