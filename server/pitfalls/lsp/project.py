@@ -126,7 +126,7 @@ def fix_all(project: Project | None, path: str | None, source: str) -> str:
     """The text with every safe fix applied, re-checked until nothing changes (what
     ``pitfalls check --fix`` writes)."""
     if project is None or path is None:
-        return fix_text("untitled.py", source, check_alone, unsafe=False)
+        return fix_text(UNTITLED, source, check_alone, unsafe=False)
     if project.config.is_excluded(Path(path)):
         return source
     return project.workspace.fix_all(path, source)
