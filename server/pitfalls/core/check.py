@@ -79,6 +79,9 @@ class _Runner:
         for node_type, kind in ((cst.FunctionDef, "function"), (cst.Lambda, "function"), (cst.ClassDef, "class")):
             self.on_enter.setdefault(node_type, []).append(lambda n, k=kind: ctx.push_scope(k, n))
             self.on_leave.setdefault(node_type, []).insert(0, lambda n: ctx.pop_scope())
+        # `with ... as name`: the binding holds from the statement to the end of its block.
+        self.on_enter.setdefault(cst.With, []).insert(0, ctx.enter_with)
+        self.on_leave.setdefault(cst.With, []).append(ctx.leave_with)
         for node_type in (cst.Import, cst.ImportFrom):
             self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
         for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):

@@ -77,6 +77,11 @@ class Rule:
         """Called once after the traversal; report anything collected along the way."""
 
     @classmethod
+    def applies(cls, settings: Any) -> bool:
+        """Whether the rule has anything to say about code checked with ``settings``."""
+        return True
+
+    @classmethod
     def handlers(cls) -> dict[str, list[tuple[str, str]]]:
         """Map ``"visit"``/``"leave"`` to (node class name, method name) pairs."""
         found: dict[str, list[tuple[str, str]]] = {"visit": [], "leave": []}

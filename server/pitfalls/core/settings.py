@@ -80,6 +80,8 @@ class Settings(_Section):
     framework: FrameworkSettings = Field(default_factory=FrameworkSettings)
     directus: DirectusSettings = Field(default_factory=DirectusSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    # The pydantic major version the code runs on; unset: what its dependency files pin.
+    pydantic_version: int | None = Field(None, alias="pydantic-version", ge=1, le=2)
 
     @field_validator("select", "ignore")
     @classmethod

@@ -33,6 +33,7 @@ FOLDER = ".pitfalls_cache"
 class Results:
     read: Dependencies
     diagnostics: list[dict[str, Any]]  # as JSON, without their path
+    settings: str  # fingerprint of the settings the file was checked with
 
     def load(self, display: str) -> list[Diagnostic]:
         return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in self.diagnostics]
@@ -58,14 +59,14 @@ class Entry:
         root: str,
         summary: ModuleSummary | dict[str, Any] | None,
         fp: str | None,
-        results: tuple[Dependencies, list[Diagnostic]] | None,
+        results: tuple[Dependencies, list[Diagnostic], str] | None,
     ) -> Entry:
         return cls(
             st.st_mtime_ns, st.st_size, digest, module, root,
             summary.to_json() if isinstance(summary, ModuleSummary) else summary,
             fp,
             None if results is None
-            else Results(results[0], [dataclasses.replace(d, path="").to_json() for d in results[1]]),
+            else Results(results[0], [dataclasses.replace(d, path="").to_json() for d in results[1]], results[2]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +74,8 @@ class Entry:
         return {
             "mtime_ns": self.mtime_ns, "size": self.size, "hash": self.hash, "module": self.module, "root": self.root,
             "summary": self.summary, "fp": self.fp,
-            "results": None if results is None else {"read": results.read.to_json(), "diagnostics": results.diagnostics},
+            "results": None if results is None
+            else {"read": results.read.to_json(), "diagnostics": results.diagnostics, "settings": results.settings},
         }
 
     @classmethod
@@ -81,7 +83,8 @@ class Entry:
         results = data["results"]
         return cls(
             data["mtime_ns"], data["size"], data["hash"], data["module"], data["root"], data["summary"], data["fp"],
-            None if results is None else Results(Dependencies.from_json(results["read"]), results["diagnostics"]),
+            None if results is None
+            else Results(Dependencies.from_json(results["read"]), results["diagnostics"], results["settings"]),
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
+from pitfalls.project.dependencies import pydantic_major
 
 
 class ProjectConfig:
@@ -22,6 +23,30 @@ class ProjectConfig:
         self.settings = settings
         self.root = root
         self.source = source
+        self._pydantic: dict[str, int | None] = {}  # folder -> the pydantic major it pins
+        self._per_folder: dict[str, Settings] = {}
+        self._fingerprints: dict[int, str] = {}
+
+    def settings_for(self, path: Path | str) -> Settings:
+        """The settings a file is checked with: the project's, with what the file's nearest
+        dependency files say where the configuration does not (``pydantic-version``)."""
+        if self.settings.pydantic_version is not None:
+            return self.settings
+        folder = Path(os.path.dirname(os.path.abspath(path)))
+        found = self._per_folder.get(str(folder))
+        if found is None:
+            major = pydantic_major(folder, self.root, self._pydantic)
+            found = self.settings if major is None else self.settings.model_copy(update={"pydantic_version": major})
+            self._per_folder[str(folder)] = found
+        return found
+
+    def fingerprint_for(self, path: Path | str) -> str:
+        """The fingerprint of :meth:`settings_for`, part of what a cached result holds for."""
+        settings = self.settings_for(path)
+        found = self._fingerprints.get(id(settings))
+        if found is None:
+            found = self._fingerprints[id(settings)] = settings.fingerprint()
+        return found
 
     def relative(self, path: Path) -> str:
         full = os.path.abspath(path)

@@ -19,6 +19,7 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
+from pitfalls.core.settings import Settings
 from pitfalls.core.source import ParseFailure, decode, parse_error
 from pitfalls.core.summary import ModuleSummary
 from pitfalls.project.files import content_hash
@@ -68,8 +69,7 @@ class SetIndex:
 
 @dataclass(frozen=True)
 class Check:
-    items: list[tuple[FileTask, list[type[Rule]]]]
-    settings: Any
+    items: list[tuple[FileTask, list[type[Rule]], Settings]]  # each file with its rules and settings
     schemas: Schemas
 
 
@@ -95,8 +95,8 @@ class Analyzer:
             case SetIndex(index):
                 self.index = index
                 return None
-            case Check(items, settings, schemas):
-                return [self._check(task, rules, settings, schemas) for task, rules in items]
+            case Check(items, schemas):
+                return [self._check(task, rules, settings, schemas) for task, rules, settings in items]
         raise TypeError(f"unknown message {message!r}")
 
     def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
@@ -118,7 +118,7 @@ class Analyzer:
         fingerprint = self.index.fingerprints[task.path] if cached is not None else parsed.summary.fingerprint()
         return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error)
 
-    def _check(self, task: FileTask, rules: list[type[Rule]], settings: Any, schemas: Schemas) -> Checked:
+    def _check(self, task: FileTask, rules: list[type[Rule]], settings: Settings, schemas: Schemas) -> Checked:
         """Run the rules; a file not parsed in phase 1 (its summary was cached, its results
         stale) is parsed now, and its phase-1 facts returned with the outcome."""
         late = None

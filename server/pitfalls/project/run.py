@@ -27,6 +27,7 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
+from pitfalls.core.settings import Settings
 from pitfalls.core.summary import ModuleNamer, ModuleSummary
 from pitfalls.project.cache import Cache, Cycles, Entry, index_key
 from pitfalls.project.config import ProjectConfig
@@ -57,7 +58,8 @@ class CheckResult:
 def rules_for(config: ProjectConfig, path: Path | str) -> list[type[Rule]]:
     """The rules that run on ``path``: selected and not ignored for it."""
     codes = config.enabled_codes([r.code for r in ALL_RULES], Path(path))
-    return [r for r in runnable(ALL_RULES) if r.code in codes]
+    settings = config.settings_for(path)
+    return [r for r in runnable(ALL_RULES) if r.code in codes and r.applies(settings)]
 
 
 def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
@@ -256,7 +258,7 @@ class _Run:
 
         def holds(path: str, entry: Entry) -> bool:
             nonlocal cycles
-            if entry.results is None:
+            if entry.results is None or entry.results.settings != self.config.fingerprint_for(path):
                 return False
             read = entry.results.read
             if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()):
@@ -287,7 +289,8 @@ class _Run:
                 if is_target:
                     self.diagnostics.append(item.failure)
                 if item.hash is not None and st is not None:
-                    self.entries[path] = Entry.make(st, item.hash, task.module, task.root, None, None, (Dependencies(), [item.failure]))
+                    results = (Dependencies(), [item.failure], self.config.fingerprint_for(path))
+                    self.entries[path] = Entry.make(st, item.hash, task.module, task.root, None, None, results)
             elif is_target:
                 self.to_check.append(path)
             elif item is not None and item.summary is not None and st is not None and item.hash:
@@ -307,11 +310,12 @@ class _Run:
         for i, bucket in enumerate(split([p for p in self.to_check if p not in self.owner], self.sizes, self.pool.size)):
             for path in bucket:
                 self.owner[path] = i
-        per_worker: list[list[tuple[FileTask, list[type[Rule]]]]] = [[] for _ in range(self.pool.size)]
+        per_worker: list[list[tuple[FileTask, list[type[Rule]], Settings]]] = [[] for _ in range(self.pool.size)]
         for path in self.to_check:
-            per_worker[self.owner[path] % self.pool.size].append((self.tasks[path], rules_for(self.config, path)))
+            item = (self.tasks[path], rules_for(self.config, path), self.config.settings_for(path))
+            per_worker[self.owner[path] % self.pool.size].append(item)
         self.pool.map([SetIndex(index)] * self.pool.size)
-        answers = self.pool.map([Check(items, self.config.settings, self.schemas) for items in per_worker])
+        answers = self.pool.map([Check(items, self.schemas) for items in per_worker])
         for answer in answers:
             for checked in answer:
                 self._take(checked.path, checked.late, checked.outcome)
@@ -328,7 +332,8 @@ class _Run:
             cached = self.fresh[path]
             digest, summary, fp = cached.hash, cached.summary, cached.fp
         if st is not None and digest is not None and not outcome.errors:
-            self.entries[path] = Entry.make(st, digest, task.module, task.root, summary, fp, (outcome.read, outcome.diagnostics))
+            results = (outcome.read, outcome.diagnostics, self.config.fingerprint_for(path))
+            self.entries[path] = Entry.make(st, digest, task.module, task.root, summary, fp, results)
 
     # -- save and report ------------------------------------------------------------------
 

@@ -144,7 +144,8 @@ class Workspace:
             self.dependencies.pop(path, None)
             return FileOutcome([parsed.failure] if parsed.failure else [])
         outcome = check_parsed(
-            parsed.parsed, self.index, rules_for(self.config, path), settings=self.config.settings, schemas=self.schemas
+            parsed.parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
+            schemas=self.schemas,
         )
         self.dependencies[path] = outcome.read
         return outcome
@@ -156,7 +157,7 @@ class Workspace:
         name, root, is_package = self.namer(path)
         return check_text(
             path, text, rules_for(self.config, path), name=name, root=root, is_package=is_package,
-            index=self.index, settings=self.config.settings, schemas=self.schemas,
+            index=self.index, settings=self.config.settings_for(path), schemas=self.schemas,
         )
 
     def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:

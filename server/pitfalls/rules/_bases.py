@@ -107,7 +107,7 @@ def _qualname(ctx: RuleContext, expr: cst.BaseExpression) -> str | None:
         # module level may also name a module-level variable (`Base = declarative_base()`),
         # which the index qualifies as `<module>.Base`.
         text = names.dotted(expr)
-        if text is None or len(ctx.scopes) > 1 or text.partition(".")[0] not in ctx.summary.defined:
+        if text is None or not ctx.at_module_level or text.partition(".")[0] not in ctx.summary.defined:
             return None
         qualname = f"{ctx.module_name}.{text}" if ctx.module_name else text
     return canonical(ctx.index.resolve(qualname))

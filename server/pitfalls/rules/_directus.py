@@ -82,24 +82,35 @@ class MappedModel:
         return self.node.name.value
 
 
-class CollectionModelRule(Rule):
-    """Base of the rules that check pydantic models against their collection (PF501-PF504).
+class DirectusModels:
+    """The file's pydantic models and the collections they map to, a fact of the file
+    (``ctx.fact(DirectusModels)``): PF501-PF504 check the same mapping, gathered once.
 
     A model maps to a collection by, in order: ``[tool.pitfalls.directus.models]``, its use as
-    the item of an item call in the same file, then its name. Subclasses get each field with
-    the collection's field of that name (None when the collection has none).
+    the item of an item call in the same file, then its name. The rules feed it the classes
+    and calls the traversal passes (each node is read once, whichever rule comes first).
     """
 
     def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
+        self.ctx = ctx
         self._models: list[tuple[cst.ClassDef, str]] = []
         self._usage: dict[str, str] = {}
+        self._last: cst.CSTNode | None = None  # the node the rules last fed
+        self._mapped: list[tuple[MappedModel, dict[str, DirectusField], list[ModelField]]] | None = None
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if node.bases and len(self.ctx.scopes) == 1:
+    def see_class(self, node: cst.ClassDef) -> None:
+        """Call from ``visit_ClassDef``, where the context describes the enclosing scope."""
+        if node is self._last:
+            return
+        self._last = node
+        if node.bases and self.ctx.at_module_level:
             self._models.append((node, f"{self.ctx.module_name}.{node.name.value}"))
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def see_call(self, node: cst.Call) -> None:
+        """Call from ``visit_Call``: an item call names the collection of its item's model."""
+        if node is self._last:
+            return
+        self._last = node
         found = item_call_collection(node)
         if found is None or len(node.args) < 2 or node.args[1].keyword is not None:
             return
@@ -108,13 +119,20 @@ class CollectionModelRule(Rule):
         if model is not None:
             self._usage.setdefault(model, found[1])
 
-    def finish(self) -> None:
+    def mapped(self) -> list[tuple[MappedModel, dict[str, DirectusField], list[ModelField]]]:
+        """Each mapped model with its collection's fields and its own; call from ``finish()``."""
+        if self._mapped is None:
+            self._mapped = self._map()
+        return self._mapped
+
+    def _map(self) -> list[tuple[MappedModel, dict[str, DirectusField], list[ModelField]]]:
         if not self._models:
-            return
+            return []
         schema = project_schema(self.ctx)
         if schema is None:
-            return
+            return []
         configured = self.ctx.settings.directus.models
+        out = []
         for node, qualname in self._models:
             name = node.name.value
             collection = (
@@ -126,8 +144,28 @@ class CollectionModelRule(Rule):
             fields = schema.collections.get(collection or "")
             if collection is None or fields is None or not self.ctx.index.is_pydantic_model(qualname):
                 continue
-            model = MappedModel(node, collection)
-            for field in model_fields(node):
+            out.append((MappedModel(node, collection), fields, list(model_fields(node))))
+        return out
+
+
+class CollectionModelRule(Rule):
+    """Base of the rules that check pydantic models against their collection (PF501-PF504):
+    subclasses get each field of each :class:`DirectusModels` model with the collection's
+    field of that name (None when the collection has none)."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self.models = ctx.fact(DirectusModels)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.models.see_class(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.models.see_call(node)
+
+    def finish(self) -> None:
+        for model, fields, declared in self.models.mapped():
+            for field in declared:
                 self.check_field(model, field, fields.get(field.name))
 
     def check_field(self, model: MappedModel, field: ModelField, column: DirectusField | None) -> None:

@@ -6,7 +6,8 @@ loop variable, an attribute, a call result. Values that cannot smuggle text in s
 constant: string and number literals, names last assigned one of those, ``int(...)``, a
 model's ``__tablename__``, values formatted as numbers (``%d``, ``{n:d}``), and the calls
 a rule declares safe (PF105 passes ``shlex.quote``). Plain names are followed to the
-value they were last assigned, with the ``name += ...`` seen since.
+value they were last assigned, with the ``name += ...`` seen since (the context keeps
+both, and what a name held before ``sql = sql + "..."``).
 """
 
 from __future__ import annotations
@@ -37,43 +38,13 @@ _Expanding = tuple[tuple[str, cst.BaseExpression], ...]
 
 
 class DynamicStrings:
-    """Answers "is this a string built from data?" for one file.
-
-    ``ctx.value_of`` records an assignment before its right-hand side is read and does not
-    see augmented assignments, so rules forward every statement line and ``AugAssign``
-    here: the value a name held before ``cmd = cmd + " -v"`` is kept for the ``cmd`` on the
-    right, and ``sql += f" AND {col} = 1"`` is kept against the value ``sql`` held.
-    ``safe_calls`` are qualified names of functions whose result may be interpolated.
-    """
+    """Answers "is this a string built from data?" for one file, from the values the
+    context knows. ``safe_calls`` are qualified names of functions whose result may be
+    interpolated."""
 
     def __init__(self, ctx: RuleContext, safe_calls: frozenset[str] = frozenset()) -> None:
         self.ctx = ctx
         self.safe_calls = safe_calls
-        # (id(value), name) -> what the name held before it was assigned value
-        self._previous: dict[tuple[int, str], cst.BaseExpression] = {}
-        self._appended: dict[int, list[cst.BaseExpression]] = {}  # id(value) -> `+=` operands
-
-    def record_statement_line(self, line: cst.SimpleStatementLine) -> None:
-        """Call on entering a statement line, before its assignments are recorded."""
-        for stmt in line.body:
-            if isinstance(stmt, cst.Assign):
-                for target in stmt.targets:
-                    if isinstance(target.target, cst.Name):
-                        self._remember_previous(target.target.value, stmt.value)
-            elif isinstance(stmt, cst.AnnAssign) and stmt.value is not None:
-                if isinstance(stmt.target, cst.Name):
-                    self._remember_previous(stmt.target.value, stmt.value)
-
-    def _remember_previous(self, name: str, value: cst.BaseExpression) -> None:
-        previous = self.ctx.value_of(name)
-        if previous is not None:
-            self._previous[(id(value), name)] = previous
-
-    def record_augmented_assignment(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, cst.AddAssign) and isinstance(node.target, cst.Name):
-            value = self.ctx.value_of(node.target.value)
-            if value is not None:
-                self._appended.setdefault(id(value), []).append(node.value)
 
     def is_built_from_data(self, expr: cst.BaseExpression) -> bool:
         """Whether ``expr`` is a string formatted or concatenated from a non-constant value."""
@@ -87,7 +58,7 @@ class DynamicStrings:
             return None
         for outer_name, outer_value in reversed(expanding):
             if outer_name == name:
-                return self._previous.get((id(outer_value), name))
+                return self.ctx.previous_value(outer_value, name)
         return self.ctx.value_of(name)
 
     def _kind(self, expr: cst.BaseExpression, expanding: _Expanding) -> _Kind:
@@ -116,7 +87,7 @@ class DynamicStrings:
         if value is None:
             return _Kind.UNKNOWN
         kind = self._kind(value, (*expanding, (name, value)))
-        for appended in self._appended.get(id(value), ()):
+        for appended in self.ctx.appended(value):
             kind = _concatenation(kind, self._kind(appended, expanding))
         return kind
 
@@ -179,7 +150,7 @@ class DynamicStrings:
         """The text of a string literal, or of the literal a name holds."""
         while isinstance(expr, cst.Name):
             value = self._resolve(expr.value, expanding)
-            if value is None or id(value) in self._appended:
+            if value is None or self.ctx.appended(value):
                 return None
             expanding = (*expanding, (expr.value, value))
             expr = value
@@ -221,8 +192,7 @@ def first_argument(call: cst.Call, keywords: frozenset[str]) -> cst.BaseExpressi
 
 
 class DynamicStringRule(Rule):
-    """A rule that asks whether strings were built from data: it feeds the assignments of
-    the file to a :class:`DynamicStrings` as the traversal passes them."""
+    """A rule that asks whether strings were built from data (``self.strings``)."""
 
     # Calls whose result counts as safe to interpolate (e.g. `shlex.quote` for shells).
     SAFE_CALLS: frozenset[str] = frozenset()
@@ -230,9 +200,3 @@ class DynamicStringRule(Rule):
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self.strings = DynamicStrings(ctx, self.SAFE_CALLS)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self.strings.record_statement_line(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.strings.record_augmented_assignment(node)

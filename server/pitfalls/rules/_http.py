@@ -37,27 +37,22 @@ SYNC_CLIENTS = {
 _MAX_HOPS = 5  # `a = b`, `b = c`... followed this far (and never round a cycle)
 
 
-class ClientRule(Rule):
-    """A rule that asks which sync client an expression holds (:meth:`client_type`)."""
+class Clients:
+    """Which sync client an expression holds: a fact of the file (``ctx.fact(Clients)``),
+    so PF103 and PF404, which ask about the same call receivers, work each out once."""
 
     def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        # For each enclosing `with`: its function, and what `as name` binds each name to.
-        self._with_names: list[tuple[cst.FunctionDef | None, dict[str, cst.BaseExpression]]] = []
+        self.ctx = ctx
+        self._known: dict[cst.BaseExpression, str | None] = {}
 
-    def visit_With(self, node: cst.With) -> None:
-        bound = {
-            item.asname.name.value: item.item
-            for item in node.items
-            if item.asname is not None and isinstance(item.asname.name, cst.Name)
-        }
-        self._with_names.append((self.ctx.function, bound))
+    def client_type(self, expr: cst.BaseExpression) -> str | None:
+        """The sync client type (a value of :data:`SYNC_CLIENTS`) ``expr`` holds, if known.
+        Ask while the traversal is at ``expr``: the answer depends on the names in scope."""
+        if expr not in self._known:
+            self._known[expr] = self._type(expr, _MAX_HOPS)
+        return self._known[expr]
 
-    def leave_With(self, node: cst.With) -> None:
-        self._with_names.pop()
-
-    def client_type(self, expr: cst.BaseExpression, hops: int = _MAX_HOPS) -> str | None:
-        """The sync client type (a value of :data:`SYNC_CLIENTS`) ``expr`` holds, if known."""
+    def _type(self, expr: cst.BaseExpression, hops: int) -> str | None:
         if isinstance(expr, cst.Call):
             return SYNC_CLIENTS.get(self.ctx.qualified_name(expr.func) or "")
         if isinstance(expr, cst.Name) and hops:
@@ -72,17 +67,17 @@ class ClientRule(Rule):
         return SYNC_CLIENTS.get(self.ctx.qualified_name(annotation) or "")
 
     def _name_type(self, name: str, hops: int) -> str | None:
-        function = self.ctx.function
-        found = next(((owner, bound[name]) for owner, bound in reversed(self._with_names) if name in bound), None)
-        if found is not None and found[0] is function:
-            return self.client_type(found[1], hops)
-        param = _parameter(function, name)
+        ctx = self.ctx
+        found = ctx.with_item(name)
+        if found is not None and found[1]:  # `with ... as name:` in this function
+            return self._type(found[0], hops)
+        param = ctx.parameter(name)
         if param is not None:  # not the value of the same name in an outer scope
             return self._annotation_type(param.annotation.annotation if param.annotation else None)
-        value = found[1] if found is not None else self.ctx.value_of(name)
+        value = found[0] if found is not None else ctx.value_of(name)
         if value is not None:
-            return self.client_type(value, hops)
-        return self._annotation_type(self.ctx.annotation_of(name))
+            return self._type(value, hops)
+        return self._annotation_type(ctx.annotation_of(name))
 
     def _self_attribute_type(self, attr: str) -> str | None:
         """The client type every (non-``None``) ``self.<attr> = ...`` of the class builds."""
@@ -90,18 +85,19 @@ class ClientRule(Rule):
         if cls is None:
             return None
         types = {
-            self.client_type(value) if isinstance(value, cst.Call) else None
+            self._type(value, _MAX_HOPS) if isinstance(value, cst.Call) else None
             for value in self.ctx.self_assignments(cls).get(attr, ())
             if names.dotted(value) != "None"
         }
         return types.pop() if len(types) == 1 else None
 
 
-def _parameter(function: cst.FunctionDef | None, name: str) -> cst.Param | None:
-    if function is None:
-        return None
-    params = function.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == name:
-            return param
-    return None
+class ClientRule(Rule):
+    """A rule that asks which sync client an expression holds (:meth:`client_type`)."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self.clients = ctx.fact(Clients)
+
+    def client_type(self, expr: cst.BaseExpression) -> str | None:
+        return self.clients.client_type(expr)

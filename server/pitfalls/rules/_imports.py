@@ -1,9 +1,12 @@
 """Where a module's global names are read, for the import rules' fixes (PF301, PF302).
 
-One walk over the module, run only by a rule that has something to fix: it follows
-Python's scoping just enough to tell a module-level name from a function's local of the
-same name, and records for each read whether it sits in an annotation (string annotations
-included) and in which function body, if any, it runs.
+One walk over the module, run only when a rule has something to fix, once per file
+(``global_uses(ctx)`` is a fact both rules share): it follows Python's scoping just enough to
+tell a module-level name from a function's local of the same name, and records for each read
+whether it sits in an annotation (string annotations included) and in which function body,
+if any, it runs. It is not part of the shared traversal: a name assigned anywhere in a
+function is local to all of it, which source order only tells at the function's end, string
+annotations must be parsed and walked, and few files ever need it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import NamedTuple
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.semantic import parameters
 from pitfalls.core.walker import children
+from pitfalls.rules.api import RuleContext
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,13 @@ _TARGET_PARTS = (cst.Tuple, cst.List, cst.StarredElement, cst.Element)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
-def global_uses(module: cst.Module) -> list[NameUse]:
-    """Every read of a module-level (or builtin) name."""
+def global_uses(ctx: RuleContext) -> list[NameUse]:
+    """Every read of a module-level (or builtin) name of the file."""
+    return ctx.fact(_global_uses)
+
+
+def _global_uses(ctx: RuleContext) -> list[NameUse]:
+    module = ctx.module
     default_indent = module.default_indent
     pending: list[tuple[str, _Ctx]] = []
     stack: list[tuple[cst.CSTNode, _Ctx]] = [(module, _Ctx(None, None, "", None, ""))]
@@ -132,7 +142,7 @@ def global_uses(module: cst.Module) -> list[NameUse]:
             pass
         elif isinstance(node, cst.FunctionDef):
             bind(c, node.name.value)
-            params = _params(node.params)
+            params = parameters(node.params)
             signature = [*node.decorators, *(p.annotation for p in params), *(p.default for p in params)]
             push([*signature, node.returns], c._replace(klass=None))  # a method's annotations are no fields
             scope = _Scope(c.scope, {p.name.value for p in params})
@@ -146,7 +156,7 @@ def global_uses(module: cst.Module) -> list[NameUse]:
                 inner = _Ctx(scope, c.function, c.body_indent, None, c.indent)
             push([node.body], inner)
         elif isinstance(node, cst.Lambda):
-            params = _params(node.params)
+            params = parameters(node.params)
             push([p.default for p in params], c)
             push([node.body], c._replace(scope=_Scope(c.scope, {p.name.value for p in params}), klass=None))
         elif isinstance(node, cst.ClassDef):
@@ -167,14 +177,6 @@ def global_uses(module: cst.Module) -> list[NameUse]:
         for name, c in pending
         if c.scope is None or not c.scope.binds(name)
     ]
-
-
-def _params(params: cst.Parameters) -> list[cst.Param]:
-    found = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for extra in (params.star_arg, params.star_kwarg):
-        if isinstance(extra, cst.Param):
-            found.append(extra)
-    return found
 
 
 def is_docstring(stmt: cst.CSTNode) -> bool:

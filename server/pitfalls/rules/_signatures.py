@@ -30,7 +30,7 @@ INITLESS_BASES = frozenset(
 
 def class_qualname(ctx: RuleContext, classdef: cst.ClassDef) -> str | None:
     """The qualified name of a module-level class (the only ones the index summarises)."""
-    if len(ctx.scopes) < 2 or ctx.scopes[1].node is not classdef:
+    if ctx.module_level_class is not classdef:
         return None
     name = classdef.name.value
     return f"{ctx.module_name}.{name}" if ctx.module_name else name

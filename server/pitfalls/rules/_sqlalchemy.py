@@ -16,7 +16,6 @@ about what it lacks. Nothing is imported or executed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -110,15 +109,21 @@ def database(ctx: RuleContext) -> DatabaseSchema | None:
     return ctx.schemas.database
 
 
-def checked_models(ctx: RuleContext) -> Iterator[tuple[Model, dict[str, Column] | Lookup]]:
+def checked_models(ctx: RuleContext) -> list[tuple[Model, dict[str, Column] | Lookup]]:
     """Each model the module defines at its top level, with what the database has for its
-    table. Call from ``finish()``: the context must describe the module scope."""
+    table: a fact of the file, read once for PF601-PF603. Call from ``finish()``, when the
+    context describes the module scope."""
+    return ctx.fact(_checked_models)
+
+
+def _checked_models(ctx: RuleContext) -> list[tuple[Model, dict[str, Column] | Lookup]]:
     schema = database(ctx)
     if schema is None:
-        return
+        return []
     classes = [stmt for stmt in ctx.module.body if isinstance(stmt, cst.ClassDef)]
     by_name = {node.name.value: node for node in classes}
     configured = framework(ctx).declarative_bases
+    found = []
     for node in classes:
         body = _read_body(ctx, node)
         if not isinstance(body.tablename, str) or body.tablename_node is None or body.abstract or body.has_table:
@@ -128,7 +133,8 @@ def checked_models(ctx: RuleContext) -> Iterator[tuple[Model, dict[str, Column] 
             continue
         model = _model(ctx, node, body, by_name)
         if model is not None:
-            yield model, schema.table(model.table, model.schema)
+            found.append((model, schema.table(model.table, model.schema)))
+    return found
 
 
 def _model(ctx: RuleContext, node: cst.ClassDef, body: _Body, by_name: dict[str, cst.ClassDef]) -> Model | None:

@@ -429,8 +429,8 @@ class InitWithoutSuper(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.name.value != "__init__":
             return
-        classdef = self.ctx.scopes[-1].node
-        if not isinstance(classdef, cst.ClassDef):
+        classdef = self.ctx.class_body
+        if classdef is None:
             return
         qualname = class_qualname(self.ctx, classdef)
         if qualname is None or _is_stub(node):

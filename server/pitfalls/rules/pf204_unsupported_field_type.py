@@ -335,13 +335,11 @@ class UnsupportedFieldType(Rule):
 
     def _self_class(self) -> str | None:
         """The qualified name of the module-level class whose method we are in."""
-        scopes = self.ctx.scopes
-        if len(scopes) > 2 and scopes[1].kind == "class" and scopes[2].kind == "function":
-            node = scopes[1].node
-            if isinstance(node, cst.ClassDef):
-                name = node.name.value
-                return f"{self.ctx.module_name}.{name}" if self.ctx.module_name else name
-        return None
+        method = self.ctx.enclosing_method(outermost=True)
+        if method is None:
+            return None
+        name = method[0].name.value
+        return f"{self.ctx.module_name}.{name}" if self.ctx.module_name else name
 
     def _supported_types(self) -> list[str]:
         if self._supported is None:

@@ -330,9 +330,9 @@ class SuperInitArguments(Rule):
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
             return
-        scopes = self.ctx.scopes
-        classdef = scopes[1].node if len(scopes) == 3 and scopes[2].kind == "function" else None
-        if not isinstance(classdef, cst.ClassDef):
+        method = self.ctx.enclosing_method()
+        classdef = method[0] if method is not None else None
+        if classdef is None or classdef is not self.ctx.module_level_class:
             return  # only directly in a method of a module-level class
         target = self._target(func.value, node, classdef)
         if target is None:

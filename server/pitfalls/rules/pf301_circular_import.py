@@ -470,7 +470,6 @@ class CircularImport(Rule):
         super().__init__(ctx)
         self._imports: list[cst.Import | cst.ImportFrom] = []
         self._type_checking: set[int] = set()  # ids of imports under `if TYPE_CHECKING:`
-        self._uses: list[NameUse] | None = None
 
     def visit_If(self, node: cst.If) -> None:
         if names.is_type_checking_test(node.test):
@@ -534,9 +533,7 @@ class CircularImport(Rule):
         bindings = [i.bound for i in summary.imports if i.scope != "function"]
         if any(bindings.count(b) > 1 or b in summary.classes or b in summary.functions for b in bound):
             return None
-        if self._uses is None:
-            self._uses = global_uses(self.ctx.module)
-        uses = [u for u in self._uses if u.name in bound]
+        uses = [u for u in global_uses(self.ctx) if u.name in bound]
         if not uses:  # imported for its side effects
             return None
         code = self.ctx.code_for(stmt)

@@ -273,7 +273,7 @@ class StarImport(Rule):
             exports = _exports(self.ctx.index, module, set())
             if exports is not None:
                 if used is None:
-                    used = {u.name for u in global_uses(self.ctx.module)} - set(self.ctx.summary.defined)
+                    used = {u.name for u in global_uses(self.ctx)} - set(self.ctx.summary.defined)
                 fix = self._fix(node, sorted(used & exports, key=_import_order))
             self.ctx.report(
                 node,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -59,7 +60,10 @@ class PydanticV1Api(Rule):
     `self`/`cls` in the model's own methods).
     `.dict()` on a dict or dataclass, `.json()` on an HTTP response, `.copy()` on a list,
     a model that defines its own `dict()`, and models imported from outside the project
-    (or from `pydantic.v1`) are left alone.
+    (or from `pydantic.v1`) are left alone. So is all code of a project that runs on
+    pydantic 1 (its nearest `pyproject.toml`, `requirements*.txt` or `setup.cfg` pins
+    pydantic 1, or a FastAPI older than 0.100; or `pydantic-version = 1` in the settings):
+    there this is the API, not a pitfall.
 
     ## Why is this bad?
     Pydantic v2 renamed these (`model_dump()`, `model_validate()`, `model_fields`,
@@ -142,7 +146,30 @@ class PydanticV1Api(Rule):
     severity = Severity.WARNING
     fix_applicability = Applicability.SAFE
 
+    @classmethod
+    def applies(cls, settings: Any) -> bool:
+        return getattr(settings, "pydantic_version", None) != 1
+
     VALID = [
+        # A project pinned to pydantic 1: `.dict()` is its API.
+        Valid("""
+            from pydantic import BaseModel
+
+            class Partner(BaseModel):
+                name: str
+
+            def export(partner: Partner) -> dict:
+                return partner.dict()
+        """, files={"requirements.txt": "fastapi==0.95.2\npydantic==1.10.26\n"}),
+        Valid("""
+            from pydantic import BaseModel
+
+            class Partner(BaseModel):
+                name: str
+
+            def export(partner: Partner) -> dict:
+                return partner.dict()
+        """, files={"pyproject.toml": '[tool.poetry.dependencies]\nfastapi = "0.65.2"\n'}),
         # The guide's test_directus_connection: `.json()` on HTTP responses.
         Valid("""
             import requests
@@ -327,6 +354,24 @@ class PydanticV1Api(Rule):
         """),
     ]
     INVALID = [
+        # The same on pydantic 2.
+        Invalid("""
+            from pydantic import BaseModel
+
+            class Partner(BaseModel):
+                name: str
+
+            def export(partner: Partner) -> dict:
+                return partner.dict()
+        """, files={"requirements.txt": "pydantic>=2.5\n"}, line=7, fixed="""
+            from pydantic import BaseModel
+
+            class Partner(BaseModel):
+                name: str
+
+            def export(partner: Partner) -> dict:
+                return partner.model_dump()
+        """),
         # Business guide Issue 5: a FastAPI endpoint's parameter, model in another module.
         Invalid(
             """
@@ -660,16 +705,6 @@ class PydanticV1Api(Rule):
         ),
     ]
 
-    def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        # Values of annotated assignments: the annotation still describes them (a plain
-        # reassignment of an annotated name, `data = data.model_dump()`, does not).
-        self._annotated_values: set[int] = set()
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._annotated_values.add(id(node.value))
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute):
@@ -774,14 +809,11 @@ class PydanticV1Api(Rule):
                     return None
                 return qualname, False
             elif isinstance(expr, cst.Name):
-                # Only the current scope: ctx does not record loop variables (nor names
-                # bound by `with ... as`, tuple unpacking), which hide outer bindings.
-                scope = ctx.scopes[-1]
-                value = scope.values.get(expr.value)
-                annotation = scope.annotations.get(expr.value)
-                if annotation is not None and (
-                    value is None or id(value) in self._annotated_values
-                ):
+                # Only the current scope: a loop variable (or a name bound by `with ... as`,
+                # tuple unpacking) has no known value, and hides the outer binding.
+                value = ctx.value_of(expr.value, local=True)
+                annotation = ctx.annotation_of(expr.value, local=True)
+                if annotation is not None and (value is None or ctx.is_annotated_value(value)):
                     model = self._annotated_model(annotation)
                     return (model, False) if model else None
                 if value is None:
@@ -822,15 +854,14 @@ class PydanticV1Api(Rule):
     def _enclosing_model(self, name: str) -> tuple[str, bool | None] | None:
         """The model whose method binds ``name`` as its first parameter, and whether that
         is the class (a classmethod) or an instance (an undecorated method)."""
-        scopes = self.ctx.scopes
-        method = scopes[-1].node
-        if not isinstance(method, cst.FunctionDef) or scopes[-2].kind != "class":
+        found = self.ctx.enclosing_method()
+        if found is None or not isinstance(found[1], cst.FunctionDef):
             return None
+        owner, method = found
         params = [*method.params.posonly_params, *method.params.params]
         if not params or params[0].name.value != name:
             return None
-        owner = scopes[-2].node
-        model = self._class_named(owner.name) if isinstance(owner, cst.ClassDef) else None
+        model = self._class_named(owner.name)
         if model is None:
             return None
         if not method.decorators:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from pitfalls.core.semantic import BindingMark
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Valid
 
 _VALIDATION_ERRORS = frozenset(
@@ -16,7 +17,6 @@ _VALIDATION_ERRORS = frozenset(
         "pydantic.v1.error_wrappers.ValidationError",
     }
 )
-_UNBOUND = object()
 
 
 class ErrorsNotCalled(Rule):
@@ -252,24 +252,15 @@ class ErrorsNotCalled(Rule):
 
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
-        # For each enclosing handler: the name it binds, whether it caught a pydantic
-        # ValidationError, how many scopes were open, and the value ctx knew for the name
-        # then (an assignment in the handler changes it).
-        self._handlers: list[tuple[str, bool, int, object]] = []
+        # For each enclosing handler: whether it caught a pydantic ValidationError, and where
+        # it bound its name (an assignment in the handler rebinds it).
+        self._handlers: list[tuple[bool, BindingMark]] = []
         self._called: set[int] = set()  # `x.errors` nodes that are called
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
-            name = node.name.name.value
-            scopes = self.ctx.scopes
-            self._handlers.append(
-                (
-                    name,
-                    self._catches_validation_error(node.type),
-                    len(scopes),
-                    scopes[-1].values.get(name, _UNBOUND),
-                )
-            )
+            mark = self.ctx.binding_mark(node.name.name.value)
+            self._handlers.append((self._catches_validation_error(node.type), mark))
 
     def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
@@ -291,9 +282,9 @@ class ErrorsNotCalled(Rule):
         ):
             return
         name = node.value.value
-        for bound, is_validation_error, depth, before in reversed(self._handlers):
-            if bound == name:
-                if is_validation_error and not self._rebound(name, depth, before):
+        for is_validation_error, mark in reversed(self._handlers):
+            if mark.name == name:
+                if is_validation_error and not self.ctx.rebound_since(mark):
                     self.ctx.report(
                         node,
                         f"`{name}.errors` is a method of pydantic's ValidationError: call it, "
@@ -301,14 +292,6 @@ class ErrorsNotCalled(Rule):
                         fix=self.ctx.fix("Call `errors()`", NodeEdit(node, "()", mode="after")),
                     )
                 return
-
-    def _rebound(self, name: str, depth: int, before: object) -> bool:
-        """Whether ``name`` no longer is the caught exception: assigned in the handler, or
-        a parameter of a function or lambda defined in it."""
-        scopes = self.ctx.scopes
-        if scopes[depth - 1].values.get(name, _UNBOUND) is not before:
-            return True
-        return any(name in scope.values for scope in scopes[depth:] if scope.kind == "function")
 
     def _catches_validation_error(self, caught: cst.BaseExpression | None) -> bool:
         """Whether every exception type of an ``except`` clause is pydantic's ValidationError."""

@@ -1,0 +1,442 @@
+"""The per-file semantic layer: scopes, bindings, values, and where the traversal is.
+
+The runner's single traversal drives it (``push_scope``, ``record_assignment``...), so at
+each node it knows what a name was imported as or last assigned, without libcst's (costly)
+scope metadata and without a second walk. It is the one place that tracks bindings: rules
+ask it questions and never see its scopes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from pitfalls.core import names
+from pitfalls.core.index import IndexView
+from pitfalls.core.summary import ModuleSummary
+from pitfalls.core.walker import iter_nodes
+
+_UNBOUND = object()
+
+
+@dataclass
+class Scope:
+    kind: str  # "module", "class", "function"
+    node: cst.CSTNode
+    # local name -> qualified name it was imported as
+    imports: dict[str, str] = field(default_factory=dict)
+    # local name -> last value assigned to it so far (source order); None: unknown
+    values: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
+    # local name -> annotation (parameters and annotated assignments); None: rebound since
+    annotations: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BindingMark:
+    """Where and to what a name was bound, to tell later whether the code rebound it."""
+
+    name: str
+    depth: int
+    scope: Scope
+    value: object
+
+
+class Semantic:
+    """Bindings and values of one file as the traversal reaches them (the base of RuleContext)."""
+
+    def __init__(self, module: cst.Module, summary: ModuleSummary, index: IndexView) -> None:
+        self.module = module
+        self.summary = summary
+        self.module_name = summary.name
+        self.index = index
+        self._scopes: list[Scope] = [self._module_scope()]
+        self._self_assignments: dict[cst.ClassDef, dict[str, list[cst.BaseExpression]]] = {}
+        # Kept by node, not id(): an assignment's value may be a node built here (`+=`),
+        # whose id a later one could reuse.
+        self._previous: dict[tuple[cst.BaseExpression, str], cst.BaseExpression] = {}
+        self._appended: dict[cst.BaseExpression, list[cst.BaseExpression]] = {}
+        self._annotated: set[cst.BaseExpression] = set()
+        # For each enclosing `with`: its node, its function, and what `as name` binds each name to.
+        self._withs: list[tuple[cst.With, cst.FunctionDef | None, dict[str, cst.BaseExpression]]] = []
+
+    # -- recording (called by the runner as the traversal passes) -----------------------
+
+    def _module_scope(self) -> Scope:
+        scope = Scope("module", self.module)
+        for local, qualname in self.summary.bindings.items():
+            scope.imports[local] = qualname
+        # Module-level assignments are visible to functions defined before them.
+        for stmt in _flat_module_statements(self.module.body):
+            for target, value, annotation in _assigned(stmt):
+                if value is not None:
+                    scope.values.setdefault(target, value)
+                if annotation is not None:
+                    scope.annotations.setdefault(target, annotation)
+        return scope
+
+    def push_scope(self, kind: str, node: cst.CSTNode) -> None:
+        scope = Scope(kind, node)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            for param in parameters(node.params):
+                # A parameter's value is unknown, and it hides outer names of its own.
+                scope.values[param.name.value] = None
+                if param.annotation is not None:
+                    scope.annotations[param.name.value] = param.annotation.annotation
+        self._scopes.append(scope)
+
+    def pop_scope(self) -> None:
+        self._scopes.pop()
+
+    def record_import(self, stmt: cst.Import | cst.ImportFrom) -> None:
+        for _, _, bound, target in names.import_bindings(stmt, self.module_name, self.summary.is_package):
+            if bound != "*":
+                self._scopes[-1].imports[bound] = target
+
+    def record_assignment(self, stmt: cst.CSTNode) -> None:
+        """Called when leaving an assignment, so that while its right-hand side is
+        visited the name still holds its previous value (``sql = sql + "..."``)."""
+        scope = self._scopes[-1]
+        if isinstance(stmt, cst.AugAssign):
+            if isinstance(stmt.target, cst.Name):
+                name = stmt.target.value
+                previous = self.value_of(name)
+                if previous is not None and isinstance(stmt.operator, cst.AddAssign):
+                    self._appended.setdefault(previous, []).append(stmt.value)
+                operator = getattr(cst, type(stmt.operator).__name__.removesuffix("Assign"))()
+                scope.values[name] = cst.BinaryOperation(
+                    left=previous if previous is not None else stmt.target, operator=operator, right=stmt.value
+                )
+            return
+        if isinstance(stmt, cst.Assign):
+            for target in stmt.targets:
+                if isinstance(target.target, cst.Name):
+                    self._remember_previous(target.target.value, stmt.value)
+                    # A plain assignment rebinds the name: an earlier annotation no longer holds.
+                    scope.values[target.target.value] = stmt.value
+                    scope.annotations[target.target.value] = None
+                else:
+                    self.record_unknown(target.target)
+            return
+        if isinstance(stmt, cst.AnnAssign) and stmt.value is not None:
+            self._annotated.add(stmt.value)
+            if isinstance(stmt.target, cst.Name):
+                self._remember_previous(stmt.target.value, stmt.value)
+        for target, value, annotation in _assigned(stmt):
+            if value is not None:
+                scope.values[target] = value
+            if annotation is not None:
+                scope.annotations[target] = annotation
+
+    def _remember_previous(self, name: str, value: cst.BaseExpression) -> None:
+        previous = self.value_of(name)
+        if previous is not None:
+            self._previous[(value, name)] = previous
+
+    def record_unknown(self, target: cst.BaseExpression | None) -> None:
+        """Names bound to values nobody can know here (loop targets, ``with ... as``,
+        ``except ... as``, unpacking) hide outer bindings of the same names."""
+        scope = self._scopes[-1]
+        stack = [target]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                scope.values[node.value] = None
+                scope.annotations[node.value] = None
+            elif isinstance(node, (cst.Tuple, cst.List)):
+                stack.extend(e.value for e in node.elements)
+            elif isinstance(node, cst.StarredElement):
+                stack.append(node.value)
+
+    def enter_with(self, node: cst.With) -> None:
+        """Entering a ``with``: its ``as name`` bindings hold until :meth:`leave_with`.
+        Calling it again for the same node changes nothing."""
+        if self._withs and self._withs[-1][0] is node:
+            return
+        bound = {
+            item.asname.name.value: item.item
+            for item in node.items
+            if item.asname is not None and isinstance(item.asname.name, cst.Name)
+        }
+        self._withs.append((node, self.function, bound))
+
+    def leave_with(self, node: cst.With) -> None:
+        if self._withs and self._withs[-1][0] is node:
+            self._withs.pop()
+
+    # -- where we are -------------------------------------------------------------------
+
+    @property
+    def at_module_level(self) -> bool:
+        """No class or function (nor lambda) encloses the position."""
+        return len(self._scopes) == 1
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        """The innermost enclosing ``def`` (None at module or class level)."""
+        for scope in reversed(self._scopes):
+            if scope.kind == "function":
+                return scope.node if isinstance(scope.node, cst.FunctionDef) else None
+            if scope.kind == "class":
+                return None
+        return None
+
+    @property
+    def in_async_function(self) -> bool:
+        """Directly inside an ``async def`` (a nested sync def or lambda does not count)."""
+        for scope in reversed(self._scopes):
+            if scope.kind == "function":
+                node = scope.node
+                return isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+        return False
+
+    @property
+    def enclosing_class(self) -> cst.ClassDef | None:
+        """The innermost class whose body holds the position, however deep."""
+        for scope in reversed(self._scopes):
+            if scope.kind == "class" and isinstance(scope.node, cst.ClassDef):
+                return scope.node
+        return None
+
+    @property
+    def class_body(self) -> cst.ClassDef | None:
+        """The class whose own body holds the position (not one of its methods)."""
+        node = self._scopes[-1].node
+        return node if isinstance(node, cst.ClassDef) else None
+
+    @property
+    def module_level_class(self) -> cst.ClassDef | None:
+        """The module-level class (the only kind the index knows) whose body holds the
+        position, however deep: its methods and nested classes included."""
+        node = self._scopes[1].node if len(self._scopes) > 1 else None
+        return node if isinstance(node, cst.ClassDef) else None
+
+    def enclosing_method(
+        self, *, outermost: bool = False
+    ) -> tuple[cst.ClassDef, cst.FunctionDef | cst.Lambda] | None:
+        """The class and the function directly in its body that the position is directly
+        in (a lambda in a class body counts); with ``outermost``, the method of the
+        module-level class that holds the position, however deep."""
+        scopes = self._scopes
+        if outermost:
+            if len(scopes) > 2 and scopes[1].kind == "class" and scopes[2].kind == "function":
+                return scopes[1].node, scopes[2].node  # type: ignore[return-value]
+            return None
+        if len(scopes) > 2 and scopes[-1].kind == "function" and scopes[-2].kind == "class":
+            return scopes[-2].node, scopes[-1].node  # type: ignore[return-value]
+        return None
+
+    # -- bindings and values ------------------------------------------------------------
+
+    def _lookup(self, attr: str, name: str, local: bool) -> Any:
+        """Innermost binding of ``name`` in the given scope map, skipping class scopes
+        when looking from inside a function (Python's rule); ``local``: this scope only."""
+        if local:
+            return getattr(self._scopes[-1], attr).get(name)
+        innermost = True
+        for scope in reversed(self._scopes):
+            if scope.kind == "class" and not innermost:
+                continue
+            table = getattr(scope, attr)
+            if name in table:
+                return table[name]
+            innermost = False
+        return None
+
+    def value_of(self, name: str, *, local: bool = False) -> cst.BaseExpression | None:
+        """The expression last assigned to ``name`` (so far, in source order); None when
+        unknown (a parameter, a loop variable...). ``local``: bound in this scope only."""
+        return self._lookup("values", name, local)
+
+    def annotation_of(self, name: str, *, local: bool = False) -> cst.BaseExpression | None:
+        """The annotation of a parameter or an annotated assignment, unless a plain
+        assignment or an unknown value (a loop variable...) rebound the name since."""
+        return self._lookup("annotations", name, local)
+
+    def is_annotated_value(self, value: cst.BaseExpression) -> bool:
+        """Whether ``value`` was assigned with an annotation (``x: T = value``), which
+        then describes it; a later ``x += ...`` or ``(x := ...)`` keeps the annotation but
+        assigns a value it may not describe."""
+        return value in self._annotated
+
+    def previous_value(self, value: cst.BaseExpression, name: str) -> cst.BaseExpression | None:
+        """What ``name`` held before it was assigned ``value``: the ``sql`` on the right of
+        ``sql = sql + "..."`` is that one, not the new value."""
+        return self._previous.get((value, name))
+
+    def appended(self, value: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """The ``name += x`` operands added to a name while it held ``value``, in order
+        (including in other scopes, which ``global name`` allows)."""
+        return self._appended.get(value, [])
+
+    def parameter(self, name: str) -> cst.Param | None:
+        """The parameter ``name`` of the innermost enclosing ``def`` (see :attr:`function`)."""
+        function = self.function
+        if function is None:
+            return None
+        return next((p for p in parameters(function.params) if p.name.value == name), None)
+
+    def with_item(self, name: str) -> tuple[cst.BaseExpression, bool] | None:
+        """The context manager of the innermost enclosing ``with ... as name:`` (what it
+        was built from, not what ``__enter__`` returned), and whether that ``with`` is in
+        the current function (see :attr:`function`)."""
+        for _, function, bound in reversed(self._withs):
+            if name in bound:
+                return bound[name], function is self.function
+        return None
+
+    def binding_mark(self, name: str) -> BindingMark:
+        """Where ``name`` is bound now, for :meth:`rebound_since` (e.g. at an ``except ...
+        as name``, to know later whether the handler still sees the exception)."""
+        scope = self._scopes[-1]
+        return BindingMark(name, len(self._scopes), scope, scope.values.get(name, _UNBOUND))
+
+    def rebound_since(self, mark: BindingMark) -> bool:
+        """Whether ``mark``'s name no longer is what it was: assigned in its scope since,
+        or a parameter or local of a function opened since."""
+        if mark.scope.values.get(mark.name, _UNBOUND) is not mark.value:
+            return True
+        return any(mark.name in scope.values for scope in self._scopes[mark.depth:] if scope.kind == "function")
+
+    # -- names --------------------------------------------------------------------------
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """What a Name/Attribute chain refers to through imports: ``uuid4`` after
+        ``from uuid import uuid4`` is ``uuid.uuid4``; a class defined in this module is
+        ``<module>.<Class>``. None when the head is not imported or defined here."""
+        text = names.dotted(expr)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        base = self._imported_as(head)
+        if base is None:
+            if head in self.summary.classes or head in self.summary.functions:
+                base = f"{self.module_name}.{head}" if self.module_name else head
+            elif head in names.BUILTIN_QUALNAMES and head not in self._scopes[0].values:
+                base = names.BUILTIN_QUALNAMES[head]
+            else:
+                base = self._star_imported(head)
+                if base is None:
+                    return None
+        return f"{base}.{rest}" if rest else base
+
+    def _star_imported(self, name: str) -> str | None:
+        """``name`` as brought in by a ``from module import *`` of a project module (its
+        ``__all__``, else its public names), so rules still see through star imports."""
+        if name.startswith("_") or name in self._scopes[0].values:
+            return None
+        for info in self.summary.imports:
+            if info.bound != "*" or info.scope != "module":
+                continue
+            star = self.index.module(info.module)
+            if star is None:
+                continue
+            exported = star.all_names if star.all_names is not None else star.defined
+            if name in exported:
+                return f"{info.module}.{name}"
+        return None
+
+    def _imported_as(self, name: str) -> str | None:
+        """The import ``name`` refers to, unless a local variable or parameter hides it."""
+        innermost = True
+        for scope in reversed(self._scopes):
+            if scope.kind == "class" and not innermost:
+                continue
+            innermost = False
+            if name in scope.imports:
+                return scope.imports[name]
+            if scope.kind != "module" and name in scope.values:
+                return None
+        return None
+
+    def class_of_instance(self, expr: cst.BaseExpression) -> str | None:
+        """The qualified class name an expression is known to be an instance of: built
+        by the class's constructor, annotated with it, or returned by a function annotated
+        to return it. Follows plain names through their last assignment."""
+        for _ in range(10):
+            if isinstance(expr, cst.Call):
+                qual = self.qualified_name(expr.func)
+                if qual is None:
+                    return None
+                if self.index.class_info(qual) is not None:
+                    return self.index.resolve(qual)
+                returned = self.index.function_returns(qual)
+                if returned is None and isinstance(expr.func, cst.Name):
+                    func = self.summary.functions.get(expr.func.value)
+                    returned = func.returns if func else None
+                return self.index.resolve(returned) if returned else None
+            if isinstance(expr, cst.Await):
+                expr = expr.expression
+                continue
+            if isinstance(expr, cst.Name):
+                annotation = self.annotation_of(expr.value)
+                if annotation is not None:
+                    named = names.annotated_type(annotation)
+                    qual = self.qualified_name(named) if named is not None else None
+                    if qual and self.index.class_info(qual) is not None:
+                        return self.index.resolve(qual)
+                    return None
+                value = self.value_of(expr.value)
+                if value is None or value is expr:
+                    return None
+                expr = value
+                continue
+            return None
+        return None
+
+    def self_assignments(self, cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
+        """``self.<attr> = value`` assignments in the methods of ``cls``, by attribute
+        (read from the class once, when first asked)."""
+        found = self._self_assignments.get(cls)
+        if found is None:
+            found = {}
+            for node in iter_nodes(cls.body):
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        t = target.target
+                        if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
+                            found.setdefault(t.attr.value, []).append(node.value)
+                elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                    t = node.target
+                    if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
+                        found.setdefault(t.attr.value, []).append(node.value)
+            self._self_assignments[cls] = found
+        return found
+
+
+def parameters(params: cst.Parameters) -> list[cst.Param]:
+    """Every parameter a signature binds, ``*args`` and ``**kwargs`` included."""
+    out = [*params.posonly_params, *params.params, *params.kwonly_params]
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+def _flat_module_statements(body: Any) -> list[cst.BaseSmallStatement]:
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        elif isinstance(stmt, (cst.If, cst.Try)):
+            out.extend(_flat_module_statements(stmt.body.body))
+    return out
+
+
+def _assigned(
+    stmt: cst.CSTNode,
+) -> list[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
+    """(name, value, annotation) for each plain name an assignment statement binds."""
+    if isinstance(stmt, cst.Assign):
+        return [
+            (t.target.value, stmt.value, None)
+            for t in stmt.targets
+            if isinstance(t.target, cst.Name)
+        ]
+    if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+        return [(stmt.target.value, stmt.value, stmt.annotation.annotation)]
+    if isinstance(stmt, cst.NamedExpr) and isinstance(stmt.target, cst.Name):
+        return [(stmt.target.value, stmt.value, None)]
+    return []

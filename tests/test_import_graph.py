@@ -1,0 +1,89 @@
+"""The project phase of PF301: import cycles computed once per index, keyed by component."""
+
+from __future__ import annotations
+
+import libcst as cst
+from pitfalls.core.index import ProjectIndex
+from pitfalls.core.summary import ModuleSummary, summarize
+
+
+def module(name: str, source: str, *, package: bool = False) -> ModuleSummary:
+    path = f"/p/{name.replace('.', '/')}{'/__init__' if package else ''}.py"
+    return summarize(cst.parse_module(source), name=name, path=path, root="/p", is_package=package)
+
+
+def index_of(*summaries: ModuleSummary) -> ProjectIndex:
+    return ProjectIndex([module("app", "", package=True), *summaries])
+
+
+def test_modules_off_every_cycle_have_no_fingerprint() -> None:
+    index = index_of(module("app.a", "import app.b\n"), module("app.b", "x = 1\n"))
+    graph = index.import_graph()
+    assert graph.fingerprint("/p/app/a.py") == graph.fingerprint("/p/app/b.py") == ""
+    assert graph.paths_back("/p/app/a.py") == {}
+
+
+def test_a_cycle_has_one_fingerprint_and_shortest_paths_back() -> None:
+    index = index_of(
+        module("app.a", "from app import b\nfrom app import c\n"),
+        module("app.b", "from app import c\n"),
+        module("app.c", "import app.a\n"),
+        module("app.d", "import app.a\n"),  # reaches the cycle, is not on it
+    )
+    graph = index.import_graph()
+    fingerprints = {graph.fingerprint(f"/p/app/{m}.py") for m in "abc"}
+    assert len(fingerprints) == 1 and "" not in fingerprints
+    assert graph.fingerprint("/p/app/d.py") == ""
+    assert graph.paths_back("/p/app/a.py") == {"app.c": "app.a", "app.b": "app.c"}
+
+
+def test_a_fingerprint_changes_with_its_cycle_only() -> None:
+    cycle = [module("app.a", "import app.b\n"), module("app.b", "import app.a\n")]
+    other = module("app.x", "import app.y\n")
+    before = index_of(*cycle, other, module("app.y", ""))
+    after = index_of(*cycle, other, module("app.y", "import app.x\n"))  # a second cycle appears elsewhere
+    assert before.import_graph().fingerprint("/p/app/a.py") == after.import_graph().fingerprint("/p/app/a.py")
+    assert after.import_graph().fingerprint("/p/app/x.py") != ""
+    broken = index_of(module("app.a", "def f():\n    import app.b\n"), cycle[1])
+    assert broken.import_graph().fingerprint("/p/app/b.py") == ""
+
+
+def test_the_graph_is_recomputed_when_the_index_changes() -> None:
+    index = index_of(module("app.a", "import app.b\n"), module("app.b", ""))
+    assert index.import_graph().fingerprint("/p/app/a.py") == ""
+    index.add(module("app.b", "import app.a\n"))
+    assert index.import_graph().fingerprint("/p/app/a.py") != ""
+
+
+def test_a_long_chain_needs_no_recursion() -> None:
+    count = 5000
+    summaries = [module(f"app.m{i}", f"import app.m{(i + 1) % count}\n") for i in range(count)]
+    graph = index_of(*summaries).import_graph()
+    assert graph.fingerprint("/p/app/m0.py") == graph.fingerprint(f"/p/app/m{count - 1}.py") != ""
+    hops = graph.paths_back("/p/app/m0.py")
+    assert len(hops) == count - 1 and hops["app.m1"] == "app.m2"
+
+
+def test_a_cached_pf301_result_reads_its_imports_and_its_cycle_not_everything_it_reaches(tmp_path) -> None:
+    from pitfalls.core.settings import parse_settings
+    from pitfalls.project.config import ProjectConfig
+    from pitfalls.project.run import check_files
+
+    count = 200
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    for i in range(count):  # one cycle through every module: each reaches all the others
+        (tmp_path / "app" / f"m{i}.py").write_text(f"from app import m{(i + 1) % count}\n")
+    config = ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None)
+    files = sorted(tmp_path.rglob("*.py"))
+    result = check_files(files, config, jobs=1, base=tmp_path)
+    assert len(result.diagnostics) == count
+    read = result.dependencies[str(tmp_path / "app" / "m0.py")]
+    assert len(read.summaries) <= 2 and read.cycle  # app and app.m1, plus one fingerprint
+
+    (tmp_path / "app" / "m7.py").write_text("from app import m8\n# touched\n")  # same summary
+    again = check_files(files, config, jobs=1, base=tmp_path)
+    assert again.analysed == 1 and again.diagnostics == result.diagnostics  # the edited file only
+    (tmp_path / "app" / "m7.py").write_text("def later():\n    from app import m8\n")  # the cycle breaks
+    broken = check_files(files, config, jobs=1, base=tmp_path)
+    assert broken.diagnostics == [] and broken.analysed == count
