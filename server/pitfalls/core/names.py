@@ -91,6 +91,17 @@ def is_type_checking_test(test: cst.BaseExpression) -> bool:
     return dotted(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
 
 
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` (either way round): a block that runs only as a script."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    return {dotted(s) for s in sides} & {"__name__"} == {"__name__"} and "__main__" in {string_value(s) for s in sides}
+
+
 def string_value(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain (non-f) string literal, implicit concatenation included
     (iteratively: generated modules concatenate thousands of literals)."""

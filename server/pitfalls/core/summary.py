@@ -31,7 +31,7 @@ class ImportInfo:
     module: str  # absolute target module, e.g. "app.models.partner"
     name: str | None  # imported attribute for `from m import name`; None for `import m`
     bound: str  # the local name it binds ("*" for a star import)
-    scope: str  # "module", "function" or "type_checking"
+    scope: str  # "module", "function", "type_checking" or "main" (under `if __name__ == "__main__":`)
 
 
 @dataclass
@@ -220,7 +220,11 @@ class _SummaryBuilder:
                 self.functions[stmt.name.value] = self._function(stmt)
                 self._scan_imports_in(stmt, "function")
             elif isinstance(stmt, cst.If):
-                inner = "type_checking" if names.is_type_checking_test(stmt.test) else scope
+                inner = scope
+                if names.is_type_checking_test(stmt.test):
+                    inner = "type_checking"
+                elif scope == "module" and names.is_main_guard(stmt.test):
+                    inner = "main"  # runs when the module is run as a script, not when imported
                 self._statements(_suite(stmt.body), inner)
                 orelse = stmt.orelse
                 while orelse is not None:

@@ -73,12 +73,16 @@ class CircularImport(Rule):
     Checks for module-level imports among the project's modules that form a cycle
     (`app.models.partner` imports `app.services.partner_service`, which imports
     `app.models.partner`), a package `__init__` importing its own submodule that imports
-    the package back included. Every import statement of the cycle is reported, with the
-    whole cycle in the message.
+    the package back included. Each module on a cycle is reported once, at its first import
+    that runs into a cycle, with the shortest cycle through it in the message (and how many
+    more of its imports close one).
 
-    Imports inside functions and under `if TYPE_CHECKING:` do not count: they are the
-    usual ways to break a cycle, and they do not run while the module is first imported.
-    Nor do the imports of `.pyi` stubs, which never run.
+    Imports inside functions, under `if TYPE_CHECKING:` and under the module's
+    `if __name__ == "__main__":` do not count: they do not run while the module is first
+    imported (the first two are the usual ways to break a cycle). Nor do the imports of
+    `.pyi` stubs, which never run. An explicit re-export, `from .x import Y as Y` or a name
+    listed in `__all__`, is the package's API: it is not reported (the modules that import
+    the package back are).
 
     ## Why is this bad?
     While a module is being imported, the modules it imports run first. When one of them
@@ -294,6 +298,34 @@ class CircularImport(Rule):
                     pass
             """,
         }, path="app/models/partner.py"),
+        # An aggregator `__init__` re-exporting explicitly: its API, not reported (the
+        # module importing the package back is).
+        Valid("""
+            from .base import Base as Base
+            from .partner import Partner
+            __all__ = ["Base", "Partner"]
+        """, files={
+            "app/__init__.py": "",
+            "app/models/base.py": "class Base:\n    pass\n",
+            "app/models/partner.py": """
+                from app.models import Base
+
+
+                class Partner(Base):
+                    pass
+            """,
+        }, path="app/models/__init__.py"),
+        # An import under `if __name__ == "__main__":` runs only when the module is a script.
+        Valid("""
+            def main() -> None:
+                print("serving")
+
+
+            if __name__ == "__main__":
+                from app.server import run
+                run(main)
+        """, files={"app/__init__.py": "", "app/server.py": "from app import cli\n\n\ndef run(f):\n    f()\n"},
+            path="app/cli.py"),
     ]
     INVALID = [
         Invalid("""
@@ -447,7 +479,7 @@ class CircularImport(Rule):
             """,
         }, path="app/models/partner.py", line=3,
             message="app.models.partner -> app.models -> app.models.partner"),
-        # The same kind of cycle seen from the package: every import on a cycle is reported.
+        # The same kind of cycle seen from the package: once, at its first import on a cycle.
         Invalid("""
             from .base import Base
             from .partner import Partner
@@ -463,19 +495,21 @@ class CircularImport(Rule):
                     pass
             """,
             "app/models/invoice.py": "from app import models\n",
-        }, path="app/models/__init__.py", count=2),
+        }, path="app/models/__init__.py", count=1, line=2, message="(1 more import of this module closes a cycle)"),
     ]
 
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._imports: list[cst.Import | cst.ImportFrom] = []
-        self._type_checking: set[int] = set()  # ids of imports under `if TYPE_CHECKING:`
+        # ids of imports that do not run on import: under `if TYPE_CHECKING:` or the
+        # module's `if __name__ == "__main__":`
+        self._not_on_import: set[int] = set()
 
     def visit_If(self, node: cst.If) -> None:
-        if names.is_type_checking_test(node.test):
+        if names.is_type_checking_test(node.test) or (self.ctx.at_module_level and names.is_main_guard(node.test)):
             for stmt in iter_statements(node.body):
                 if isinstance(stmt, cst.SimpleStatementLine):
-                    self._type_checking.update(id(small) for small in stmt.body)
+                    self._not_on_import.update(id(small) for small in stmt.body)
 
     def visit_Import(self, node: cst.Import) -> None:
         self._collect(node)
@@ -487,7 +521,7 @@ class CircularImport(Rule):
         """Keep the imports the index counts as module scope: not in a def or class body,
         not under `if TYPE_CHECKING:`."""
         ctx = self.ctx
-        if ctx.function is None and ctx.enclosing_class is None and id(node) not in self._type_checking:
+        if ctx.function is None and ctx.enclosing_class is None and id(node) not in self._not_on_import:
             self._imports.append(node)
 
     def finish(self) -> None:
@@ -501,7 +535,10 @@ class CircularImport(Rule):
         if not reached:
             return
         hops = self.ctx.index.import_cycles(summary)
+        closing: list[tuple[cst.Import | cst.ImportFrom, list[str]]] = []
         for stmt in self._imports:
+            if self._is_reexport(stmt):
+                continue  # the package's API, imported on purpose
             cycles = []
             for module, attr, bound, _ in names.import_bindings(stmt, summary.name, summary.is_package):
                 for target in reached.get((module, attr, bound), ()):
@@ -511,8 +548,29 @@ class CircularImport(Rule):
                             cycle.append(hops[cycle[-1]])
                         cycles.append(cycle)
             if cycles:
-                cycle = min(cycles, key=len)
-                self.ctx.report(stmt, f"Circular import: {' -> '.join(cycle)}", fix=self._fix(stmt))
+                closing.append((stmt, min(cycles, key=len)))
+        if not closing:
+            return
+        # One finding per module: at the first import that runs into a cycle.
+        stmt, cycle = closing[0]
+        message = f"Circular import: {' -> '.join(cycle)}"
+        if len(closing) > 1:
+            more = len(closing) - 1
+            message += f" ({more} more import{'s' if more > 1 else ''} of this module close{'' if more > 1 else 's'} a cycle)"
+        self.ctx.report(stmt, message, fix=self._fix(stmt))
+
+    def _is_reexport(self, stmt: cst.Import | cst.ImportFrom) -> bool:
+        """An explicit re-export: every name bound as itself (`from .x import Y as Y`) or
+        listed in the module's `__all__`."""
+        if not isinstance(stmt, cst.ImportFrom) or isinstance(stmt.names, cst.ImportStar):
+            return False
+        exported = set(self.ctx.summary.all_names or ())
+        for alias in stmt.names:
+            name = names.dotted(alias.name)
+            bound = names.dotted(alias.asname.name) if alias.asname is not None else None
+            if not (bound == name or (bound or name) in exported):
+                return False
+        return True
 
     # -- fix ----------------------------------------------------------------------------
 
