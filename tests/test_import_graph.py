@@ -87,3 +87,28 @@ def test_a_cached_pf301_result_reads_its_imports_and_its_cycle_not_everything_it
     (tmp_path / "app" / "m7.py").write_text("def later():\n    from app import m8\n")  # the cycle breaks
     broken = check_files(files, config, jobs=1, base=tmp_path)
     assert broken.diagnostics == [] and broken.analysed == count
+
+
+def test_pf301_offers_no_fix_that_takes_a_name_other_modules_import(tmp_path) -> None:
+    from pitfalls.core.settings import parse_settings
+    from pitfalls.project.config import ProjectConfig
+    from pitfalls.project.run import check_files
+
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": "from app.services import Service\n\n\ndef use(s: Service) -> None:\n    pass\n",
+        "app/services.py": "from app import models\n\n\nclass Service:\n    pass\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    config = ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None)
+
+    def models_fix():
+        result = check_files(sorted(tmp_path.rglob("*.py")), config, jobs=1, base=tmp_path)
+        [finding] = [d for d in result.diagnostics if d.path == "app/models.py"]
+        return finding.fix
+
+    assert models_fix() is not None  # only annotations use it: under `if TYPE_CHECKING:`
+    (tmp_path / "app" / "api.py").write_text("from app.models import Service\n")  # imported from models
+    assert models_fix() is None

@@ -4,7 +4,8 @@ Nodes are module paths; an edge is an import that runs while the module is first
 (module level, not under ``if TYPE_CHECKING:``; a ``.pyi`` stub imports nothing). The
 strongly connected components are the import cycles: a module's cycles lie inside its
 component, so a result about them depends on that component alone (its fingerprint), not
-on every module the file can reach.
+on every module the file can reach. The graph also knows which names other modules import
+from each module (its API in use: an import there is not free to move).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ class ImportGraph:
         from pitfalls.core.index import IndexView
 
         self._names = {path: summary.name for path, summary in index.by_path.items()}
+        self._imported: dict[str, set[str]] = {}  # module name -> names imported from it ("*": all)
         self.edges: dict[str, list[str]] = {}
         for path, summary in index.by_path.items():
+            for info in summary.imports:
+                if info.name is not None:
+                    self._imported.setdefault(info.module, set()).add(info.name)
             if summary.path.endswith(".pyi"):
                 self.edges[path] = []
                 continue
@@ -42,6 +47,18 @@ class ImportGraph:
         self._paths_back: dict[str, dict[str, str]] = {}
 
     def fingerprint(self, path: str) -> str:
+        """The identity of what the graph says about ``path``: its import cycles and the
+        names other modules import from it ("" when it is on no cycle and gives none)."""
+        cycles = self._cycle_fingerprint(path)
+        imported = self.imported_names(path)
+        return f"{cycles}:{','.join(sorted(imported))}" if imported else cycles
+
+    def imported_names(self, path: str) -> set[str]:
+        """The names other modules import from ``path``'s module (``*`` for a star import)."""
+        name = self._names.get(path)
+        return self._imported.get(name, set()) if name is not None else set()
+
+    def _cycle_fingerprint(self, path: str) -> str:
         """The identity of ``path``'s import cycles: its component's members and the edges
         among them ("" when the module is on no cycle)."""
         component = self._component.get(path)
@@ -69,7 +86,7 @@ class ImportGraph:
         """For every module on an import cycle through ``path``, by name, the next module
         on a shortest path of imports back to it (a breadth-first search inside the
         component)."""
-        if not self.fingerprint(path):
+        if not self._cycle_fingerprint(path):
             return {}
         found = self._paths_back.get(path)
         if found is None:

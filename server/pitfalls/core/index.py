@@ -26,7 +26,7 @@ class Dependencies:
     summaries: dict[str, str] = field(default_factory=dict)  # path -> fingerprint of the summary read
     missing: set[str] = field(default_factory=set)  # module names looked up and not found
     constants: dict[str, str] = field(default_factory=dict)  # constant -> the paths defining it, joined
-    cycle: str | None = None  # fingerprint of the module's import cycles, when a rule read them
+    cycle: str | None = None  # fingerprint of what the import graph says of the module, when read
 
     def to_json(self) -> dict[str, Any]:
         return {"summaries": self.summaries, "missing": sorted(self.missing), "constants": self.constants, "cycle": self.cycle}
@@ -114,6 +114,12 @@ class IndexView:
         graph = self.index.import_graph()
         self.read.cycle = graph.fingerprint(summary.path)
         return graph.paths_back(summary.path)
+
+    def imported_from(self, summary: ModuleSummary) -> set[str]:
+        """The names other modules import from ``summary``'s module (``*``: all)."""
+        graph = self.index.import_graph()
+        self.read.cycle = graph.fingerprint(summary.path)
+        return graph.imported_names(summary.path)
 
     def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
         """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""

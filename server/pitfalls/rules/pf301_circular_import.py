@@ -135,10 +135,11 @@ class CircularImport(Rule):
     they are only used inside functions, it moves the import to the top of each of those
     functions. It is unsafe: code that evaluates annotations at run time (FastAPI
     parameters, SQLAlchemy `Mapped[...]` columns, `typing.get_type_hints`) no longer finds
-    the names, the imported module's side effects (registering models) happen later, and
-    other modules that imported the name from this one lose it. There is no fix when a
-    name is used at import time (a base class, a decorator, a default value, a pydantic
-    field's type).
+    the names, and the imported module's side effects (registering models) happen later.
+    There is no fix when a name is used at import time (a base class, a decorator, a
+    default value, a pydantic field's type), when the module lists it in `__all__`, or when
+    another module of the project imports it from this one (it would be gone: an
+    `ImportError` there).
     """
 
     code = "PF301"
@@ -586,6 +587,10 @@ class CircularImport(Rule):
         summary = self.ctx.summary
         bound = {b for _, _, b, _ in names.import_bindings(stmt, summary.name, summary.is_package)}
         if position is None or "*" in bound or not bound.isdisjoint(summary.all_names or ()):
+            return None
+        # Names other modules import from this one would be gone at import time: ImportError.
+        imported = self.ctx.index.imported_from(summary)
+        if "*" in imported or not bound.isdisjoint(imported):
             return None
         # A name bound twice at module level (another import, a def) would stay bound.
         bindings = [i.bound for i in summary.imports if i.scope != "function"]
