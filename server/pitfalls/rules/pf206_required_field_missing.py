@@ -13,6 +13,11 @@ from pitfalls.rules.api import Invalid, Rule, RuleContext, Valid
 
 # What a before-validator calls the raw input (`def fill(cls, data)`).
 _VALIDATOR_DATA = frozenset({"data", "values", "obj", "raw", "raw_data", "payload"})
+# Builtin exceptions pydantic's ValidationError derives from (v1 and v2).
+_VALIDATION_ERROR_BASES = frozenset({"builtins.ValueError", "builtins.Exception", "builtins.BaseException"})
+# Context managers that expect or swallow the exceptions they are given.
+_EXPECTING = frozenset({"pytest.raises", "contextlib.suppress"})
+_ASSERT_RAISES = frozenset({"assertRaises", "assertRaisesRegex"})
 
 _FRAMEWORK = {
     "app/__init__.py": "",
@@ -91,6 +96,12 @@ class RequiredFieldMissing(Rule):
     fields), fields whose alias is not a plain string, and calls passing a keyword that is
     not a known field or alias (the model may use an alias generator or accept extra
     fields).
+
+    So are calls the code expects to fail: in the body of a `try` with a handler that
+    catches pydantic's `ValidationError` (or one of its bases: `ValueError`, `Exception`,
+    `BaseException`, a bare `except:`), and in a `with pytest.raises(...)`,
+    `self.assertRaises(...)` or `contextlib.suppress(...)` block given such an exception.
+    A function defined there runs later, outside the handler: its calls are checked.
 
     ## Why is this bad?
     Pydantic rejects the call when it runs, often only on the path that builds that
@@ -277,6 +288,47 @@ class RequiredFieldMissing(Rule):
             UserCreate(email="a@b.c", password="x", company_id=1)
             """
         ),
+        # The code handles the ValidationError (a migration skipping what it cannot build),
+        # or a test expects it.
+        Valid(
+            """
+            import contextlib
+            import unittest
+
+            import pydantic
+            import pytest
+
+            from app.schemas.partner import PartnerCreate
+
+
+            def upgrade(instances):
+                try:
+                    partner = PartnerCreate(name="Default partner")
+                    migrate(instances, partner)
+                except pydantic.ValidationError:
+                    print("Skipping: set company_id and migrate by hand")
+
+
+            def parse(name):
+                try: return PartnerCreate(name=name)
+                except (KeyError, ValueError): return None
+
+
+            def test_company_id_required():
+                with pytest.raises(pydantic.ValidationError, match="company_id"):
+                    PartnerCreate(name="Test Partner")
+                with contextlib.suppress(Exception):
+                    PartnerCreate(name="Test Partner")
+
+
+            class PartnerTest(unittest.TestCase):
+                def test_company_id_required(self):
+                    with self.assertRaises(ValueError):
+                        PartnerCreate(name="Test Partner")
+            """,
+            files=_FRAMEWORK,
+            path="app/services/migrate.py",
+        ),
     ]
     INVALID = [
         # The guide's Issue 5: `company_id` comes from the framework base in another file.
@@ -360,13 +412,106 @@ class RequiredFieldMissing(Rule):
             line=12,
             message="`amount`",
         ),
+        # Handled or expected exceptions that are not a ValidationError; the `except`
+        # clause itself; a function defined in a `try` runs outside it.
+        Invalid(
+            """
+            import pytest
+
+            from app.schemas.partner import PartnerCreate
+
+
+            def load(rows):
+                try:
+                    partner = PartnerCreate(name=rows["name"])
+                except KeyError:
+                    partner = PartnerCreate(name="unknown")
+                try:
+                    def build():
+                        return PartnerCreate(name="x")
+                except ValueError:
+                    pass
+                with pytest.raises(KeyError):
+                    PartnerCreate(name=rows["missing"])
+                return partner, build
+            """,
+            files=_FRAMEWORK,
+            path="app/services/loader.py",
+            count=4,
+            message="`company_id`",
+        ),
     ]
 
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._models: dict[str, list[_Field] | None] = {}
+        # Bodies of the `try`/`with` statements that handle a ValidationError, and how many
+        # of them hold the current node (reset in a function or lambda, which runs later).
+        self._handled: set[int] = set()
+        self._depth = 0
+        self._outer_depths: list[int] = []
+
+    def visit_Try(self, node: cst.Try | cst.TryStar) -> None:
+        if any(h.type is None or self._handles_validation_error(h.type) for h in node.handlers):
+            self._handled.add(id(node.body))
+
+    visit_TryStar = visit_Try
+
+    def visit_With(self, node: cst.With) -> None:
+        if any(self._expects_validation_error(item.item) for item in node.items):
+            self._handled.add(id(node.body))
+
+    def visit_IndentedBlock(self, node: cst.BaseSuite) -> None:
+        if id(node) in self._handled:
+            self._depth += 1
+
+    def leave_IndentedBlock(self, node: cst.BaseSuite) -> None:
+        if id(node) in self._handled:
+            self._handled.discard(id(node))
+            self._depth -= 1
+
+    visit_SimpleStatementSuite = visit_IndentedBlock
+    leave_SimpleStatementSuite = leave_IndentedBlock
+
+    def visit_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        self._outer_depths.append(self._depth)
+        self._depth = 0
+
+    def leave_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        self._depth = self._outer_depths.pop()
+
+    visit_Lambda = visit_FunctionDef
+    leave_Lambda = leave_FunctionDef
+
+    def _expects_validation_error(self, expr: cst.BaseExpression) -> bool:
+        """``pytest.raises(ValidationError)``, ``contextlib.suppress(ValueError)``,
+        ``self.assertRaises(ValidationError)``."""
+        if not isinstance(expr, cst.Call):
+            return False
+        expecting = names.last_name(expr.func) in _ASSERT_RAISES or self.ctx.qualified_name(expr.func) in _EXPECTING
+        return expecting and any(
+            self._handles_validation_error(arg.value)
+            for arg in expr.args
+            if arg.keyword is None or arg.keyword.value in ("expected_exception", "exception")
+        )
+
+    def _handles_validation_error(self, caught: cst.BaseExpression) -> bool:
+        """Whether an exception type (or a tuple of them) catches pydantic's ValidationError."""
+        types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        for expr in types:
+            qualname = self.ctx.qualified_name(expr)
+            if qualname is None:
+                continue
+            qualname = self.ctx.index.resolve(qualname)
+            if qualname in _VALIDATION_ERROR_BASES or (
+                qualname.split(".")[0] in ("pydantic", "pydantic_core") and qualname.endswith(".ValidationError")
+            ):
+                return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._depth:
+            return  # the code handles (or a test expects) the ValidationError
         func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
         dotted = names.dotted(func)
         # Classes are CapWords: skip every other call before resolving anything.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 import libcst as cst
 
 from pitfalls.core import names
@@ -10,6 +13,8 @@ from pitfalls.rules._imports import global_uses
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Severity, Valid
 
 _MAX_LINE = 88  # Black's and Ruff's default line length
+# Modules pytest collects fixtures from by name: conftest.py and test modules.
+_PYTEST_NAMESPACE = re.compile(r"^(conftest|test_.*|.*_test)\.py$")
 
 _FRAMEWORK = {
     "app/__init__.py": "",
@@ -52,8 +57,20 @@ _FRAMEWORK = {
 class StarImport(Rule):
     """
     ## What it does
-    Checks for `from module import *` outside package `__init__` modules (where it is
-    the usual way to re-export a package's submodules).
+    Checks for `from module import *` through which a module reads names: a name the
+    module uses but never binds, that the imported module exports (its `__all__`, or
+    else its public names, following its own star imports) or, for a module outside the
+    project, that no other star import of the module accounts for.
+
+    It leaves alone star imports whose names the module never reads: they exist to
+    re-export the names or for the import's side effects (an alembic `_all_models.py`,
+    or `from app.models import *` before `Base.metadata.create_all`, importing every
+    model so that it registers its table). So it does in package `__init__` modules
+    (the usual way to re-export a package's submodules), and in `conftest.py` and test
+    modules (`test_*.py`, `*_test.py`) for modules that may hold fixtures (they import
+    pytest or a pytest plugin, re-export a project module that does, or are project
+    modules the analysis cannot read): pytest finds fixtures by name in the module's
+    namespace, so the star import is how they are registered.
 
     ## Why is this bad?
     A star import hides which names a module uses and where they come from: a name
@@ -87,8 +104,7 @@ class StarImport(Rule):
     this module reads by name instead. It is safe unless names are used in ways no
     analysis sees: `globals()` or `eval`, other modules importing them from this one, or
     a package's submodules that other imports loaded as its attributes.
-    There is no fix for modules outside the project, nor when no exported name is used
-    (the import may be kept for its side effects).
+    There is no fix for modules outside the project (their exports are unknown).
     """
 
     code = "PF302"
@@ -129,6 +145,61 @@ class StarImport(Rule):
                 # from app.framework import *
                 return importlib.import_module("app.framework"), framework, extensions
         """, files=_FRAMEWORK, path="app/loader.py"),
+        # Imported for its side effects: importing the models registers their tables on
+        # `Base.metadata` before `create_all` (and alembic's `_all_models.py`), no name used.
+        Valid("""
+            from app.db import Base, engine
+            from app.models import *
+            from .partner import *
+
+
+            def create_tables():
+                print(__name__)
+                Base.metadata.create_all(engine)
+        """, files={
+            **_FRAMEWORK,
+            "app/db.py": """
+                from sqlalchemy import create_engine
+                from sqlalchemy.orm import declarative_base
+
+                Base = declarative_base()
+                engine = create_engine("sqlite://")
+            """,
+            "app/models/__init__.py": "from .partner import Partner",
+            "app/models/partner.py": """
+                from app.db import Base
+
+
+                class Partner(Base):
+                    __tablename__ = "partners"
+            """,
+        }, path="app/models/_all_models.py"),
+        # pytest registers the fixtures a conftest (or test module) imports by their names,
+        # even when it also uses one of them directly; a project module the index cannot
+        # read may hold fixtures too.
+        Valid("""
+            from tests.fixtures import *
+            from tests.generated.fixtures import *
+
+
+            def pytest_configure(config):
+                config.partner_factory = make_partner
+        """, files={
+            "tests/__init__.py": "",
+            "tests/fixtures/__init__.py": "from .partners import *",
+            "tests/fixtures/partners.py": """
+                import pytest
+
+
+                def make_partner(name="Acme"):
+                    return {"name": name}
+
+
+                @pytest.fixture
+                def partner():
+                    return make_partner()
+            """,
+        }, path="tests/conftest.py"),
     ]
     INVALID = [
         # The guide's bad version; the package re-exports its submodules' classes, and a
@@ -246,12 +317,23 @@ class StarImport(Rule):
 
             partners = Table("partners", MetaData(), Column("id", Integer, primary_key=True))
         """, line=1),
-        # No name of the module is used: it may be imported for its side effects.
+        # Of two star imports only the one whose names are used; a test module's star
+        # import of a module without fixtures.
         Invalid("""
             from app.framework.mixins import *
+            from app.framework.extensions import *
 
-            print("framework loaded")
-        """, files=_FRAMEWORK, path="app/boot.py", line=1),
+
+            def test_field_types():
+                assert validate_field_type("string")
+        """, files=_FRAMEWORK, path="tests/test_extensions.py", line=2, count=1, fixed="""
+            from app.framework.mixins import *
+            from app.framework.extensions import validate_field_type
+
+
+            def test_field_types():
+                assert validate_field_type("string")
+        """),
     ]
 
     def __init__(self, ctx: RuleContext) -> None:
@@ -263,22 +345,32 @@ class StarImport(Rule):
             self._stars.append(node)
 
     def finish(self) -> None:
-        used: set[str] | None = None
+        if not self._stars:
+            return
+        index = self.ctx.index
+        uses = {u.name for u in global_uses(self.ctx)} - set(self.ctx.summary.defined)
+        # Names read that neither this module nor the builtins bind: only a star import can.
+        free = {n for n in uses if n not in names.BUILTIN_QUALNAMES and not _is_dunder(n)}
+        pytest_namespace = _PYTEST_NAMESPACE.match(PurePosixPath(self.ctx.path.replace("\\", "/")).name)
+        stars: list[tuple[cst.ImportFrom, str, set[str] | None]] = []
         for node in self._stars:
             module = names.absolute_module(
                 len(node.relative), names.dotted(node.module) if node.module else None,
                 self.ctx.module_name, self.ctx.summary.is_package,
             )
-            fix = None
-            exports = _exports(self.ctx.index, module, set())
-            if exports is not None:
-                if used is None:
-                    used = {u.name for u in global_uses(self.ctx)} - set(self.ctx.summary.defined)
-                fix = self._fix(node, sorted(used & exports, key=_import_order))
+            stars.append((node, module, _exports(index, module, set())))
+        known = set().union(*(exports for _, _, exports in stars if exports is not None))
+        for node, module, exports in stars:
+            # pytest reads fixtures by name from a conftest's (or test module's) namespace.
+            if pytest_namespace and _may_hold_fixtures(index, module, set()):
+                continue
+            used = uses & exports if exports is not None else free - known
+            if not used:
+                continue  # a re-export, or imported for its side effects (registering models)
             self.ctx.report(
                 node,
                 f"`{self.ctx.code_for(node)}` hides which names this module uses: import them by name",
-                fix=fix,
+                fix=None if exports is None else self._fix(node, sorted(used, key=_import_order)),
             )
 
     def _fix(self, node: cst.ImportFrom, wanted: list[str]) -> PendingFix | None:
@@ -311,6 +403,34 @@ def _exports(index: IndexView, name: str, seen: set[str]) -> set[str] | None:
                 return None
             exports |= nested
     return exports
+
+
+def _may_hold_fixtures(index: IndexView, name: str, seen: set[str]) -> bool:
+    """Whether the module may define pytest fixtures: it imports pytest (or a pytest
+    plugin), re-exports names of a project module that may, or is a module of a project
+    package that the index cannot read."""
+    summary = index.module(name)
+    if summary is None:
+        top = name.split(".")[0]
+        return top != name and index.module(top) is not None
+    seen.add(name)
+    if any(_is_pytest(info.module) for info in summary.imports):
+        return True
+    return any(
+        _may_hold_fixtures(index, info.module, seen)
+        for info in summary.imports
+        if info.scope == "module" and (info.name is not None or info.bound == "*") and info.module not in seen
+    )
+
+
+def _is_pytest(module: str) -> bool:
+    top = module.split(".")[0]
+    return top == "pytest" or top.startswith("pytest_")
+
+
+def _is_dunder(name: str) -> bool:
+    """``__file__``, ``__name__``: module attributes no star import binds."""
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
 def _import_order(name: str) -> tuple[int, str]:
