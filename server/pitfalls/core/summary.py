@@ -19,7 +19,7 @@ import libcst as cst
 from pydantic import TypeAdapter
 
 from pitfalls.core import names
-from pitfalls.core.walker import iter_statements
+from pitfalls.core.walker import children, iter_statements
 
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 
@@ -47,8 +47,16 @@ class FunctionInfo:
     name: str
     params: list[ParamInfo]
     returns: str | None  # qualified name of the return annotation when it names something
-    calls_super_init: bool = False  # only computed for __init__
+    calls_super_init: bool = False  # methods only: calls `super().__init__` / `Base.__init__(self)`
     is_async: bool = False
+    # Methods only (empty for functions, static and class methods), from the body, nested
+    # functions included: the `self.<attr>` names it assigns ("*" when it sets attributes by
+    # computed name: `setattr(self, name, v)`, `self.__dict__`, `vars(self)`), those it reads
+    # before assigning them (in source order, a right-hand side before its target), and the
+    # `self.<name>(...)` it calls.
+    self_sets: list[str] = field(default_factory=list)
+    self_reads: list[str] = field(default_factory=list)
+    self_calls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +88,7 @@ class ClassInfo:
     methods: dict[str, FunctionInfo]
     class_constants: dict[str, str]  # e.g. {"__tablename__": "partners"}
     has_inner_config: bool = False
+    attributes: list[str] = field(default_factory=list)  # names the body binds by `name = ...`
 
 
 @dataclass
@@ -288,19 +297,22 @@ class _SummaryBuilder:
     def _annotation_names(self, annotation: cst.BaseExpression) -> list[str]:
         return [self._qualify(d) for d in names.names_in_annotation(annotation)]
 
-    def _function(self, node: cst.FunctionDef) -> FunctionInfo:
+    def _function(self, node: cst.FunctionDef, *, method: bool = False) -> FunctionInfo:
         params = names.param_infos(node.params, self.module)
         returns = None
         if node.returns is not None:
             found = names.names_in_annotation(node.returns.annotation)
             returns = self._qualify(found[0]) if len(found) == 1 else None
-        return FunctionInfo(
+        info = FunctionInfo(
             name=node.name.value,
             params=[ParamInfo(*p) for p in params],
             returns=returns,
-            calls_super_init=node.name.value == "__init__" and names.calls_super_init(node),
             is_async=node.asynchronous is not None,
         )
+        static = any(names.dotted(d.decorator) in ("staticmethod", "classmethod") for d in node.decorators)
+        if method and params and params[0][1] == "positional" and not static:
+            _SelfUses(params[0][0], info).walk(node.body)
+        return info
 
     def _class(self, node: cst.ClassDef) -> ClassInfo:
         qualname = f"{self.name}.{node.name.value}" if self.name else node.name.value
@@ -328,6 +340,7 @@ class _SummaryBuilder:
         fields: dict[str, FieldInfo] = {}
         methods: dict[str, FunctionInfo] = {}
         constants: dict[str, str] = {}
+        attributes: list[str] = []
         has_config = False
         for stmt in node.body.body:
             if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
@@ -343,14 +356,15 @@ class _SummaryBuilder:
                             default=self.module.code_for_node(small.value) if small.value else None,
                             optional=names.annotation_is_optional(ann),
                         )
-                    elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    elif isinstance(small, cst.Assign):
+                        attributes.extend(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
                         target = small.targets[0].target
-                        if isinstance(target, cst.Name):
+                        if len(small.targets) == 1 and isinstance(target, cst.Name):
                             value = names.string_value(small.value)
                             if value is not None:
                                 constants[target.value] = value
             elif isinstance(stmt, cst.FunctionDef):
-                methods[stmt.name.value] = self._function(stmt)
+                methods[stmt.name.value] = self._function(stmt, method=True)
             elif isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
                 has_config = True
         return ClassInfo(
@@ -363,7 +377,90 @@ class _SummaryBuilder:
             methods=methods,
             class_constants=constants,
             has_inner_config=has_config,
+            attributes=attributes,
         )
+
+
+_SETATTR = frozenset({"setattr", "object.__setattr__"})
+
+
+class _SelfUses:
+    """Fills a method's ``self_sets``/``self_reads``/``self_calls``/``calls_super_init``
+    from one walk of its body."""
+
+    def __init__(self, me: str, info: FunctionInfo) -> None:
+        self.me = me
+        self.info = info
+        self.sets: dict[str, None] = {}
+        self.reads: dict[str, None] = {}
+        self.calls: dict[str, None] = {}
+
+    def walk(self, body: cst.BaseSuite) -> None:
+        stack: list[tuple[cst.CSTNode, bool]] = [(body, False)]  # (node, is an assignment target)
+        push = stack.append
+        while stack:
+            node, store = stack.pop()
+            if isinstance(node, cst.Attribute) and self._is_self(node.value):
+                self._attribute(node.attr.value, store)
+                continue
+            if store and isinstance(node, (cst.Tuple, cst.List)):
+                stack.extend((element.value, True) for element in reversed(node.elements))
+                continue
+            if isinstance(node, cst.Assign):
+                stack.extend((target.target, True) for target in reversed(node.targets))
+                push((node.value, False))  # popped first: the value runs before the targets
+            elif isinstance(node, cst.AnnAssign):
+                if node.value is not None:
+                    push((node.target, True))
+                    push((node.value, False))
+            elif isinstance(node, cst.AugAssign):
+                push((node.target, True))
+                push((node.target, False))
+                push((node.value, False))
+            elif isinstance(node, (cst.For, cst.AsName)):
+                kids = children(node)
+                target = node.target if isinstance(node, cst.For) else node.name
+                stack.extend((kid, kid is target) for kid in reversed(kids))
+            else:
+                if isinstance(node, cst.Call):
+                    self._call(node)
+                kids = children(node)
+                kids.reverse()
+                stack.extend((kid, False) for kid in kids)
+        self.info.self_sets = list(self.sets)
+        self.info.self_reads = list(self.reads)
+        self.info.self_calls = list(self.calls)
+
+    def _is_self(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.me
+
+    def _attribute(self, attr: str, store: bool) -> None:
+        if attr == "__dict__":
+            self.sets["*"] = None
+        elif store:
+            self.sets[attr] = None
+        elif attr not in self.sets:
+            self.reads[attr] = None
+
+    def _call(self, call: cst.Call) -> None:
+        func = call.func
+        args = call.args
+        if isinstance(func, cst.Attribute) and self._is_self(func.value):
+            self.calls[func.attr.value] = None
+            if func.attr.value == "__setattr__":
+                self._setattr(args[0] if args else None)
+        elif names.is_super_init_call(call):
+            self.info.calls_super_init = True
+        elif args and self._is_self(args[0].value):
+            function = names.dotted(func)
+            if function in _SETATTR:
+                self._setattr(args[1] if len(args) > 1 else None)
+            elif function == "vars":
+                self.sets["*"] = None
+
+    def _setattr(self, name: cst.Arg | None) -> None:
+        text = names.string_value(name.value) if name is not None else None
+        self.sets[text if text is not None else "*"] = None
 
 
 def summarize(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.index import IndexView
 from pitfalls.core.summary import FunctionInfo
 from pitfalls.core.walker import iter_statements
-from pitfalls.rules._signatures import bound_params, class_qualname, resolved_init, signature
+from pitfalls.rules._signatures import INITLESS_BASES, bound_params, class_qualname, mro, resolved_init, signature
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _FRAMEWORK = {
@@ -28,6 +29,14 @@ _FRAMEWORK = {
                 self.db = db
                 self.model = model
                 self.messaging_service = messaging_service
+
+            async def create(self, data: CreateT) -> ModelT:
+                obj = self.model(**data.model_dump())
+                self.db.add(obj)
+                await self.db.commit()
+                if self.messaging_service is not None:
+                    await self.messaging_service.publish(obj)
+                return obj
     """,
     "app/framework/crud.py": """
         from app.framework.services import CompanyBusinessObjectService, CreateT, ModelT, UpdateT
@@ -47,6 +56,10 @@ _FRAMEWORK = {
             def __init__(self, *, channel: str, publisher=None):
                 self.channel = channel
                 self.publisher = publisher
+
+            def publish(self, event: dict) -> None:
+                if self.publisher is not None:
+                    self.publisher.send(self.channel, event)
     """,
     "app/services/__init__.py": "",
 }
@@ -60,16 +73,32 @@ class InitWithoutSuper(Rule):
     base chain (followed across files, through generic bases such as
     `CompanyBusinessObjectService[Partner, PartnerCreate, PartnerUpdate]`, in method
     resolution order) has a class of the project with an `__init__` of its own: the one
-    that `super().__init__` would run.
+    that `super().__init__` would run, when skipping it loses an attribute the instance
+    needs. That is a `self.<attr>` the base `__init__` sets (itself, through the `self.`
+    methods it calls, or through the `super().__init__` it calls in turn) and a method the
+    instance runs reads (the subclass's own, or one it inherits and does not override),
+    while the subclass's `__init__` neither sets it (itself or through a `self.` method it
+    calls) nor, in another of its methods, manages it. The message names the attributes
+    and the methods that read them.
 
-    Classes without `__init__` are left alone, as are classes whose next `__init__` lies in
-    a library (`BaseModel`, `Exception`...; `Generic` and `ABC` define none and are looked
-    through), `__init__` stubs (a body of only `...`/`pass`/a docstring, as in `@overload`
-    declarations or protocols) and bodies that only raise, and bases whose `__init__` is
-    such a stub (an abstract `__init__`) when they are defined in the same module (the
-    index does not record function bodies of other modules). A project class between the two
-    that has annotated fields and no `__init__` may be a dataclass with a generated one, so
-    it ends the search too.
+    Left alone:
+    - classes without `__init__`, and `__init__` stubs (a body of only `...`/`pass`/a
+      docstring, as in `@overload` declarations or protocols) and bodies that only raise;
+    - classes whose next `__init__` lies in a library (`BaseModel`, `Exception`...;
+      `Generic` and `ABC` define none and are looked through); a project class between the
+      two that has annotated fields and no `__init__` may be a dataclass with a generated
+      one, so it ends the search too;
+    - base `__init__`s that set nothing the instance reads: abstract or stub ones (`pass`,
+      a docstring, `raise NotImplementedError`), wherever they are defined; attributes
+      only the methods the subclass overrides read (a `paid_invoices_stream` each wallet
+      replaces); attributes with a class-level default (`retries = 3`) or a method or
+      property of the same name; classes with `__getattr__`;
+    - a subclass `__init__` that calls the base `__init__` from a `self.` helper, sets
+      attributes by computed name (`setattr(self, name, value)`, `self.__dict__`,
+      `vars(self)`), or calls a `self.` method that a library base may define.
+
+    Reads are what the project's own methods do with `self.<attr>`; code outside the class
+    reading the attribute (`service.db` in a route) is not seen.
 
     ## Why is this bad?
     The base `__init__` never runs, so nothing it sets up exists on the instance. The
@@ -88,6 +117,7 @@ class InitWithoutSuper(Rule):
     ```python
     class PartnerService(CompanyBusinessObjectService[Partner, PartnerCreate, PartnerUpdate]):
         def __init__(self, db: AsyncSession):
+            # the framework's `create` also reads `self.messaging_service`
             self.db = db
             self.model = Partner
     ```
@@ -249,6 +279,190 @@ class InitWithoutSuper(Rule):
                     self.path = path
             """
         ),
+        # The base `__init__` only sets what the base's own `paid_invoices_stream` reads,
+        # and the subclass overrides that method: nothing it runs misses the attribute.
+        Valid(
+            """
+            from typing import AsyncGenerator
+
+            from app.wallets.base import Wallet
+
+
+            class FakeWallet(Wallet):
+                def __init__(self) -> None:
+                    self.queue = []
+
+                async def paid_invoices_stream(self) -> AsyncGenerator[str, None]:
+                    for invoice in self.queue:
+                        yield invoice
+            """,
+            files={
+                "app/__init__.py": "",
+                "app/wallets/__init__.py": "",
+                "app/wallets/base.py": """
+                    import asyncio
+                    from abc import ABC, abstractmethod
+                    from typing import AsyncGenerator
+
+
+                    class Wallet(ABC):
+                        features = None
+
+                        def __init__(self) -> None:
+                            self.pending_invoices: list[str] = []
+                            self.features = []
+
+                        def has_feature(self, feature: str) -> bool:
+                            return self.features is not None and feature in self.features
+
+                        @abstractmethod
+                        async def get_invoice_status(self, checking_id: str): ...
+
+                        async def paid_invoices_stream(self) -> AsyncGenerator[str, None]:
+                            while True:
+                                for invoice in self.pending_invoices:
+                                    if await self.get_invoice_status(invoice):
+                                        self.pending_invoices.remove(invoice)
+                                        yield invoice
+                                await asyncio.sleep(5)
+                """,
+            },
+            path="app/wallets/fake.py",
+        ),
+        # The base `__init__` runs after all, from a helper the subclass's `__init__` calls;
+        # a subclass that sets what the base's methods read itself, or through a helper, or
+        # by computed names.
+        Valid(
+            """
+            from app.framework.services import CompanyBusinessObjectService
+            from app.models import Invoice, Partner
+
+
+            class PartnerService(CompanyBusinessObjectService):
+                def __init__(self, db):
+                    self._setup(db)
+
+                def _setup(self, db):
+                    super().__init__(db, Partner)
+
+
+            class InvoiceService(CompanyBusinessObjectService):
+                def __init__(self, db, bus):
+                    self.db = db
+                    self.model = Invoice
+                    self.messaging_service = bus
+
+
+            class CachedInvoiceService(CompanyBusinessObjectService):
+                def __init__(self, db, bus):
+                    self.db = db
+                    self.model = Invoice
+                    self._connect(bus)
+
+                def _connect(self, bus):
+                    self.messaging_service = bus
+
+
+            class DynamicService(CompanyBusinessObjectService):
+                def __init__(self, **parts):
+                    for name, value in parts.items():
+                        setattr(self, name, value)
+
+
+            class ProxyService(CompanyBusinessObjectService):
+                def __init__(self, target):
+                    self._target = target
+
+                def __getattr__(self, name):
+                    return getattr(self._target, name)
+            """,
+            files=_FRAMEWORK,
+            path="app/services/partner_service.py",
+        ),
+        # Abstract or stub base `__init__`s of another module: nothing to miss. A base
+        # attribute with a class-level default, or one that no method reads; one the
+        # subclass sets through the base's property setter.
+        Valid(
+            """
+            from app.exporters.base import Exporter, Sink, Target
+
+
+            class CsvExporter(Exporter):
+                def __init__(self, path: str) -> None:
+                    self.path = path
+
+
+            class FileSink(Sink):
+                def __init__(self, path: str) -> None:
+                    self.path = path
+
+
+            class HttpTarget(Target):
+                def __init__(self, url: str) -> None:
+                    self.url = url
+
+
+            class Store:
+                def __init__(self, path: str) -> None:
+                    self._path = path
+
+                @property
+                def path(self) -> str:
+                    return self._path
+
+                @path.setter
+                def path(self, value: str) -> None:
+                    self._path = value
+
+                def read(self) -> str:
+                    with open(self._path) as f:
+                        return f.read()
+
+
+            class TempStore(Store):
+                def __init__(self) -> None:
+                    self.path = "/tmp/store"
+            """,
+            files={
+                "app/__init__.py": "",
+                "app/exporters/__init__.py": "",
+                "app/exporters/base.py": """
+                    from abc import ABC, abstractmethod
+
+
+                    class Exporter(ABC):
+                        @abstractmethod
+                        def __init__(self, path: str) -> None:
+                            \"\"\"Open the target.\"\"\"
+                            raise NotImplementedError
+
+                        def describe(self) -> str:
+                            return self.path
+
+
+                    class Sink:
+                        def __init__(self, path: str) -> None:
+                            pass
+
+                        def describe(self) -> str:
+                            return self.path
+
+
+                    class Target:
+                        retries = 3
+
+                        def __init__(self, url: str, retries: int = 3) -> None:
+                            self.url = url
+                            self.retries = retries
+                            self.created = True
+
+                        def send(self, body: bytes) -> None:
+                            for _ in range(self.retries):
+                                post(self.url, body)
+                """,
+            },
+            path="app/exporters/csv.py",
+        ),
         # The base's `__init__` called by name.
         Valid(
             """
@@ -285,7 +499,8 @@ class InitWithoutSuper(Rule):
             line=9,
             message=(
                 "`CompanyBusinessObjectService.__init__(self, db, model, messaging_service=...)` "
-                "(`app.framework.services`) does not run"
+                "(`app.framework.services`) does not run, so `self.messaging_service` (read by "
+                "`CompanyBusinessObjectService.create`) is never set"
             ),
             fixed="""
             from sqlalchemy.ext.asyncio import AsyncSession
@@ -375,12 +590,16 @@ class InitWithoutSuper(Rule):
                     self.status_code = status_code
                     self.extra = extra
 
+                def to_dict(self) -> dict:
+                    return {"detail": str(self), "status": self.status_code, **self.extra}
+
 
             class NotFoundError(AppError):
                 def __init__(self, message: str, **extra):
                     self.message = message
             """,
-            line=9,
+            line=12,
+            message="so `self.status_code` and `self.extra` (read by `AppError.to_dict`) are never set",
             fixed="""
             class AppError(Exception):
                 def __init__(self, message: str, status_code: int = 400, **extra):
@@ -388,11 +607,65 @@ class InitWithoutSuper(Rule):
                     self.status_code = status_code
                     self.extra = extra
 
+                def to_dict(self) -> dict:
+                    return {"detail": str(self), "status": self.status_code, **self.extra}
+
 
             class NotFoundError(AppError):
                 def __init__(self, message: str, **extra):
                     super().__init__(message, **extra)
                     self.message = message
+            """,
+        ),
+        # The base `__init__` (of another module) sets an attribute through a helper and
+        # calls its own base's `__init__`, which sets another; inherited methods read both.
+        Invalid(
+            """
+            from app.workers import Worker
+
+
+            class BatchWorker(Worker):
+                def __init__(self, url: str, size: int) -> None:
+                    self.size = size
+            """,
+            files={
+                "app/__init__.py": "",
+                "app/workers.py": """
+                    class Connection:
+                        def __init__(self, url: str) -> None:
+                            self.url = url
+
+                        def close(self) -> None:
+                            print("closing", self.url)
+
+
+                    class Worker(Connection):
+                        def __init__(self, url: str) -> None:
+                            super().__init__(url)
+                            self._reset()
+
+                        def _reset(self) -> None:
+                            self.pending = []
+
+                        def drain(self) -> list:
+                            done, self.pending = self.pending, []
+                            return done
+                """,
+            },
+            path="app/batch.py",
+            line=5,
+            message=(
+                "so `self.url` (read by `Connection.close`) and `self.pending` (read by "
+                "`Worker.drain`) are never set"
+            ),
+            fixed="""
+            from app.workers import Worker
+
+
+            class BatchWorker(Worker):
+                def __init__(self, url: str, size: int) -> None:
+                    super().__init__(url)
+                    self.size = size
             """,
         ),
         # A class defined under a module-level `if`, indented with tabs.
@@ -438,31 +711,20 @@ class InitWithoutSuper(Rule):
         if _calls_base_init(node):
             return
         found = resolved_init(self.ctx.index, qualname, include_self=False)
-        if found is None or self._is_stub_here(found[0]):
+        if found is None:
             return
         owner, base_init = found
+        missing = _Instance(self.ctx.index, qualname).missing(owner, base_init)
+        if not missing:
+            return
         message = (
             f"`{classdef.name.value}.__init__` never calls `super().__init__()`: "
-            f"`{signature(owner, base_init)}` (`{owner.rsplit('.', 1)[0]}`) does not run"
+            f"`{signature(owner, base_init)}` (`{owner.rsplit('.', 1)[0]}`) does not run, "
+            f"so {_describe(missing)}"
         )
         call = self._super_call(node, base_init)
         fix = self.ctx.fix(f"Call `{call}` first", self._insert(node, call)) if call else None
         self.ctx.report(node.name, message, fix=fix)
-
-    def _is_stub_here(self, owner: str) -> bool:
-        """Whether the base ``__init__`` is a stub of this module (an abstract ``__init__``
-        that only raises): nothing to run. The index does not say so of other modules."""
-        module, _, name = owner.rpartition(".")
-        if module != self.ctx.module_name:
-            return False
-        inits = [
-            item
-            for stmt in self.ctx.module.body
-            if isinstance(stmt, cst.ClassDef) and stmt.name.value == name
-            for item in stmt.body.body
-            if isinstance(item, cst.FunctionDef) and item.name.value == "__init__"
-        ]
-        return bool(inits) and _is_stub(inits[-1])
 
     def _super_call(self, node: cst.FunctionDef, base_init: FunctionInfo) -> str | None:
         """``super().__init__(...)`` from what the subclass's ``__init__`` has; None when a
@@ -535,6 +797,106 @@ class InitWithoutSuper(Rule):
 
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString)
+_Method = tuple[str, FunctionInfo]  # (defining class, method)
+
+
+class _Instance:
+    """An instance of a project class as the index sees it: the methods it runs (for each
+    name, the definition that wins in method resolution order) and the names its classes
+    bind at class level (methods, properties, defaults), which an instance attribute
+    missing falls back to."""
+
+    def __init__(self, index: IndexView, qualname: str) -> None:
+        self.index = index
+        self.qualname = qualname
+        self.methods: dict[str, _Method] = {}
+        self.class_level: set[str] = set()
+        self.opaque = False  # a class of the order the index does not know: its methods are unknown
+        for cls in mro(index, qualname) or ():
+            info = index.class_info(cls)
+            if info is None:
+                self.opaque = self.opaque or cls not in INITLESS_BASES
+                continue
+            for name, func in info.methods.items():
+                self.methods.setdefault(name, (cls, func))
+            self.class_level.update(info.methods, info.attributes)
+            self.class_level.update(name for name, f in info.fields.items() if f.has_default)
+
+    def runs(self, start: _Method) -> tuple[dict[str, None], set[tuple[str, str]], bool]:
+        """What running ``start`` on the instance sets on ``self``, following the
+        ``self.<m>()`` it calls, the property setters it assigns and ``super().__init__``
+        (to the ``__init__`` the defining class's would reach); with the methods reached,
+        as (class, name), and whether one of them but ``start`` calls ``super().__init__``
+        or one calls a method the index cannot see."""
+        sets: dict[str, None] = {}
+        reached: set[tuple[str, str]] = set()
+        inconclusive = False
+        stack = [start]
+        while stack:
+            current = stack.pop()
+            cls, func = current
+            if (cls, func.name) in reached:
+                continue
+            reached.add((cls, func.name))
+            sets.update(dict.fromkeys(func.self_sets))
+            # `self.name = v` on a property runs its setter (the last `name` defined).
+            properties = [name for name in func.self_sets if name in self.methods]
+            for name in reversed([*func.self_calls, *properties]):
+                target = self.methods.get(name)
+                if target is not None:
+                    stack.append(target)
+                else:
+                    inconclusive = inconclusive or self.opaque
+            if func.calls_super_init:  # followed first: it usually comes first
+                inconclusive = inconclusive or current is not start
+                after = resolved_init(self.index, cls, include_self=False)
+                if after is not None:
+                    stack.append(after)
+        return sets, reached, inconclusive
+
+    def missing(self, owner: str, base_init: FunctionInfo) -> dict[str, str]:
+        """The attributes the base ``__init__`` (``owner``'s) sets that the subclass's own
+        neither sets nor gets by calling it, and that a method the instance runs reads:
+        ``{attribute: "Class.method"}``. Empty when the subclass's ``__init__`` calls the
+        base one through a helper, sets attributes by computed name or calls a method the
+        index cannot see, and when the class answers missing attributes (``__getattr__``)."""
+        own = self.index.class_info(self.qualname)
+        if own is None or own.init is None or "__getattr__" in self.methods:
+            return {}  # with `__getattr__`, a missing attribute is looked up, not an error
+        ours, ours_reached, inconclusive = self.runs((self.qualname, own.init))
+        if inconclusive or "*" in ours:
+            return {}
+        theirs, theirs_reached, _ = self.runs((owner, base_init))
+        # Set anywhere in the subclass's own methods: it manages the attribute itself.
+        ours.update(dict.fromkeys(a for f in own.methods.values() for a in f.self_sets))
+        lost = [a for a in theirs if a not in ours and a not in self.class_level and a != "*"]
+        # A helper only the base ``__init__`` calls does not run either.
+        skipped = theirs_reached - ours_reached
+        found: dict[str, str] = {}
+        for name, (cls, func) in self.methods.items():
+            if (cls, name) in skipped:
+                continue
+            reads = set(func.self_reads)
+            for attr in lost:
+                if attr in reads and attr not in found:
+                    found[attr] = f"{cls.rsplit('.', 1)[-1]}.{name}"
+        return {attr: found[attr] for attr in lost if attr in found}
+
+
+def _describe(missing: dict[str, str]) -> str:
+    """``self.a` and `self.b` (read by `C.m`) are never set`` for the first few attributes,
+    grouped by the method that reads them."""
+    groups: dict[str, list[str]] = {}
+    for attr, reader in list(missing.items())[:3]:
+        groups.setdefault(reader, []).append(f"`self.{attr}`")
+    shown = [f"{_and(attrs)} (read by `{reader}`)" for reader, attrs in groups.items()]
+    if len(missing) > 3:
+        shown.append(f"{len(missing) - 3} more")
+    return f"{_and(shown)} {'is' if len(missing) == 1 else 'are'} never set"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _calls_base_init(node: cst.FunctionDef) -> bool:
