@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from pitfalls.core import names
 from pitfalls.core.walker import children, iter_statements
 
+_TYPEVAR = ("TypeVar", "typing.TypeVar", "typing_extensions.TypeVar")
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 
 
@@ -107,6 +108,7 @@ class ModuleSummary:
     typevars: list[str]
     defined: list[str]  # every module-level name the module defines
     all_names: list[str] | None = None
+    typevar_defaults: list[str] = field(default_factory=list)  # TypeVars declared with a default
 
     def fingerprint(self) -> str:
         # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
@@ -187,6 +189,7 @@ class _SummaryBuilder:
         self.strings: dict[str, str] = {}
         self.call_assignments: dict[str, str] = {}
         self.typevars: list[str] = []
+        self.typevar_defaults: list[str] = []  # PEP 696: TypeVar("T", default=...)
         self.defined: list[str] = []
         self.all_names: list[str] | None = None
 
@@ -274,8 +277,10 @@ class _SummaryBuilder:
             text = names.string_value(value)
             if text is not None:
                 self.strings[target.value] = text
-            if isinstance(value, cst.Call) and names.dotted(value.func) in ("TypeVar", "typing.TypeVar"):
+            if isinstance(value, cst.Call) and names.dotted(value.func) in _TYPEVAR:
                 self.typevars.append(target.value)
+                if any(arg.keyword is not None and arg.keyword.value == "default" for arg in value.args):
+                    self.typevar_defaults.append(target.value)
             elif isinstance(value, cst.Call) and names.dotted(value.func):
                 self.call_assignments[target.value] = self._qualify(names.dotted(value.func) or "")
             elif isinstance(value, (cst.Name, cst.Attribute)):
@@ -481,6 +486,7 @@ def summarize(
         strings=builder.strings,
         call_assignments=builder.call_assignments,
         typevars=builder.typevars,
+        typevar_defaults=builder.typevar_defaults,
         defined=sorted(set(builder.defined)),
         all_names=builder.all_names,
     )

@@ -195,15 +195,35 @@ def type_parameters(view: IndexView, qualname: str) -> list[str] | None:
     return found
 
 
+def with_defaults(view: IndexView, qualname: str, params: list[str]) -> set[str]:
+    """Which of the class's type parameters have a default (PEP 696: ``TypeVar("T",
+    default=int)``), so that leaving them out is fine."""
+    info = view.class_info(qualname)
+    summary = view.module(info.qualname.rpartition(".")[0]) if info is not None else None
+    if summary is None:
+        return set()
+    found = set()
+    for name in params:
+        defined = _typevar(view, summary, name)
+        if defined is not None and defined[1] in defined[0].typevar_defaults:
+            found.add(name)
+    return found
+
+
 def _is_typevar(view: IndexView, summary: ModuleSummary, name: str) -> bool:
+    return _typevar(view, summary, name) is not None
+
+
+def _typevar(view: IndexView, summary: ModuleSummary, name: str) -> tuple[ModuleSummary, str] | None:
+    """The module defining the TypeVar ``name`` means in ``summary``, and its name there."""
     if name in summary.typevars:
-        return True
+        return summary, name
     target = summary.bindings.get(name)
     if target is None:
-        return False
+        return None
     module, _, attr = view.resolve(target).rpartition(".")
     defining = view.module(module) if module else None
-    return defining is not None and attr in defining.typevars
+    return (defining, attr) if defining is not None and attr in defining.typevars else None
 
 
 def argument_count(subscript: cst.Subscript) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from pitfalls.rules._bases import argument_count, class_bases, type_parameters
+from pitfalls.rules._bases import argument_count, class_bases, type_parameters, with_defaults
 from pitfalls.rules.api import Invalid, Rule, Severity, Valid
 
 _FRAMEWORK = {
@@ -97,6 +97,39 @@ class GenericWithoutParameters(Rule):
     summary = "Generic project class subclassed without its type parameters"
 
     VALID = [
+        # PEP 696: TypeVars with defaults may be left out (Python 3.13, typing_extensions).
+        Valid("""
+            from typing import Generic
+
+            from typing_extensions import TypeVar
+
+            from app.models import Partner
+
+            ModelT = TypeVar("ModelT")
+            SchemaT = TypeVar("SchemaT", default=dict)
+
+            class Repository(Generic[ModelT, SchemaT]):
+                pass
+
+            class PartnerRepository(Repository[Partner]):
+                pass
+
+            class RawRepository(Repository[Partner, bytes]):
+                pass
+        """, files={"app/__init__.py": "", "app/models.py": "class Partner:\n    pass\n"}, path="app/repositories.py"),
+        Valid("""
+            from typing import Generic
+
+            from typing_extensions import TypeVar
+
+            T = TypeVar("T", default=int)
+
+            class Box(Generic[T]):
+                pass
+
+            class IntBox(Box):
+                pass
+        """),
         # The guide's Issue 7 solutions.
         Valid(
             _IMPORTS
@@ -217,6 +250,22 @@ class GenericWithoutParameters(Rule):
         ),
     ]
     INVALID = [
+        # Defaults do not make a required parameter optional.
+        Invalid("""
+            from typing import Generic
+
+            from typing_extensions import TypeVar
+
+            ModelT = TypeVar("ModelT")
+            CreateT = TypeVar("CreateT")
+            SchemaT = TypeVar("SchemaT", default=dict)
+
+            class Repository(Generic[ModelT, CreateT, SchemaT]):
+                pass
+
+            class PartnerRepository(Repository[int]):
+                pass
+        """, line=12, message="takes 2 to 3"),
         # The guide's Issue 7 diagnosis.
         Invalid(
             _IMPORTS
@@ -341,8 +390,10 @@ class GenericWithoutParameters(Rule):
             params = type_parameters(view, base.qualname) if base.qualname is not None else None
             if not params or self.ctx.value_of(base.written.partition(".")[0]) is not None:
                 continue  # not generic, or named through a variable (see the docstring)
+            defaults = with_defaults(view, base.qualname or "", params)
+            required = len(params) - len(defaults)  # PEP 696: defaults come last
             if base.subscript is None:
-                if view.is_pydantic_model(base.qualname or ""):
+                if view.is_pydantic_model(base.qualname or "") or not required:
                     continue
                 self.ctx.report(
                     node.name,
@@ -352,10 +403,11 @@ class GenericWithoutParameters(Rule):
                 )
                 continue
             count = argument_count(base.subscript)
-            if count is not None and count != len(params):
+            if count is not None and not required <= count <= len(params):
+                takes = f"{required} to {len(params)}" if defaults else f"{len(params)}"
                 self.ctx.report(
                     node.name,
                     f"`{base.written}[...]` passes {count} type argument{'s' if count != 1 else ''}, "
-                    f"`{base.written}` takes {len(params)} ({', '.join(params)}): TypeError: Too "
-                    f"{'few' if count < len(params) else 'many'} arguments at import",
+                    f"`{base.written}` takes {takes} ({', '.join(params)}): TypeError: Too "
+                    f"{'few' if count < required else 'many'} arguments at import",
                 )
