@@ -1,20 +1,46 @@
-"""PF101: a generated UUID given as a record's `id`."""
+"""PF101: a generated UUID given as the `id` of a record whose id is an integer."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import libcst as cst
 
 from pitfalls.core import names
-from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
+from pitfalls.core.summary import FieldInfo
+from pitfalls.rules._directus import (
+    EXAMPLE_CONFIG,
+    ITEM_ACTIONS,
+    ITEMS_URL,
+    collection_for_name,
+    example_column,
+    example_files,
+    item_call_collection,
+    project_schema,
+)
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Valid
 
 _UUID_FACTORIES = frozenset({f"uuid.uuid{n}" for n in (1, 3, 4, 5, 6, 7)})
-# Annotations (last part) that make the model's `id` a UUID: uuid.UUID, pydantic's UUID4,
-# SQLAlchemy's UUID/Uuid (through `Mapped[...]` too).
-_UUID_TYPES = frozenset({"UUID", "UUID1", "UUID3", "UUID4", "UUID5", "UUID6", "UUID7", "Uuid"})
 # Class methods that build a record from keywords (ORMs, pydantic).
-_RECORD_METHODS = frozenset({"create", "values", "model_construct", "construct"})
-# Keys of a message envelope, whose `id` is a message or request id (JSON-RPC, websockets).
-_ENVELOPE_KEYS = frozenset({"jsonrpc", "method", "event", "payload"})
+_RECORD_METHODS = frozenset({"create", "model_construct", "construct"})
+# What an annotation may wrap the value's type in (`Optional[int]`, `Mapped[int | None]`).
+_WRAPPERS = frozenset({"Optional", "Union", "Mapped", "Annotated", "Final", "None"})
+_COLUMN_FACTORIES = frozenset({"Column", "mapped_column"})
+_INTEGER_COLUMNS = frozenset({"Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT", "SMALLINT", "INT"})
+# A column's keyword defaults and positional generators: the value is filled on insert.
+_DEFAULT_KEYWORDS = frozenset({"default", "insert_default", "server_default", "default_factory"})
+_DATABASE_VALUES = frozenset({"Identity", "Sequence", "FetchedValue", "Computed"})
+# Directus field types of an integer key.
+_DIRECTUS_INTEGERS = frozenset({"integer", "bigInteger"})
+# HTTP calls whose `json=` body creates or writes an item.
+_HTTP_BODY_METHODS = frozenset({"post", "put", "patch", "request"})
+_MAX_HOPS = 5
+
+_ARTICLES = example_files({
+    "articles": [example_column("id", "integer", nullable=False, primary_key=True, auto_increment=True), "title"],
+    "tokens": [example_column("id", "uuid", nullable=False, primary_key=True), "label"],
+})
 
 
 class ManualUuidId(Rule):
@@ -22,34 +48,38 @@ class ManualUuidId(Rule):
     ## What it does
     Checks for a generated UUID (`uuid.uuid4()`, `uuid4()`, `uuid.uuid1()`,
     `str(uuid.uuid4())`, `uuid4().hex`, an f-string of one, or a variable assigned one)
-    passed as the `id` of a record: an `id=` keyword to a model constructor (a class of the
-    project, an unresolved `CapWords` name, or `Model.create(...)`/`insert(...).values(...)`),
-    or an `"id"` key in a dict literal.
+    given as the `id` of a record whose id is known to be an integer:
 
-    Not reported: a model whose own `id` is declared as a UUID (annotated `uuid.UUID`,
-    `UUID4`, `Mapped[uuid.UUID]`, or with a UUID default such as
-    `Field(default_factory=uuid4)` / `mapped_column(default=uuid.uuid4)`) or as a string
-    primary key column (`Mapped[str]`, `Field(primary_key=True)` on a `str`,
-    `Column(String(36), primary_key=True)`), UUIDs used as anything else
-    (`correlation_id=uuid4()`, `request_id`, a `headers` value), calls to functions and to
-    classes of other libraries (`scheduler.add_job(id=...)`, `html.Div(id=...)`), message
-    envelopes (a dict that also has a `"jsonrpc"`, `"method"`, `"event"` or `"payload"`
-    key), and functions named `uuid4` that do not come from `uuid`.
+    - an `id=` keyword to a model constructor (`Model(...)`, `Model.create(...)`,
+      `Model.model_construct(...)`) or to `insert(Model).values(...)`, or an `"id"` key of a
+      dict given to `.values(...)`, when the model's `id` is annotated `int` (`Optional[int]`,
+      `Mapped[int]`, SQLModel's `int | None = Field(primary_key=True)`) or is an integer
+      column in the model's module (`id = Column(Integer, primary_key=True)`);
+    - a model or a dict literal (also through a variable, or in a list) sent to a Directus
+      collection whose `id` the schema says is an integer or auto-increment: the item of
+      `create_item("articles", item)` / `create_items(...)`, or the `json=` body of an HTTP
+      call to `.../items/articles`; a model is also matched to its collection by
+      `[tool.pitfalls.directus.models]` or its name (`DirectusArticle` -> `articles`).
 
-    The model is found across files through the imports. A model whose `id` is declared
-    without an annotation (`id = Column(UUID)`) is only understood in the module that
-    calls it.
+    Not reported: a record whose `id` is a string or a UUID (`id: str`, `UUID4`,
+    `Mapped[uuid.UUID]`, a custom column type such as a `GUID` `TypeDecorator`, a UUID
+    default, a Directus `uuid` or string key) or whose id type is unknown (a class of
+    another library, an unannotated column in another module, no schema); dicts that are
+    not sent to such a collection (rows for alembic's `op.bulk_insert`, payloads of other
+    APIs, `model_copy(update={"id": ...})`, message envelopes); and UUIDs given as anything
+    but `id` (`correlation_id=uuid4()`, a header). A Directus schema, when there is one,
+    decides over the model's annotation.
 
     ## Why is this bad?
-    Directus and most SQL schemas give records an auto-increment integer primary key. A
-    UUID string where the integer is expected is refused when the record is created:
+    An auto-increment integer primary key is assigned by the database. A UUID string where
+    the integer is expected is refused when the record is created:
 
     ```
     ValidationError: ID field expects integer but received UUID string
     Type mismatch: expected integer, got string
     ```
 
-    The database assigns the id; read it back from the response (`result["data"]["id"]`).
+    Read the id the database assigned back from the response (`result["data"]["id"]`).
 
     ## Example
     ```python
@@ -71,10 +101,13 @@ class ManualUuidId(Rule):
     ```
 
     ## Fix safety
-    The fix removes the `id` argument or key. It is unsafe: code that used the generated
-    id afterwards (to link other records, or in a response) must read the id the database
-    assigned instead, and a table whose `id` really is a UUID column without a default
-    would now have none.
+    The fix removes the `id` argument or key, and is offered only when the record gets an
+    id without it: the model's `id` has a default (`= None`, an auto-increment integer
+    primary key column) and, for a Directus collection, the schema's key is auto-increment
+    or has a default. A model whose `id` is required (`id: int`), a class the project does
+    not define, or a key the database does not fill gets no fix. The fix is unsafe: code
+    that used the generated id afterwards (to link other records, or in a response) must
+    read the id the database assigned instead.
     """
 
     code = "PF101"
@@ -200,8 +233,72 @@ class ManualUuidId(Rule):
             def tag(item: dict) -> dict:
                 return {**item, "trace_id": str(uuid.uuid4()), "id": item["id"]}
         """),
+        # App-generated string ids: pydantic models declaring `id: str` (through a base in
+        # another module), a message envelope, and classes whose id type nobody here knows.
+        Valid("""
+            from uuid import uuid4
+            from app.models import Account, Envelope
+            from vendor import Thing
+
+            account = Account(id=uuid4().hex, username="satoshi")
+            message = Envelope(id=str(uuid4()), type="ping")
+            thing = Thing(id=uuid4())
+            Record.create(id=uuid4())
+        """, files={"app/__init__.py": "", "app/models.py": """
+            from pydantic import BaseModel, Field
+
+            class AccountId(BaseModel):
+                id: str
+
+            class Account(AccountId):
+                username: str | None = None
+
+            class Envelope(BaseModel):
+                id: str = Field(..., description="message id")
+                type: str
+        """}, path="app/routes.py"),
+        # A custom UUID column type, and `model_copy(update=...)` of a model whose id is a UUID.
+        Valid("""
+            from uuid import uuid4
+            from app.models import Label, Step
+
+            label = Label(id=uuid4(), name="x")
+            step = Step(id=uuid4(), text="a").model_copy(update={"id": uuid4(), "text": "b"})
+        """, files={"app/__init__.py": "", "app/models.py": """
+            from pydantic import UUID4, BaseModel
+            from sqlalchemy import orm
+            from app.types import GUID
+
+            class Label(orm.DeclarativeBase):
+                __tablename__ = "labels"
+                id: orm.Mapped[GUID] = orm.mapped_column(GUID, primary_key=True, default=GUID.generate)
+                name: orm.Mapped[str]
+
+            class Step(BaseModel):
+                id: UUID4
+                text: str
+        """, "app/types.py": """
+            from sqlalchemy.types import TypeDecorator
+
+            class GUID(TypeDecorator):
+                pass
+        """}, path="app/routes.py"),
+        # Raw dicts that are no Directus item: alembic rows, another API's payload, a
+        # collection keyed by a UUID.
+        Valid("""
+            import uuid
+            import requests
+            from alembic import op
+
+            def upgrade(table, directus, url) -> None:
+                op.bulk_insert(table, [{"id": uuid.uuid4(), "position": 1}])
+                requests.post(f"{url}/signals", json={"raw": {"id": str(uuid.uuid4())}}, timeout=10)
+                payload = {"id": uuid.uuid1()}
+                directus.create_item("tokens", {"id": str(uuid.uuid4()), "label": "x"})
+        """, files=_ARTICLES, config=EXAMPLE_CONFIG),
     ]
     INVALID = [
+        # The schema says `articles.id` is an auto-increment integer, whatever the model says.
         Invalid("""
             import uuid
             from app.models import DirectusArticle
@@ -210,14 +307,14 @@ class ManualUuidId(Rule):
                 id=str(uuid.uuid4()),  # This causes the error
                 title="Test Article"
             )
-        """, files={"app/__init__.py": "", "app/models.py": """
+        """, files={**_ARTICLES, "app/__init__.py": "", "app/models.py": """
             from typing import Optional
             from pydantic import BaseModel
 
             class DirectusArticle(BaseModel):
                 id: Optional[str] = None
                 title: Optional[str] = None
-        """}, path="app/routes.py", line=5, fixed="""
+        """}, config=EXAMPLE_CONFIG, path="app/routes.py", line=5, fixed="""
             import uuid
             from app.models import DirectusArticle
 
@@ -253,6 +350,7 @@ class ManualUuidId(Rule):
                 title="y",
             )
         """),
+        # Items sent to the collection: an HTTP body, through a variable, in a list.
         Invalid("""
             import uuid
             import requests
@@ -262,8 +360,9 @@ class ManualUuidId(Rule):
                 "title": "Test Article",
                 "id": article_id,
             }, timeout=10)
-            payload = {"id": uuid.uuid1()}
-        """, count=2, fixed="""
+            rows = [{"id": uuid.uuid1(), "title": "x"}]
+            directus.create_items("articles", rows)
+        """, files=_ARTICLES, config=EXAMPLE_CONFIG, count=2, fixed="""
             import uuid
             import requests
 
@@ -271,26 +370,40 @@ class ManualUuidId(Rule):
             requests.post(f"{url}/items/articles", json={
                 "title": "Test Article",
             }, timeout=10)
-            payload = {}
+            rows = [{"title": "x"}]
+            directus.create_items("articles", rows)
         """),
+        # `id: int` without a default: reported, but the model cannot be built without it.
         Invalid("""
             import uuid
-            from app.models import Article
+            from app.models import Article, Comment
 
             async def create(db) -> None:
                 await Article.create(id=uuid.uuid4(), title="x")
                 await db.execute(insert(Article).values(id=str(uuid.uuid4())))
+                await db.execute(insert(Comment).values({"id": uuid.uuid4().hex, "body": "y"}))
         """, files={"app/__init__.py": "", "app/models.py": """
+            from sqlalchemy import Column, Integer, String
+            from sqlalchemy.orm import declarative_base
+
+            Base = declarative_base()
+
             class Article:
                 id: int
                 title: str
-        """}, path="app/routes.py", count=2, fixed="""
+
+            class Comment(Base):
+                __tablename__ = "comments"
+                id: int = Column(Integer, primary_key=True)
+                body = Column(String)
+        """}, path="app/routes.py", count=3, fixed="""
             import uuid
-            from app.models import Article
+            from app.models import Article, Comment
 
             async def create(db) -> None:
-                await Article.create(title="x")
-                await db.execute(insert(Article).values())
+                await Article.create(id=uuid.uuid4(), title="x")
+                await db.execute(insert(Article).values(id=str(uuid.uuid4())))
+                await db.execute(insert(Comment).values({"body": "y"}))
         """),
         Invalid("""
             import uuid
@@ -326,38 +439,107 @@ class ManualUuidId(Rule):
             from uuid import uuid4 as new_id
 
             row = {"id": new_id().hex, "title": "x"}
-        """, line=3, fixed="""
+            directus.create_item("articles", row)
+        """, files=_ARTICLES, config=EXAMPLE_CONFIG, line=3, fixed="""
             from uuid import uuid4 as new_id
 
             row = {"title": "x"}
+            directus.create_item("articles", row)
+        """),
+        # An integer column the index does not record (no annotation), seen in its module;
+        # a pydantic `id: int` that is required gets no fix.
+        Invalid("""
+            import uuid
+            from pydantic import BaseModel
+            from sqlalchemy import BigInteger, Column
+            from app.db import Base
+
+            class Order(Base):
+                __tablename__ = "orders"
+                id = Column(BigInteger, primary_key=True)
+
+            class OrderOut(BaseModel):
+                id: int
+
+            order, out = Order(id=uuid.uuid4().int), OrderOut(id=str(uuid.uuid4()))
+        """, files={"app/__init__.py": "", "app/db.py": """
+            from sqlalchemy.orm import declarative_base
+
+            Base = declarative_base()
+        """}, path="app/orders.py", count=2, fixed="""
+            import uuid
+            from pydantic import BaseModel
+            from sqlalchemy import BigInteger, Column
+            from app.db import Base
+
+            class Order(Base):
+                __tablename__ = "orders"
+                id = Column(BigInteger, primary_key=True)
+
+            class OrderOut(BaseModel):
+                id: int
+
+            order, out = Order(), OrderOut(id=str(uuid.uuid4()))
         """),
     ]
 
+    def __init__(self, ctx: RuleContext) -> None:
+        super().__init__(ctx)
+        self._reported: set[cst.CSTNode] = set()
+        self._sent_models: set[cst.Call] = set()  # checked against the collection they are sent to
+
     def visit_Call(self, node: cst.Call) -> None:
-        for index, arg in enumerate(node.args):
-            if arg.keyword is not None and arg.keyword.value == "id" and self._is_uuid(arg.value):
-                if self._builds_record(node.func):
-                    self._report(arg, _removal(node.args, index), "Remove the `id` argument")
+        sent = self._sent(node)
+        if sent is not None:
+            payload, collection = sent
+            for record in self._records(payload):
+                if isinstance(record, cst.Call):
+                    self._sent_models.add(record)
+                    self._check_call(record, collection)
+                else:
+                    self._check_dict(record, lambda: self._collection_id(collection))
+        if node not in self._sent_models:
+            self._check_call(node, None)
+
+    def _check_call(self, call: cst.Call, collection: str | None) -> None:
+        """A model built with a generated `id=`, or `insert(Model).values({...})`; the model
+        is looked up only once a generated id is found."""
+        def model_id() -> _IntegerId | None:
+            model = self._model(call.func)
+            return self._model_id(model, collection) if model is not None else None
+
+        for index, arg in enumerate(call.args):
+            if arg.keyword is None:
+                if isinstance(arg.value, cst.Dict) and names.last_name(call.func) == "values":
+                    self._check_dict(arg.value, model_id)
+            elif arg.keyword.value == "id":
+                found = model_id() if self._is_uuid(arg.value) else None
+                if found is not None:
+                    self._report(arg, found, _removal(call.args, index), "Remove the `id` argument")
                 return
 
-    def visit_Dict(self, node: cst.Dict) -> None:
+    def _check_dict(self, node: cst.Dict, record_id: Callable[[], _IntegerId | None]) -> None:
         for index, element in enumerate(node.elements):
             key = element.key if isinstance(element, cst.DictElement) else None
-            if isinstance(key, cst.SimpleString) and key.value[1:-1] == "id" and self._is_uuid(element.value):
-                if not _is_envelope(node):
-                    self._report(element, _removal(node.elements, index), 'Remove the `"id"` key')
+            if names.string_value(key) == "id" and self._is_uuid(element.value):
+                found = record_id()
+                if found is not None:
+                    self._report(element, found, _removal(node.elements, index), 'Remove the `"id"` key')
                 return
 
-    def _report(self, at: cst.CSTNode, removal: NodeEdit, fix: str) -> None:
+    def _report(self, at: cst.CSTNode, found: _IntegerId, removal: NodeEdit, fix: str) -> None:
+        if at in self._reported:  # a record assigned once and sent twice
+            return
+        self._reported.add(at)
         self.ctx.report(
             at,
             "Generated UUID passed as the record's `id`: let the database assign it",
-            fix=self.ctx.fix(fix, removal),
+            fix=self.ctx.fix(fix, removal) if found.omissible else None,
         )
 
     def _is_uuid(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """A UUID freshly generated by the `uuid` module, or a value derived from one."""
-        if depth > 5:
+        if depth > _MAX_HOPS:
             return False
         if isinstance(expr, cst.Call):
             func = expr.func
@@ -382,49 +564,183 @@ class ManualUuidId(Rule):
             return value is not None and value is not expr and self._is_uuid(value, depth + 1)
         return False
 
-    def _builds_record(self, func: cst.BaseExpression) -> bool:
-        """Whether the call builds a record whose `id` the database assigns."""
+    # Where a record goes
+
+    def _sent(self, call: cst.Call) -> tuple[cst.BaseExpression, str] | None:
+        """The payload of a Directus create: ``client.create_item("c", item)`` (and
+        ``create_items``), or a ``json=`` body sent to an `/items/<c>` URL."""
+        found = item_call_collection(call)
+        if found is not None:
+            create = ITEM_ACTIONS.get(names.last_name(call.func) or "") == "create"
+            if create and len(call.args) > 1 and call.args[1].keyword is None:
+                return call.args[1].value, found[1]
+            return None
+        body = _keyword(call, "json")
+        if body is None or names.last_name(call.func) not in _HTTP_BODY_METHODS:
+            return None
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        url = _keyword(call, "url") or next((p for p in positional if not _is_http_method(p)), None)
+        for _ in range(_MAX_HOPS):
+            if not isinstance(url, cst.Name):
+                break
+            url = self.ctx.value_of(url.value)
+        # The URL as written: a name right after `/items/` ends at a quote, never at `{`.
+        match = ITEMS_URL.search(self.ctx.code_for(url)) if url is not None else None
+        return (body, match.group(1)) if match else None
+
+    def _records(
+        self, payload: cst.BaseExpression, depth: int = 0, listed: bool = False
+    ) -> list[cst.Dict | cst.Call]:
+        """The item (dict literal or model) a payload is, or the items of a list of them."""
+        if isinstance(payload, cst.Name) and depth < _MAX_HOPS:
+            value = self.ctx.value_of(payload.value)
+            return self._records(value, depth + 1, listed) if value is not None else []
+        if isinstance(payload, (cst.Dict, cst.Call)):
+            return [payload]
+        if isinstance(payload, (cst.List, cst.Tuple)) and not listed:
+            return [r for e in payload.elements for r in self._records(e.value, depth, listed=True)]
+        return []
+
+    # What the record is
+
+    def _model(self, func: cst.BaseExpression) -> _Model | None:
+        """The model a call builds: ``Model(...)``, ``Model.create(...)`` and the like,
+        ``insert(Model).values(...)``; None for any other call."""
+        if isinstance(func, cst.Attribute):
+            owner = func.value
+            if func.attr.value == "values" and isinstance(owner, cst.Call) and names.last_name(owner.func) == "insert":
+                table = owner.args[0].value if owner.args and owner.args[0].keyword is None else None
+                return self._model(table) if table is not None else None
+            if func.attr.value in _RECORD_METHODS:
+                return self._model(owner)
         qualname = self.ctx.qualified_name(func)
         if qualname is not None and self.ctx.index.class_info(qualname) is not None:
-            return not self._takes_client_ids(qualname)
-        if isinstance(func, cst.Attribute) and func.attr.value in _RECORD_METHODS:
-            owner = self.ctx.qualified_name(func.value)
-            if owner is not None and self.ctx.index.class_info(owner) is not None:
-                return not self._takes_client_ids(owner)
-            return owner is None
-        last = names.dotted(func)
-        return qualname is None and last is not None and last.rpartition(".")[2][:1].isupper()
+            return _Model(qualname, qualname.rpartition(".")[2])
+        last = names.last_name(func)
+        if qualname is None and last is not None and last[:1].isupper():  # a class nobody here defines
+            return _Model(None, last)
+        return None
 
-    def _takes_client_ids(self, qualname: str) -> bool:
-        """Whether the model's `id` is meant to be given a generated value: a UUID type, a
-        UUID default, or a string primary key column (`Mapped[str]`, `Column(String)`)."""
-        found = self.ctx.index.find_field(qualname, "id")
-        if found is not None:
-            types = {n.rpartition(".")[2] for n in found.annotation_names}
-            default = found.default or ""
-            return (
-                not _UUID_TYPES.isdisjoint(types)
-                or "uuid" in default.lower()
-                or ("str" in types and ("Mapped" in types or "primary_key" in default))
+    def _model_id(self, model: _Model, collection: str | None) -> _IntegerId | None:
+        """The model's `id`, when it is known to be an integer: by the Directus collection
+        it is sent to or maps to, else by the model's own declaration."""
+        schema = project_schema(self.ctx)
+        if collection is None and schema is not None:
+            configured = self.ctx.settings.directus.models
+            collection = (
+                configured.get(model.name)
+                or (configured.get(model.qualname) if model.qualname else None)
+                or collection_for_name(model.name, schema)
             )
-        # The index only records annotated fields: look for `id = Column(...)` in this module.
+        if schema is not None and "id" in schema.collections.get(collection or "", {}):
+            found = self._collection_id(collection)  # what the collection says, whatever the model declares
+            return _IntegerId(found.omissible and self._builds_without_id(model)) if found else None
+        if model.qualname is None:
+            return None
+        field = self.ctx.index.find_field(model.qualname, "id")
+        if field is not None:
+            return _declared_id(field)
+        column_call = self._same_module_column(model.qualname)
+        return _column_id(column_call) if column_call is not None else None
+
+    def _collection_id(self, collection: str | None) -> _IntegerId | None:
+        """The collection's `id`, when the schema says it is an integer."""
+        schema = project_schema(self.ctx)
+        column = schema.collections.get(collection or "", {}).get("id") if schema is not None else None
+        if column is None or not (column.type in _DIRECTUS_INTEGERS or column.auto_increment):
+            return None
+        return _IntegerId(column.auto_increment or column.has_default)
+
+    def _builds_without_id(self, model: _Model) -> bool:
+        """Whether the model is built fine without `id`: a default, or no `id` it requires."""
+        if model.qualname is None:
+            return False  # nothing here says what its constructor requires
+        field = self.ctx.index.find_field(model.qualname, "id")
+        if field is not None:
+            return field.has_default
+        init = self.ctx.index.method(model.qualname, "__init__")
+        return init is None or not any(p.name == "id" and not p.has_default for p in init[1].params)
+
+    def _same_module_column(self, qualname: str) -> cst.Call | None:
+        """``id = Column(...)`` in the class body: the index only records annotated fields,
+        so an unannotated column is only seen in the module that defines the model."""
         module, _, name = self.ctx.index.resolve(qualname).rpartition(".")
         if module != self.ctx.module_name:
-            return False
+            return None
         for stmt in self.ctx.module.body:
             if isinstance(stmt, cst.ClassDef) and stmt.name.value == name:
                 for line in stmt.body.body:
                     for small in getattr(line, "body", ()):
-                        if isinstance(small, cst.Assign) and names.dotted(small.targets[0].target) == "id":
-                            column = self.ctx.code_for(small.value)
-                            return "uuid" in column.lower() or "String" in column
-        return False
+                        if (
+                            isinstance(small, cst.Assign)
+                            and names.dotted(small.targets[0].target) == "id"
+                            and isinstance(small.value, cst.Call)
+                        ):
+                            return small.value
+        return None
 
 
-def _is_envelope(node: cst.Dict) -> bool:
-    return any(
-        names.string_value(e.key) in _ENVELOPE_KEYS for e in node.elements if isinstance(e, cst.DictElement)
-    )
+@dataclass(frozen=True)
+class _Model:
+    qualname: str | None  # None: a class the project does not define
+    name: str
+
+
+@dataclass(frozen=True)
+class _IntegerId:
+    """A record `id` known to be an integer. ``omissible``: the record is built without it
+    and gets one all the same (a default, the database's auto-increment)."""
+
+    omissible: bool
+
+
+def _declared_id(field: FieldInfo) -> _IntegerId | None:
+    """An `id` annotated `int` (`Optional[int]`, `Mapped[int]`...), not given a UUID default."""
+    types = {n.rpartition(".")[2] for n in field.annotation_names} - _WRAPPERS
+    if types != {"int"} or "uuid" in (field.default or "").lower():
+        return None
+    try:
+        value = cst.parse_expression(field.default) if field.default else None
+    except cst.ParserSyntaxError:
+        return None
+    if isinstance(value, cst.Call) and names.last_name(value.func) in _COLUMN_FACTORIES:
+        return _IntegerId(_generates(value))
+    return _IntegerId(field.has_default)
+
+
+def _column_id(column: cst.Call) -> _IntegerId | None:
+    """``Column(Integer, primary_key=True)`` and the like: an integer column."""
+    if names.last_name(column.func) not in _COLUMN_FACTORIES:
+        return None
+    types = {
+        names.last_name(a.value.func if isinstance(a.value, cst.Call) else a.value)
+        for a in column.args
+        if a.keyword is None
+    }
+    return _IntegerId(_generates(column)) if types & _INTEGER_COLUMNS else None
+
+
+def _generates(column: cst.Call) -> bool:
+    """Whether the ORM or the database fills the column on insert: a default, an identity
+    or sequence, or an integer primary key SQLAlchemy makes auto-increment."""
+    keywords = {a.keyword.value: names.dotted(a.value) for a in column.args if a.keyword is not None}
+    positional = {
+        names.last_name(a.value.func if isinstance(a.value, cst.Call) else a.value)
+        for a in column.args
+        if a.keyword is None
+    }
+    if not _DEFAULT_KEYWORDS.isdisjoint(keywords) or not _DATABASE_VALUES.isdisjoint(positional):
+        return True
+    return keywords.get("primary_key") == "True" and keywords.get("autoincrement") != "False"
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def _is_http_method(expr: cst.BaseExpression) -> bool:
+    """The `"POST"` of ``client.request("POST", url)``."""
+    return (names.string_value(expr) or "").lower() in _HTTP_BODY_METHODS
 
 
 def _removal(elements: tuple, index: int) -> NodeEdit:
