@@ -57,7 +57,8 @@ class GenericWithoutParameters(Rule):
     (a `ParamSpec` or `TypeVarTuple` parameter) are left alone. A pydantic model subclassed
     bare is too: pydantic keeps the subclass generic. So is a base named through a
     variable, as in `if TYPE_CHECKING: _Base = Service[Model] else: _Base = Service`:
-    the type checker sees the subscripted alias.
+    the type checker sees the subscripted alias. TypeVars declared with a default (PEP 696,
+    `TypeVar("T", default=int)`, Python 3.13 or `typing_extensions`) may be left out.
 
     ## Why is this bad?
     With the wrong number of arguments the class statement fails when the module is
