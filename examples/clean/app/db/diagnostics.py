@@ -42,6 +42,16 @@ async def check_extension_tables() -> dict[str, bool]:
     return status
 
 
+
+async def find_extension_fields(search: str) -> list[str]:
+    """Extension fields whose name contains what the admin typed in the search box."""
+    async with get_db_session() as db:
+        result = await db.execute(
+            text("SELECT field_name FROM business_object_extensions WHERE field_name LIKE :pattern"),
+            {"pattern": f"%{search}%"},
+        )
+        return list(result.scalars())
+
 async def check_redis_connection() -> bool:
     try:
         redis_client = aioredis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=0)
