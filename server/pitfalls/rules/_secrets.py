@@ -6,7 +6,13 @@ A name is judged on its word parts (``DIRECTUS_API_AGENT_PASSWORD``, ``apiKey`` 
 are by their last word. So ``password_reset_url``, ``token_type``, ``token_count``,
 ``secret_santa`` and ``TOKEN_REFRESH`` are not secrets, nor are ``tokenizer`` or
 ``max_tokens`` (other words), nor ``hashed_password``, ``invalid_token`` or ``eos_token``
-(a qualifier that makes it something else).
+(a qualifier that makes it something else), nor ``fake_wallet_secret`` or
+``TEST_PASSWORD`` (a name that says the value is not a real one).
+
+Of the secrets, the keys an application signs, encrypts or verifies with itself
+(``SECRET_KEY``, ``JWT_SECRET``, ``*_SIGNING_KEY``, ``*_ENCRYPTION_KEY``) are told apart: it
+is their holder, so a default it falls back to lets anyone who reads the source forge
+what it signs, whatever the value looks like.
 """
 
 from __future__ import annotations
@@ -39,6 +45,13 @@ _NOT_THE_SECRET = frozenset(
     {"max", "min", "num", "n", "count", "hashed", "invalid", "missing", "expired", "wrong",
      "incorrect", "bad", "no", "empty", "reset", "forgot", "change", "update", "verify",
      "check", "validate", "require", "required", "show", "has", "is", "use"}
+)
+# A qualifier anywhere before the term that says the value is not a real secret.
+_NOT_REAL = frozenset({"fake", "dummy", "mock", "stub", "example", "sample", "demo", "test", "testing"})
+# Word pairs a key the application signs, encrypts or verifies with ends with.
+_OWN_KEYS = frozenset(
+    {("secret", "key"), ("signing", "key"), ("signing", "secret"), ("encryption", "key"), ("jwt", "secret"),
+     ("jwt", "key"), ("session", "secret"), ("cookie", "secret"), ("hmac", "key"), ("hmac", "secret")}
 )
 _NOT_AN_AUTH_TOKEN = frozenset(
     {"page", "next", "prev", "previous", "continuation", "cancel", "cancellation", "resume",
@@ -73,12 +86,21 @@ def is_secret_name(name: str, extra: tuple[tuple[str, ...], ...] = (), lexical: 
         if start < 0 or parts[start:end] != term:
             continue
         before = parts[start - 1] if start else None
-        if before in _NOT_THE_SECRET:
+        if before in _NOT_THE_SECRET or not _NOT_REAL.isdisjoint(parts[:start]):
             return False
         if term == ("token",) and (lexical or before in _NOT_AN_AUTH_TOKEN):
             return False
         return term != ("pwd",) or (before is not None and before not in _NOT_A_PASSWORD)
     return False
+
+
+def is_signing_key_name(name: str) -> bool:
+    """Whether a secret's name says the application signs or encrypts with it (``SECRET_KEY``,
+    ``jwt_secret``, ``SESSION_SECRET``, ``DATA_ENCRYPTION_KEY``); ``is_secret_name`` first."""
+    parts = words(name)
+    while parts and (parts[-1] in _NEUTRAL_SUFFIXES or parts[-1].isdigit()):
+        parts.pop()
+    return tuple(parts[-2:]) in _OWN_KEYS
 
 
 class SecretOptions:
@@ -94,6 +116,9 @@ class SecretOptions:
 
     def is_secret(self, name: str) -> bool:
         return is_secret_name(name, self.extra, self.lexical)
+
+    def is_signing_key(self, name: str) -> bool:
+        return self.is_secret(name) and is_signing_key_name(name)
 
 
 def is_test_path(path: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from pitfalls.core import names
@@ -32,6 +34,17 @@ _SHOWING_METHODS = frozenset(
 )
 _LOOKUPS = frozenset({"get", "getenv", "pop"})
 _SECRET_TYPES = ("SecretStr", "SecretBytes")
+# Text that hands the value to the reader: "Please provide this token on /first_install",
+# "Your new API key: ...", "Save this password, it will not be shown again".
+_HANDED_OVER = re.compile(
+    r"\b(?:provide|enter|use|paste|copy|submit|save|store|keep)\s+(?:this|these|the\s+following)\b"
+    r"|\byour\s+(?:\w+\s+){0,2}?(?:token|password|passphrase|secret|key|credentials?)\s*(?::|is\b)",
+    re.IGNORECASE,
+)
+# ... unless the text says the program could not: "Failed to use this token: %s".
+_NEGATED = re.compile(
+    r"\b(?:not|cannot|can't|couldn't|unable\s+to|failed\s+to|fails\s+to)\s+(?:\w+\s+)?$", re.IGNORECASE
+)
 
 
 class SecretLogged(Rule):
@@ -55,8 +68,14 @@ class SecretLogged(Rule):
     function's result), and pydantic `SecretStr`/`SecretBytes` fields, which print as
     `**********` (their `.get_secret_value()` is reported). A `token` in a module that
     imports a lexer or tokenizer (`pygments`, `tokenize`, `transformers`…) is a word, not a
-    credential. Test files are skipped unless `[tool.pitfalls.secrets] check-tests = true`;
-    `extra-names` adds secret words.
+    credential, and a name that says its value is not real (`fake_token`, `test_password`)
+    is not a secret. Test files are skipped unless `[tool.pitfalls.secrets] check-tests =
+    true`; `extra-names` adds secret words.
+
+    Nor is output whose own text hands the secret to the reader: `"Please provide this
+    token on /first_install"`, `"Your new API key: {key}"`, `"Save this password, it is not
+    shown again"`. Showing a first-run token or a key just created to the person running
+    the program is what that output is for.
 
     ## Why is this bad?
     Terminal output and logs are copied to log aggregators, CI logs, bug reports and
@@ -155,6 +174,21 @@ class SecretLogged(Rule):
             def test_login(token):
                 print(token)
         """, path="tests/test_auth.py"),
+        # Output that delivers the secret to the operator on purpose.
+        Valid("""
+            from loguru import logger
+
+            def log_server_info(settings) -> None:
+                if settings.first_install_token:
+                    logger.success(
+                        f"FIRST_INSTALL_TOKEN: `{settings.first_install_token}`. "
+                        "Please provide this token on /first_install."
+                    )
+
+            def create_key(store) -> None:
+                api_key = store.new_key()
+                print(f"Your new API key: {api_key}")
+        """),
         # A tokenizer's tokens.
         Valid("""
             from transformers import AutoTokenizer
@@ -209,6 +243,15 @@ class SecretLogged(Rule):
             def verify(otp: str) -> None:
                 print("OTP", otp)
         """, line=2, config={"secrets": {"extra-names": ["otp"]}}),
+        # The same startup log without telling the reader what the token is for.
+        Invalid("""
+            from loguru import logger
+
+            def log_server_info(settings) -> None:
+                logger.success(f"FIRST_INSTALL_TOKEN: `{settings.first_install_token}`")
+                logger.info("Use the admin UI to log in, token=%s", settings.admin_token)
+                logger.error("Failed to use this token: %s", settings.admin_token)
+        """, count=3),
     ]
 
     def __init__(self, ctx: RuleContext) -> None:
@@ -229,6 +272,8 @@ class SecretLogged(Rule):
             if shown is None and keyword is not None and self.options.is_secret(keyword):
                 shown = _carried(arg.value)
             if shown is not None:
+                if _hands_over(node):
+                    return
                 self.ctx.report(
                     node,
                     f"`{self.ctx.code_for(shown)}` is {verb}: keep secrets out of output and logs",
@@ -341,6 +386,24 @@ class SecretLogged(Rule):
             field = self.ctx.index.find_field(owner, expr.attr.value) if owner else None
             found = field.annotation_names if field else []
         return any(name.endswith(_SECRET_TYPES) for name in found)
+
+
+def _hands_over(call: cst.Call) -> bool:
+    """Whether the call's own text tells the reader to use the value it shows: output that
+    delivers a secret to the person running the program on purpose (a first-run token, a
+    key just created)."""
+    text: list[str] = []
+    stack: list[cst.BaseExpression] = [arg.value for arg in reversed(call.args)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleString):
+            text.append(names.string_value(node) or "")
+        elif isinstance(node, cst.FormattedString):
+            text.extend(part.value for part in node.parts if isinstance(part, cst.FormattedStringText))
+        elif isinstance(node, (cst.ConcatenatedString, cst.BinaryOperation)):
+            stack.extend((node.right, node.left))
+    joined = " ".join(text)
+    return any(_NEGATED.search(joined, 0, found.start()) is None for found in _HANDED_OVER.finditer(joined))
 
 
 def _carried(expr: cst.BaseExpression) -> cst.BaseExpression | None:
