@@ -54,6 +54,7 @@ def run_example(rule: type[Rule], example: Example, root: Path, code: str | None
         assert loaded.warnings == [] and loaded.schemas.database is not None, loaded.warnings
     paths = sorted(p for p in root.rglob("*.py"))
     result = check_files(paths, config, use_cache=False, jobs=1, base=root, schemas=loaded.schemas)
+    assert result.errors == [], "a rule failed: a broken rule would pass every VALID example"
     target = (root / example.path).resolve()
     return [d for d in result.diagnostics if d.path == str(Path(example.path)) and d.code == rule.code], target
 
