@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import libcst as cst
 
+from pitfalls.core import names
 from pitfalls.core.diagnostics import Applicability, Position, Severity
 from pitfalls.core.index import IndexView
 from pitfalls.core.schema import Schemas
@@ -120,6 +121,17 @@ class RuleContext(Semantic):
 
     # -- facts --------------------------------------------------------------------------
 
+    @property
+    def is_script(self) -> bool:
+        """A command-line script (``if __name__ == "__main__":``, ``parse_args()``): its
+        values come from, and its hangs are seen by, the person running it."""
+        return self.fact(_is_script)
+
+    @property
+    def is_test_module(self) -> bool:
+        """``test_*.py``, ``*_test.py``, ``conftest.py`` or under a ``tests/`` folder."""
+        return names.is_test_path(self.path)
+
     def fact(self, compute: Callable[[RuleContext], T]) -> T:
         """``compute(self)``, computed once per file and shared by every rule that asks
         (keyed by ``compute``: pass a module-level function or class, not a lambda)."""
@@ -128,3 +140,7 @@ class RuleContext(Semantic):
         except KeyError:
             value = self._facts[compute] = compute(self)
             return value
+
+
+def _is_script(ctx: RuleContext) -> bool:
+    return names.is_script(ctx.module)

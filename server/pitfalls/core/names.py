@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import re
+from pathlib import PurePosixPath
 from typing import Iterator
 
 import libcst as cst
@@ -316,3 +318,26 @@ def calls_super_init(func: cst.FunctionDef) -> bool:
 def is_secret_name(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in SECRET_WORDS)
+
+
+_TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """``test_*.py``, ``*_test.py``, ``conftest.py`` or anything under a ``tests/`` folder."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    return bool(parts) and (_TEST_FILE.match(parts[-1]) is not None or "tests" in parts[:-1])
+
+
+def is_script(module: cst.Module) -> bool:
+    """A command-line script: the module runs ``if __name__ == "__main__":`` or parses its
+    arguments (``parser.parse_args()``) at module level."""
+    for stmt in module.body:
+        if isinstance(stmt, cst.If) and is_main_guard(stmt.test):
+            return True
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                value = getattr(small, "value", None)
+                if isinstance(value, cst.Call) and last_name(value.func) == "parse_args":
+                    return True
+    return False

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any
 
+from pitfalls.core import names
 from pitfalls.core.summary import ModuleSummary
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -60,7 +60,6 @@ _NOT_AN_AUTH_TOKEN = frozenset(
 # `pwd` alone is as often the working directory (or the `pwd` module) as a password.
 _NOT_A_PASSWORD = frozenset({"cur", "current", "old", "work", "working"})
 
-_TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 # In a module that imports one of these, a `token` is a lexical token.
 _LEXING_PACKAGES = frozenset(
     {"token", "tokenize", "lib2to3", "pygments", "ply", "lark", "parso", "nltk", "spacy",
@@ -111,7 +110,7 @@ class SecretOptions:
         self.extra = tuple(
             tuple(words(name)) for name in getattr(options, "extra_names", ()) if words(name)
         )
-        self.skip_file = is_test_path(path) and not getattr(options, "check_tests", False)
+        self.skip_file = names.is_test_path(path) and not getattr(options, "check_tests", False)
         self.lexical = any(i.module.partition(".")[0] in _LEXING_PACKAGES for i in summary.imports)
 
     def is_secret(self, name: str) -> bool:
@@ -121,7 +120,3 @@ class SecretOptions:
         return self.is_secret(name) and is_signing_key_name(name)
 
 
-def is_test_path(path: str) -> bool:
-    """``test_*.py``, ``*_test.py``, ``conftest.py`` or anything under a ``tests/`` folder."""
-    parts = PurePosixPath(path.replace("\\", "/")).parts
-    return bool(parts) and (_TEST_FILE.match(parts[-1]) is not None or "tests" in parts[:-1])

@@ -26,6 +26,10 @@ class HttpCallWithoutTimeout(ClientRule):
     and called directly, through a name assigned from it, `with requests.Session() as s:`,
     a parameter annotated `requests.Session`, or a `self.<attr>` the class assigns it to.
 
+    Command-line scripts (a module that runs under `if __name__ == "__main__":` or parses
+    its arguments at module level) are left alone: the person running one sees a hang and
+    interrupts it; nothing else waits behind it.
+
     ## Why is this bad?
     `requests` has no default timeout: when the server accepts the connection but never
     answers (a Directus container that is still starting, a proxy that hangs), the call
@@ -77,6 +81,16 @@ class HttpCallWithoutTimeout(ClientRule):
     fix_applicability = Applicability.UNSAFE
 
     VALID = [
+        # A developer's script: whoever runs it sees the hang (and Ctrl+C ends it).
+        Valid("""
+            import requests
+
+            def fetch_locales(url: str) -> dict:
+                return requests.get(url).json()
+
+            if __name__ == "__main__":
+                print(fetch_locales("http://localhost:8080/locales"))
+        """),
         Valid("""
             import requests
 
@@ -290,7 +304,7 @@ class HttpCallWithoutTimeout(ClientRule):
         method = names.last_name(func)
         if method is None:
             return
-        if method not in HTTP_METHODS or _may_pass_timeout(node):
+        if method not in HTTP_METHODS or _may_pass_timeout(node) or self.ctx.is_script:
             return
         qual = self.ctx.qualified_name(func)
         if qual in REQUESTS_FUNCTIONS:

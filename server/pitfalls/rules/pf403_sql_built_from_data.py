@@ -155,20 +155,6 @@ def _passed(expr: cst.BaseExpression) -> set[str]:
     return found
 
 
-def is_script(ctx: RuleContext) -> bool:
-    """A command-line script: the module runs ``if __name__ == "__main__":`` or parses its
-    arguments (``parser.parse_args()``) at module level (a per-file fact)."""
-    for stmt in ctx.module.body:
-        if isinstance(stmt, cst.If) and names.is_main_guard(stmt.test):
-            return True
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                value = getattr(small, "value", None)
-                if isinstance(value, cst.Call) and names.last_name(value.func) == "parse_args":
-                    return True
-    return False
-
-
 class SqlBuiltFromData(DynamicStringRule):
     """
     ## What it does
@@ -576,7 +562,7 @@ class SqlBuiltFromData(DynamicStringRule):
         self.checks = Checks(ctx)
 
     def vetted(self, name: str) -> bool:
-        return self.checks.is_checked(name) or self.ctx.fact(is_script)
+        return self.checks.is_checked(name) or self.ctx.is_script
 
     @staticmethod
     def code_slot(before: str, start: bool) -> bool:
