@@ -45,12 +45,32 @@ def item_call_collection(call: cst.Call) -> tuple[cst.SimpleString, str] | None:
 
 
 def collection_for_name(class_name: str, schema: DirectusSchema) -> str | None:
-    """``DirectusArticle`` -> ``articles``, when the schema has that collection."""
+    """``DirectusArticle`` -> ``articles``, ``DirectusCategory`` -> ``categories``: the
+    English plural of the model's name (or the name itself: ``news``, ``user_settings``),
+    when the schema has that collection."""
     if not class_name.startswith("Directus") or class_name == "Directus":
         return None
-    stem = class_name.removeprefix("Directus")
-    candidate = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", stem).lower() + "s"
-    return candidate if candidate in schema.collections else None
+    stem = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name.removeprefix("Directus")).lower()
+    return next((c for c in _plurals(stem) if c in schema.collections), None)
+
+
+_IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women", "datum": "data"}
+
+
+def _plurals(stem: str) -> list[str]:
+    """The collection names a model called ``stem`` may map to, most likely first: English
+    plurals of its last word (only names the schema has are ever taken)."""
+    head, _, word = stem.rpartition("_")
+    prefix = f"{head}_" if head else ""
+    forms = [_IRREGULAR[word]] if word in _IRREGULAR else []
+    if re.search(r"[^aeiou]y$", word):
+        forms.append(word[:-1] + "ies")
+    elif re.search(r"(s|x|z|ch|sh)$", word):
+        forms.append(word + "es")
+    elif re.search(r"[^f]fe?$", word):
+        forms.append(re.sub(r"fe?$", "ves", word))
+    forms += [word + "s", word]
+    return [prefix + form for form in dict.fromkeys(forms)]
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,18 @@ class HttpCallWithoutTimeout(ClientRule):
         """),
     ]
     INVALID = [
+        # Imported under another name.
+        Invalid("""
+            from requests import get as http_get
+
+            def fetch(url: str) -> dict:
+                return http_get(url).json()
+        """, line=4, fixed="""
+            from requests import get as http_get
+
+            def fetch(url: str) -> dict:
+                return http_get(url, timeout=10).json()
+        """),
         Invalid(
             """
             import requests
@@ -304,7 +316,10 @@ class HttpCallWithoutTimeout(ClientRule):
         method = names.last_name(func)
         if method is None:
             return
-        if method not in HTTP_METHODS or _may_pass_timeout(node) or self.ctx.is_script:
+        # A plain name may be any function under another name: `from requests import get as http_get`.
+        if method not in HTTP_METHODS and not isinstance(func, cst.Name):
+            return
+        if _may_pass_timeout(node) or self.ctx.is_script:
             return
         qual = self.ctx.qualified_name(func)
         if qual in REQUESTS_FUNCTIONS:

@@ -180,6 +180,13 @@ class ShellCommandFromData(DynamicStringRule):
         """),
     ]
     INVALID = [
+        # Imported under another name.
+        Invalid("""
+            from subprocess import run as sh
+
+            def archive(path: str) -> None:
+                sh(f"tar czf {path}.tgz {path}", shell=True)
+        """, line=4),
         Invalid("""
             import subprocess
 
@@ -258,7 +265,7 @@ class ShellCommandFromData(DynamicStringRule):
         tail = names.last_name(func)
         if tail is None:
             return
-        if tail not in _TAILS:
+        if tail not in _TAILS and not isinstance(func, cst.Name):  # a plain name may be an alias
             return
         qualname = self.ctx.qualified_name(func)
         if qualname in _SHELL_IF_ASKED:

@@ -466,6 +466,13 @@ class SqlBuiltFromData(DynamicStringRule):
         """),
     ]
     INVALID = [
+        # `text` imported under another name.
+        Invalid("""
+            from sqlalchemy import text as sql_text
+
+            def find(session, name: str):
+                return session.execute(sql_text(f"SELECT id FROM partners WHERE name = '{name}'"))
+        """, line=4),
         # The guide's probe, with the table name from the caller: reported once, at text().
         Invalid("""
             from sqlalchemy import text
@@ -594,7 +601,7 @@ class SqlBuiltFromData(DynamicStringRule):
         name = names.last_name(func)
         if name is None:
             return
-        if name == "text":
+        if name == "text" or isinstance(func, cst.Name):  # a plain name may be an alias: `text as sql`
             if self.ctx.qualified_name(func) not in _TEXT_FUNCTIONS:
                 return
             keywords, callee = _TEXT_KEYWORDS, "text()"

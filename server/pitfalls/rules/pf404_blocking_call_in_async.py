@@ -217,6 +217,16 @@ class BlockingCallInAsync(ClientRule):
         """),
     ]
     INVALID = [
+        # A blocking function imported under another name.
+        Invalid("""
+            from time import sleep as pause
+
+            from requests import get as http_get
+
+            async def poll(url: str) -> int:
+                pause(1)
+                return http_get(url, timeout=5).status_code
+        """, count=2),
         Invalid(
             """
             import asyncio
@@ -328,9 +338,8 @@ class BlockingCallInAsync(ClientRule):
         if id(node) in self._awaited or not self.ctx.in_async_function or self.ctx.is_test_module:
             return
         func = node.func
-        if isinstance(func, cst.Name):
-            if func.value in _FUNCTION_NAMES:
-                self._report_function(node, self.ctx.qualified_name(func))
+        if isinstance(func, cst.Name):  # under any local name: `from time import sleep as pause`
+            self._report_function(node, self.ctx.qualified_name(func))
             return
         if not isinstance(func, cst.Attribute):
             return

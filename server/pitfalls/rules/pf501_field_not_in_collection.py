@@ -13,6 +13,7 @@ from pitfalls.rules._directus import (
 from pitfalls.rules.api import Invalid, Valid
 
 _FILES = example_files({"articles": ["id", "title", "content", "status"], "authors": ["id", "name"]})
+_CATEGORIES = example_files({"categories": ["id", "name"], "person": ["id", "name"]})
 
 
 class FieldNotInCollection(CollectionModelRule):
@@ -23,9 +24,11 @@ class FieldNotInCollection(CollectionModelRule):
     collection does not have. A model maps to a collection by, in order: the explicit
     `[tool.pitfalls.directus.models]` table (`DirectusArticle = "articles"`), its use in
     the same file (`client.create_item("articles", DirectusArticle(...))`, or an
-    `article: DirectusArticle` passed as the item), then its name (`DirectusArticle` ->
-    `articles`, when that collection exists). A field declared with `Field(alias=...)` is
-    checked under its alias.
+    `article: DirectusArticle` passed as the item), then its name: the English plural of
+    what follows `Directus` (`DirectusArticle` -> `articles`, `DirectusCategory` ->
+    `categories`, `DirectusPerson` -> `people`), or the name itself for a collection named
+    in the singular, when that collection exists. A field declared with `Field(alias=...)`
+    is checked under its alias.
 
     ## Why is this bad?
     Directus writes every field it receives to the collection's table; one with no column
@@ -114,6 +117,18 @@ class FieldNotInCollection(CollectionModelRule):
         """, files=_FILES, config=EXAMPLE_CONFIG),
     ]
     INVALID = [
+        # Mapped by name through a real English plural, or a singular collection name.
+        Invalid("""
+            from pydantic import BaseModel
+
+            class DirectusCategory(BaseModel):
+                name: str
+                slug: str
+
+            class DirectusPerson(BaseModel):
+                name: str
+                nickname: str
+        """, files=_CATEGORIES, config=EXAMPLE_CONFIG, count=2, message="has no field"),
         # The guide's missing column.
         Invalid("""
             from typing import Optional
