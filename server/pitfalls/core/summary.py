@@ -23,6 +23,8 @@ from pitfalls.core.walker import children, iter_statements
 
 _TYPEVAR = ("TypeVar", "typing.TypeVar", "typing_extensions.TypeVar")
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
+# Settings classes are models too (their fields come from the environment, not the caller).
+PYDANTIC_SETTINGS = frozenset({"pydantic.BaseSettings", "pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
 
 
 @dataclass
@@ -305,9 +307,10 @@ class _SummaryBuilder:
     def _function(self, node: cst.FunctionDef, *, method: bool = False) -> FunctionInfo:
         params = names.param_infos(node.params, self.module)
         returns = None
-        if node.returns is not None:
-            found = names.names_in_annotation(node.returns.annotation)
-            returns = self._qualify(found[0]) if len(found) == 1 else None
+        if node.returns is not None:  # the one type returned: `Model`, `Optional[Model]`, `"Model"`...
+            target = names.annotated_type(node.returns.annotation)
+            text = names.dotted(target) if target is not None else None
+            returns = self._qualify(text) if text else None
         info = FunctionInfo(
             name=node.name.value,
             params=[ParamInfo(*p) for p in params],

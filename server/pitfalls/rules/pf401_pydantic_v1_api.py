@@ -8,6 +8,7 @@ from typing import Any
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.summary import PYDANTIC_SETTINGS
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, RuleContext, Severity, Valid
 
 
@@ -354,6 +355,25 @@ class PydanticV1Api(Rule):
         """),
     ]
     INVALID = [
+        # A settings class is a model too; a value returned as `Optional[Model]` is one.
+        Invalid("""
+            from typing import Optional
+
+            from pydantic import BaseModel
+            from pydantic_settings import BaseSettings
+
+            class Settings(BaseSettings):
+                directus_url: str = "http://localhost:8055"
+
+            class Partner(BaseModel):
+                name: str
+
+            def find(name: str) -> Optional[Partner]:
+                return Partner(name=name)
+
+            def dump(settings: Settings) -> dict:
+                return {**settings.dict(), **find("acme").dict()}
+        """, count=2, line=16),
         # The same on pydantic 2.
         Invalid("""
             from pydantic import BaseModel
@@ -775,7 +795,7 @@ class PydanticV1Api(Rule):
         if config is None:
             return
         model = self.ctx.qualified_name(node.name)
-        if model is not None and self.ctx.index.is_pydantic_model(model):
+        if model is not None and _is_model(self.ctx, model):
             self.ctx.report(
                 config,
                 f"inner `class Config` of `{node.name.value}` is pydantic v1 API, deprecated "
@@ -789,7 +809,7 @@ class PydanticV1Api(Rule):
         if not isinstance(expr, (cst.Name, cst.Attribute)):
             return None
         qualname = self.ctx.qualified_name(expr)
-        if qualname is None or not self.ctx.index.is_pydantic_model(qualname):
+        if qualname is None or not _is_model(self.ctx, qualname):
             return None
         return self.ctx.index.resolve(qualname)
 
@@ -805,7 +825,7 @@ class PydanticV1Api(Rule):
                 expr = expr.expression
             elif isinstance(expr, cst.Call):
                 qualname = ctx.class_of_instance(expr)
-                if qualname is None or not ctx.index.is_pydantic_model(qualname):
+                if qualname is None or not _is_model(ctx, qualname):
                     return None
                 return qualname, False
             elif isinstance(expr, cst.Name):
@@ -902,3 +922,7 @@ def _forwarded_unchanged(call: cst.Call, method: _V1Method) -> bool:
 def _short(qualname: str) -> str:
     return qualname.rpartition(".")[2]
 
+
+def _is_model(ctx: RuleContext, qualname: str) -> bool:
+    """A pydantic model of the project, settings classes (`BaseSettings`) included."""
+    return ctx.index.is_pydantic_model(qualname) or ctx.index.is_subclass(qualname, PYDANTIC_SETTINGS)
