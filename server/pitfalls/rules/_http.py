@@ -77,7 +77,22 @@ class Clients:
         value = found[0] if found is not None else ctx.value_of(name)
         if value is not None:
             return self._type(value, hops)
-        return self._annotation_type(ctx.annotation_of(name))
+        annotation = ctx.annotation_of(name)
+        if annotation is not None:
+            return self._annotation_type(annotation)
+        return self._imported_type(name)
+
+    def _imported_type(self, name: str) -> str | None:
+        """The client a project module builds at module level and this one imports:
+        ``from app.core.cache import redis_client``."""
+        qualname = self.ctx.qualified_name(cst.Name(name))
+        if qualname is None:
+            return None
+        module, _, attr = self.ctx.index.resolve(qualname).rpartition(".")
+        summary = self.ctx.index.module(module) if module else None
+        if summary is None:
+            return None
+        return SYNC_CLIENTS.get(summary.call_assignments.get(attr, ""))
 
     def _self_attribute_type(self, attr: str) -> str | None:
         """The client type every (non-``None``) ``self.<attr> = ...`` of the class builds."""

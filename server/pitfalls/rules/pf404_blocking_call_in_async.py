@@ -110,6 +110,17 @@ class BlockingCallInAsync(ClientRule):
     severity = Severity.WARNING
 
     VALID = [
+        # The same, with the asyncio client that module builds: awaited, nothing blocks.
+        Valid("""
+            from app.core.cache import redis_client
+
+            async def health() -> bool:
+                return await redis_client.ping()
+        """, files={
+            "app/__init__.py": "",
+            "app/core/__init__.py": "",
+            "app/core/cache.py": "from redis import asyncio as aioredis\n\nredis_client = aioredis.Redis(host=\"localhost\")\n",
+        }, path="app/routes.py"),
         # A test waiting for a token to expire: no other request waits behind it.
         Valid("""
             import time
@@ -217,6 +228,17 @@ class BlockingCallInAsync(ClientRule):
         """),
     ]
     INVALID = [
+        # A module-level client another module of the project builds.
+        Invalid("""
+            from app.core.cache import redis_client
+
+            async def health() -> bool:
+                return redis_client.ping()
+        """, files={
+            "app/__init__.py": "",
+            "app/core/__init__.py": "",
+            "app/core/cache.py": "import redis\n\nredis_client = redis.Redis(host=\"localhost\")\n",
+        }, path="app/routes.py", line=4),
         # A blocking function imported under another name.
         Invalid("""
             from time import sleep as pause
