@@ -442,6 +442,10 @@ class HardcodedCredential(Rule):
         """),
     ]
     INVALID = [
+        # Tuple-unpacked credentials (reported, no fix: the variable would be a guess).
+        Invalid("""
+            DIRECTUS_EMAIL, DIRECTUS_PASSWORD = "agent@example.com", "Xk9#mQ2$vL7p"
+        """, line=1, count=1),
         Invalid("""
             DIRECTUS_API_AGENT_EMAIL = "api-agent@tvo.local.nl"
             DIRECTUS_API_AGENT_PASSWORD = "SecureApiPassword123!"
@@ -582,13 +586,18 @@ class HardcodedCredential(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._assigned(target.target, node.value, None)
+            pairs = _unpacked(target.target, node.value)
+            for name, value in pairs:
+                # Unpacked: no fix (which variable the environment holds it in is a guess).
+                self._assigned(name, value, None, fixable=pairs == [(target.target, node.value)])
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and not _is_literal_type(node.annotation.annotation):
             self._assigned(node.target, node.value, node)
 
-    def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression, annotated: cst.AnnAssign | None) -> None:
+    def _assigned(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, annotated: cst.AnnAssign | None, *, fixable: bool = True
+    ) -> None:
         name = _target(target)
         if name in _DOC_NAMES:
             self._skip_docs(value)
@@ -604,7 +613,7 @@ class HardcodedCredential(Rule):
             self._check(literal, name, default=True, fix=(_drop_default, annotated, literal) if field else None)
         elif isinstance(target, cst.Name) and self.ctx.at_module_level:
             self.constants[id(literal)] = target.value
-            self._check(literal, name, fix=(_read_environ, target.value, literal))
+            self._check(literal, name, fix=(_read_environ, target.value, literal) if fixable else None)
         else:
             self._check(literal, name)
 
@@ -939,3 +948,14 @@ def _import_os(module: cst.Module) -> NodeEdit:
         decorators = getattr(stmt, "decorators", ())
         return NodeEdit(decorators[0] if decorators else stmt, "import os\n", mode="before")
     raise AssertionError("a reported literal is in a statement after the docstring")
+
+
+def _unpacked(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """(target, value) pairs of an assignment, tuple unpacking of a literal tuple included:
+    ``user, password = "admin", "s3cr3t!9"``."""
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+        targets, values = target.elements, value.elements
+        if len(targets) == len(values) and not any(isinstance(e, cst.StarredElement) for e in (*targets, *values)):
+            return [pair for t, v in zip(targets, values) for pair in _unpacked(t.value, v.value)]
+        return []
+    return [(target, value)]
