@@ -111,15 +111,17 @@ class IndexView:
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next
         module on a shortest path of module-level imports back to it."""
-        graph = self.index.import_graph()
-        self.read.cycle = graph.fingerprint(summary.path)
-        return graph.paths_back(summary.path)
+        return self._graph_of(summary).paths_back(summary.path)
 
     def imported_from(self, summary: ModuleSummary) -> set[str]:
         """The names other modules import from ``summary``'s module (``*``: all)."""
+        return self._graph_of(summary).imported_names(summary.path)
+
+    def _graph_of(self, summary: ModuleSummary) -> ImportGraph:
+        """The import graph, recording what it says of ``summary``'s module as read."""
         graph = self.index.import_graph()
         self.read.cycle = graph.fingerprint(summary.path)
-        return graph.imported_names(summary.path)
+        return graph
 
     def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
         """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""

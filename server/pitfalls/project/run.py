@@ -18,6 +18,7 @@ the network.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,8 +195,7 @@ class _Run:
         for path, item in self.phase1.items():
             entry, st = self.cache.entries.get(path), self.stats[path]
             if entry and item.failure is None and item.hash == entry.hash and entry.fp == item.fingerprint:
-                self.fresh[path] = Entry(st.st_mtime_ns if st else 0, entry.size, entry.hash, entry.module,
-                                         entry.root, entry.summary, entry.fp, entry.results)
+                self.fresh[path] = dataclasses.replace(entry, mtime_ns=st.st_mtime_ns if st else 0)
 
     # -- triage: which cached results still hold --------------------------------------
 
@@ -284,7 +284,7 @@ class _Run:
                 elif is_target:
                     self.to_check.append(path)
                 else:
-                    self.entries[path] = entry if holds(path, entry) else _without_results(entry)
+                    self.entries[path] = entry if holds(path, entry) else dataclasses.replace(entry, results=None)
             elif item is not None and item.failure is not None:
                 if is_target:
                     self.diagnostics.append(item.failure)
@@ -351,7 +351,3 @@ class _Run:
             self.diagnostics, self.targets, self.errors, len(self.to_check), hashes, displays, len(self.changed),
             self.build_index() if keep_index else None, dependencies,
         )
-
-
-def _without_results(entry: Entry) -> Entry:
-    return Entry(entry.mtime_ns, entry.size, entry.hash, entry.module, entry.root, entry.summary, entry.fp, None)
