@@ -81,13 +81,14 @@ class _Runner:
             self.on_leave.setdefault(node_type, []).insert(0, lambda n: ctx.pop_scope())
         # `with ... as name`: the binding holds from the statement to the end of its block.
         self.on_enter.setdefault(cst.With, []).insert(0, ctx.enter_with)
+        self.on_enter.setdefault(cst.ClassDef, []).insert(0, ctx.record_class)
         self.on_leave.setdefault(cst.With, []).append(ctx.leave_with)
         for node_type in (cst.Import, cst.ImportFrom):
             self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
         for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):
             self.on_leave.setdefault(node_type, []).insert(0, ctx.record_assignment)
         binders = {
-            cst.For: lambda n: ctx.record_unknown(n.target),
+            cst.For: ctx.record_for,
             cst.WithItem: lambda n: ctx.record_unknown(n.asname.name if n.asname else None),
             cst.ExceptHandler: lambda n: ctx.record_unknown(n.name.name if n.name else None),
         }

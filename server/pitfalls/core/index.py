@@ -99,6 +99,9 @@ class IndexView:
         self.index = index
         self.root = root
         self.read = Dependencies()
+        # Classes defined inside the functions of the file being checked, by qualified
+        # name (`app.jobs.run.<locals>.Payload`): no other module sees them.
+        self.local_classes: dict[str, ClassInfo] = {}
 
     def module(self, name: str) -> ModuleSummary | None:
         summary = self.index.module(name, self.root)
@@ -152,6 +155,9 @@ class IndexView:
         return self.resolve(f"{target}.{tail}" if tail else target, _depth + 1)
 
     def class_info(self, qualname: str) -> ClassInfo | None:
+        local = self.local_classes.get(qualname)
+        if local is not None:
+            return local
         resolved = self.resolve(qualname)
         split = self._split(resolved)
         if split is None:

@@ -207,6 +207,35 @@ def annotated_type(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     return None
 
 
+# Generic collections whose one type argument is the type of the items iteration yields.
+ITERABLES = frozenset(
+    {
+        "list", "List", "Sequence", "MutableSequence", "set", "Set", "MutableSet", "frozenset",
+        "FrozenSet", "AbstractSet", "Iterable", "Iterator", "Collection", "Generator",
+    }
+)
+
+
+def element_annotation(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The type of the items a value so annotated yields when iterated: ``Model`` for
+    ``list[Model]``, ``Optional[Sequence[Model]]``, ``tuple[Model, ...]`` or ``"List[Model]"``."""
+    if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            annotation = cst.parse_expression(string_value(annotation) or "")
+        except cst.ParserSyntaxError:
+            return None
+    members = union_members(annotation)
+    if not members or len(members) != 1 or not isinstance(members[0], cst.Subscript):
+        return None
+    head = (dotted(members[0].value) or "").split(".")[-1]
+    args = [e.slice.value for e in members[0].slice if isinstance(e.slice, cst.Index)]
+    if head in ITERABLES and args and (len(args) == 1 or head == "Generator"):
+        return args[0]
+    if head in ("tuple", "Tuple") and len(args) == 2 and isinstance(args[1], cst.Ellipsis):
+        return args[0]
+    return None
+
+
 def union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     """The members of an annotation other than None, through ``Optional``, ``Union``, ``|``
     and ``Annotated[X, ...]``; None when the annotation is (or holds) a string annotation,

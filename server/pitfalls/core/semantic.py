@@ -15,8 +15,8 @@ import libcst as cst
 
 from pitfalls.core import names
 from pitfalls.core.index import IndexView
-from pitfalls.core.summary import ModuleSummary
-from pitfalls.core.walker import iter_nodes
+from pitfalls.core.summary import ModuleSummary, local_class_info
+from pitfalls.core.walker import iter_nodes, module_level_statements
 
 _UNBOUND = object()
 
@@ -52,7 +52,9 @@ class Semantic:
         self.module_name = summary.name
         self.index = index
         self._scopes: list[Scope] = [self._module_scope()]
-        self._self_assignments: dict[cst.ClassDef, dict[str, list[cst.BaseExpression]]] = {}
+        self._class_attributes: dict[cst.ClassDef, _ClassAttributes] = {}
+        self._classes: dict[str, cst.ClassDef] | None = None
+        self._local_classes: dict[cst.ClassDef, str] = {}
         # Kept by node, not id(): an assignment's value may be a node built here (`+=`),
         # whose id a later one could reuse.
         self._previous: dict[tuple[cst.BaseExpression, str], cst.BaseExpression] = {}
@@ -68,7 +70,7 @@ class Semantic:
         for local, qualname in self.summary.bindings.items():
             scope.imports[local] = qualname
         # Module-level assignments are visible to functions defined before them.
-        for stmt in _flat_module_statements(self.module.body):
+        for stmt in _flat_statements(self.module.body):
             for target, value, annotation in _assigned(stmt):
                 if value is not None:
                     scope.values.setdefault(target, value)
@@ -85,6 +87,41 @@ class Semantic:
                 if param.annotation is not None:
                     scope.annotations[param.name.value] = param.annotation.annotation
         self._scopes.append(scope)
+
+    def record_class(self, node: cst.ClassDef) -> None:
+        """A class statement binds its name in the enclosing scope; a class defined
+        inside a function becomes known to the index as ``module.func.<locals>.Cls``."""
+        if not any(scope.kind == "function" for scope in self._scopes):
+            return
+        path = [
+            f"{scope.node.name.value}.<locals>" if isinstance(scope.node, cst.FunctionDef)
+            else "<lambda>.<locals>" if isinstance(scope.node, cst.Lambda)
+            else scope.node.name.value  # type: ignore[attr-defined]
+            for scope in self._scopes[1:]
+        ]
+        qualname = ".".join(filter(None, [self.module_name, *path, node.name.value]))
+        scope = self._scopes[-1]
+        scope.imports[node.name.value] = qualname
+        scope.values.pop(node.name.value, None)
+        self._local_classes[node] = qualname
+        self.index.local_classes[qualname] = local_class_info(
+            self.module, self.summary, node, qualname, self._local_bindings()
+        )
+
+    def _local_bindings(self) -> dict[str, str]:
+        bound: dict[str, str] = {}
+        for scope in self._scopes[1:]:
+            if scope.kind == "function":
+                bound.update(scope.imports)
+        return bound
+
+    def class_qualname(self, node: cst.ClassDef) -> str | None:
+        """The qualified name of a class of this file: module-level (``module.Cls``) or
+        defined inside a function (``module.func.<locals>.Cls``); None for one nested in a
+        module-level class."""
+        if self._module_classes().get(node.name.value) is node:
+            return f"{self.module_name}.{node.name.value}" if self.module_name else node.name.value
+        return self._local_classes.get(node)
 
     def pop_scope(self) -> None:
         self._scopes.pop()
@@ -148,6 +185,21 @@ class Semantic:
                 stack.extend(e.value for e in node.elements)
             elif isinstance(node, cst.StarredElement):
                 stack.append(node.value)
+
+    def record_for(self, node: cst.For) -> None:
+        """``for item in items:`` binds ``item`` to an item of ``items``: annotated with
+        the item type when ``items`` is annotated as a collection (``list[Model]``)."""
+        self.record_unknown(node.target)
+        if not isinstance(node.target, cst.Name) or node.asynchronous is not None:
+            return
+        source = node.iter
+        if isinstance(source, cst.Name):
+            annotation = self.annotation_of(source.value)
+        else:
+            annotation = self.attribute_annotation(source)
+        element = names.element_annotation(annotation) if annotation is not None else None
+        if element is not None:
+            self._scopes[-1].annotations[node.target.value] = element
 
     def enter_with(self, node: cst.With) -> None:
         """Entering a ``with``: its ``as name`` bindings hold until :meth:`leave_with`.
@@ -304,7 +356,10 @@ class Semantic:
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """What a Name/Attribute chain refers to through imports: ``uuid4`` after
         ``from uuid import uuid4`` is ``uuid.uuid4``; a class defined in this module is
-        ``<module>.<Class>``. None when the head is not imported or defined here."""
+        ``<module>.<Class>``. None when the head is not imported or defined here. A name
+        imported from a project module that re-exports it is the name where it is
+        defined: ``AsyncSession`` imported from ``app.db`` (which imports it from
+        SQLAlchemy) is ``sqlalchemy.ext.asyncio.AsyncSession``."""
         text = names.dotted(expr)
         if text is None:
             return None
@@ -313,13 +368,14 @@ class Semantic:
         if base is None:
             if head in self.summary.classes or head in self.summary.functions:
                 base = f"{self.module_name}.{head}" if self.module_name else head
-            elif head in names.BUILTIN_QUALNAMES and head not in self._scopes[0].values:
+                return f"{base}.{rest}" if rest else base
+            if head in names.BUILTIN_QUALNAMES and head not in self._scopes[0].values:
                 base = names.BUILTIN_QUALNAMES[head]
-            else:
-                base = self._star_imported(head)
-                if base is None:
-                    return None
-        return f"{base}.{rest}" if rest else base
+                return f"{base}.{rest}" if rest else base
+            base = self._star_imported(head)
+            if base is None:
+                return None
+        return self.index.resolve(f"{base}.{rest}" if rest else base)
 
     def _star_imported(self, name: str) -> str | None:
         """``name`` as brought in by a ``from module import *`` of a project module (its
@@ -353,7 +409,8 @@ class Semantic:
     def class_of_instance(self, expr: cst.BaseExpression) -> str | None:
         """The qualified class name an expression is known to be an instance of: built
         by the class's constructor, annotated with it, or returned by a function annotated
-        to return it. Follows plain names through their last assignment."""
+        to return it. Follows plain names through their last assignment, and ``self.x``
+        through the class's annotation of ``x`` or the constructors assigned to it."""
         for _ in range(10):
             if isinstance(expr, cst.Call):
                 qual = self.qualified_name(expr.func)
@@ -369,14 +426,21 @@ class Semantic:
             if isinstance(expr, cst.Await):
                 expr = expr.expression
                 continue
+            if isinstance(expr, cst.Attribute):
+                annotation = self.attribute_annotation(expr)
+                if annotation is not None:
+                    return self._annotated_class(annotation)
+                # Only calls: a name in a method's `self.x = name` is that method's.
+                built = {
+                    self.class_of_instance(value) if isinstance(value, cst.Call) else None
+                    for value in self.attribute_values(expr)
+                    if names.dotted(value) != "None"
+                }
+                return built.pop() if len(built) == 1 else None
             if isinstance(expr, cst.Name):
                 annotation = self.annotation_of(expr.value)
                 if annotation is not None:
-                    named = names.annotated_type(annotation)
-                    qual = self.qualified_name(named) if named is not None else None
-                    if qual and self.index.class_info(qual) is not None:
-                        return self.index.resolve(qual)
-                    return None
+                    return self._annotated_class(annotation)
                 value = self.value_of(expr.value)
                 if value is None or value is expr:
                     return None
@@ -385,24 +449,88 @@ class Semantic:
             return None
         return None
 
-    def self_assignments(self, cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
-        """``self.<attr> = value`` assignments in the methods of ``cls``, by attribute
-        (read from the class once, when first asked)."""
-        found = self._self_assignments.get(cls)
+    def _annotated_class(self, annotation: cst.BaseExpression) -> str | None:
+        named = names.annotated_type(annotation)
+        qual = self.qualified_name(named) if named is not None else None
+        if qual and self.index.class_info(qual) is not None:
+            return self.index.resolve(qual)
+        return None
+
+    def attribute_values(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """What ``self.X``, ``cls.X`` or ``Class.X`` (a class of this module) may hold: the
+        values the class body (``X = v``) and its methods (``self.X = v``) assign to ``X``,
+        in source order; empty when ``expr`` is no such attribute or nothing assigns it.
+        A value assigned in a method is written in that method's scope."""
+        found = self._attributes_of(expr)
+        return found.values.get(expr.attr.value, []) if found is not None else []  # type: ignore[attr-defined]
+
+    def attribute_annotation(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The annotation of ``self.X``/``cls.X``/``Class.X``: ``X: T`` in the class body or
+        ``self.X: T = v`` in a method."""
+        found = self._attributes_of(expr)
+        return found.annotations.get(expr.attr.value) if found is not None else None  # type: ignore[attr-defined]
+
+    def _attributes_of(self, expr: cst.BaseExpression) -> _ClassAttributes | None:
+        if not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
+            return None
+        receiver = expr.value.value
+        cls: cst.ClassDef | None = None
+        if receiver in ("self", "cls") and self.value_of(receiver) is None:
+            cls = self.enclosing_class
+        else:
+            qualname = self.qualified_name(expr.value)
+            prefix = f"{self.module_name}." if self.module_name else ""
+            if qualname is not None and qualname.startswith(prefix):
+                cls = self._module_classes().get(qualname[len(prefix):])
+        if cls is None:
+            return None
+        found = self._class_attributes.get(cls)
         if found is None:
-            found = {}
-            for node in iter_nodes(cls.body):
-                if isinstance(node, cst.Assign):
-                    for target in node.targets:
-                        t = target.target
-                        if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
-                            found.setdefault(t.attr.value, []).append(node.value)
-                elif isinstance(node, cst.AnnAssign) and node.value is not None:
-                    t = node.target
-                    if isinstance(t, cst.Attribute) and names.dotted(t.value) == "self":
-                        found.setdefault(t.attr.value, []).append(node.value)
-            self._self_assignments[cls] = found
+            found = self._class_attributes[cls] = _ClassAttributes.of(cls)
         return found
+
+    def _module_classes(self) -> dict[str, cst.ClassDef]:
+        """Module-level classes by name (under ``if``/``try`` too, as summaries have them;
+        the last definition wins)."""
+        if self._classes is None:
+            self._classes = {}
+            for stmt in module_level_statements(self.module.body):
+                if isinstance(stmt, cst.ClassDef):
+                    self._classes[stmt.name.value] = stmt
+        return self._classes
+
+
+@dataclass
+class _ClassAttributes:
+    """What a class's body and methods bind to its attributes (read once, when first asked)."""
+
+    values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, node: cst.ClassDef) -> _ClassAttributes:
+        found = cls()
+        for stmt in _flat_statements(node.body.body):
+            for target, value, annotation in _assigned(stmt):
+                found._add(target, value, annotation)
+        for child in iter_nodes(node.body):
+            if isinstance(child, cst.Assign):
+                for target in child.targets:
+                    if _is_self_attribute(target.target):
+                        found._add(target.target.attr.value, child.value, None)  # type: ignore[attr-defined]
+            elif isinstance(child, cst.AnnAssign) and _is_self_attribute(child.target):
+                found._add(child.target.attr.value, child.value, child.annotation.annotation)  # type: ignore[attr-defined]
+        return found
+
+    def _add(self, name: str, value: cst.BaseExpression | None, annotation: cst.BaseExpression | None) -> None:
+        if value is not None:
+            self.values.setdefault(name, []).append(value)
+        if annotation is not None:
+            self.annotations.setdefault(name, annotation)
+
+
+def _is_self_attribute(target: cst.BaseExpression) -> bool:
+    return isinstance(target, cst.Attribute) and names.dotted(target.value) == "self"
 
 
 def parameters(params: cst.Parameters) -> list[cst.Param]:
@@ -415,13 +543,16 @@ def parameters(params: cst.Parameters) -> list[cst.Param]:
     return out
 
 
-def _flat_module_statements(body: Any) -> list[cst.BaseSmallStatement]:
+def _flat_statements(body: Any) -> list[cst.BaseSmallStatement]:
+    """The small statements of a module or class body, through ``if`` and ``try`` blocks."""
     out: list[cst.BaseSmallStatement] = []
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if isinstance(stmt, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
+            out.append(stmt)
+        elif isinstance(stmt, cst.SimpleStatementLine):
             out.extend(stmt.body)
         elif isinstance(stmt, (cst.If, cst.Try)):
-            out.extend(_flat_module_statements(stmt.body.body))
+            out.extend(_flat_statements(stmt.body.body))
     return out
 
 

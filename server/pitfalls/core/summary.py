@@ -132,12 +132,17 @@ _SUMMARY: TypeAdapter[ModuleSummary] = TypeAdapter(ModuleSummary)
 # Building a summary
 
 
+_MAX_NAMESPACE_DEPTH = 4  # namespace folders looked through up to a package
+
+
 class ModuleNamer:
     """Dotted module names of files, remembering (for one run) which folders are packages.
 
     With configured source roots the deepest root containing the file wins. Without, the
     root is the first ancestor folder that is not a package (has no ``__init__.py``): this
-    finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``.
+    finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``. Folders without
+    ``__init__.py`` inside a package are namespace packages, as Python imports them:
+    ``app/api/v1/users.py`` is ``app.api.v1.users`` when ``app/api/__init__.py`` exists.
     """
 
     def __init__(self, roots: Iterable[Path | str] = ()) -> None:
@@ -150,6 +155,19 @@ class ModuleNamer:
             known = self._package_dirs[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
         return known
 
+    def _enclosing_package(self, folder: str) -> str:
+        """``folder``, or the package a few namespace folders (no ``__init__.py``, names
+        Python can import) below which it lies."""
+        current = folder
+        for _ in range(_MAX_NAMESPACE_DEPTH):
+            if self._is_package_dir(current):
+                return current
+            parent = os.path.dirname(current)
+            if parent == current or not os.path.basename(current).isidentifier():
+                break
+            current = parent
+        return folder
+
     def __call__(self, path: Path | str) -> tuple[str, str, bool]:
         """(module name, source root, is a package ``__init__``)."""
         full = os.path.abspath(path)
@@ -159,7 +177,7 @@ class ModuleNamer:
             if full.startswith(root + os.sep) and (best is None or len(root) > len(best)):
                 best = root
         if best is None:
-            best = os.path.dirname(full)
+            best = self._enclosing_package(os.path.dirname(full))
             while self._is_package_dir(best) and os.path.dirname(best) != best:
                 best = os.path.dirname(best)
         parts = list(Path(os.path.relpath(full, best)).with_suffix("").parts)
@@ -322,8 +340,9 @@ class _SummaryBuilder:
             _SelfUses(params[0][0], info).walk(node.body)
         return info
 
-    def _class(self, node: cst.ClassDef) -> ClassInfo:
-        qualname = f"{self.name}.{node.name.value}" if self.name else node.name.value
+    def _class(self, node: cst.ClassDef, qualname: str | None = None) -> ClassInfo:
+        if qualname is None:
+            qualname = f"{self.name}.{node.name.value}" if self.name else node.name.value
         bases: list[BaseInfo] = []
         type_params: list[str] = []
         for arg in node.bases:
@@ -469,6 +488,22 @@ class _SelfUses:
     def _setattr(self, name: cst.Arg | None) -> None:
         text = names.string_value(name.value) if name is not None else None
         self.sets[text if text is not None else "*"] = None
+
+
+def local_class_info(
+    module: cst.Module, summary: ModuleSummary, node: cst.ClassDef, qualname: str, bindings: dict[str, str]
+) -> ClassInfo:
+    """What a summary would say of a class defined inside a function (``qualname``:
+    ``module.func.<locals>.Cls``), with the names the function binds (``bindings``: local
+    imports and classes) over the module's. No other module can import such a class, so
+    it stays out of the summary; the file's own check builds it when it meets the class."""
+    builder = _SummaryBuilder(module, summary.name, summary.is_package)
+    builder.bindings = {**summary.bindings, **bindings}
+    builder.defined = summary.defined
+    builder.classes = summary.classes
+    builder.functions = summary.functions
+    builder.typevars = summary.typevars
+    return builder._class(node, qualname)
 
 
 def summarize(

@@ -9,7 +9,7 @@ order, and there is no recursion, so deeply nested expressions cannot overflow t
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -118,6 +118,34 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 nested.append(extra)
         nested.reverse()
         stack.extend(nested)
+
+
+def module_level_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """The statements that run at module level, in source order: through ``if``, ``try``,
+    ``with``, loops, never into a ``def`` or ``class`` body."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or not isinstance(stmt, cst.BaseCompoundStatement):
+            continue
+        nested: list[cst.CSTNode] = list(_block(stmt.body))
+        orelse = getattr(stmt, "orelse", None)
+        if isinstance(orelse, cst.If):  # elif: a statement of its own
+            nested.append(orelse)
+        elif orelse is not None:
+            nested.extend(_block(orelse.body))
+        for handler in getattr(stmt, "handlers", ()):
+            nested.extend(_block(handler.body))
+        finalbody = getattr(stmt, "finalbody", None)
+        if finalbody is not None:
+            nested.extend(_block(finalbody.body))
+        stack.extend(reversed(nested))
+
+
+def _block(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    """A block's statements (a one-line suite's are simple statements, not lines)."""
+    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
 
 
 _LEAVE = object()

@@ -70,7 +70,8 @@ def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
         folders = [config.root]
     else:
         namer = ModuleNamer(config.source_roots())
-        roots = {namer(t)[1] for t in targets if t.parent.joinpath("__init__.py").is_file()}
+        named = [namer(t) for t in targets]
+        roots = {root for name, root, is_package in named if is_package or "." in name}
         folders = [Path(r) for r in sorted(roots)]
     if not folders:
         return targets

@@ -58,12 +58,7 @@ _NUMBER_ANNOTATIONS = frozenset(
     }
 )
 _TEXT_ANNOTATIONS = frozenset({"builtins.str", "typing.Any", "typing.AnyStr", "pydantic.constr"})
-_COLLECTIONS = frozenset(
-    {
-        "list", "List", "Sequence", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple",
-        "Iterable", "Collection", "MutableSequence", "AbstractSet",
-    }
-)
+_TUPLES = frozenset({"tuple", "Tuple"})
 _MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping"})
 # What a web request carries from the client, and the objects that hold it.
 _REQUEST_TYPES = frozenset(
@@ -137,6 +132,8 @@ class DynamicStrings:
             return self._name_kind(expr.value, expanding, start=start)
         if isinstance(expr, cst.Attribute) and expr.attr.value == "__tablename__":
             return _Kind.TEXT
+        if isinstance(expr, cst.Attribute) and self.ctx.attribute_values(expr):
+            return self._combine([_literal_kind(value) for value in self.ctx.attribute_values(expr)])
         if isinstance(expr, (cst.Attribute, cst.Subscript)):
             return self._held_kind(expr)
         if isinstance(expr, cst.BinaryOperation):
@@ -212,7 +209,7 @@ class DynamicStrings:
                 args = [e.slice.value for e in member.slice if isinstance(e.slice, cst.Index)]
                 if head == "Literal":
                     kinds.append(_Kind.TEXT)
-                elif element and args and (head in _COLLECTIONS or head in _MAPPINGS):
+                elif element and args and (head in names.ITERABLES or head in _TUPLES or head in _MAPPINGS):
                     kinds.append(self._annotation_kind(args[-1] if head in _MAPPINGS else args[0], qualify))
                 else:
                     kinds.append(_Kind.UNKNOWN)
@@ -435,6 +432,14 @@ class DynamicStrings:
             expanding = (*expanding, (expr.value, value))
             expr = value
         return names.string_value(expr)
+
+
+def _literal_kind(expr: cst.BaseExpression) -> _Kind:
+    """A class attribute's value: only literals count (a name in it belongs to the class
+    body or to the method that assigned it, not to the scope asking)."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return _Kind.NUMBER
+    return _Kind.TEXT if names.string_value(expr) is not None else _Kind.UNKNOWN
 
 
 def _numeric_spec(part: cst.FormattedStringExpression) -> bool:

@@ -3,8 +3,9 @@
 A client is recognised from what built it (``requests.Session()``, ``httpx.Client()``,
 ``redis.Redis(...)``/``redis.from_url(...)``, ``subprocess.Popen(...)``), called directly,
 through a name (assignment, ``with ... as name:``, parameter annotation) or through a
-``self.<attr>`` assigned in the class's methods. Anything else (a dict, a SQLAlchemy
-session, an ``httpx.AsyncClient``, a ``redis.asyncio`` client) is not a sync client.
+``self.<attr>`` the class body or its methods assign (or annotate). Anything else (a dict,
+a SQLAlchemy session, an ``httpx.AsyncClient``, a ``redis.asyncio`` client) is not a sync
+client.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ class Clients:
             return SYNC_CLIENTS.get(self.ctx.qualified_name(expr.func) or "")
         if isinstance(expr, cst.Name) and hops:
             return self._name_type(expr.value, hops - 1)
-        if isinstance(expr, cst.Attribute) and names.dotted(expr.value) == "self":
-            return self._self_attribute_type(expr.attr.value)
+        if isinstance(expr, cst.Attribute):
+            return self.attribute_type(expr)
         return None
 
     def _annotation_type(self, annotation: cst.BaseExpression | None) -> str | None:
@@ -94,16 +95,14 @@ class Clients:
             return None
         return SYNC_CLIENTS.get(summary.call_assignments.get(attr, ""))
 
-    def _self_attribute_type(self, attr: str) -> str | None:
-        """The client type every (non-``None``) ``self.<attr> = ...`` of the class builds."""
-        cls = self.ctx.enclosing_class
-        if cls is None:
-            return None
-        types = {
-            self._type(value, _MAX_HOPS) if isinstance(value, cst.Call) else None
-            for value in self.ctx.self_assignments(cls).get(attr, ())
-            if names.dotted(value) != "None"
-        }
+    def attribute_type(self, expr: cst.Attribute) -> str | None:
+        """The client type every (non-``None``) value of ``self.<attr>`` builds, in the
+        class body (``session = requests.Session()``) or its methods; else its annotation."""
+        values = [v for v in self.ctx.attribute_values(expr) if names.dotted(v) != "None"]
+        if not values:
+            return self._annotation_type(self.ctx.attribute_annotation(expr))
+        # Only calls: a name in a method's `self.x = name` is that method's.
+        types = {self._type(value, _MAX_HOPS) if isinstance(value, cst.Call) else None for value in values}
         return types.pop() if len(types) == 1 else None
 
 

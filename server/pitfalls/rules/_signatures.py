@@ -17,7 +17,6 @@ import libcst as cst
 
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import FunctionInfo, ParamInfo
-from pitfalls.rules.api import RuleContext
 
 # External bases that define no ``__init__`` of their own: super() passes through them.
 INITLESS_BASES = frozenset(
@@ -28,12 +27,6 @@ INITLESS_BASES = frozenset(
 )
 
 
-def class_qualname(ctx: RuleContext, classdef: cst.ClassDef) -> str | None:
-    """The qualified name of a module-level class (the only ones the index summarises)."""
-    if ctx.module_level_class is not classdef:
-        return None
-    name = classdef.name.value
-    return f"{ctx.module_name}.{name}" if ctx.module_name else name
 
 
 def mro(index: IndexView, qualname: str, _seen: tuple[str, ...] = ()) -> list[str] | None:

@@ -9,7 +9,6 @@ import libcst as cst
 from pitfalls.core import names
 from pitfalls.core.walker import iter_nodes, iter_statements
 from pitfalls.rules._secrets import SecretOptions, words
-from pitfalls.rules._signatures import class_qualname
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Valid
 
 # What a literal is, read from its text alone.
@@ -764,7 +763,7 @@ class HardcodedCredential(Rule):
             return False
         known = self.settings_classes.get(id(classdef))
         if known is None:
-            qualname = class_qualname(self.ctx, classdef)
+            qualname = self.ctx.class_qualname(classdef)
             known = qualname is not None and self.ctx.index.is_subclass(qualname, _SETTINGS_BASES)
             self.settings_classes[id(classdef)] = known
         return known

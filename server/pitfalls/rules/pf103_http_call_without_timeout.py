@@ -175,6 +175,20 @@ class HttpCallWithoutTimeout(ClientRule):
         """),
     ]
     INVALID = [
+        # A session the class body builds, used through `self` and through the class.
+        Invalid("""
+            import requests
+
+            class DirectusClient:
+                session = requests.Session()
+
+                def items(self, collection: str) -> list:
+                    return self.session.get(f"{self.base}/items/{collection}").json()["data"]
+
+                @classmethod
+                def ping(cls) -> bool:
+                    return DirectusClient.session.head(cls.base).ok
+        """, count=2),
         # Imported under another name.
         Invalid("""
             from requests import get as http_get

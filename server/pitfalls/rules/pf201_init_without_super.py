@@ -8,7 +8,7 @@ from pitfalls.core import names
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import FunctionInfo
 from pitfalls.core.walker import iter_statements
-from pitfalls.rules._signatures import INITLESS_BASES, bound_params, class_qualname, mro, resolved_init, signature
+from pitfalls.rules._signatures import INITLESS_BASES, bound_params, mro, resolved_init, signature
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Rule, Valid
 
 _FRAMEWORK = {
@@ -153,6 +153,24 @@ class InitWithoutSuper(Rule):
     fix_applicability = Applicability.UNSAFE
 
     VALID = [
+        # The attribute the base `__init__` sets is set afresh by another method the
+        # framework runs before anything reads it (a visitor's metadata, set by `resolve()`).
+        Valid("""
+            class MetadataDependent:
+                def __init__(self) -> None:
+                    self.metadata = {}
+
+                def resolve(self, wrapper) -> None:
+                    self.metadata = wrapper.resolve_many(self)
+
+                def get_metadata(self, key, node):
+                    return self.metadata[key][node]
+
+
+            class NameVisitor(MetadataDependent):
+                def __init__(self, provider) -> None:
+                    self.provider = provider
+        """),
         # The guide's correct service.
         Valid(
             """
@@ -478,6 +496,25 @@ class InitWithoutSuper(Rule):
         ),
     ]
     INVALID = [
+        # A class defined inside a function (a factory) is checked like any other.
+        Invalid(
+            """
+            from app.framework.services import CompanyBusinessObjectService
+
+
+            def service_for(model):
+                class ModelService(CompanyBusinessObjectService):
+                    def __init__(self, db):
+                        self.db = db
+                        self.model = model
+
+                return ModelService
+            """,
+            files=_FRAMEWORK,
+            path="app/services/factory.py",
+            line=6,
+            message="`self.messaging_service`",
+        ),
         # The guide's service, subclassing the generic base defined in another file.
         Invalid(
             """
@@ -705,7 +742,7 @@ class InitWithoutSuper(Rule):
         classdef = self.ctx.class_body
         if classdef is None:
             return
-        qualname = class_qualname(self.ctx, classdef)
+        qualname = self.ctx.class_qualname(classdef)
         if qualname is None or _is_stub(node):
             return
         if _calls_base_init(node):
@@ -867,11 +904,22 @@ class _Instance:
         if inconclusive or "*" in ours:
             return {}
         theirs, theirs_reached, _ = self.runs((owner, base_init))
-        # Set anywhere in the subclass's own methods: it manages the attribute itself.
-        ours.update(dict.fromkeys(a for f in own.methods.values() for a in f.self_sets))
-        lost = [a for a in theirs if a not in ours and a not in self.class_level and a != "*"]
         # A helper only the base ``__init__`` calls does not run either.
         skipped = theirs_reached - ours_reached
+        # Set anywhere in the subclass's own methods: it manages the attribute itself; set
+        # afresh (not read first) by another method of the hierarchy (`resolve()` setting
+        # what a visitor reads): the framework sets it when it prepares the object.
+        ours.update(dict.fromkeys(a for f in own.methods.values() for a in f.self_sets))
+        ours.update(
+            dict.fromkeys(
+                a
+                for name, (cls, func) in self.methods.items()
+                if (cls, name) not in skipped
+                for a in func.self_sets
+                if a not in func.self_reads
+            )
+        )
+        lost = [a for a in theirs if a not in ours and a not in self.class_level and a != "*"]
         found: dict[str, str] = {}
         for name, (cls, func) in self.methods.items():
             if (cls, name) in skipped:

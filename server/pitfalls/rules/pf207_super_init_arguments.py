@@ -6,7 +6,7 @@ import libcst as cst
 
 from pitfalls.core import names
 from pitfalls.core.summary import ParamInfo
-from pitfalls.rules._signatures import bind, bound_params, class_qualname, resolved_init, signature
+from pitfalls.rules._signatures import bind, bound_params, resolved_init, signature
 from pitfalls.rules.api import Invalid, Rule, Valid
 
 # Parameters that take a model class (the framework's `model`), by name when unannotated.
@@ -250,6 +250,41 @@ class SuperInitArguments(Rule):
             line=10,
             message="the session `db` binds to `model`",
         ),
+        # A class defined inside a function.
+        Invalid(
+            """
+            from app.framework.services import BaseService
+
+
+            def service_for(model):
+                class ModelService(BaseService):
+                    def __init__(self, messaging_service):
+                        super().__init__(messaging_service=messaging_service)
+
+                return ModelService
+            """,
+            files=_FRAMEWORK,
+            path="app/services/factory.py",
+            line=7,
+            message="`model`",
+        ),
+        # The session's type re-exported by a project module: still a session.
+        Invalid(
+            """
+            from app.db import AsyncSession
+            from app.framework.services import CompanyBusinessObjectService
+            from app.models.partner import Partner
+
+
+            class PartnerService(CompanyBusinessObjectService[Partner, None, None]):
+                def __init__(self, conn: AsyncSession):
+                    super().__init__(conn, Partner)
+            """,
+            files={**_FRAMEWORK, "app/db.py": "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n"},
+            path="app/services/partner_service.py",
+            line=8,
+            message="the session `conn` binds to `model`",
+        ),
         # Too many positionals, through a generic base of another file.
         Invalid(
             """
@@ -332,8 +367,8 @@ class SuperInitArguments(Rule):
             return
         method = self.ctx.enclosing_method()
         classdef = method[0] if method is not None else None
-        if classdef is None or classdef is not self.ctx.module_level_class:
-            return  # only directly in a method of a module-level class
+        if classdef is None or self.ctx.class_qualname(classdef) is None:
+            return  # only directly in a method of a class the index knows
         target = self._target(func.value, node, classdef)
         if target is None:
             return
@@ -361,7 +396,7 @@ class SuperInitArguments(Rule):
         arguments after ``self``) for the three ways of calling the base ``__init__``."""
         if isinstance(owner, cst.Call) and names.dotted(owner.func) == "super":
             if not owner.args:
-                qualname = class_qualname(self.ctx, classdef)
+                qualname = self.ctx.class_qualname(classdef)
             elif len(owner.args) == 2:
                 qualname = self.ctx.qualified_name(owner.args[0].value)
             else:

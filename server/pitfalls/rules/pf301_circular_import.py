@@ -329,6 +329,18 @@ class CircularImport(Rule):
             path="app/cli.py"),
     ]
     INVALID = [
+        # Through folders without `__init__.py` inside the package (namespace packages).
+        Invalid("""
+            from app.api.v1.deps import current_company
+
+
+            class CompanyService:
+                company = current_company
+        """, files={
+            "app/__init__.py": "",
+            "app/api/v1/deps.py": "from app.services.company import CompanyService\n\n\ndef current_company():\n    return CompanyService\n",
+        }, path="app/services/company.py", line=1,
+           message="app.services.company -> app.api.v1.deps -> app.services.company"),
         Invalid("""
             from app.framework.mixins import AuditableMixin
 

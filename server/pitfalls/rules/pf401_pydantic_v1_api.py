@@ -355,6 +355,39 @@ class PydanticV1Api(Rule):
         """),
     ]
     INVALID = [
+        # A model defined inside a function.
+        Invalid("""
+            from pydantic import BaseModel
+
+            def export(names: list[str]) -> list[dict]:
+                class Row(BaseModel):
+                    name: str
+
+                return [Row(name=name).dict() for name in names]
+        """, line=7),
+        # A model held in a class attribute (a field of another model, an attribute
+        # annotated in the class body), and the items of a `list[Model]`.
+        Invalid("""
+            from typing import List
+
+            from pydantic import BaseModel
+
+            class Partner(BaseModel):
+                name: str
+
+            class Envelope(BaseModel):
+                payload: Partner
+
+                def body(self) -> dict:
+                    return self.payload.dict()
+
+            class Exporter:
+                partners: List[Partner]
+
+                def write(self, out) -> None:
+                    for partner in self.partners:
+                        out.write(partner.json())
+        """, count=2),
         # A settings class is a model too; a value returned as `Optional[Model]` is one.
         Invalid("""
             from typing import Optional
@@ -839,6 +872,12 @@ class PydanticV1Api(Rule):
                 if value is None:
                     return self._enclosing_model(expr.value)
                 expr = value
+            elif isinstance(expr, cst.Attribute):  # `self.payload`, annotated or built in the class
+                annotation = ctx.attribute_annotation(expr)
+                model = self._annotated_model(annotation) if annotation is not None else None
+                if model is None and annotation is None:
+                    model = ctx.class_of_instance(expr)
+                return (model, False) if model is not None and _is_model(ctx, model) else None
             else:
                 return None
         return None

@@ -239,6 +239,21 @@ class SqlBuiltFromData(DynamicStringRule):
     summary = "SQL built from data"
 
     VALID = [
+        # Class attributes holding constants (a table name, a template with placeholders).
+        Valid("""
+            from sqlalchemy import text
+
+            class PartnerRepository:
+                TABLE = "partners"
+                BY_ID = "SELECT * FROM {} WHERE id = :id"
+
+                async def get(self, db, partner_id: int):
+                    sql = self.BY_ID.format(self.TABLE)
+                    return await db.execute(text(sql), {"id": partner_id})
+
+                async def count(self, db):
+                    return await db.execute(text(f"SELECT count(*) FROM {PartnerRepository.TABLE}"))
+        """),
         Valid("""
             from sqlalchemy import text
 
@@ -466,6 +481,16 @@ class SqlBuiltFromData(DynamicStringRule):
         """),
     ]
     INVALID = [
+        # A template held in a class attribute, formatted with a parameter.
+        Invalid("""
+            from sqlalchemy import text
+
+            class PartnerRepository:
+                SEARCH = "SELECT * FROM partners WHERE name LIKE '%{}%'"
+
+                async def search(self, db, term: str):
+                    return await db.execute(text(self.SEARCH.format(term)))
+        """, line=7),
         # `text` imported under another name.
         Invalid("""
             from sqlalchemy import text as sql_text

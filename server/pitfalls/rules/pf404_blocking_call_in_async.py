@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.walker import children
 from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
 from pitfalls.rules.api import Invalid, RuleContext, Severity, Valid
 
@@ -48,7 +51,10 @@ class BlockingCallInAsync(ClientRule):
     The client may be built in the function, held in a module-level name (a
     `redis_client = redis.Redis(...)` shared by FastAPI endpoints), a parameter annotated
     with its type, or a `self.<attr>` assigned in the class (`self.redis = redis.Redis(...)`
-    in `__init__`).
+    in `__init__`, or `session = requests.Session()` in the class body). A call of a sync
+    method or function of the same file that itself makes such a call
+    (`self._get(path)` wrapping `self.session.get(...)`) blocks just the same, unless a
+    decorator may change how it runs or it is a generator.
 
     Test modules (`test_*.py`, `*_test.py`, `conftest.py`, anything under `tests/`) are left
     alone: an async test that blocks only slows itself; no request waits behind it.
@@ -110,6 +116,36 @@ class BlockingCallInAsync(ClientRule):
     severity = Severity.WARNING
 
     VALID = [
+        # The sync helper run in a thread, a generator (its body runs when iterated), a
+        # helper a decorator makes a coroutine function, and one that only builds a request.
+        Valid("""
+            import asyncio
+
+            import requests
+            from asgiref.sync import sync_to_async
+
+            class DirectusService:
+                session = requests.Session()
+
+                def _get(self, path: str) -> dict:
+                    return self.session.get(path, timeout=5).json()
+
+                def _pages(self, path: str):
+                    yield self.session.get(path, timeout=5).json()
+
+                @sync_to_async
+                def _load(self, path: str) -> dict:
+                    return self.session.get(path, timeout=5).json()
+
+                def _request(self, path: str) -> requests.Request:
+                    return requests.Request("GET", path)
+
+                async def partner(self, partner_id: int) -> dict:
+                    pages = self._pages("/items/partners")
+                    self._request("/items/partners")
+                    asyncio.create_task(self._load("/items/partners"))
+                    return await asyncio.to_thread(self._get, f"/items/partners/{partner_id}")
+        """),
         # The same, with the asyncio client that module builds: awaited, nothing blocks.
         Valid("""
             from app.core.cache import redis_client
@@ -228,6 +264,41 @@ class BlockingCallInAsync(ClientRule):
         """),
     ]
     INVALID = [
+        # Through a sync method or function of the file that makes the blocking call.
+        Invalid("""
+            import time
+
+            import requests
+
+            def backoff(attempt: int) -> None:
+                time.sleep(2 ** attempt)
+
+            class DirectusService:
+                session = requests.Session()
+
+                def _get(self, path: str) -> dict:
+                    return self.session.get(f"http://directus:8055{path}", timeout=5).json()
+
+                async def partner(self, partner_id: int) -> dict:
+                    try:
+                        return self._get(f"/items/partners/{partner_id}")
+                    except requests.ConnectionError:
+                        backoff(1)
+                        raise
+        """, count=2, message="it calls"),
+        # A sync client held in a class attribute, annotated or built in the class body.
+        Invalid("""
+            import httpx
+            import redis
+
+            class RateService:
+                http = httpx.Client(timeout=5)
+                cache: redis.Redis
+
+                async def rate(self, pair: str) -> float:
+                    cached = self.cache.get(pair)
+                    return cached or self.http.get(f"/rates/{pair}").json()["rate"]
+        """, count=2),
         # A module-level client another module of the project builds.
         Invalid("""
             from app.core.cache import redis_client
@@ -352,6 +423,7 @@ class BlockingCallInAsync(ClientRule):
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._awaited: set[int] = set()  # ids of awaited calls: those return awaitables
+        self._wrapped: dict[cst.FunctionDef, tuple[str, str | None, str] | None] = {}
 
     def visit_Await(self, node: cst.Await) -> None:
         self._awaited.add(id(node.expression))
@@ -359,28 +431,98 @@ class BlockingCallInAsync(ClientRule):
     def visit_Call(self, node: cst.Call) -> None:
         if id(node) in self._awaited or not self.ctx.in_async_function or self.ctx.is_test_module:
             return
-        func = node.func
-        if isinstance(func, cst.Name):  # under any local name: `from time import sleep as pause`
-            self._report_function(node, self.ctx.qualified_name(func))
+        found = self._blocking(node, in_scope=True)
+        if found is not None:
+            label, client, instead = found
+            held = f" (a sync `{client}`)" if client else ""
+            self.ctx.report(node, f"`{label}()` blocks the event loop inside `async def`{held}; use {instead}")
             return
-        if not isinstance(func, cst.Attribute):
-            return
-        method = func.attr.value
-        if method in _FUNCTION_NAMES and self._report_function(node, self.ctx.qualified_name(func)):
-            return
-        client = self.client_type(func.value)
-        if client is None:
-            return
-        methods, instead = _BLOCKING_METHODS[client]
-        if method in _REDIS_NO_IO if methods is None else method not in methods:
-            return
-        label = names.dotted(func) or f"{client}.{method}"
-        self.ctx.report(
-            node, f"`{label}()` blocks the event loop inside `async def` (a sync `{client}`); use {instead}"
-        )
+        wrapper = self._wrapper(node.func)
+        found = self._wrapped_blocking(wrapper) if wrapper is not None else None
+        if found is not None:
+            label, _, instead = found
+            self.ctx.report(
+                node,
+                f"`{names.dotted(node.func)}()` blocks the event loop inside `async def`: it calls "
+                f"`{label}()`; make it async with {instead}",
+            )
 
-    def _report_function(self, node: cst.Call, qual: str | None) -> bool:
-        instead = _BLOCKING_FUNCTIONS.get(qual or "")
-        if instead is not None:
-            self.ctx.report(node, f"`{qual}()` blocks the event loop inside `async def`; use {instead}")
-        return instead is not None
+    def _blocking(self, node: cst.Call, *, in_scope: bool) -> tuple[str, str | None, str] | None:
+        """(what blocks, the sync client it is a method of, what to use instead) for a
+        blocking call. ``in_scope``: the traversal is at ``node``, so local names resolve;
+        else (a call in another function) only imports and ``self.<attr>`` clients do."""
+        func = node.func
+        if isinstance(func, cst.Name) or (isinstance(func, cst.Attribute) and func.attr.value in _FUNCTION_NAMES):
+            # under any local name: `from time import sleep as pause`
+            qual = self.ctx.qualified_name(func)
+            instead = _BLOCKING_FUNCTIONS.get(qual or "")
+            if instead is not None or isinstance(func, cst.Name):
+                return (qual, None, instead) if qual and instead else None
+        if not isinstance(func, cst.Attribute):
+            return None
+        if in_scope:
+            client = self.client_type(func.value)
+        else:
+            client = self.clients.attribute_type(func.value) if isinstance(func.value, cst.Attribute) else None
+        if client is None:
+            return None
+        methods, instead = _BLOCKING_METHODS[client]
+        method = func.attr.value
+        if method in _REDIS_NO_IO if methods is None else method not in methods:
+            return None
+        return names.dotted(func) or f"{client}.{method}", client, instead
+
+    def _wrapper(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The sync function of this file a call runs: ``self.<method>()`` of the
+        enclosing class, or a module-level function; None when a decorator may change
+        how it runs."""
+        ctx = self.ctx
+        if isinstance(func, cst.Attribute) and names.dotted(func.value) in ("self", "cls"):
+            cls = ctx.enclosing_class
+            if cls is None or ctx.value_of(names.dotted(func.value) or "") is not None:
+                return None
+            body, name = cls.body.body, func.attr.value
+        elif isinstance(func, cst.Name) and ctx.qualified_name(func) == _qualified(ctx.module_name, func.value):
+            body, name = ctx.module.body, func.value
+        else:
+            return None
+        found = None
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+                found = stmt  # the last definition wins
+        if found is None or found.asynchronous is not None:
+            return None
+        if any(names.dotted(d.decorator) not in ("staticmethod", "classmethod") for d in found.decorators):
+            return None
+        return found
+
+    def _wrapped_blocking(self, function: cst.FunctionDef) -> tuple[str, str | None, str] | None:
+        """The first blocking call ``function`` makes itself (not in a nested function);
+        None for a generator, whose body runs only when iterated."""
+        if function not in self._wrapped:
+            found = None
+            for node in _own_nodes(function):
+                if isinstance(node, cst.Yield):
+                    found = None
+                    break
+                if found is None and isinstance(node, cst.Call):
+                    found = self._blocking(node, in_scope=False)
+            self._wrapped[function] = found
+        return self._wrapped[function]
+
+
+def _qualified(module: str, name: str) -> str:
+    return f"{module}.{name}" if module else name
+
+
+def _own_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """The nodes of a function's body, not entering nested functions, lambdas or classes."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        yield node
+        kids = children(node)
+        kids.reverse()
+        stack.extend(kids)
