@@ -6,6 +6,7 @@ traceback). Each subprocess costs about half a second, so related assertions sha
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -80,7 +81,7 @@ def test_usage_errors_exit_2_with_one_line(project, cli) -> None:
     root = project({"a.py": "x = 1\n"})
     assert_usage_error(cli("check", "does/not/exist.py", cwd=root), "does/not/exist.py", "no such file")
     assert_usage_error(cli("check", "--config", "missing.toml", ".", cwd=root), "missing.toml", "no such config file")
-    assert_usage_error(cli("check", "--select", "XYZ", ".", cwd=root), "'XYZ'")
+    assert_usage_error(cli("check", "--select", "XYZ", ".", cwd=root), "unknown rule code or prefix in --select: XYZ")
     assert_usage_error(cli("check", "--jobs", "0", ".", cwd=root), "--jobs")
     assert_usage_error(cli("check", "--fix", "--diff", ".", cwd=root), "--diff")
     assert_usage_error(cli("rule", "PF999", cwd=root), "unknown rule code 'PF999'")
@@ -88,7 +89,7 @@ def test_usage_errors_exit_2_with_one_line(project, cli) -> None:
 
 def test_bad_extend_select_code_exits_2(project, cli) -> None:
     root = project({"a.py": "x = 1\n"})
-    assert_usage_error(cli("check", "--extend-select", "XYZ", ".", cwd=root), "'XYZ'")
+    assert_usage_error(cli("check", "--extend-select", "XYZ", ".", cwd=root), "in --extend-select: XYZ")
 
 
 def test_config_flag_uses_the_given_file(project, cli) -> None:
@@ -245,11 +246,11 @@ def bare(url):
 
 
 def other(url):
-    return requests.get(url)  # noqa: PF999
+    return requests.get(url)  # noqa: E501
 
 
 def several(url):
-    return requests.get(url)  # noqa: PF105, PF103
+    return requests.get(url)  # noqa: E501, PF103
 
 
 def restart(service):
@@ -261,7 +262,7 @@ def get(cursor, partner_id):
 """
 ALL_FINDINGS = [
     ("app/client.py", 7, 12, "PF103"),
-    ("app/client.py", 19, 12, "PF103"),  # `# noqa: PF999` names another code
+    ("app/client.py", 19, 12, "PF103"),  # `# noqa: E501` names another tool's code
     ("app/client.py", 27, 5, "PF105"),
     ("app/db.py", 2, 5, "PF403"),
     ("legacy/db.py", 2, 5, "PF403"),
@@ -463,3 +464,209 @@ def test_force_exclude_applies_exclude_to_named_files(project, cli) -> None:
     assert "vendored/client.py" not in forced.stdout
     assert "app.py:2:1: PF103" in forced.stdout
     assert forced.returncode == 1
+
+
+# ---------------------------------------------------------------------------------------
+# CLI basics a Ruff user reaches for, in-process (`run_main`): statistics, stdin, output
+# file, show settings/files, exclusion and .gitignore, colour and progress, unknown codes
+
+
+def test_statistics_count_findings_per_code_as_text_and_json(findings_project, run_main) -> None:
+    code, out, _ = run_main("check", "--select", "PF1,PF4", "--statistics", ".", cwd=findings_project)
+    assert code == 1
+    assert out.splitlines()[:4] == [
+        "3\tPF403\tsql-built-from-data",
+        "2\tPF103\thttp-call-without-timeout",
+        "1\tPF105\tshell-command-from-data",
+        "Found 6 errors.",
+    ]
+    # With --unsafe-fixes PF103's fix applies: `[*]` marks it and the others get `[ ]`.
+    _, out, _ = run_main("check", "--select", "PF1,PF4", "--statistics", "--unsafe-fixes", ".", cwd=findings_project)
+    assert out.splitlines()[1] == "2\tPF103\t[*] http-call-without-timeout"
+    assert out.splitlines()[0] == "3\tPF403\t[ ] sql-built-from-data"
+    _, out, _ = run_main(
+        "check", "--select", "PF1,PF4", "--statistics", "--unsafe-fixes", "--output-format", "json", ".", cwd=findings_project
+    )
+    assert json.loads(out) == [
+        {"code": "PF403", "name": "sql-built-from-data", "count": 3, "fixable": False},
+        {"code": "PF103", "name": "http-call-without-timeout", "count": 2, "fixable": True},
+        {"code": "PF105", "name": "shell-command-from-data", "count": 1, "fixable": False},
+    ]
+    code, out, err = run_main("check", "--statistics", "--output-format", "sarif", ".", cwd=findings_project)
+    assert (code, out) == (2, "") and err.startswith("pitfalls: error: --statistics")
+
+
+STDIN_PROJECT = {
+    "pyproject.toml": '[tool.pitfalls]\nper-file-ignores = {"app/routes.py" = ["PF103"]}\n',
+    "app/__init__.py": "",
+    "app/schemas.py": "from pydantic import BaseModel\n\n\nclass Article(BaseModel):\n    title: str\n",
+    "app/routes.py": "def show():\n    return 1\n",  # what is on disk is clean
+}
+BUFFER = b"""\
+import requests
+
+from app.schemas import Article
+
+
+def show(url):
+    requests.get(url)
+    return Article(title='x').dict()
+"""
+
+
+def test_stdin_filename_checks_the_buffer_as_that_file_of_its_project(project, run_main) -> None:
+    root = project(STDIN_PROJECT)
+    code, out, err = run_main("check", "--no-cache", "--stdin-filename", "app/routes.py", cwd=root, stdin=BUFFER)
+    # PF401 needs the index (Article is a model of app/schemas.py) and the module name;
+    # PF103 is off for app/routes.py in its pyproject.toml.
+    assert (code, err) == (1, "")
+    assert findings(out) == [("app/routes.py", 8, 12, "PF401")]
+    assert (root / "app" / "routes.py").read_text() == STDIN_PROJECT["app/routes.py"]
+    # `-` for the path is accepted, as editors pass it; other paths are a usage error.
+    assert run_main("check", "--no-cache", "--stdin-filename", "app/routes.py", "-", cwd=root, stdin=BUFFER)[0] == 1
+    code, out, err = run_main("check", "--stdin-filename", "app/routes.py", "app", cwd=root, stdin=BUFFER)
+    assert (code, out) == (2, "") and err.startswith("pitfalls: error: --stdin-filename")
+
+
+def test_stdin_filename_with_fix_writes_the_fixed_source_to_stdout(project, run_main) -> None:
+    root = project(STDIN_PROJECT)
+    args = ("check", "--no-cache", "--stdin-filename", "app/client.py", "--unsafe-fixes")
+    code, out, err = run_main(*args, "--fix", cwd=root, stdin=b"import requests\n\nrequests.get('u')\n")
+    assert (code, out, err) == (0, "import requests\n\nrequests.get('u', timeout=10)\n", "All checks passed!\n")
+    assert not (root / "app" / "client.py").exists()
+    # What is left is reported on stderr; the source is passed through unchanged.
+    left = b'import os\nimport requests\n\n\ndef restart(service):\n    os.system(f"docker restart {service}")\n    requests.get("u")\n'
+    code, out, err = run_main(*args, "--fix", "--select", "PF105", cwd=root, stdin=left)
+    assert (code, out.encode()) == (1, left)
+    assert findings(err) == [("app/client.py", 6, 5, "PF105")]
+    code, out, _ = run_main(*args, "--diff", cwd=root, stdin=b"import requests\n\nrequests.get('u')\n")
+    assert code == 1 and "+requests.get('u', timeout=10)" in out and out.startswith("--- a/app/client.py\n")
+
+
+def test_output_file_takes_the_report_instead_of_stdout(findings_project, run_main) -> None:
+    code, out, _ = run_main("check", "--output-format", "json", "--output-file", "reports/pf.json", ".", cwd=findings_project)
+    assert (code, out) == (1, "")
+    report = json.loads((findings_project / "reports" / "pf.json").read_text())
+    assert {item["code"] for item in report} >= {"PF103", "PF403"}
+    (findings_project / "blocker").write_text("a file, not a folder\n")
+    code, out, err = run_main("check", "-o", "blocker/pf.txt", ".", cwd=findings_project)
+    assert (code, out) == (2, "")
+    assert err.startswith("pitfalls: error: --output-file blocker/pf.txt: cannot write") and err.count("\n") == 1
+
+
+def test_show_settings_and_show_files_check_nothing(project, run_main) -> None:
+    root = project(
+        {
+            "pyproject.toml": '[tool.pitfalls]\nignore = ["PF103"]\n[tool.pitfalls.database]\nurl = "postgresql://app:s3cret@db/app"\n',
+            "app/__init__.py": "",
+            "app/main.py": "def f(:\n",
+        }
+    )
+    code, out, err = run_main("check", "--show-settings", "--extend-select", "PF4", "app/main.py", cwd=root)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:3] == ["Resolved settings for: app/main.py", f"Settings path: {root / 'pyproject.toml'}", f"Project root: {root}"]
+    assert "PF103" not in lines[3] and "PF401" in lines[3]
+    assert 'ignore = ["PF103"]' in lines and 'select = ["PF", "PF4"]' in lines and "respect-gitignore = true" in lines
+    assert 'database.url = "postgresql://app:***@db/app"' in lines
+    code, out, err = run_main("check", "--show-files", cwd=root)
+    assert (code, out, err) == (0, "app/__init__.py\napp/main.py\n", "")
+
+
+def test_exclude_options_and_gitignore_shape_discovery(project, run_main) -> None:
+    root = project(
+        {
+            "pyproject.toml": '[tool.pitfalls]\nexclude = ["legacy"]\n',
+            ".git/HEAD": "ref: refs/heads/main\n",
+            ".gitignore": "generated/\n*_pb2.py\n!keep_pb2.py\n",
+            "app/.gitignore": "local_*.py\n",
+            "app/main.py": "", "app/local_settings.py": "", "app/api_pb2.py": "", "app/keep_pb2.py": "",
+            "generated/models.py": "", "legacy/old.py": "", "scripts/tool.py": "",
+        }
+    )
+
+    def shown(*args: str) -> list[str]:
+        code, out, err = run_main("check", "--show-files", *args, cwd=root)
+        assert (code, err) == (0, "")
+        return out.splitlines()
+
+    assert shown() == ["app/keep_pb2.py", "app/main.py", "scripts/tool.py"]
+    assert shown("--extend-exclude", "scripts,keep_pb2.py") == ["app/main.py"]
+    assert shown("--exclude", "scripts") == ["app/keep_pb2.py", "app/main.py", "legacy/old.py"]
+    assert shown("app/local_settings.py", "app") == ["app/keep_pb2.py", "app/local_settings.py", "app/main.py"]
+    (root / "pyproject.toml").write_text("[tool.pitfalls]\nrespect-gitignore = false\n")
+    assert "generated/models.py" in shown() and "app/api_pb2.py" in shown()
+    # Outside a git repository .gitignore files mean nothing, as in git (and Ruff).
+    (root / "pyproject.toml").write_text("[tool.pitfalls]\n")
+    (root / ".git" / "HEAD").unlink()
+    (root / ".git").rmdir()
+    assert "generated/models.py" in shown()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_and_severity_only_on_a_terminal(project, run_main, monkeypatch) -> None:
+    root = project({"app.py": "import requests\nrequests.get('u')\n"})
+    plain = "app.py:2:1: PF103 `requests.get()`"
+    _, out, _ = run_main("check", "--no-cache", ".", cwd=root)
+    assert out.startswith(plain) and "\x1b[" not in out
+    pipe, terminal = sys.stdout, Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    run_main("check", "--no-cache", ".", cwd=root)
+    coloured = terminal.getvalue()
+    assert "\x1b[" in coloured and re.sub(r"\x1b\[\d+m", "", coloured).startswith("app.py:2:1: warning: PF103 `requests")
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal.truncate(0)
+    terminal.seek(0)
+    run_main("check", "--no-cache", ".", cwd=root)
+    assert terminal.getvalue().startswith("app.py:2:1: warning: PF103 `requests")
+    monkeypatch.setattr(sys, "stdout", pipe)  # a pipe again, but FORCE_COLOR
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, out, _ = run_main("check", "--no-cache", ".", cwd=root)
+    assert "\x1b[" in out
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_progress_on_a_terminals_stderr_only(project, run_main, monkeypatch, jobs) -> None:
+    from pitfalls.cli import terminal
+    from pitfalls.project import pool, run
+
+    root = project({f"m{i}.py": "import requests\nrequests.get('u')\n" for i in range(3)})
+    monkeypatch.setattr(terminal, "PROGRESS_AFTER_SECONDS", 0)
+    monkeypatch.setattr(terminal, "PROGRESS_REDRAW_SECONDS", 0)
+    monkeypatch.setattr(pool, "PROGRESS_INTERVAL_SECONDS", 0)  # workers report every file
+    monkeypatch.setattr(run, "PARALLEL_THRESHOLD_BYTES", 0)
+    _, _, err = run_main("check", "--no-cache", "--jobs", jobs, ".", cwd=root)
+    assert err == ""  # stderr is no terminal
+    stderr = Terminal()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    code, out, _ = run_main("check", "--no-cache", "--jobs", jobs, ".", cwd=root)
+    assert code == 1 and len(findings(out)) == 3
+    drawn = stderr.getvalue()
+    assert drawn.endswith(terminal.CLEAR_LINE)  # wiped before the report
+    steps = re.findall(r"(Reading|Checking) (\d+)/(\d+) files", drawn)
+    assert steps[-1] == ("Checking", "3", "3") and ("Reading", "3", "3") in steps
+    assert all(int(done) <= int(total) for _, done, total in steps)  # nothing counted twice
+
+
+def test_unknown_rule_codes_are_errors_wherever_they_are_given(project, run_main) -> None:
+    from pitfalls.core.settings import ConfigError
+    from pitfalls.lsp.settings import build_config
+
+    root = project({"app.py": "x = 1\n"})
+    for option in ("--select", "--ignore", "--extend-select"):
+        code, out, err = run_main("check", option, "PF1,PF999", ".", cwd=root)
+        assert (code, out, err) == (2, "", f"pitfalls: error: unknown rule code or prefix in {option}: PF999\n")
+    assert run_main("check", "--select", "PF1,PF40", "--ignore", "PF", ".", cwd=root)[0] == 0  # prefixes of rules
+    (root / "pyproject.toml").write_text('[tool.pitfalls]\nper-file-ignores = {"app.py" = ["PF109"]}\n')
+    code, out, err = run_main("check", ".", cwd=root)
+    assert (code, out) == (2, "")
+    assert err == f"pitfalls: error: {root / 'pyproject.toml'}: [tool.pitfalls] unknown rule code or prefix in 'per-file-ignores.app.py': PF109\n"
+    # The editor's settings go through the same check, named as theirs.
+    (root / "pyproject.toml").write_text("[tool.pitfalls]\n")
+    with pytest.raises(ConfigError, match=r"^editor settings: unknown rule code or prefix in 'extend-select': PF7$"):
+        build_config(root, {"extend-select": ["PF7"]}, {})

@@ -269,3 +269,49 @@ def test_github_output(report_project, cli) -> None:
         parsed.append((match[7], match[2], int(match[3]), int(match[5])))
     assert parsed == EXPECTED
     assert lines[0].startswith("::error file=app/broken.py,line=1,endLine=1,col=7,endColumn=7,title=PF000::PF000 syntax error")
+
+
+def test_gitlab_output_is_code_quality_with_fingerprints_that_survive_a_line_move(report_project, run_main) -> None:
+    code, out, _ = run_main("check", "--no-cache", "--output-format", "gitlab", ".", cwd=report_project)
+    assert code == 1
+    issues = json.loads(out)
+    assert [(i["check_name"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues] == [
+        (c, p, row) for c, p, row, _ in EXPECTED
+    ]
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["description"].startswith(f"{issue['check_name']}: ")
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert re.fullmatch(r"[0-9a-f]{64}", issue["fingerprint"])
+    assert issues[0]["severity"] == "major"  # PF000, an error
+    fingerprints = {i["check_name"]: i["fingerprint"] for i in issues}
+    # Lines added above a finding move it, but it stays the same issue for GitLab; a second
+    # identical finding in the file is a new issue.
+    client = report_project / "app" / "client.py"
+    client.write_text("# moved\n\n" + client.read_text() + "\n\ndef again(url):\n    return requests.get(url)\n")
+    _, out, _ = run_main("check", "--no-cache", "--output-format", "gitlab", ".", cwd=report_project)
+    moved = [i for i in json.loads(out) if i["check_name"] == "PF103"]
+    assert [i["location"]["lines"]["begin"] for i in moved] == [7, 11]
+    assert moved[0]["fingerprint"] == fingerprints["PF103"]
+    assert moved[1]["fingerprint"] != moved[0]["fingerprint"]
+
+
+def test_junit_output_has_a_test_case_per_file_and_a_failure_per_finding(report_project, run_main) -> None:
+    from xml.etree import ElementTree as ET
+
+    code, out, _ = run_main("check", "--no-cache", "--output-format", "junit", "app", cwd=report_project)
+    assert code == 1
+    assert out.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    suites = ET.fromstring(out.split("\n", 1)[1])
+    assert suites.tag == "testsuites"
+    suite = suites.find("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert sorted(cases) == ["app/__init__.py", "app/broken.py", "app/client.py", "app/db/__init__.py", "app/db/queries.py"]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "3", "0")
+    assert cases["app/__init__.py"].findall("failure") == []  # a clean file is a passed test
+    assert cases["app/db/queries.py"].get("classname") == "app.db.queries"
+    failures = [(name, f.get("type")) for name, case in cases.items() for f in case.findall("failure")]
+    assert sorted(failures) == sorted((path, c) for c, path, _, _ in EXPECTED)
+    failure = cases["app/client.py"].find("failure")
+    assert failure.get("message").startswith("PF103 `requests.get()`")
+    assert failure.text.startswith("app/client.py:5:12: PF103 ")

@@ -1,8 +1,9 @@
 """Fixit-style: every rule's own VALID and INVALID examples, run through the real engine.
 
 Each example becomes a small project on disk (its extra ``files`` included), checked with
-only that rule enabled. INVALID examples must report (at ``line``, ``count`` times, with
-``message``); applying every fix must give ``fixed``, parse, and clear the report.
+only that rule enabled (and those its ``config`` selects). INVALID examples must report
+(at ``line``, ``count`` times, with ``message``); applying every fix must give ``fixed``,
+parse, and clear the report.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _cases(kind: str) -> list:
 def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None):
     files = {**example.files, example.path: code if code is not None else example.code}
     write_project(root, files)
-    table = {**example.config, "select": [rule.code]}
+    # The rule, and any the example selects beside it (PF001 judges their `# noqa` codes).
+    table = {**example.config, "select": [rule.code, *example.config.get("select", [])]}
     if example.database is not None:
         table["database"] = {"url": f"sqlite:///{EXAMPLE_DATABASE}"}  # relative: to the project root
     config = ProjectConfig(parse_settings(table), root.resolve(), None)

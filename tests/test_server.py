@@ -454,14 +454,17 @@ async def test_noqa_action_silences_the_line(tmp_path: Path) -> None:
         assert "return item.dict()  # noqa: PF401" in s.texts[uri]
 
 
-async def test_no_noqa_action_where_a_comment_would_land_in_a_string(tmp_path: Path) -> None:
+async def test_noqa_action_in_a_multiline_string_goes_where_the_string_ends(tmp_path: Path) -> None:
     source = 'import requests\nrequests.post("u", data="""\nabc""")\n'
     write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": source})
     async with session(tmp_path) as s:
         uri = s.open("app.py")
         (found,) = await s.diagnostics(uri, version=1)
-        titles = [a.title for a in await s.actions(uri, [found])]
-        assert "Disable PF103 for this line" not in titles and "Add `timeout=10`" in titles
+        assert found.range.start.line == 1
+        noqa = next(a for a in await s.actions(uri, [found]) if a.title == "Disable PF103 for this line")
+        version = s.change(uri, edits_of(noqa.edit, uri)[0])  # type: ignore[arg-type]
+        assert s.texts[uri] == 'import requests\nrequests.post("u", data="""\nabc""")  # noqa: PF103\n'
+        assert await s.diagnostics(uri, version=version) == []
 
 
 # ---------------------------------------------------------------------------------------

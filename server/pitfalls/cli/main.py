@@ -14,11 +14,15 @@ from pathlib import Path
 
 from pitfalls import __version__
 from pitfalls.cli import output
+from pitfalls.cli.errors import UsageError
+from pitfalls.cli.show import show_files, show_settings
+from pitfalls.cli.terminal import ProgressLine
+from pitfalls.cli.add_noqa import add_noqa
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
-from pitfalls.core.settings import CODE_PREFIX, ConfigError
+from pitfalls.core.settings import ConfigError
 from pitfalls.core.source import ParseFailure, decode, source_encoding
-from pitfalls.project.config import ProjectConfig, load_config
+from pitfalls.project.config import ProjectConfig, load_config, unknown_selector
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
 from pitfalls.project.run import CheckResult, EngineError, check_files, project_files
@@ -28,11 +32,7 @@ from pitfalls.sources.errors import SchemaSourceError
 from pitfalls.sources.load import load_schemas
 
 
-class UsageError(Exception):
-    pass
-
-
-def _codes(value: str) -> list[str]:
+def _comma_list(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()]
 
 
@@ -43,13 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check files or folders")
     check.add_argument("paths", nargs="*", type=Path, default=[], help="files or folders (default: .)")
-    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
-    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable")
-    check.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
+    check.add_argument("--select", type=_comma_list, help="comma-separated codes or prefixes to enable")
+    check.add_argument("--ignore", type=_comma_list, help="comma-separated codes or prefixes to disable")
+    check.add_argument("--extend-select", type=_comma_list, help="codes to add to the selection")
+    check.add_argument("--exclude", type=_comma_list, help="comma-separated globs to leave out (replaces `exclude`)")
+    check.add_argument("--extend-exclude", type=_comma_list, help="globs to leave out besides `exclude`")
     check.add_argument("--output-format", choices=sorted(output.FORMATS), default="text")
+    check.add_argument("--output-file", "-o", type=Path, metavar="FILE", help="write the report to FILE, not stdout")
+    check.add_argument("--statistics", action="store_true", help="count the findings per code instead of listing them")
+    check.add_argument(
+        "--stdin-filename", type=Path, metavar="PATH", help="check stdin as the file PATH (--fix: fixed source to stdout)"
+    )
+    check.add_argument("--show-settings", action="store_true", help="print the settings a file is checked with and exit")
+    check.add_argument("--show-files", action="store_true", help="print the files a check would read and exit")
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
     check.add_argument("--diff", action="store_true", help="show fixes as a unified diff; write nothing")
+    check.add_argument("--add-noqa", action="store_true", help="add a `# noqa: PFnnn` to every finding's line")
     check.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write .pitfalls_cache")
     check.add_argument(
@@ -128,20 +138,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _config(args: argparse.Namespace) -> ProjectConfig:
-    """The project's settings with the command line's selection on top (Ruff's precedence:
-    ``--select`` replaces the configured selection, including its ``ignore``)."""
-    for option in ("select", "ignore", "extend_select"):
-        for code in getattr(args, option, None) or []:
-            if not CODE_PREFIX.match(code):
-                flag = "--" + option.replace("_", "-")
-                raise UsageError(f"{flag}: '{code}' is not a rule code or prefix (like PF101 or PF4)")
-    paths = getattr(args, "paths", None)
-    start = paths[0] if paths else Path.cwd()
+    """The project's settings with the command line's selection and exclusion on top
+    (Ruff's precedence: ``--select`` replaces the configured selection, including its
+    ``ignore``). Found from the stdin file's place, else the first path's."""
     overrides: dict[str, object] = dict(_schema_overrides(args))
     if args.command == "check":
-        for option in ("select", "ignore", "extend_select"):
+        for option in ("select", "ignore", "extend_select", "exclude", "extend_exclude"):
             if getattr(args, option) is not None:
                 overrides[option.replace("_", "-")] = getattr(args, option)
+        unknown = unknown_selector(overrides)
+        if unknown is not None:
+            raise UsageError(f"unknown rule code or prefix in --{unknown[0]}: {unknown[1]}")
+        if args.stdin_filename is not None:
+            return load_config(args.config, args.stdin_filename, overrides)
+    paths = getattr(args, "paths", None)
+    start = paths[0] if paths else Path.cwd()
     return load_config(args.config, start if start.exists() else Path.cwd(), overrides)
 
 
@@ -183,17 +194,47 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.diff and args.fix:
         raise UsageError("--diff shows fixes without writing them; use it without --fix")
+    if args.add_noqa and (args.fix or args.diff):
+        raise UsageError("--add-noqa silences the findings as they are; use it without --fix or --diff")
+    if args.statistics and (args.diff or args.output_format not in output.STATISTICS):
+        raise UsageError("--statistics counts findings as text or json; use it without --diff")
+    if args.stdin_filename is not None and (args.paths not in ([], [Path("-")]) or args.add_noqa):
+        raise UsageError("--stdin-filename checks stdin: give it no paths, nor --add-noqa")
     config = _config(args)
-    paths = args.paths or [Path(".")]
-    files = discover(paths, config, force_exclude=args.force_exclude)
-    project = project_files(config, files)
+    if args.stdin_filename is not None:
+        files = [args.stdin_filename]
+    else:
+        files = discover(args.paths or [Path(".")], config, force_exclude=args.force_exclude)
+    if args.show_files:
+        sys.stdout.write(show_files(files))
+        return 0
+    if args.show_settings:
+        if not files:
+            raise UsageError("no Python file to show the settings of")
+        sys.stdout.write(show_settings(config, min(files)))
+        return 0
     loaded = load_schemas(config, database=args.database_url)
     for warning in loaded.warnings:
         print(f"pitfalls: warning: {warning}", file=sys.stderr)
-    run = lambda: check_files(  # noqa: E731
-        files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs, schemas=loaded.schemas
-    )
+    if args.stdin_filename is not None:
+        from pitfalls.cli.stdin import check_stdin  # an editor's buffer: the workspace's way
+
+        return check_stdin(args, config, loaded.schemas)
+    project = project_files(config, files)
+    progress = ProgressLine(sys.stderr)
+
+    def run() -> CheckResult:
+        try:
+            return check_files(
+                files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs, schemas=loaded.schemas,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+
     result = run()
+    if args.add_noqa:
+        return add_noqa(result)
     unsafe = args.unsafe_fixes
     failures: list[str] = []
     if args.diff:
@@ -204,12 +245,8 @@ def _check(args: argparse.Namespace) -> int:
         print(f"pitfalls: internal error: {message}", file=sys.stderr)
     for message in failures:
         print(f"pitfalls: error: {message}", file=sys.stderr)
-    formatter = output.FORMATS[args.output_format]
-    if args.output_format == "text":
-        sys.stdout.write(output.text(result.diagnostics, unsafe=unsafe))
-    else:
-        sys.stdout.write(formatter(result.diagnostics))
-    sys.stdout.flush()
+    report = output.Report(result.diagnostics, list(result.displays.values()), unsafe)
+    output.write(report, args.output_format, sys.stdout, statistics=args.statistics, output_file=args.output_file)
     if args.exit_zero:
         return 0
     return 1 if result.diagnostics or failures else 0

@@ -16,11 +16,11 @@ import libcst as cst
 from pitfalls.core.context import NodeEdit, Report, RuleContext
 from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
-from pitfalls.core.noqa import suppresses
+from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.positions import Positions
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
-from pitfalls.core.source import ParseFailure, parse, source_lines
+from pitfalls.core.source import ParseFailure, parse
 from pitfalls.core.summary import ModuleSummary, summarize
 from pitfalls.core.walker import walk
 
@@ -164,7 +164,18 @@ def check_parsed(
     )
     runner = _Runner(ctx, rules)
     runner.run()
-    diagnostics = resolve_reports(path, parsed.source, parsed.module, ctx.reports)
+    comments = NoqaComments(parsed.source)
+    diagnostics, silenced = resolve_reports(path, parsed.source, parsed.module, ctx.reports, comments)
+    # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
+    # to know what every other rule found. A rule that crashed did not run to the end.
+    ran = {rule.code for rule in rules} - runner.broken
+    for rule in rules:
+        try:
+            found = rule.check_noqa(path, comments, silenced, ran)
+        except Exception as exc:
+            runner.errors.append(f"{rule.code} failed on {path}: {type(exc).__name__}: {exc}")
+            continue
+        diagnostics.extend(d for d in found if not comments.silences(d.start.line, d.code))
     # A report of a rule that crashed later in the file is still sound; keep it.
     return FileOutcome(diagnostics, view.read, runner.errors)
 
@@ -192,18 +203,27 @@ def check_text(
     return check_parsed(parsed, index, rules, settings=settings, schemas=schemas)
 
 
-def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Report]) -> list[Diagnostic]:
-    if not reports:
-        return []
-    positions = Positions(module, source)
-    lines = source_lines(source)
+def resolve_reports(
+    path: str, source: str, module: cst.Module, reports: list[Report], comments: NoqaComments
+) -> tuple[list[Diagnostic], dict[int, set[str]]]:
+    """The reports as diagnostics, less those a ``# noqa`` silences; and for each line
+    with a ``# noqa``, the codes it silenced (what PF001 asks)."""
     out: list[Diagnostic] = []
+    silenced: dict[int, set[str]] = {}
+    if not reports:
+        return out, silenced
+    positions = Positions(module, source)
     seen: set[tuple[str, int, int, str]] = set()
     for report in reports:
         start, end = positions.range(report.node)
-        if 1 <= start.line <= len(lines) and suppresses(lines[start.line - 1], report.rule.code):
+        code = report.rule.code
+        if comments.exempts(code):
             continue
-        key = (report.rule.code, start.line, start.column, report.message)
+        at = comments.silenced_at(start.line, code)
+        if at is not None:
+            silenced.setdefault(at, set()).add(code)
+            continue
+        key = (code, start.line, start.column, report.message)
         if key in seen:
             continue
         seen.add(key)
@@ -213,7 +233,7 @@ def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Re
             fix = Fix(report.fix.message, edits, report.fix.applicability)
         out.append(
             Diagnostic(
-                code=report.rule.code,
+                code=code,
                 message=report.message,
                 path=path,
                 start=start,
@@ -223,7 +243,7 @@ def resolve_reports(path: str, source: str, module: cst.Module, reports: list[Re
                 data=report.data,
             )
         )
-    return out
+    return out, silenced
 
 
 def _edit(positions: Positions, edit: NodeEdit) -> Edit:

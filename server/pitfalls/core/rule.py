@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from pitfalls.core.diagnostics import Applicability, Severity
+from pitfalls.core.diagnostics import Applicability, Diagnostic, Severity
 
 if TYPE_CHECKING:
     from pitfalls.core.context import RuleContext
+    from pitfalls.core.noqa import NoqaComments
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ class Rule:
 
     def finish(self) -> None:
         """Called once after the traversal; report anything collected along the way."""
+
+    @classmethod
+    def check_noqa(
+        cls, path: str, comments: NoqaComments, silenced: Mapping[int, Set[str]], ran: Set[str]
+    ) -> list[Diagnostic]:
+        """Findings about the ``# noqa`` comments themselves (PF001), made once the other
+        rules' findings are known: ``silenced`` maps a line to the codes its ``# noqa``
+        silenced, ``ran`` holds the codes of the rules that ran to the end on this file."""
+        return []
 
     @classmethod
     def applies(cls, settings: Any) -> bool:

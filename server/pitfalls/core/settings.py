@@ -75,6 +75,7 @@ class Settings(_Section):
     ignore: list[str] = Field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
     exclude: list[str] = Field(default_factory=list)
+    respect_gitignore: bool = Field(True, alias="respect-gitignore")  # leave out what git ignores
     src: list[str] = Field(default_factory=list)
     secrets: SecretSettings = Field(default_factory=SecretSettings)
     framework: FrameworkSettings = Field(default_factory=FrameworkSettings)

@@ -1,7 +1,7 @@
 """Code actions and hover: what the editor offers on a diagnostic or a ``# noqa`` code.
 
-- A ``quickfix`` per fixable diagnostic, ``# noqa: PFnnn`` for any (where
-  :func:`pitfalls.core.noqa.insertion` says a comment can go), and
+- A ``quickfix`` per fixable diagnostic, ``# noqa: PFnnn`` for any (on the line
+  :meth:`pitfalls.core.noqa.NoqaComments.insertion` says its comment goes), and
   ``source.fixAll.pitfalls``: every safe fix, re-checked until nothing changes
   (:meth:`pitfalls.project.workspace.Workspace.fix_all`, what ``pitfalls check --fix`` does).
 - Hover over a ``# noqa`` code or a diagnosed range shows the rule's documentation.
@@ -18,8 +18,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from pitfalls.core.diagnostics import Applicability
-from pitfalls.core.noqa import code_spans
-from pitfalls.core.source import source_lines
+from pitfalls.core.noqa import NoqaComments, code_spans
 from pitfalls.lsp.convert import SOURCE, diff_edits, fix_edits, noqa_edit
 from pitfalls.lsp.project import fix_all
 from pitfalls.lsp.session import PitfallsServer, fs_path
@@ -82,7 +81,7 @@ async def code_actions(ls: PitfallsServer, params: types.CodeActionParams) -> li
         return None
     version = doc.version if doc is not None else None
     text_digest = digest(text.source)
-    lines = source_lines(text.source)
+    comments = NoqaComments(text.source)
     only = [encoding_name(k) for k in params.context.only] if params.context.only else None
     actions: list[types.CodeAction] = []
     quickfix = _wants(only, types.CodeActionKind.QuickFix.value)
@@ -108,7 +107,7 @@ async def code_actions(ls: PitfallsServer, params: types.CodeActionParams) -> li
                     )
                 )
         if quickfix and diagnostic.code != "PF000":
-            edit = noqa_edit(text, lines, int(data.get("line") or diagnostic.range.start.line + 1), diagnostic.code)
+            edit = noqa_edit(text, comments, int(data.get("line") or diagnostic.range.start.line + 1), diagnostic.code)
             if edit is not None:
                 actions.append(
                     types.CodeAction(

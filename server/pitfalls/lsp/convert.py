@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 
 from pitfalls.core.diagnostics import Diagnostic, Fix, Severity
-from pitfalls.core.noqa import insertion
+from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.source import lines_with_ends
 from pitfalls.lsp.text import Text, digest
 from pitfalls.rules import RULES_BY_CODE
@@ -96,11 +96,11 @@ def diff_edits(text: Text, new: str) -> list[types.TextEdit]:
     return edits
 
 
-def noqa_edit(text: Text, lines: list[str], line1: int, code: str) -> types.TextEdit | None:
-    """The edit that makes line ``line1`` silence ``code`` (``lines``: the text's
-    :func:`~pitfalls.core.source.source_lines`); None where no comment can go."""
-    found = insertion(text.source, lines, line1, code)
+def noqa_edit(text: Text, comments: NoqaComments, line1: int, code: str) -> types.TextEdit | None:
+    """The edit that silences ``code`` reported on line ``line1`` (``comments``: the
+    text's), on the line its ``# noqa`` goes on; None where no comment can go."""
+    found = comments.insertion(line1, [code])
     if found is None:
         return None
-    start, end, new_text = found
-    return types.TextEdit(range=text.range((line1, start), (line1, end)), new_text=new_text)
+    line, start, end, new_text = found
+    return types.TextEdit(range=text.range((line, start), (line, end)), new_text=new_text)

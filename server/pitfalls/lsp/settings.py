@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from pitfalls.core.settings import ConfigError, Settings, parse_settings
-from pitfalls.project.config import ProjectConfig, find_pyproject, load_config
+from pitfalls.project.config import EXTENDING, ProjectConfig, find_pyproject, load_config, unknown_selector
 
 CONFIG_SECTION = "pitfalls"
 RUN_MODES = ("onType", "onSave")
 SERVER_KEYS = frozenset({"run"})
-EXTEND_SELECT = "extend-select"  # an override key (added to the selection), not a Settings field
 _SETTING_KEYS = frozenset(
     key for name, info in Settings.model_fields.items() for key in (name.replace("_", "-"), info.alias) if key
-) | {EXTEND_SELECT}
+) | set(EXTENDING)
 
 
 def _kebab(key: str) -> str:
@@ -64,12 +63,16 @@ def split_settings(raw: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
 def _validate(overrides: dict[str, Any]) -> None:
     """The editor's own values, named as such in the error."""
     try:
-        parse_settings({k: v for k, v in overrides.items() if k != EXTEND_SELECT})
-        if EXTEND_SELECT in overrides:
-            try:
-                parse_settings({"select": overrides[EXTEND_SELECT]})
-            except ConfigError as exc:
-                raise ConfigError(re.sub(r"'select(?=[.'])", f"'{EXTEND_SELECT}", str(exc))) from None
+        parse_settings({k: v for k, v in overrides.items() if k not in EXTENDING})
+        for key, target in EXTENDING.items():
+            if key in overrides:
+                try:
+                    parse_settings({target: overrides[key]})
+                except ConfigError as exc:
+                    raise ConfigError(re.sub(rf"'{target}(?=[.'])", f"'{key}", str(exc))) from None
+        unknown = unknown_selector(overrides)
+        if unknown is not None:
+            raise ConfigError(f"unknown rule code or prefix in '{unknown[0]}': {unknown[1]}")
     except ConfigError as exc:
         raise ConfigError(f"editor settings: {str(exc).removeprefix('[tool.pitfalls] ')}") from None
 

@@ -14,6 +14,10 @@ from typing import Any
 
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
 from pitfalls.project.dependencies import pydantic_major
+from pitfalls.rules import RULES_BY_CODE
+
+# Override keys that add to a setting rather than replace it (not Settings fields).
+EXTENDING = {"extend-select": "select", "extend-exclude": "exclude"}
 
 
 class ProjectConfig:
@@ -122,6 +126,9 @@ def load_config(
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
     settings = parse_settings(apply_overrides(table, overrides or {}), source)
+    unknown = unknown_selector(table)
+    if unknown is not None:
+        raise ConfigError(f"{source}: [tool.pitfalls] unknown rule code or prefix in '{unknown[0]}': {unknown[1]}")
     if config_path is not None:
         root = Path.cwd()  # as in Ruff: paths in a --config file are relative to where you run
     elif source is not None:
@@ -131,18 +138,35 @@ def load_config(
     return ProjectConfig(settings, Path(os.path.abspath(root)), source)
 
 
+def unknown_selector(table: dict[str, Any]) -> tuple[str, str] | None:
+    """The first (key, code) in ``table``'s selections that matches no rule (``PF1`` and
+    ``PF40`` are prefixes of some): a typo would otherwise select or ignore nothing, silently.
+    Values of the wrong type are left to :func:`parse_settings`."""
+    lists = [(key, table.get(key)) for key in ("select", "ignore", "extend-select")]
+    per_file = table.get("per-file-ignores")
+    if isinstance(per_file, dict):
+        lists += [(f"per-file-ignores.{pattern}", codes) for pattern, codes in per_file.items()]
+    for key, codes in lists:
+        for code in codes if isinstance(codes, list) else []:
+            if isinstance(code, str) and not any(known.startswith(code) for known in RULES_BY_CODE):
+                return key, code
+    return None
+
+
 def apply_overrides(table: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """``overrides`` (``[tool.pitfalls]`` keys from the command line or the editor) over
     the file's ``table``. As in Ruff, ``select`` without ``ignore`` replaces the file's
-    selection whole (its ``ignore`` included), and ``extend-select`` adds codes to
-    whatever selection results."""
+    selection whole (its ``ignore`` included), and ``extend-select`` / ``extend-exclude``
+    add to whatever selection / exclusion results."""
     overrides = dict(overrides)
-    extend = overrides.pop("extend-select", None) or []
+    extending = {key: overrides.pop(key, None) or [] for key in EXTENDING}
     if "select" in overrides and "ignore" not in overrides:
         overrides["ignore"] = []
     merged = merge_tables(table, overrides)
-    if extend:
-        merged["select"] = [*merged.get("select", Settings().select), *extend]
+    for key, values in extending.items():
+        if values:
+            target = EXTENDING[key]
+            merged[target] = [*merged.get(target, getattr(Settings(), target)), *values]
     return merged
 
 

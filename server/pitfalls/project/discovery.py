@@ -1,4 +1,5 @@
-"""Which files to check: Python sources under the given paths, minus what is never source."""
+"""Which files to check: Python sources under the given paths, minus what is never source,
+what ``exclude`` names and (``respect-gitignore``, the default) what git ignores."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from pathlib import Path
 
 from pitfalls.project.config import ProjectConfig
+from pitfalls.project.gitignore import GitIgnore
 
 SKIPPED_DIRS = frozenset(
     {
@@ -26,6 +28,25 @@ def _skipped_folder(name: str, full: str) -> bool:
     return name in SKIPPED_DIRS or name.endswith(".egg-info") or os.path.isfile(os.path.join(full, "pyvenv.cfg"))
 
 
+class _Filter:
+    """What a walk leaves out: the config's ``exclude`` and, unless turned off, git's ignores."""
+
+    def __init__(self, config: ProjectConfig) -> None:
+        self.config = config
+        self.gitignore = GitIgnore() if config.settings.respect_gitignore else None
+
+    def skips_folder(self, name: str, full: str) -> bool:
+        return (
+            _skipped_folder(name, full) or self.config.is_excluded(Path(full))
+            or (self.gitignore is not None and self.gitignore.ignored(full, is_dir=True))
+        )
+
+    def skips_file(self, full: str) -> bool:
+        return self.config.is_excluded(Path(full)) or (
+            self.gitignore is not None and self.gitignore.ignored(full, is_dir=False)
+        )
+
+
 def is_source(path: str, config: ProjectConfig) -> bool:
     """Whether checking the project (its root walked by :func:`discover`) covers ``path``."""
     if not path.endswith(SOURCE_SUFFIXES):
@@ -34,12 +55,13 @@ def is_source(path: str, config: ProjectConfig) -> bool:
     full = os.path.abspath(path)
     if not full.startswith(root.rstrip(os.sep) + os.sep):
         return False
+    skips = _Filter(config)
     folder = root
     for part in Path(os.path.relpath(full, root)).parts[:-1]:
         folder = os.path.join(folder, part)
-        if _skipped_folder(part, folder) or config.is_excluded(Path(folder)):
+        if skips.skips_folder(part, folder):
             return False
-    return not config.is_excluded(Path(full))
+    return not skips.skips_file(full)
 
 
 def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = False) -> list[Path]:
@@ -47,10 +69,11 @@ def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = 
 
     Files are named as walked (a symlinked file keeps its own name) but each real file is
     listed once; symlinked folders are followed once each, so a link loop ends. A file named
-    explicitly is checked even when ``exclude`` matches it, unless ``force_exclude`` (what
-    a pre-commit hook wants: it names every changed file).
+    explicitly is checked even when ``exclude`` matches it or git ignores it; ``force_exclude``
+    applies ``exclude`` to it too (what a pre-commit hook wants: it names every changed file).
     """
     found: dict[str, Path] = {}  # real path -> path as walked
+    skips = _Filter(config)
 
     def add(path: Path) -> None:
         found.setdefault(os.path.realpath(path), Path(os.path.abspath(path)))
@@ -69,16 +92,8 @@ def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = 
                 dirnames[:] = []
                 continue
             visited.add(real)
-            keep = []
-            for name in sorted(dirnames):
-                full = os.path.join(folder, name)
-                if _skipped_folder(name, full) or config.is_excluded(Path(full)):
-                    continue
-                keep.append(name)
-            dirnames[:] = keep
+            dirnames[:] = [n for n in sorted(dirnames) if not skips.skips_folder(n, os.path.join(folder, n))]
             for name in sorted(filenames):
-                if name.endswith(SOURCE_SUFFIXES):
-                    full_path = Path(folder, name)
-                    if not config.is_excluded(full_path):
-                        add(full_path)
+                if name.endswith(SOURCE_SUFFIXES) and not skips.skips_file(os.path.join(folder, name)):
+                    add(Path(folder, name))
     return list(found.values())

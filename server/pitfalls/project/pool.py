@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import time
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.diagnostics import Diagnostic
@@ -78,7 +80,22 @@ class Stop:
     pass
 
 
+@dataclass(frozen=True)
+class Progress:
+    """From a worker between answers: it finished ``done`` more files of its message."""
+
+    done: int
+
+
 Message = Summarise | SetIndex | Check | Stop
+# Called with each number of files a message finished, as they finish (for a progress bar).
+Tick = Callable[[int], None]
+# A worker reports progress at most this often: a pipe message per file would cost more.
+PROGRESS_INTERVAL_SECONDS = 0.2
+
+
+def _no_tick(done: int) -> None:
+    pass
 
 
 class Analyzer:
@@ -88,16 +105,22 @@ class Analyzer:
         self.trees: dict[str, ParsedFile] = {}
         self.index = ProjectIndex()
 
-    def handle(self, message: Message) -> Any:
+    def handle(self, message: Message, tick: Tick = _no_tick) -> Any:
+        """The answer to ``message``; ``tick(1)`` after each file."""
         match message:
             case Summarise(tasks):
-                return [self._summarise(task) for task in tasks]
+                return [self._after(self._summarise(task), tick) for task in tasks]
             case SetIndex(index):
                 self.index = index
                 return None
             case Check(items, schemas):
-                return [self._check(task, rules, settings, schemas) for task, rules, settings in items]
+                return [self._after(self._check(task, rules, settings, schemas), tick) for task, rules, settings in items]
         raise TypeError(f"unknown message {message!r}")
+
+    @staticmethod
+    def _after(answer: Any, tick: Tick) -> Any:
+        tick(1)
+        return answer
 
     def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
         """Parse the file; summarise it, unless its summary is ``cached`` and current."""
@@ -137,12 +160,24 @@ def _worker_main(conn: Any) -> None:
     # the parse time).
     gc.disable()
     analyzer = Analyzer()
+    pending = 0
+    last = time.monotonic()
+
+    def tick(done: int) -> None:
+        nonlocal pending, last
+        pending += done
+        if time.monotonic() - last >= PROGRESS_INTERVAL_SECONDS:
+            conn.send(Progress(pending))
+            pending, last = 0, time.monotonic()
+
     while True:
         message = conn.recv()
         if isinstance(message, Stop):
             conn.close()
             return
-        conn.send(analyzer.handle(message))
+        answer = analyzer.handle(message, tick)
+        pending = 0  # the parent counts the answer's files itself
+        conn.send(answer)
 
 
 class Pool:
@@ -166,16 +201,30 @@ class Pool:
     def size(self) -> int:
         return 1 if self.local is not None else len(self.conns)
 
-    def map(self, messages: list[Message]) -> list[Any]:
-        """Send one message per worker; their answers in worker order."""
+    def map(self, messages: list[Message], tick: Tick = _no_tick) -> list[Any]:
+        """Send one message per worker; their answers in worker order. ``tick`` hears of
+        files finished as workers report them, every file once."""
         if self.local is not None:
-            return [self.local.handle(messages[0])]
+            return [self.local.handle(messages[0], tick)]
+        answers: dict[int, Any] = {}
+        reported = [0] * len(self.conns)
         try:
             for conn, message in zip(self.conns, messages):
                 conn.send(message)
-            return [conn.recv() for conn in self.conns]
+            while len(answers) < len(self.conns):
+                for conn in wait([c for i, c in enumerate(self.conns) if i not in answers]):
+                    worker = self.conns.index(conn)
+                    answer = conn.recv()
+                    if isinstance(answer, Progress):
+                        reported[worker] += answer.done
+                        tick(answer.done)
+                        continue
+                    answers[worker] = answer
+                    if isinstance(answer, list) and len(answer) > reported[worker]:
+                        tick(len(answer) - reported[worker])
         except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
             raise EngineError(f"a worker process died ({type(exc).__name__}); rerun with --jobs 1") from None
+        return [answers[i] for i in range(len(self.conns))]
 
     def close(self) -> None:
         for conn in self.conns:

@@ -22,7 +22,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
@@ -34,13 +34,16 @@ from pitfalls.project.cache import Cache, Cycles, Entry, index_key
 from pitfalls.project.config import ProjectConfig
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import display_path
-from pitfalls.project.pool import Check, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, split
+from pitfalls.project.pool import Check, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
 from pitfalls.rules import ALL_RULES, runnable
 
 __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
 
 # Below this much source, worker processes cost more than they save.
 PARALLEL_THRESHOLD_BYTES = 400_000
+
+# Hears how far a run is: (step, files done, files in the step), for a progress display.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -107,11 +110,13 @@ def check_files(
     base: Path | None = None,
     keep_index: bool = False,
     schemas: Schemas | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Check ``targets``; summarise ``project`` (default: the targets) for the index
     (returned with the result when ``keep_index``, for a long-lived process to update).
-    ``schemas``: the Directus and database schemas the caller resolved (default: none)."""
-    run = _Run(targets, project or [], config, schemas or Schemas(), use_cache, jobs, base)
+    ``schemas``: the Directus and database schemas the caller resolved (default: none).
+    ``progress`` hears of every file read and every file checked."""
+    run = _Run(targets, project or [], config, schemas or Schemas(), use_cache, jobs, base, progress)
     try:
         run.plan()
         run.summarise()
@@ -129,7 +134,7 @@ class _Run:
 
     def __init__(
         self, targets: list[Path], project: list[Path], config: ProjectConfig, schemas: Schemas,
-        use_cache: bool, jobs: int | None, base: Path | None,
+        use_cache: bool, jobs: int | None, base: Path | None, progress: Progress | None,
     ) -> None:
         self.config = config
         self.schemas = schemas
@@ -153,6 +158,19 @@ class _Run:
         self.to_check: list[str] = []
         self.index: ProjectIndex | None = None
         self.cycles: Cycles | None = None
+        self.progress = progress
+
+    def _ticker(self, step: str, total: int) -> Tick:
+        """Counts a step's files for ``progress``."""
+        done = 0
+
+        def tick(count: int) -> None:
+            nonlocal done
+            done += count
+            if self.progress is not None:
+                self.progress(step, done, total)
+
+        return tick
 
     # -- plan: stat every file; a cached summary holds while the file and its name do --
 
@@ -186,7 +204,8 @@ class _Run:
             return
         self.pool = Pool(min(self._workers(self.changed), len(self.changed)))
         batches = split(self.changed, self.sizes, self.pool.size)
-        for worker, answer in enumerate(self.pool.map([Summarise([self.tasks[p] for p in b]) for b in batches])):
+        messages = [Summarise([self.tasks[p] for p in b]) for b in batches]
+        for worker, answer in enumerate(self.pool.map(messages, self._ticker("Reading", len(self.changed)))):
             for item in answer:
                 self.phase1[item.path] = item
                 self.owner[item.path] = worker
@@ -316,7 +335,8 @@ class _Run:
             item = (self.tasks[path], rules_for(self.config, path), self.config.settings_for(path))
             per_worker[self.owner[path] % self.pool.size].append(item)
         self.pool.map([SetIndex(index)] * self.pool.size)
-        answers = self.pool.map([Check(items, self.schemas) for items in per_worker])
+        messages = [Check(items, self.schemas) for items in per_worker]
+        answers = self.pool.map(messages, self._ticker("Checking", len(self.to_check)))
         for answer in answers:
             for checked in answer:
                 self._take(checked.path, checked.late, checked.outcome)

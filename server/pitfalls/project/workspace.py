@@ -69,6 +69,13 @@ class Workspace:
             by_path.setdefault(display_to_path.get(diagnostic.path, diagnostic.path), []).append(diagnostic)
         return by_path
 
+    def summarise(self, files: list[Path]) -> None:
+        """Build the index from ``files`` (through the cache) without running their rules:
+        all that checking one text against the project needs (``--stdin-filename``)."""
+        result = check_files([], self.config, project=files, use_cache=self.use_cache, keep_index=True)
+        self.index = result.index or ProjectIndex()
+        self.errors = result.errors
+
     def _parse(self, path: str, text: str) -> _Parsed:
         parsed = self._parsed.get(path)
         if parsed is not None and parsed.text == text:

@@ -1,0 +1,206 @@
+"""The way onto a legacy codebase: ``--add-noqa``, where a ``# noqa`` goes on lines that
+cannot hold a comment, file-level ``# pitfalls: noqa``, and PF001 (unused ``# noqa``).
+
+The CLI runs in-process (``main([...])``) on projects in a temp folder; one end-to-end case
+runs it as a subprocess on a copy of the demo backend.
+"""
+
+from __future__ import annotations
+
+import py_compile
+import shutil
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from conftest import REPO
+from pitfalls.cli import add_noqa as add_noqa_module
+from pitfalls.cli.main import main
+from pitfalls.core.rule import Rule
+from pitfalls.project import run as engine
+from pitfalls.project.config import load_config
+from pitfalls.rules import RULES_BY_CODE
+from test_cli import findings
+
+LEGACY = '''\
+import requests
+
+
+def fetch(url):
+    a = requests.get(url)  # noqa: E501
+    b = requests.get(url)  # type: ignore
+    c = requests.get(url)  # noqa
+    d = requests.get("https://example.com/#noqa")
+    e = requests.post(url, data="""
+partner""")
+    f = requests.get(url) \\
+        .json()
+    return a, b, c, d, e, f
+
+
+async def handler(url):
+    return requests.get(url)  # noqa: PF103
+'''
+
+SILENCED = '''\
+import requests
+
+
+def fetch(url):
+    a = requests.get(url)  # noqa: E501, PF103
+    b = requests.get(url)  # type: ignore  # noqa: PF103
+    c = requests.get(url)  # noqa
+    d = requests.get("https://example.com/#noqa")  # noqa: PF103
+    e = requests.post(url, data="""
+partner""")  # noqa: PF103
+    f = requests.get(url) \\
+        .json()  # noqa: PF103
+    return a, b, c, d, e, f
+
+
+async def handler(url):
+    return requests.get(url)  # noqa: PF103, PF404
+'''
+
+
+def check(root: Path, capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["check", str(root), "--no-cache", "--jobs", "1", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_noqa_silences_every_finding_and_keeps_what_is_there(project, capsys) -> None:
+    root = project({"app.py": LEGACY})
+    code, out, _ = check(root, capsys)
+    assert code == 1 and len(findings(out)) == 6
+
+    assert check(root, capsys, "--add-noqa") == (0, "", "Added 6 noqa directives.\n")
+    assert (root / "app.py").read_text() == SILENCED
+    # Nothing left, PF001 included: every code added silences a finding.
+    assert check(root, capsys) == (0, "All checks passed!\n", "")
+    assert check(root, capsys, "--add-noqa") == (0, "", "Added 0 noqa directives.\n")
+    assert (root / "app.py").read_text() == SILENCED
+
+
+def test_add_noqa_keeps_line_endings_and_encoding(project, capsys) -> None:
+    root = project({})
+    crlf = "import requests\r\nrequests.get(url)\r\nx = 1\r\n"
+    (root / "crlf.py").write_bytes(crlf.encode())
+    latin1 = "# -*- coding: latin-1 -*-\nimport requests\nrequests.get('caf\u00e9')\n"
+    (root / "latin1.py").write_bytes(latin1.encode("latin-1"))
+
+    assert check(root, capsys, "--add-noqa") == (0, "", "Added 2 noqa directives.\n")
+    assert (root / "crlf.py").read_bytes() == b"import requests\r\nrequests.get(url)  # noqa: PF103\r\nx = 1\r\n"
+    assert (root / "latin1.py").read_bytes() == latin1.replace("')", "')  # noqa: PF103").encode("latin-1")
+
+
+def test_add_noqa_leaves_a_file_changed_since_the_check(project, capsys) -> None:
+    root = project({"a.py": "import requests\nrequests.get(url)\n", "b.py": "import requests\nrequests.get(url)\n"})
+    result = engine.check_files(sorted(root.glob("*.py")), load_config(None, root), use_cache=False, jobs=1)
+    (root / "a.py").write_text("import requests\nrequests.get(url)  # edited meanwhile\n")
+
+    assert add_noqa_module.add_noqa(result) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"pitfalls: error: {result.displays[str(root / 'a.py')]}: file changed while pitfalls "
+                   "was running; no noqa added", "Added 1 noqa directive."]
+    assert (root / "a.py").read_text() == "import requests\nrequests.get(url)  # edited meanwhile\n"
+    assert (root / "b.py").read_text() == "import requests\nrequests.get(url)  # noqa: PF103\n"
+
+
+def test_add_noqa_with_fix_is_a_usage_error(project, capsys) -> None:
+    root = project({"a.py": "import requests\nrequests.get(url)\n"})
+    code, out, err = check(root, capsys, "--add-noqa", "--fix")
+    assert (code, out) == (2, "")
+    assert err == "pitfalls: error: --add-noqa silences the findings as they are; use it without --fix or --diff\n"
+    assert (root / "a.py").read_text() == "import requests\nrequests.get(url)\n"
+
+
+def test_add_noqa_end_to_end_on_the_demo(tmp_path: Path, cli) -> None:
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "examples" / "demo", root)
+    before = findings(cli("check", ".", "--no-cache", cwd=root).stdout)
+    assert len(before) > 20
+
+    proc = cli("check", ".", "--add-noqa", "--no-cache", cwd=root)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert proc.stderr.startswith("Added ") and proc.stderr.endswith(" noqa directives.\n")
+
+    after = cli("check", ".", "--no-cache", cwd=root)
+    # Only the file that does not parse is left: it takes no comment.
+    assert [(path, code) for path, _, _, code in findings(after.stdout)] == [("app/routers/reports.py", "PF000")]
+    for path in root.rglob("*.py"):
+        if path.name != "reports.py":
+            py_compile.compile(str(path), doraise=True, cfile=str(tmp_path / "compiled.pyc"))
+
+
+# ---------------------------------------------------------------------------------------
+# File-level exemption
+
+
+ASYNC_FETCH = "import requests\n\n\nasync def fetch(url):\n    return requests.get(url)\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("# pitfalls: noqa\n", []),
+        ("#pitfalls:noqa: PF103\n", ["PF404"]),
+        ("# Pitfalls: NOQA: pf103, PF404 -- generated client\n", []),
+        # Not on a line of its own, a bad code list, inside a string: no exemption.
+        ("x = 1  # pitfalls: noqa\n", ["PF103", "PF404"]),
+        ("# pitfalls: noqa: all\n", ["PF103", "PF404"]),
+        ('"""\n# pitfalls: noqa\n"""\n', ["PF103", "PF404"]),
+    ],
+    ids=["all", "one-code", "codes-and-reason", "after-code", "bad-codes", "in-docstring"],
+)
+def test_file_level_noqa(project, capsys, header: str, expected: list[str]) -> None:
+    root = project({"client.py": header + ASYNC_FETCH})
+    _, out, _ = check(root, capsys)
+    assert sorted(code for *_, code in findings(out)) == expected
+
+
+def test_file_level_noqa_anywhere_in_the_file(project, capsys) -> None:
+    root = project({"client.py": ASYNC_FETCH + "\n    # pitfalls: noqa\n"})
+    assert check(root, capsys) == (0, "All checks passed!\n", "")
+
+
+# ---------------------------------------------------------------------------------------
+# PF001: which codes it may judge
+
+
+def test_unused_noqa_only_judges_rules_that_ran(project, capsys) -> None:
+    root = project({
+        "app.py": "import requests\n\nrequests.get(url, timeout=5)  # noqa: PF103\nx = 1  # noqa: E501, PF10\n",
+        "pyproject.toml": '[tool.pitfalls]\nper-file-ignores = { "other.py" = ["PF103"] }\n',
+    })
+    (root / "other.py").write_text((root / "app.py").read_text())
+    _, out, _ = check(root, capsys, "--select", "PF001")
+    assert named(out) == [("app.py", 4, 8, "PF001"), ("other.py", 4, 8, "PF001")]
+    assert "PF001 [*] Unused `noqa` directive (unknown: `PF10`)" in out
+    # PF103 ran on app.py only: other.py ignores it.
+    _, out, _ = check(root, capsys, "--select", "PF001,PF103")
+    assert named(out) == [("app.py", 3, 31, "PF001"), ("app.py", 4, 8, "PF001"), ("other.py", 4, 8, "PF001")]
+
+
+def named(out: str) -> list[tuple[str, int, int, str]]:
+    return [(Path(path).name, row, column, code) for path, row, column, code in findings(out)]
+
+
+class _Crashes(Rule):
+    """Test rule: fails on every call, so it never runs to the end."""
+
+    code = "PF992"
+    name = "test-crashes"
+    summary = "test rule that crashes"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raise RuntimeError("boom")
+
+
+def test_unused_noqa_says_nothing_of_a_rule_that_crashed(project, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(engine, "ALL_RULES", [*engine.ALL_RULES, _Crashes])
+    monkeypatch.setitem(RULES_BY_CODE, _Crashes.code, _Crashes)
+    root = project({"app.py": "print(1)  # noqa: PF992\nx = 1  # noqa: PF992\n"})
+    code, out, err = check(root, capsys)
+    assert (code, out) == (0, "All checks passed!\n")
+    assert "PF992 failed on" in err
