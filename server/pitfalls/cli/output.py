@@ -25,16 +25,8 @@ from pitfalls.core.source import source_lines
 from pitfalls.project.files import read_source, replace_file
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 
-INFORMATION_URI = "https://github.com/pitfalls-dev/pitfalls"
-
-
 def _loc(line: int, column: int) -> dict[str, int]:
     return {"row": line, "column": column + 1}
-
-
-def _url(code: str) -> str | None:
-    rule = RULES_BY_CODE.get(code)
-    return rule.url() if rule else None
 
 
 def _name(code: str) -> str | None:
@@ -107,7 +99,7 @@ def as_json(diagnostics: list[Diagnostic]) -> str:
                 },
                 "noqa_row": d.start.line,
                 "severity": d.severity.value,
-                "url": _url(d.code),
+                "url": None,  # Ruff's key; the docs are offline: `pitfalls rule CODE`
             }
         )
     return json.dumps(items, indent=2) + "\n"
@@ -134,7 +126,6 @@ def sarif(diagnostics: list[Diagnostic]) -> str:
                 "shortDescription": {"text": rule.summary},
                 "fullDescription": {"text": rule.summary},
                 "help": {"text": rule.doc(), "markdown": rule.doc()},
-                "helpUri": rule.url(),
                 "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
             }
         )
@@ -176,7 +167,6 @@ def sarif(diagnostics: list[Diagnostic]) -> str:
                     "driver": {
                         "name": "pitfalls",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },

@@ -108,9 +108,5 @@ class Rule:
         body = inspect.cleandoc(cls.__doc__ or "")
         return f"# {cls.code} {cls.name}\n\n{cls.summary}\n\n{body}\n"
 
-    @classmethod
-    def url(cls) -> str:
-        return f"https://github.com/pitfalls-dev/pitfalls/blob/main/rules/{cls.code}.md"
-
 
 RuleHandler = Callable[[Any], Any]

@@ -178,5 +178,5 @@ def _markdown_doc(codes: Iterable[str]) -> str:
     for code in dict.fromkeys(codes):
         rule = RULES_BY_CODE.get(code)
         if rule is not None:
-            docs.append(f"{rule.doc()}\n[{code} documentation]({rule.url()})\n")
+            docs.append(rule.doc())
     return "\n---\n\n".join(docs)

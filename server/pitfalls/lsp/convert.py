@@ -54,7 +54,6 @@ def to_lsp(d: Diagnostic, text: Text, version: int | None, text_digest: str) -> 
         message=d.message,
         severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
         code=d.code,
-        code_description=types.CodeDescription(href=rule.url()) if rule else None,
         source=SOURCE,
         data=data,
     )
