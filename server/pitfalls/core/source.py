@@ -9,6 +9,7 @@ import ast
 import io
 import re
 import tokenize
+from itertools import accumulate
 
 import libcst as cst
 
@@ -68,8 +69,13 @@ def decode(path: str, data: bytes) -> str:
         ) from None
 
 
-# A line this long may hide nesting that libcst's native parser handles badly.
-_LONG_LINE = re.compile(r"[^\n]{1000}")
+# A line this long may hide nesting that libcst's native parser handles badly; so may
+# brackets or unary operators piled up over short lines.
+# (Patterns that start with a literal character, so the engine skips ahead cheaply.)
+_LONG_LINE = 1000
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
+_UNARY_RUN = re.compile(r"[-+~](?:\s*[-+~]){99}|not(?:\s+not\b){99}")
+_SUSPECT_DEPTH = 100  # CPython itself refuses 200 nested brackets
 
 
 def too_deep(path: str, source: str) -> Diagnostic | None:
@@ -77,9 +83,15 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
 
     libcst's native parser takes minutes on such input (``a.b.b...`` 5,000 deep: 18 s) or
     crashes the process (``[`` 2,000 deep, ``not `` 20,000 times: SIGSEGV), and Python could
-    not compile the file anyway. Only files with very long lines are asked, so ordinary
-    code pays nothing for the check."""
-    if not _LONG_LINE.search(source):
+    not compile the file anyway. Only suspects are asked (very long lines, a hundred
+    brackets deep, a hundred unary operators in a row, counted naively), so ordinary code
+    pays next to nothing for the check."""
+    suspect = (
+        max(map(len, source.split("\n"))) >= _LONG_LINE
+        or _bracket_depth(source) >= _SUSPECT_DEPTH
+        or _UNARY_RUN.search(source)
+    )
+    if not suspect:
         return None
     try:
         ast.parse(source)
@@ -91,6 +103,15 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
     except Exception:
         pass
     return None
+
+
+def _bracket_depth(source: str) -> int:
+    """The deepest bracket nesting, counting brackets in strings and comments too: an
+    upper bound for well-formed code, cheap (only the brackets are walked)."""
+    brackets = _NOT_BRACKET.sub("", source)
+    if len(brackets) < _SUSPECT_DEPTH:
+        return 0
+    return max(accumulate(1 if c in "([{" else -1 for c in brackets))
 
 
 def parse(path: str, source: str) -> cst.Module:
