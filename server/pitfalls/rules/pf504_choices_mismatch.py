@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Callable
 
 import libcst as cst
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from pitfalls.core import names
 from pitfalls.core.schema import Choice, DirectusField
@@ -123,6 +125,19 @@ class ChoicesMismatch(CollectionModelRule):
         """),
     ]
     INVALID = [
+        # A pattern whose backtracking would hang Python's `re` on the long choice: judged
+        # with pydantic's own engine, in linear time.
+        Invalid("""
+            from pydantic import BaseModel, Field
+
+            class DirectusLabel(BaseModel):
+                colour: str = Field("red", pattern=r"^([a-z]+)+$")
+        """, files=example_files({
+            "labels": [
+                example_column("id", "integer", nullable=False, primary_key=True, auto_increment=True),
+                example_column("colour", "string", choices=("red", "a" * 40 + "!")),
+            ],
+        }), config=EXAMPLE_CONFIG, line=4, message="'aaaa"),
         # The guide's pattern against a dropdown that has `processing`, not `in_progress`.
         Invalid("""
             from typing import Optional
@@ -214,11 +229,10 @@ class ChoicesMismatch(CollectionModelRule):
         pattern = names.string_value(arg.value)
         if pattern is None:
             return
-        try:
-            compiled = re.compile(pattern)
-        except re.error:
+        accepts = _pattern_matcher(pattern)
+        if accepts is None:
             return
-        only_directus = [c for c in choices if not compiled.search(str(c))]
+        only_directus = [c for c in choices if not accepts(str(c))]
         alternatives = _alternatives(pattern)
         only_model = [a for a in alternatives if a not in choices] if alternatives is not None else []
         if not only_model and not only_directus:
@@ -273,6 +287,26 @@ def _alternatives(pattern: str) -> list[str] | None:
 
 def _escape(text: str) -> str:
     return "".join("\\" + c if c in _SPECIAL else c for c in text)
+
+
+def _pattern_matcher(pattern: str) -> Callable[[str], bool] | None:
+    """Whether a value passes ``pattern`` as pydantic judges it: with pydantic-core's own
+    regex engine (Rust's, linear in time), never Python's ``re``, whose backtracking a
+    pattern from the checked code could make hang (``^(a+)+$``). None when that engine
+    refuses the pattern."""
+    try:
+        adapter: TypeAdapter[str] = TypeAdapter(Annotated[str, StringConstraints(pattern=pattern)])
+    except Exception:  # pydantic refuses the pattern (a look-around, bad syntax...)
+        return None
+
+    def accepts(value: str) -> bool:
+        try:
+            adapter.validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    return accepts
 
 
 def _string_literal(original: cst.SimpleString, text: str) -> str:
