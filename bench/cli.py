@@ -41,7 +41,7 @@ from pathlib import Path
 
 import libcst
 from pitfalls import __version__
-from pitfalls.project.config import find_pyproject, load_config
+from pitfalls.project.config import ConfigResolver, find_pyproject
 from pitfalls.project.discovery import discover
 
 TARGET_COLD_CPU = 2.0
@@ -166,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     temp = Path(tempfile.mkdtemp(prefix="pitfalls-bench-"))
     try:
         tree = copy_tree(folder, temp)
-        config = load_config(None, tree)
-        files = discover([tree], config)
+        files = discover([tree], ConfigResolver(root=tree))
         if not files:
             sys.exit(f"bench: no Python files under {folder}")
         sources, lines, size = read_sources(files)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from pitfalls.project.config import load_config
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import CheckResult, check_files
 
@@ -47,7 +47,7 @@ def double(value: int) -> int:
 
 
 def run(root: Path, *, use_cache: bool = True) -> CheckResult:
-    config = load_config(None, root)
+    config = ConfigResolver(root=root)
     return check_files(discover([root], config), config, use_cache=use_cache, jobs=1, base=root)
 
 
@@ -232,7 +232,7 @@ def test_no_cache_writes_nothing(app: Path, cli) -> None:
 
 def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
     run(app)
-    config = load_config(None, app)
+    config = ConfigResolver(root=app)
     check_files([app / "app" / "util.py"], config, use_cache=True, jobs=1, base=app)
     assert run(app).analysed == 0
 

@@ -218,9 +218,13 @@ def test_cli_reads_the_database_url_from_the_environment(deployed_pg: str, tmp_p
     assert findings(result, root, root) == EXPECTED
 
 
-def test_cli_reads_the_database_url_from_the_config(deployed_pg: str, tmp_path: Path) -> None:
+def test_cli_reads_the_database_url_from_the_config_once_approved(deployed_pg: str, tmp_path: Path) -> None:
     root = write_project(tmp_path / "project", pyproject=f'[tool.pitfalls.database]\nurl = "{deployed_pg}"\n')
-    result = run_check(".", cwd=root)
+    approvals = {"PITFALLS_APPROVALS": str(tmp_path / "approved-urls")}
+    refused = run_check(".", cwd=root, env=approvals)
+    assert "pitfalls approve" in refused.stderr  # the repository's URL: not yet
+    subprocess.run([sys.executable, "-m", "pitfalls", "approve", deployed_pg], env={**os.environ, **approvals}, check=True, timeout=CLI_TIMEOUT)
+    result = run_check(".", cwd=root, env=approvals)
     assert (result.returncode, result.stderr) == (1, "")
     assert findings(result, root, root) == EXPECTED
 

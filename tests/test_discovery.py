@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from pitfalls.core.settings import parse_settings
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.discovery import DiscoveryError, discover
 
 
-def _config(root: Path, **table) -> ProjectConfig:
-    return ProjectConfig(parse_settings(table), root.resolve(), None)
+def _config(root: Path, **table) -> ConfigResolver:
+    return ConfigResolver(fixed=ProjectConfig(parse_settings(table), root.resolve(), None))
 
 
 def _found(root: Path, paths: list[Path] | None = None, **table) -> list[str]:

@@ -21,7 +21,7 @@ from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix, Posi
 from pitfalls.core.fixes import apply_fixes, still_parses
 from pitfalls.core.rule import Rule
 from pitfalls.project import run as engine
-from pitfalls.project.config import load_config
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.files import FixError, write_atomically
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -215,7 +215,7 @@ def test_cli_refuses_a_fix_that_would_not_parse(project, monkeypatch, capsys, ex
 def test_fix_refuses_a_file_changed_after_the_check(project, monkeypatch, extra_rules) -> None:
     root = project({"good.py": "y = renameme()\n"})
     monkeypatch.chdir(root)
-    run = lambda: engine.check_files([root / "good.py"], load_config(None, root), use_cache=False, jobs=1)  # noqa: E731
+    run = lambda: engine.check_files([root / "good.py"], ConfigResolver(root=root), use_cache=False, jobs=1)  # noqa: E731
     result = run()
     (root / "good.py").write_text("y = renameme()  # edited meanwhile\n")
     after, failures = cli_module._fix(result, run, unsafe=False)

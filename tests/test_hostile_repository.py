@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.server
+import json
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -47,3 +54,155 @@ def test_deep_nesting_over_short_lines_is_one_pf000_not_a_crash(source: str, mes
         assert all(code != "PF000" for code, _ in found), found
     else:
         assert len(found) == 1 and found[0][0] == "PF000" and message in found[0][1], found
+
+
+def test_escape_sequences_in_file_names_and_messages_never_reach_the_terminal(tmp_path: Path, run_main) -> None:
+    repo = write_project(
+        tmp_path,
+        {"pyproject.toml": "[tool.pitfalls]\n", "\x1b]0;pwned\x07app.py": "import requests\n\nrequests.get('http://x')\n"},
+    )
+    for fmt in ("text", "github"):
+        code, out, err = run_main("check", "--no-cache", "--output-format", fmt, ".", cwd=repo)
+        assert code == 1, err
+        assert "\x1b" not in out + err and "\x07" not in out + err
+        assert "\\x1b]0;pwned\\x07app.py" in out
+
+
+# -- Credentials go only where the user says -------------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A Directus that records what reaches it (and refuses everything)."""
+
+    received: list[tuple[str, str, str]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        type(self).received.append((self.path, self.headers.get("Authorization") or "", body))
+        payload = b'{"errors": [{"message": "no"}]}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recording_server():
+    _Recorder.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def database_listener():
+    """A TCP port standing in for PostgreSQL: it records every byte a client sends."""
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    received.append(conn.recv(4096))
+                except OSError:
+                    received.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], received
+    stop.set()
+    thread.join(2)
+    listener.close()
+
+
+@pytest.fixture
+def user_env(tmp_path: Path, monkeypatch):
+    """The user's credentials in the environment, and their approvals list in a temp folder."""
+    monkeypatch.setenv("DIRECTUS_TOKEN", "user-secret-token")
+    monkeypatch.setenv("PGPASSWORD", "user-secret-password")
+    monkeypatch.delenv("PITFALLS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PITFALLS_APPROVALS", str(tmp_path / "approvals"))
+
+
+def test_a_repository_named_directus_gets_nothing_until_the_user_approves_it(
+    tmp_path: Path, run_main, recording_server, user_env
+) -> None:
+    url, received = recording_server
+    repo = write_project(
+        tmp_path / "repo",
+        {"pyproject.toml": f'[tool.pitfalls.directus]\nurl = "{url}"\n', "app.py": "import requests\n\nrequests.get('http://x')\n"},
+    )
+    code, out, err = run_main("check", "--no-cache", ".", cwd=repo)
+    assert received == []
+    assert code == 1 and "app.py:3:1: PF103" in out  # the static checks still run
+    assert f"pitfalls approve {url}" in err and err.count("\n") <= 2, err
+    # Named by the user: it is theirs to trust.
+    run_main("check", "--no-cache", "--directus-url", url, ".", cwd=repo)
+    assert received and all(auth == "Bearer user-secret-token" for _, auth, _ in received)
+    received.clear()
+    # Approved once: from then on, as if the user had named it.
+    assert run_main("approve", url + "/", cwd=repo)[0] == 0
+    run_main("check", "--no-cache", ".", cwd=repo)
+    assert received and received[0][1] == "Bearer user-secret-token"
+
+
+def test_a_repository_named_database_gets_nothing_and_doctor_says_why(
+    tmp_path: Path, run_main, database_listener, user_env
+) -> None:
+    port, received = database_listener
+    url = f"postgresql://app@127.0.0.1:{port}/app"
+    repo = write_project(tmp_path / "repo", {"pyproject.toml": f'[tool.pitfalls.database]\nurl = "{url}"\ntimeout = 2\n', "app.py": "X = 1\n"})
+    code, out, err = run_main("check", "--no-cache", ".", cwd=repo)
+    assert code == 0 and "pitfalls approve postgresql://127.0.0.1:" in err, err
+    code, out, err = run_main("doctor", ".", cwd=repo)
+    assert code == 1 and "FAIL  not contacted:" in out, out
+    time.sleep(0.5)
+    assert received == []
+
+
+# -- The cache is this user's own ----------------------------------------------------------
+
+
+def _emptied(node):
+    """A cache payload with every stored finding removed (what a forged cache would say)."""
+    if isinstance(node, dict):
+        return {k: ([] if k == "diagnostics" else _emptied(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_emptied(v) for v in node]
+    return node
+
+
+def test_a_cache_this_user_did_not_write_is_ignored(tmp_path: Path, run_main, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    repo = write_project(tmp_path / "repo", {"pyproject.toml": "[tool.pitfalls]\n", "app.py": "import requests\n\nrequests.get('http://x')\n"})
+    assert run_main("check", ".", cwd=repo)[0] == 1
+    [cache_file] = (repo / ".pitfalls_cache").rglob("*.json")
+    _, _, payload = cache_file.read_bytes().partition(b"\n")
+    forged = json.dumps(_emptied(json.loads(payload))).encode()
+    attacker_key = b"k" * 32  # signed, but not with this user's key
+    cache_file.write_bytes(hmac.new(attacker_key, forged, hashlib.sha256).hexdigest().encode() + b"\n" + forged)
+    code, out, _ = run_main("check", ".", cwd=repo)
+    assert code == 1 and "app.py:3:1: PF103" in out
+    # Garbage, or a cache of the old unsigned format: ignored too, never a traceback.
+    for junk in (b"\xff\x00not json", forged):
+        cache_file.write_bytes(junk)
+        code, out, err = run_main("check", ".", cwd=repo)
+        assert code == 1 and "PF103" in out and "Traceback" not in err

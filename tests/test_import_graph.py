@@ -66,7 +66,7 @@ def test_a_long_chain_needs_no_recursion() -> None:
 
 def test_a_cached_pf301_result_reads_its_imports_and_its_cycle_not_everything_it_reaches(tmp_path) -> None:
     from pitfalls.core.settings import parse_settings
-    from pitfalls.project.config import ProjectConfig
+    from pitfalls.project.config import ConfigResolver, ProjectConfig
     from pitfalls.project.run import check_files
 
     count = 200
@@ -74,7 +74,7 @@ def test_a_cached_pf301_result_reads_its_imports_and_its_cycle_not_everything_it
     (tmp_path / "app" / "__init__.py").write_text("")
     for i in range(count):  # one cycle through every module: each reaches all the others
         (tmp_path / "app" / f"m{i}.py").write_text(f"from app import m{(i + 1) % count}\n")
-    config = ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None)
+    config = ConfigResolver(fixed=ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None))
     files = sorted(tmp_path.rglob("*.py"))
     result = check_files(files, config, jobs=1, base=tmp_path)
     assert len(result.diagnostics) == count
@@ -91,7 +91,7 @@ def test_a_cached_pf301_result_reads_its_imports_and_its_cycle_not_everything_it
 
 def test_pf301_offers_no_fix_that_takes_a_name_other_modules_import(tmp_path) -> None:
     from pitfalls.core.settings import parse_settings
-    from pitfalls.project.config import ProjectConfig
+    from pitfalls.project.config import ConfigResolver, ProjectConfig
     from pitfalls.project.run import check_files
 
     files = {
@@ -102,7 +102,7 @@ def test_pf301_offers_no_fix_that_takes_a_name_other_modules_import(tmp_path) ->
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    config = ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None)
+    config = ConfigResolver(fixed=ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None))
 
     def models_fix():
         result = check_files(sorted(tmp_path.rglob("*.py")), config, jobs=1, base=tmp_path)

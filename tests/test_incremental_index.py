@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from pitfalls.core.settings import parse_settings
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.run import check_files
 
 CYCLES, SIZE = 100, 10  # 1,000 modules: 100 import cycles of 10 modules each
@@ -37,7 +37,7 @@ def _project(root: Path) -> list[Path]:
 def test_an_edit_updates_cycles_without_resummarising_the_project(tmp_path: Path) -> None:
     files = _project(tmp_path)
     assert len(files) > 1_000
-    config = ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None)
+    config = ConfigResolver(fixed=ProjectConfig(parse_settings({"select": ["PF301"]}), tmp_path, None))
 
     cold = check_files(files, config, jobs=2)
     assert cold.summarised == len(files)

@@ -166,3 +166,28 @@ def test_multi_service_repos_resolve_within_their_own_root(tmp_path: Path) -> No
     view_b = IndexView(index, str((tmp_path / "services/b").resolve()))
     assert view_a.is_pydantic_model("app.models.Item")
     assert not view_b.is_pydantic_model("app.models.Item")
+
+
+def test_summary_records_relationships_and_how_they_load() -> None:
+    source = """
+from sqlalchemy import orm
+from sqlalchemy.orm import DynamicMapped, Mapped, relationship
+from sqlmodel import Relationship
+from app.db import relationship as project_relationship
+
+class Partner(Base):
+    addresses: Mapped[list["Address"]] = relationship(back_populates="partner")
+    contacts = relationship("Contact", lazy="selectin")
+    tags = orm.relationship("Tag", lazy=False)
+    notes: DynamicMapped["Note"] = relationship()
+    owner = relationship("User", **options)
+    team: "Team" = Relationship(sa_relationship_kwargs={"lazy": "joined"})
+    heroes: list["Hero"] = Relationship(back_populates="team")
+    wrapped = project_relationship("Other")
+    name: Mapped[str]
+"""
+    summary = summarize(cst.parse_module(source), name="app.models", path="app/models.py", root="", is_package=False)
+    assert summary.classes["Partner"].relationships == {
+        "addresses": "select", "contacts": "selectin", "tags": "joined", "notes": "dynamic",
+        "owner": "?", "team": "joined", "heroes": "select", "wrapped": "?",
+    }

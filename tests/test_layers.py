@@ -23,9 +23,9 @@ JOBS = {
     "pitfalls.core.check": {"check_parsed", "parse_file"},
     "pitfalls.core.fixes": {"apply_fixes", "fix_until_stable"},
     "pitfalls.project.run": {"check_files", "check_paths", "rules_for", "project_files"},
-    "pitfalls.project.config": {"load_config", "apply_overrides"},
+    "pitfalls.project.config": {"load_config", "apply_overrides", "ConfigResolver"},
     "pitfalls.project.discovery": {"discover"},
-    "pitfalls.sources.load": {"load_schemas"},
+    "pitfalls.sources.load": {"load_schemas", "load_each"},
 }
 # Conveniences for one text, made of the jobs above and nothing else.
 COMPOSED = {

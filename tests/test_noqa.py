@@ -18,7 +18,7 @@ from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
 from pitfalls.core.rule import Rule
 from pitfalls.project import run as engine
-from pitfalls.project.config import load_config
+from pitfalls.project.config import ConfigResolver
 from pitfalls.rules import RULES_BY_CODE
 from test_cli import findings
 
@@ -96,7 +96,7 @@ def test_add_noqa_keeps_line_endings_and_encoding(project, capsys) -> None:
 
 def test_add_noqa_leaves_a_file_changed_since_the_check(project, capsys) -> None:
     root = project({"a.py": "import requests\nrequests.get(url)\n", "b.py": "import requests\nrequests.get(url)\n"})
-    result = engine.check_files(sorted(root.glob("*.py")), load_config(None, root), use_cache=False, jobs=1)
+    result = engine.check_files(sorted(root.glob("*.py")), ConfigResolver(root=root), use_cache=False, jobs=1)
     (root / "a.py").write_text("import requests\nrequests.get(url)  # edited meanwhile\n")
 
     assert add_noqa_module.add_noqa(result) == 1

@@ -17,7 +17,7 @@ from conftest import write_project
 from pitfalls.core.fixes import fix_until_stable
 from pitfalls.core.rule import Example, Rule
 from pitfalls.core.settings import parse_settings
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.run import check_files
 from pitfalls.rules import ALL_RULES
 from pitfalls.sources.load import load_schemas
@@ -54,8 +54,9 @@ def run_example(rule: type[Rule], example: Example, root: Path, code: str | None
     loaded = load_schemas(config, env={})
     if example.database is not None:
         assert loaded.warnings == [] and loaded.schemas.database is not None, loaded.warnings
+    config.schemas = loaded.schemas
     paths = sorted(p for p in root.rglob("*.py"))
-    result = check_files(paths, config, use_cache=False, jobs=1, base=root, schemas=loaded.schemas)
+    result = check_files(paths, ConfigResolver(fixed=config), use_cache=False, jobs=1, base=root)
     assert result.errors == [], "a rule failed: a broken rule would pass every VALID example"
     target = (root / example.path).resolve()
     return [d for d in result.diagnostics if d.path == str(Path(example.path)) and d.code == rule.code], target

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import platform
 import re
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from pytest_lsp.client import (
     LanguageClient,
     register_lsp_features,
 )
+
+from pitfalls import __version__
 
 pytestmark = pytest.mark.asyncio
 
@@ -757,6 +760,18 @@ async def test_python_m_pitfalls_server_ends_when_stdin_closes(tmp_path: Path) -
     )
     out, _ = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)
     assert proc.returncode == 1 and out == b""  # closed without shutdown/exit
+
+
+@pytest.mark.parametrize(("level", "logs_start"), [("warning", False), ("info", True)])
+async def test_log_level_says_which_python_and_sys_path_at_info(tmp_path: Path, level: str, logs_start: bool) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "pitfalls", "server", "--log-level", level, cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)
+    start = f"INFO pitfalls: pitfalls {__version__} on Python {platform.python_version()} ({sys.executable}), sys.path ["
+    assert (start in err.decode()) is logs_start, err.decode()
+    assert "pygls" not in err.decode()  # the libraries stay a step quieter
 
 
 # ---------------------------------------------------------------------------------------

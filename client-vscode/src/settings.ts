@@ -4,11 +4,17 @@
  *
  * The server reads any `[tool.pitfalls]` key plus `run` from initializationOptions and
  * `workspace/configuration`, and logs every other key as unknown: the client-only settings
- * (enable, path, interpreter, severity, fixAll, trace) are therefore not sent.
+ * (enable, importStrategy, path, interpreter, severity, fixAll, showNotifications, logLevel,
+ * trace) are therefore not sent; the log level goes on the command line (`--log-level`).
  */
+
+export const IMPORT_STRATEGIES = ['useBundled', 'fromEnvironment'] as const;
+export const NOTIFICATION_LEVELS = ['off', 'onError', 'onWarning', 'always'] as const;
+export const LOG_LEVELS = ['error', 'warning', 'info', 'debug', 'trace'] as const;
 
 export interface ClientSettings {
     enable: boolean;
+    importStrategy: (typeof IMPORT_STRATEGIES)[number];
     path: string[];
     interpreter: string[];
     select: string[] | null;
@@ -16,6 +22,8 @@ export interface ClientSettings {
     severity: Record<string, string>;
     fixAll: boolean;
     run: 'onType' | 'onSave';
+    showNotifications: (typeof NOTIFICATION_LEVELS)[number];
+    logLevel: (typeof LOG_LEVELS)[number];
     directus: { url: string | null; snapshot: string | null };
     database: { url: string | null };
     trace: { server: 'off' | 'messages' | 'verbose' };
@@ -23,6 +31,7 @@ export interface ClientSettings {
 
 export const DEFAULT_SETTINGS: ClientSettings = {
     enable: true,
+    importStrategy: 'useBundled',
     path: [],
     interpreter: [],
     select: null,
@@ -30,6 +39,8 @@ export const DEFAULT_SETTINGS: ClientSettings = {
     severity: {},
     fixAll: true,
     run: 'onType',
+    showNotifications: 'onError',
+    logLevel: 'warning',
     directus: { url: null, snapshot: null },
     database: { url: null },
     trace: { server: 'off' },
@@ -49,6 +60,11 @@ function text(v: unknown): string | null {
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
 }
 
+/** `v` when it is one of `choices`, else `fallback`. */
+function oneOf<T extends string>(v: unknown, choices: readonly T[], fallback: T): T {
+    return choices.find((c) => c === v) ?? fallback;
+}
+
 /** Reads a raw `pitfalls` section (as `getConfiguration('pitfalls')` or a
  * `workspace/configuration` answer gives it: nested objects, or dotted keys) into typed
  * settings with defaults for anything missing or of the wrong type. */
@@ -61,6 +77,7 @@ export function normalizeSettings(raw: unknown): ClientSettings {
     const traceServer = trace.server === 'messages' || trace.server === 'verbose' ? trace.server : 'off';
     return {
         enable: typeof r.enable === 'boolean' ? r.enable : DEFAULT_SETTINGS.enable,
+        importStrategy: oneOf(r.importStrategy, IMPORT_STRATEGIES, DEFAULT_SETTINGS.importStrategy),
         path: strings(r.path) ?? [],
         interpreter: strings(r.interpreter) ?? [],
         select: strings(r.select),
@@ -70,6 +87,8 @@ export function normalizeSettings(raw: unknown): ClientSettings {
         ),
         fixAll: typeof r.fixAll === 'boolean' ? r.fixAll : DEFAULT_SETTINGS.fixAll,
         run,
+        showNotifications: oneOf(r.showNotifications, NOTIFICATION_LEVELS, DEFAULT_SETTINGS.showNotifications),
+        logLevel: oneOf(r.logLevel, LOG_LEVELS, DEFAULT_SETTINGS.logLevel),
         directus: { url: text(directus.url), snapshot: text(directus.snapshot) },
         database: { url: text(database.url) },
         trace: { server: traceServer },
@@ -115,4 +134,18 @@ export function initializationOptions(settings: ClientSettings, clientVersion: s
 }
 
 /** Settings whose change needs the server restarted (rather than only re-answered). */
-export const RESTART_SETTINGS = ['pitfalls.enable', 'pitfalls.path', 'pitfalls.interpreter', 'pitfalls.trace.server'];
+export const RESTART_SETTINGS = [
+    'pitfalls.enable',
+    'pitfalls.importStrategy',
+    'pitfalls.path',
+    'pitfalls.interpreter',
+    'pitfalls.logLevel',
+    'pitfalls.trace.server',
+];
+
+/** Whether `pitfalls.showNotifications` lets a message of `level` show. */
+export function notifies(setting: ClientSettings['showNotifications'], level: 'error' | 'warning' | 'info'): boolean {
+    if (setting === 'always') return true;
+    if (setting === 'onWarning') return level !== 'info';
+    return setting === 'onError' && level === 'error';
+}

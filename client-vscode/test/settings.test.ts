@@ -1,10 +1,28 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { DEFAULT_SETTINGS, initializationOptions, normalizeSettings, toServerSettings } from '../src/settings';
+import { DEFAULT_SETTINGS, initializationOptions, normalizeSettings, notifies, toServerSettings } from '../src/settings';
 
 test('defaults for a missing or malformed section', () => {
     assert.deepEqual(normalizeSettings(undefined), DEFAULT_SETTINGS);
     assert.deepEqual(normalizeSettings({ enable: 'yes', path: 3, run: 'sometimes', trace: { server: 'loud' } }), DEFAULT_SETTINGS);
+    assert.deepEqual(normalizeSettings({ importStrategy: 'fromPATH', showNotifications: true, logLevel: 'loud' }), DEFAULT_SETTINGS);
+});
+
+test('the bundle, errors only and warnings by default; each can be set', () => {
+    assert.equal(DEFAULT_SETTINGS.importStrategy, 'useBundled');
+    assert.equal(DEFAULT_SETTINGS.showNotifications, 'onError');
+    assert.equal(DEFAULT_SETTINGS.logLevel, 'warning');
+    const s = normalizeSettings({ importStrategy: 'fromEnvironment', showNotifications: 'always', logLevel: 'trace' });
+    assert.deepEqual([s.importStrategy, s.showNotifications, s.logLevel], ['fromEnvironment', 'always', 'trace']);
+});
+
+test('showNotifications lets a level through from its threshold up', () => {
+    const shown = (setting: 'off' | 'onError' | 'onWarning' | 'always') =>
+        (['error', 'warning', 'info'] as const).filter((level) => notifies(setting, level));
+    assert.deepEqual(shown('off'), []);
+    assert.deepEqual(shown('onError'), ['error']);
+    assert.deepEqual(shown('onWarning'), ['error', 'warning']);
+    assert.deepEqual(shown('always'), ['error', 'warning', 'info']);
 });
 
 test('nested and dotted keys are both read', () => {
@@ -23,7 +41,16 @@ test('a string path or interpreter becomes a one-item list; blanks are dropped',
 
 test('server settings: unset keys are null, client-only keys are left out', () => {
     const server = toServerSettings(
-        normalizeSettings({ enable: true, path: ['x'], severity: { PF1: 'Error' }, fixAll: false, trace: { server: 'messages' } }),
+        normalizeSettings({
+            enable: true,
+            importStrategy: 'fromEnvironment',
+            path: ['x'],
+            severity: { PF1: 'Error' },
+            fixAll: false,
+            showNotifications: 'always',
+            logLevel: 'debug',
+            trace: { server: 'messages' },
+        }),
     );
     assert.deepEqual(server, { select: null, ignore: null, run: 'onType', directus: null, database: null });
 });

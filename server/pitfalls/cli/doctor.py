@@ -17,18 +17,19 @@ from typing import Any, TextIO
 import libcst as cst
 
 from pitfalls.cli import output
+from pitfalls.cli.terminal import printable
 from pitfalls.core import names
 from pitfalls.core.schema import DatabaseSchema, DirectusSchema, Schemas
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.walker import walk
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files, project_files
 from pitfalls.rules._directus import ITEMS_URL, item_call_collection
 from pitfalls.sources.database import reflect_database, safe_url
 from pitfalls.sources.directus import REMEDY_401, REMEDY_403, Credentials, DirectusClient
 from pitfalls.sources.errors import SchemaSourceError
-from pitfalls.sources.load import database_url, snapshot_path
+from pitfalls.sources.load import database_url, refused_database, refused_directus, snapshot_path
 
 REMEDY_UNREACHABLE = "start Directus, and check the URL (directus.url, --directus-url) and the port"
 REMEDY_NO_CREDENTIALS = "set DIRECTUS_TOKEN, or DIRECTUS_EMAIL and DIRECTUS_PASSWORD (DIRECTUS_API_AGENT_EMAIL/_PASSWORD)"
@@ -62,7 +63,7 @@ class Doctor:
     def record(self, ok: bool, what: str, remedy: str = "") -> bool:
         result = Result(ok, what, "" if ok else remedy)
         self.results.append(result)
-        self.out.write(f"{'PASS' if ok else 'FAIL'}  {what}\n")
+        self.out.write(f"{'PASS' if ok else 'FAIL'}  {printable(what)}\n")
         if result.remedy:
             self.out.write(f"      remedy: {result.remedy}\n")
         self.out.flush()
@@ -75,13 +76,19 @@ class Doctor:
             self.record(False, "nothing to check: no Directus URL or snapshot and no database URL is configured",
                         "pass --directus-url, --directus-snapshot or --database-url, or set them under [tool.pitfalls]")
             return 1
-        schema = self.directus() if directus.url else None
+        schema = self.directus() if directus.url and self.approved(refused_directus(self.config)) else None
         if schema is None and directus.snapshot:
             schema = self.snapshot()
+        if url and not self.approved(refused_database(self.config, url, command_line=self.database_option)):
+            url = None
         database = self.database(url) if url else None
         if schema is not None or database is not None:
             self.code(Schemas(schema, database))
         return 0 if all(r.ok for r in self.results) else 1
+
+    def approved(self, refused: str | None) -> bool:
+        """False (and a FAIL) for a server the repository names and the user never approved."""
+        return refused is None or self.record(False, f"not contacted: {refused}", "approve the URL, or name it yourself (--directus-url, --database-url)")
 
     # -- Directus ---------------------------------------------------------------------
 
@@ -185,7 +192,7 @@ class Doctor:
     # -- the code against the schemas -------------------------------------------------
 
     def files(self) -> list[Path]:
-        return discover(self.paths, self.config)
+        return discover(self.paths, ConfigResolver(fixed=self.config))
 
     def collections_used(self) -> set[str]:
         """Collections the code names in item calls and `/items/<name>` URLs."""
@@ -213,8 +220,10 @@ class Doctor:
         selected = [p for p, on in (("PF5", schemas.directus), ("PF6", schemas.database)) if on is not None]
         settings = self.config.settings.model_copy(update={"select": selected, "ignore": []})
         config = ProjectConfig(settings, self.config.root, self.config.source)
-        files = discover(self.paths, config)
-        result = check_files(files, config, project=project_files(config, files), use_cache=False, schemas=schemas)
+        config.schemas = schemas
+        resolver = ConfigResolver(fixed=config)
+        files = discover(self.paths, resolver)
+        result = check_files(files, resolver, project=project_files(resolver, files), use_cache=False)
         findings = [d for d in result.diagnostics if d.code.startswith(tuple(selected))]  # not PF000
         what = " and ".join(s for s, on in (("Directus", schemas.directus), ("the database", schemas.database)) if on)
         if not findings:
@@ -239,6 +248,9 @@ def _policy_names(entries: Any) -> list[str]:
     return out
 
 
-def run_doctor(config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> int:
-    return Doctor(config, paths, out, database).run()
+def run_doctor(config: ConfigResolver, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> int:
+    """The checks of the schema sources the first path's configuration names, against the
+    paths' code (one schema for all of it)."""
+    first = paths[0]
+    return Doctor(config.folder_config(first) if first.is_dir() else config.config_for(first), paths, out, database).run()
 

@@ -16,20 +16,21 @@ from pitfalls import __version__
 from pitfalls.cli import output
 from pitfalls.cli.errors import UsageError
 from pitfalls.cli.show import show_files, show_settings
-from pitfalls.cli.terminal import ProgressLine
+from pitfalls.cli.terminal import ProgressLine, printable
 from pitfalls.cli.add_noqa import add_noqa
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
 from pitfalls.core.settings import ConfigError
 from pitfalls.core.source import ParseFailure, decode, source_encoding
-from pitfalls.project.config import ProjectConfig, load_config, unknown_selector
+from pitfalls.project.config import ConfigResolver, load_config, unknown_selector
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
 from pitfalls.project.run import CheckResult, EngineError, check_files, project_files
 from pitfalls.rules import ALL_RULES, RULES_BY_CODE
 from pitfalls.sources.directus import Credentials, DirectusClient
 from pitfalls.sources.errors import SchemaSourceError
-from pitfalls.sources.load import load_schemas
+from pitfalls.sources.load import load_each
+from pitfalls.sources.trust import approve, normalise
 
 
 def _comma_list(value: str) -> list[str]:
@@ -86,9 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code")
     sub.add_parser("rules", help="list every rule")
+    approve = sub.add_parser(
+        "approve", help="let a Directus or database URL that a repository names receive your credentials"
+    )
+    approve.add_argument("url")
     server = sub.add_parser("server", help="start the language server (LSP over stdio)")
     # LSP clients (vscode-languageclient's TransportKind.stdio among them) ask for stdio explicitly.
     server.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the only transport; the default)")
+    server.add_argument(
+        "--log-level", choices=("error", "warning", "info", "debug", "trace"), default="warning",
+        help="what the server logs to stderr (debug: pitfalls' own details; trace: every library's too)",
+    )
     return parser
 
 
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "server":
             from pitfalls.lsp.server import serve
 
-            return serve()
+            return serve(args.log_level)
         if args.command == "rule":
             found = RULES_BY_CODE.get(args.code.upper())
             if found is None:
@@ -127,9 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_doctor(_config(args), args.paths or [Path(".")], database=args.database_url)
         if args.command == "snapshot":
             return _snapshot(args)
+        if args.command == "approve":
+            where = approve(args.url)
+            print(f"Approved {printable(normalise(args.url))} (in {where})", file=sys.stderr)
+            return 0
         return _check(args)
     except (ConfigError, DiscoveryError, UsageError, EngineError) as exc:
-        print(f"pitfalls: error: {exc}", file=sys.stderr)
+        print(f"pitfalls: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -137,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _config(args: argparse.Namespace) -> ProjectConfig:
-    """The project's settings with the command line's selection and exclusion on top
-    (Ruff's precedence: ``--select`` replaces the configured selection, including its
-    ``ignore``). Found from the stdin file's place, else the first path's."""
+def _config(args: argparse.Namespace) -> ConfigResolver:
+    """Each file's configuration (its nearest, or the ``--config`` file for all) with the
+    command line's selection and exclusion on top (Ruff's precedence: ``--select`` replaces
+    the configured selection, including its ``ignore``)."""
     overrides: dict[str, object] = dict(_schema_overrides(args))
     if args.command == "check":
         for option in ("select", "ignore", "extend_select", "exclude", "extend_exclude"):
@@ -149,17 +162,15 @@ def _config(args: argparse.Namespace) -> ProjectConfig:
         unknown = unknown_selector(overrides)
         if unknown is not None:
             raise UsageError(f"unknown rule code or prefix in --{unknown[0]}: {unknown[1]}")
-        if args.stdin_filename is not None:
-            return load_config(args.config, args.stdin_filename, overrides)
-    paths = getattr(args, "paths", None)
-    start = paths[0] if paths else Path.cwd()
-    return load_config(args.config, start if start.exists() else Path.cwd(), overrides)
+    if args.config is not None:
+        return ConfigResolver(fixed=load_config(args.config, Path.cwd(), overrides))
+    return ConfigResolver(overrides)
 
 
 def _snapshot(args: argparse.Namespace) -> int:
     """Write the live schema as the token sees it: for CI and editors without server access
     (a non-admin token cannot call `/schema/snapshot`, but can often read the fields)."""
-    config = _config(args)
+    config = _config(args).folder_config(Path.cwd())
     url = config.settings.directus.url
     if not url:
         raise UsageError("no Directus URL: pass --directus-url or set directus.url under [tool.pitfalls]")
@@ -167,7 +178,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         with DirectusClient(url, Credentials.from_env(), timeout=config.settings.directus.timeout) as client:
             snapshot = client.snapshot()
     except SchemaSourceError as exc:
-        print(f"pitfalls: error: {exc}", file=sys.stderr)
+        print(f"pitfalls: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     payload = json.dumps({"data": snapshot.model_dump(mode="json", by_alias=True, exclude_none=True)}, indent=2)
     try:
@@ -213,21 +224,21 @@ def _check(args: argparse.Namespace) -> int:
             raise UsageError("no Python file to show the settings of")
         sys.stdout.write(show_settings(config, min(files)))
         return 0
-    loaded = load_schemas(config, database=args.database_url)
+    loaded = load_each(dict.fromkeys(config.config_for(f) for f in files), database=args.database_url)
+    loaded.attach()
     for warning in loaded.warnings:
-        print(f"pitfalls: warning: {warning}", file=sys.stderr)
+        print(f"pitfalls: warning: {printable(warning)}", file=sys.stderr)
     if args.stdin_filename is not None:
         from pitfalls.cli.stdin import check_stdin  # an editor's buffer: the workspace's way
 
-        return check_stdin(args, config, loaded.schemas)
+        return check_stdin(args, config)
     project = project_files(config, files)
     progress = ProgressLine(sys.stderr)
 
     def run() -> CheckResult:
         try:
             return check_files(
-                files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs, schemas=loaded.schemas,
-                progress=progress,
+                files, config, project=project, use_cache=not args.no_cache, jobs=args.jobs, progress=progress,
             )
         finally:
             progress.close()
@@ -242,9 +253,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.fix:
         result, failures = _fix(result, run, unsafe)
     for message in result.errors:
-        print(f"pitfalls: internal error: {message}", file=sys.stderr)
+        print(f"pitfalls: internal error: {printable(message)}", file=sys.stderr)
     for message in failures:
-        print(f"pitfalls: error: {message}", file=sys.stderr)
+        print(f"pitfalls: error: {printable(message)}", file=sys.stderr)
     report = output.Report(result.diagnostics, list(result.displays.values()), unsafe)
     output.write(report, args.output_format, sys.stdout, statistics=args.statistics, output_file=args.output_file)
     if args.exit_zero:
@@ -318,7 +329,7 @@ def _show_diff(result: CheckResult, run, unsafe: bool) -> int:
     fixing = _Fixing(result, run, unsafe)
     fixed = fixing.fix(write=False)
     for message in fixing.failures.values():
-        print(f"pitfalls: error: {message}", file=sys.stderr)
+        print(f"pitfalls: error: {printable(message)}", file=sys.stderr)
     changed = 0
     for path in sorted(fixed.texts):
         changed += fixed.counts[path]

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from pitfalls import __version__
 from pitfalls.cli.errors import UsageError
-from pitfalls.cli.terminal import BLUE, BOLD, CYAN, RED, YELLOW, Style
+from pitfalls.cli.terminal import BLUE, BOLD, CYAN, RED, YELLOW, Style, printable
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Severity
 from pitfalls.core.fixes import fix_allowed
 from pitfalls.core.source import source_lines
@@ -43,9 +43,9 @@ def line(d: Diagnostic, *, unsafe: bool = False, style: Style = Style()) -> str:
     as compilers print it: ``app.py:3:5: warning: PF103 ...``."""
     marker = f" [{style.paint('*', CYAN)}]" if fix_allowed(d.fix, unsafe) else ""
     colon = style.paint(":", CYAN)
-    where = colon.join([style.paint(d.path, BOLD), str(d.start.line), str(d.start.column + 1)])
+    where = colon.join([style.paint(printable(d.path), BOLD), str(d.start.line), str(d.start.column + 1)])
     severity = f"{style.paint(d.severity.value, BOLD, _SEVERITY_COLOUR[d.severity])}: " if style.human else ""
-    return f"{where}{colon} {severity}{style.paint(d.code, BOLD, RED)}{marker} {d.message}"
+    return f"{where}{colon} {severity}{style.paint(d.code, BOLD, RED)}{marker} {printable(d.message)}"
 
 
 def text(
@@ -191,7 +191,7 @@ def github(diagnostics: list[Diagnostic]) -> str:
         level = {"error": "error", "warning": "warning", "info": "notice"}[d.severity.value]
         props = ",".join(
             [
-                f"file={_escape_property(d.path)}",
+                f"file={printable(_escape_property(d.path))}",
                 f"line={d.start.line}",
                 f"endLine={d.end.line}",
                 f"col={d.start.column + 1}",
@@ -199,7 +199,7 @@ def github(diagnostics: list[Diagnostic]) -> str:
                 f"title={_escape_property(d.code)}",
             ]
         )
-        lines.append(f"::{level} {props}::{_escape_data(f'{d.code} {d.message}')}")
+        lines.append(f"::{level} {props}::{printable(_escape_data(f'{d.code} {d.message}'))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

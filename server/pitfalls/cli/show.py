@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.files import display_path
 from pitfalls.rules import ALL_RULES
 
@@ -18,9 +18,11 @@ def show_files(files: list[Path]) -> str:
     return "".join(f"{name}\n" for name in sorted(display_path(f) for f in files))
 
 
-def show_settings(config: ProjectConfig, path: Path) -> str:
-    """The settings ``path`` is checked with, one ``key = value`` (JSON) a line, dotted for
-    tables; a password in a URL is masked, as the output often lands in a CI log."""
+def show_settings(resolver: ConfigResolver, path: Path) -> str:
+    """The settings ``path`` is checked with (its own configuration's), one ``key = value``
+    (JSON) a line, dotted for tables; a password in a URL is masked, as the output often
+    lands in a CI log."""
+    config = resolver.config_for(path)
     source = str(config.source) if config.source is not None else "none (defaults)"
     enabled = sorted(config.enabled_codes([rule.code for rule in ALL_RULES], path))
     lines = [

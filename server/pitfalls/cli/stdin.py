@@ -17,15 +17,14 @@ from pathlib import Path
 from pitfalls.cli import output
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import unified_diff
-from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, decode, source_encoding
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.files import display_path
 from pitfalls.project.run import project_files
 from pitfalls.project.workspace import Workspace
 
 
-def check_stdin(args: argparse.Namespace, config: ProjectConfig, schemas: Schemas) -> int:
+def check_stdin(args: argparse.Namespace, config: ConfigResolver) -> int:
     """Check stdin as ``args.stdin_filename``; the exit code (as for files)."""
     path = os.path.abspath(args.stdin_filename)
     display = display_path(Path(path))
@@ -39,7 +38,7 @@ def check_stdin(args: argparse.Namespace, config: ProjectConfig, schemas: Schema
             found = [exc.diagnostic]
     final = text
     if text is not None:
-        workspace = Workspace(config, use_cache=not args.no_cache, schemas=schemas)
+        workspace = Workspace(config, Path(path).parent, use_cache=not args.no_cache)
         workspace.summarise([f for f in project_files(config, [Path(path)]) if str(f) != path])
         for message in workspace.errors:
             print(f"pitfalls: internal error: {message}", file=sys.stderr)

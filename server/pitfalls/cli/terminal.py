@@ -8,6 +8,7 @@ per finding and one progress line. ``NO_COLOR`` (no-color.org) turns colour off 
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import TextIO
@@ -40,6 +41,16 @@ class Style:
 
     def paint(self, text: str, *codes: str) -> str:
         return f"{''.join(codes)}{text}{RESET}" if self.colour and text else text
+
+
+# Control characters but tab and newline (C0, DEL, C1): an escape sequence in a file name
+# or a server's message could move the cursor, rewrite the screen or set the title.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal or a log: control characters shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -344,6 +344,58 @@ def calls_super_init(func: cst.FunctionDef) -> bool:
     return False
 
 
+def yielded_values(func: cst.FunctionDef) -> list[str | None] | None:
+    """None when no statement of the function's own body (not a nested def or class)
+    yields (``yield x``, ``x = yield``, ``yield from``); else for each, the dotted callee
+    that built the value: ``yield F()``, or a name bound by ``with F() as name`` /
+    ``name = F()`` (None when unknown). Statements only: a ``yield`` nested in an
+    expression (``f((yield))``) is not seen, which keeps this a fraction of a full walk."""
+    built: dict[str, str | None] = {}
+    yields: list[cst.BaseExpression | None] = []
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in node.body:
+                value = getattr(small, "value", None)
+                if isinstance(value, cst.Await):
+                    value = value.expression
+                if isinstance(value, cst.Yield):
+                    yields.append(value.value if isinstance(value.value, cst.BaseExpression) else None)
+                elif isinstance(small, cst.Assign) and value is not None:
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            _bind(built, target.target.value, value)
+            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not func:
+            continue
+        if isinstance(node, cst.With):
+            for item in node.items:
+                if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                    _bind(built, item.asname.name.value, item.item)
+        for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+            extra = getattr(node, name, None)
+            if isinstance(extra, (tuple, list)):
+                stack.extend(extra)
+            elif isinstance(extra, cst.CSTNode):
+                stack.append(extra)
+    if not yields:
+        return None
+    out: list[str | None] = []
+    for value in yields:
+        if isinstance(value, cst.Call):
+            out.append(dotted(value.func))
+        else:
+            out.append(built.get(value.value) if isinstance(value, cst.Name) else None)
+    return out
+
+
+def _bind(built: dict[str, str | None], name: str, value: cst.BaseExpression) -> None:
+    callee = dotted(value.func) if isinstance(value, cst.Call) else None
+    # Bound twice to different things: unknown.
+    built[name] = callee if built.get(name, callee) == callee else None
+
+
 def is_secret_name(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in SECRET_WORDS)

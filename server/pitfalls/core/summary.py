@@ -19,6 +19,7 @@ import libcst as cst
 from pydantic import TypeAdapter
 
 from pitfalls.core import names
+from pitfalls.core.relationships import loader_strategy
 from pitfalls.core.walker import children, iter_statements
 
 _TYPEVAR = ("TypeVar", "typing.TypeVar", "typing_extensions.TypeVar")
@@ -52,6 +53,18 @@ class FunctionInfo:
     returns: str | None  # qualified name of the return annotation when it names something
     calls_super_init: bool = False  # methods only: calls `super().__init__` / `Base.__init__(self)`
     is_async: bool = False
+    # `async def` only: a statement of its body (not of a nested function) yields, so
+    # calling it returns an async generator, not a coroutine.
+    is_async_generator: bool = False
+    # Async generators only: the qualified type its annotation says it yields
+    # (`AsyncGenerator[AsyncSession, None]`, `AsyncIterator[...]`), and what built the value
+    # it yields (`async with F(...) as name: yield name`, `name = F(...)`, `yield F(...)`:
+    # the qualified F), when one thing does.
+    yield_type: str | None = None
+    yields_call: str | None = None
+    # What each decorator names, qualified through the imports ("" when it is no dotted
+    # name); a decorator called (`@router.get("/")`) is what it calls.
+    decorators: list[str] = field(default_factory=list)
     # Methods only (empty for functions, static and class methods), from the body, nested
     # functions included: the `self.<attr>` names it assigns ("*" when it sets attributes by
     # computed name: `setattr(self, name, v)`, `self.__dict__`, `vars(self)`), those it reads
@@ -92,6 +105,9 @@ class ClassInfo:
     class_constants: dict[str, str]  # e.g. {"__tablename__": "partners"}
     has_inner_config: bool = False
     attributes: list[str] = field(default_factory=list)  # names the body binds by `name = ...`
+    # SQLAlchemy/SQLModel relationship attributes -> loader strategy (`lazy=`: "select" by
+    # default, "dynamic"/"write_only" from the annotation, "?" when the source does not say).
+    relationships: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +127,8 @@ class ModuleSummary:
     defined: list[str]  # every module-level name the module defines
     all_names: list[str] | None = None
     typevar_defaults: list[str] = field(default_factory=list)  # TypeVars declared with a default
+    # `name = f(..., class_=C)`: name -> what C resolves to (`sessionmaker(class_=AsyncSession)`)
+    call_classes: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
@@ -208,6 +226,7 @@ class _SummaryBuilder:
         self.constants: dict[str, list[str]] = {}
         self.strings: dict[str, str] = {}
         self.call_assignments: dict[str, str] = {}
+        self.call_classes: dict[str, str] = {}
         self.typevars: list[str] = []
         self.typevar_defaults: list[str] = []  # PEP 696: TypeVar("T", default=...)
         self.defined: list[str] = []
@@ -303,6 +322,10 @@ class _SummaryBuilder:
                     self.typevar_defaults.append(target.value)
             elif isinstance(value, cst.Call) and names.dotted(value.func):
                 self.call_assignments[target.value] = self._qualify(names.dotted(value.func) or "")
+                for arg in value.args:
+                    built = names.dotted(arg.value) if arg.keyword is not None and arg.keyword.value == "class_" else None
+                    if built:
+                        self.call_classes[target.value] = self._qualify(built)
             elif isinstance(value, (cst.Name, cst.Attribute)):
                 # `Alias = SomeClass` re-exports a name under another.
                 ref = names.dotted(value)
@@ -334,11 +357,33 @@ class _SummaryBuilder:
             params=[ParamInfo(*p) for p in params],
             returns=returns,
             is_async=node.asynchronous is not None,
+            decorators=[self._decorator(d.decorator) for d in node.decorators],
         )
+        if node.asynchronous is not None:
+            self._async_generator(node, info)
         static = any(names.dotted(d.decorator) in ("staticmethod", "classmethod") for d in node.decorators)
         if method and params and params[0][1] == "positional" and not static:
             _SelfUses(params[0][0], info).walk(node.body)
         return info
+
+    def _async_generator(self, node: cst.FunctionDef, info: FunctionInfo) -> None:
+        yielded = names.yielded_values(node)
+        if yielded is None:
+            return
+        info.is_async_generator = True
+        if node.returns is not None:
+            annotation = node.returns.annotation
+            if isinstance(annotation, cst.Subscript) and names.last_name(annotation.value) in _ASYNC_ITERATORS:
+                first = annotation.slice[0].slice
+                text = names.dotted(first.value) if isinstance(first, cst.Index) else None
+                info.yield_type = self._qualify(text) if text else None
+        built = {self._qualify(call) if call else None for call in yielded}
+        if len(built) == 1:
+            info.yields_call = built.pop()
+
+    def _decorator(self, decorator: cst.BaseExpression) -> str:
+        text = names.dotted(decorator.func if isinstance(decorator, cst.Call) else decorator)
+        return self._qualify(text) if text else ""
 
     def _class(self, node: cst.ClassDef, qualname: str | None = None) -> ClassInfo:
         if qualname is None:
@@ -368,6 +413,7 @@ class _SummaryBuilder:
         methods: dict[str, FunctionInfo] = {}
         constants: dict[str, str] = {}
         attributes: list[str] = []
+        relationships: dict[str, str] = {}
         has_config = False
         for stmt in node.body.body:
             if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
@@ -383,8 +429,14 @@ class _SummaryBuilder:
                             default=self.module.code_for_node(small.value) if small.value else None,
                             optional=names.annotation_is_optional(ann),
                         )
+                        lazy = loader_strategy(small.value, ann, self._qualify)
+                        if lazy is not None:
+                            relationships[small.target.value] = lazy
                     elif isinstance(small, cst.Assign):
                         attributes.extend(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+                        lazy = loader_strategy(small.value, None, self._qualify)
+                        if lazy is not None:
+                            relationships.update((t.target.value, lazy) for t in small.targets if isinstance(t.target, cst.Name))
                         target = small.targets[0].target
                         if len(small.targets) == 1 and isinstance(target, cst.Name):
                             value = names.string_value(small.value)
@@ -405,10 +457,12 @@ class _SummaryBuilder:
             class_constants=constants,
             has_inner_config=has_config,
             attributes=attributes,
+            relationships=relationships,
         )
 
 
 _SETATTR = frozenset({"setattr", "object.__setattr__"})
+_ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
 
 
 class _SelfUses:
@@ -523,6 +577,7 @@ def summarize(
         constants=builder.constants,
         strings=builder.strings,
         call_assignments=builder.call_assignments,
+        call_classes=builder.call_classes,
         typevars=builder.typevars,
         typevar_defaults=builder.typevar_defaults,
         defined=sorted(set(builder.defined)),

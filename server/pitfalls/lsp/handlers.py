@@ -1,7 +1,7 @@
 """The LSP methods the server answers, each mapped onto :class:`PitfallsServer`.
 
 Push diagnostics only (no pull). Buffers win over disk in the project index;
-``workspace/didChangeWatchedFiles`` keeps closed files (and ``pyproject.toml``) in step.
+``workspace/didChangeWatchedFiles`` keeps closed files (and the configuration files) in step.
 Settings come from ``initializationOptions`` and ``workspace/configuration`` (see
 :mod:`pitfalls.lsp.settings`); ``pitfalls/refreshLiveSchema`` re-reads the schema sources.
 """
@@ -24,6 +24,7 @@ from pitfalls.lsp import actions
 from pitfalls.lsp.session import DocState, PitfallsServer, fs_path
 from pitfalls.lsp.settings import CONFIG_SECTION, settings_dict
 from pitfalls.lsp.text import DocumentStore, encoding_name
+from pitfalls.project.config import CONFIG_FILES
 from pitfalls.project.discovery import SOURCE_SUFFIXES
 
 log = logging.getLogger("pitfalls.server")
@@ -77,7 +78,7 @@ def create_server() -> PitfallsServer:
                                     watchers=[
                                         types.FileSystemWatcher(glob_pattern="**/*.py"),
                                         types.FileSystemWatcher(glob_pattern="**/*.pyi"),
-                                        types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
+                                        *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES),
                                     ]
                                 ),
                             )
@@ -97,19 +98,20 @@ def create_server() -> PitfallsServer:
 
     @server.feature(REFRESH_SCHEMA_REQUEST)
     async def refresh_live_schema(ls: PitfallsServer, params: Any) -> list[dict[str, Any]]:
-        """Re-read every project's schema sources now; say what each one has."""
+        """Re-read every project's schema sources now; say what each configuration has."""
         out = []
         for project in list(ls.projects.values()):
             if not project.has_schema_sources:
                 continue
             loaded = await ls.refresh_schemas(project)
-            schemas = loaded.schemas
-            out.append({
-                "root": str(project.root),
-                "directus": schemas.directus.source if schemas.directus else None,
-                "database": schemas.database.source if schemas.database else None,
-                "warnings": loaded.warnings,
-            })
+            for config, each in loaded.by_config.items():
+                schemas = each.schemas
+                out.append({
+                    "root": str(config.root),
+                    "directus": schemas.directus.source if schemas.directus else None,
+                    "database": schemas.database.source if schemas.database else None,
+                    "warnings": each.warnings,
+                })
         return out
 
     @server.feature(types.SHUTDOWN)
@@ -189,10 +191,11 @@ def create_server() -> PitfallsServer:
             path = fs_path(change.uri)
             if path is None:
                 continue
-            if os.path.basename(path) == "pyproject.toml":
-                folder = os.path.dirname(path)
+            if os.path.basename(path) in CONFIG_FILES:
+                folder = Path(os.path.dirname(path))
                 for root in ls.projects:
-                    if Path(root).is_relative_to(folder):  # the pyproject.toml its config is looked for in
+                    # A file its folder's configuration is looked for in, or a service's inside it.
+                    if Path(root).is_relative_to(folder) or folder.is_relative_to(root):
                         reload[root] = None
                 continue
             if path.endswith(SOURCE_SUFFIXES) and path not in ls.open_paths:

@@ -13,17 +13,18 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pitfalls.core.check import check_text
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
 from pitfalls.core.settings import Settings
 from pitfalls.lsp.convert import Checked, converted, empty
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.files import read_source
 from pitfalls.project.workspace import Workspace
 from pitfalls.rules import ALL_RULES, runnable
-from pitfalls.sources.load import database_url, load_schemas
+from pitfalls.sources.load import has_sources, load_each
 
 UNTITLED = "untitled.py"
 _UNTITLED_RULES = runnable(ALL_RULES)
@@ -35,7 +36,7 @@ class Project:
 
     root: Path
     uri: str | None
-    config: ProjectConfig
+    config: ConfigResolver
     run: str
     workspace: Workspace
     ready: asyncio.Event
@@ -43,16 +44,18 @@ class Project:
     warned: set[str] = field(default_factory=set)  # schema warnings shown for these settings
 
     @classmethod
-    def open(cls, root: Path, uri: str | None, config: ProjectConfig, run: str) -> Project:
-        """A project whose workspace starts with the schemas files give (no network: the
-        live ones are fetched later, off the engine thread)."""
-        workspace = Workspace(config, schemas=load_schemas(config, live=False).schemas)
-        return cls(root, uri, config, run, workspace, asyncio.Event())
+    def open(cls, root: Path, uri: str | None, config: ConfigResolver, run: str) -> Project:
+        return cls(root, uri, config, run, Workspace(config, root), asyncio.Event())
+
+    def configured(self) -> tuple[dict[str, Any], Path, str]:
+        """What new editor settings may change: the options on top of the files, and the
+        folder's own configuration (the files deeper down are watched)."""
+        folder = self.config.folder_config(self.root)
+        return self.config.overrides, folder.root, folder.settings.fingerprint()
 
     @property
     def has_schema_sources(self) -> bool:
-        directus = self.config.settings.directus
-        return bool(directus.url or directus.snapshot or database_url(self.config))
+        return any(has_sources(config) for config in self.config.configs())
 
     def contains(self, path: str) -> bool:
         root = str(self.root)
@@ -61,6 +64,14 @@ class Project:
 
 # ---------------------------------------------------------------------------------------
 # Engine thread only
+
+
+def attach_file_schemas(configs: list[ProjectConfig]) -> None:
+    """Give the configurations met for the first time the schemas their files give (no
+    network: the live ones are fetched later, off the engine thread)."""
+    missing = [config for config in configs if config.schemas is None]
+    if missing:
+        load_each(missing, live=False).attach()
 
 
 def check_alone(source: str) -> list[Diagnostic]:
@@ -74,6 +85,7 @@ def check_buffer(project: Project | None, path: str | None, source: str, version
         return converted(source, encoding, check_alone(source), version)
     if project.config.is_excluded(Path(path)):
         return converted(source, encoding, [], version)
+    attach_file_schemas([project.config.config_for(path)])
     affected = project.workspace.update(path, source)
     outcome = project.workspace.check(path, source)
     return converted(source, encoding, outcome.diagnostics, version, affected=affected, errors=outcome.errors)
@@ -94,6 +106,7 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
         return empty(encoding, affected=ws.remove(path))
     if failure is not None:
         return converted(text, encoding, [failure], None)
+    attach_file_schemas([project.config.config_for(path)])
     affected = ws.update(path, text)
     outcome = ws.check(path, text)
     ws.forget(path)
@@ -106,6 +119,7 @@ def scan_project(
     """The scan, then the open buffers' text into the index; returns closed files' results
     and the files the buffers may change."""
     ws = project.workspace
+    attach_file_schemas(project.config.configs())
     results: dict[str, Checked] = {}
     for path, diagnostics in ws.scan(files).items():
         if diagnostics:
@@ -129,4 +143,5 @@ def fix_all(project: Project | None, path: str | None, source: str) -> str:
         return fix_text(UNTITLED, source, check_alone, unsafe=False)
     if project.config.is_excluded(Path(path)):
         return source
+    attach_file_schemas([project.config.config_for(path)])
     return project.workspace.fix_all(path, source)

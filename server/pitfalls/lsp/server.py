@@ -13,16 +13,33 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import platform
 import sys
 
+from pitfalls import __version__
 from pitfalls.lsp.handlers import create_server
 
 __all__ = ["create_server", "serve"]
 
+# `pitfalls server --log-level`: (pitfalls' level, the libraries' level); pygls says a lot at
+# INFO (every feature it registers) and logs each message at DEBUG, so it lags one step behind.
+_LOG_LEVELS = {
+    "error": (logging.ERROR, logging.ERROR),
+    "warning": (logging.WARNING, logging.WARNING),
+    "info": (logging.INFO, logging.WARNING),
+    "debug": (logging.DEBUG, logging.INFO),
+    "trace": (logging.DEBUG, logging.DEBUG),
+}
 
-def serve() -> int:
+
+def serve(log_level: str = "warning") -> int:
     """Run the server over stdio until ``exit`` (or until stdin closes or the parent dies)."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="pitfalls server: %(levelname)s %(name)s: %(message)s")
+    level, libraries = _LOG_LEVELS[log_level]
+    logging.basicConfig(level=libraries, stream=sys.stderr, format="pitfalls server: %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("pitfalls")
+    log.setLevel(level)
+    # which pitfalls, which Python and which sys.path: what an isolated bundle is checked by
+    log.info("pitfalls %s on Python %s (%s), sys.path %s", __version__, platform.python_version(), sys.executable, sys.path)
     # The protocol gets its own copies of stdin and stdout. Anything else writing to fd 1 (a
     # stray print, a worker process) goes to stderr instead of corrupting the stream; and
     # sys.stdin is not the object the reader thread blocks in: a scan's worker processes are

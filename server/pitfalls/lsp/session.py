@@ -43,7 +43,7 @@ from pitfalls.lsp.settings import (
     settings_dict,
     split_settings,
 )
-from pitfalls.sources.load import LoadedSchemas, load_schemas
+from pitfalls.sources.load import ConfigSchemas, has_sources, load_each
 
 log = logging.getLogger("pitfalls.server")
 T = TypeVar("T")
@@ -152,6 +152,13 @@ class PitfallsServer(LanguageServer):
                     self.logged.clear()
                 self.logged.add(error)
                 self.log(f"pitfalls: internal error: {error}", types.MessageType.Error)
+
+    def config_error(self, exc: ConfigError) -> None:
+        """A configuration file the engine met is bad (a service's, deep in the folder): say
+        so once; its files are not checked until it is fixed."""
+        if f"config:{exc}" not in self.logged:
+            self.logged.add(f"config:{exc}")
+            self.warn_user(str(exc))
 
     def warn_user(self, message: str) -> None:
         log.warning("%s", message)
@@ -267,6 +274,9 @@ class PitfallsServer(LanguageServer):
                     continue  # reconfigured meanwhile
             try:
                 result = await self.run_engine(check_buffer, project, state.path, source, version, self.encoding)
+            except ConfigError as exc:
+                self.config_error(exc)
+                result = converted(source, self.encoding, [], version)
             except Exception as exc:
                 self.log_error(f"checking {state.uri} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
                 result = converted(source, self.encoding, [], version)
@@ -319,6 +329,9 @@ class PitfallsServer(LanguageServer):
             await project.ready.wait()
             try:
                 result = await self.run_engine(check_closed, project, path, self.encoding)
+            except ConfigError as exc:
+                self.config_error(exc)
+                continue
             except Exception as exc:
                 self.log_error(f"checking {path} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
                 continue
@@ -367,6 +380,8 @@ class PitfallsServer(LanguageServer):
                 self.log_rule_errors(project.workspace.errors)
                 findings = sum(len(r.lsp) for r in results.values())
                 summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"
+            except ConfigError as exc:
+                self.config_error(exc)
             except Exception as exc:
                 self.log_error(f"scanning {project.root} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
             project.ready.set()
@@ -399,21 +414,23 @@ class PitfallsServer(LanguageServer):
         never waits on the network, it checks against the last schema fetched."""
         while not self.shutdown_requested:
             await self.refresh_schemas(project)
-            minutes = project.config.settings.directus.refresh_minutes
+            minutes = project.config.folder_config(project.root).settings.directus.refresh_minutes
             if not minutes:
                 return
             await asyncio.sleep(minutes * 60)
 
-    async def refresh_schemas(self, project: Project) -> LoadedSchemas:
-        """Read the schema sources again (off the engine thread); re-scan when they changed."""
-        loaded = await asyncio.to_thread(load_schemas, project.config)
+    async def refresh_schemas(self, project: Project) -> ConfigSchemas:
+        """Read the schema sources of each configuration again (off the engine thread, which
+        alone touches the resolver and the configurations); re-scan when they changed."""
+        configs = await self.run_engine(project.config.configs)
+        loaded = await asyncio.to_thread(load_each, [config for config in configs if has_sources(config)])
         for warning in loaded.warnings:
             if warning not in project.warned:
                 self.warn_user(warning)
         project.warned = set(loaded.warnings)
         current = self.projects.get(str(project.root)) is project
-        if current and loaded.schemas.fingerprint() != project.workspace.schemas.fingerprint():
-            await self.run_engine(setattr, project.workspace, "schemas", loaded.schemas)
+        if current and loaded.changed():
+            await self.run_engine(loaded.attach)
             self.log(f"pitfalls: {project.root}: schema changed, checking again")
             await self.scan(project)
         return loaded
@@ -426,18 +443,14 @@ class PitfallsServer(LanguageServer):
             if project is None:
                 continue
             old = self.projects[root]
-            same = (
-                project.config.root == old.config.root
-                and project.config.settings.fingerprint() == old.config.settings.fingerprint()
-            )
-            if same:
+            if project.configured() == old.configured():
                 old.run = project.run
                 continue
             self.replace(root, project)
             await self.scan(project)
         for key, old in list(self.loose.items()):
             project = self.make_project(old.root, None, self.folder_settings({}), previous=old)
-            if project is not None and project.config.settings.fingerprint() != old.config.settings.fingerprint():
+            if project is not None and project.configured() != old.configured():
                 project.ready.set()
                 self.loose[key] = project
                 for path, uri in list(self.open_paths.items()):

@@ -2,9 +2,9 @@
 
 The editor's settings (``initializationOptions`` and ``workspace/configuration``, section
 ``pitfalls``) take any ``[tool.pitfalls]`` key, camelCase accepted, plus ``run``
-(``"onType"``/``"onSave"``). They count as the command line's options: the merge over the
-folder's file is :func:`pitfalls.project.config.load_config`'s, as for the CLI. What is
-checked here is only what names the editor in its errors.
+(``"onType"``/``"onSave"``). They count as the command line's options: they go over each
+file's own configuration through the CLI's :class:`~pitfalls.project.config.ConfigResolver`.
+What is checked here is only what names the editor in its errors.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pitfalls.core.settings import ConfigError, Settings, parse_settings
-from pitfalls.project.config import EXTENDING, ProjectConfig, find_pyproject, load_config, unknown_selector
+from pitfalls.core.settings import ConfigError, Settings
+from pitfalls.project.config import EXTENDING, ConfigResolver, ProjectConfig, validate_table
 
 CONFIG_SECTION = "pitfalls"
 RUN_MODES = ("onType", "onSave")
@@ -63,42 +63,39 @@ def split_settings(raw: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]
 def _validate(overrides: dict[str, Any]) -> None:
     """The editor's own values, named as such in the error."""
     try:
-        parse_settings({k: v for k, v in overrides.items() if k not in EXTENDING})
-        for key, target in EXTENDING.items():
-            if key in overrides:
-                try:
-                    parse_settings({target: overrides[key]})
-                except ConfigError as exc:
-                    raise ConfigError(re.sub(rf"'{target}(?=[.'])", f"'{key}", str(exc))) from None
-        unknown = unknown_selector(overrides)
-        if unknown is not None:
-            raise ConfigError(f"unknown rule code or prefix in '{unknown[0]}': {unknown[1]}")
+        validate_table(overrides, None)
     except ConfigError as exc:
         raise ConfigError(f"editor settings: {str(exc).removeprefix('[tool.pitfalls] ')}") from None
 
 
-def build_config(root: Path, overrides: dict[str, Any], options: dict[str, Any]) -> tuple[ProjectConfig, str]:
-    """The folder's ``[tool.pitfalls]`` with the editor's settings on top, and the run mode.
-    Raises ConfigError naming what is wrong (the editor's settings or the file's)."""
+def build_config(root: Path, overrides: dict[str, Any], options: dict[str, Any]) -> tuple[ConfigResolver, str]:
+    """Each file's configuration with the editor's settings on top, and the run mode.
+    Raises ConfigError naming what is wrong (the editor's settings or the folder's file;
+    a file deeper down is read, and its error shown, when the scan meets it)."""
     run = options.get("run", "onType")
     if run not in RUN_MODES:
         raise ConfigError(f"editor settings: 'run' must be one of {', '.join(RUN_MODES)}, not {run!r}")
     if overrides:
         _validate(overrides)
-    return load_config(None, root, overrides), run
+    config = ConfigResolver(overrides, root=root)
+    config.folder_config(root)
+    return config, run
 
 
-def fallback_config(root: Path, error: ConfigError) -> tuple[ProjectConfig, list[str]]:
+def fallback_config(root: Path, error: ConfigError) -> tuple[ConfigResolver, list[str]]:
     """The configuration to use when the editor's settings are bad and there is nothing to
-    keep: the file's alone, else the defaults; with the further error to show, if any."""
+    keep: the files' alone, else the defaults; with the further error to show, if any."""
+    config = ConfigResolver(root=root)
     try:
-        return load_config(None, root), []
+        config.folder_config(root)
+        return config, []
     except ConfigError as file_exc:
-        return ProjectConfig(Settings(), root, None), [str(file_exc)] if str(file_exc) != str(error) else []
+        defaults = ConfigResolver(fixed=ProjectConfig(Settings(), root, None))
+        return defaults, [str(file_exc)] if str(file_exc) != str(error) else []
 
 
 def loose_root(path: str) -> Path:
-    """The project of a file outside every workspace folder: its pyproject.toml's folder,
-    else the file's own folder."""
-    found = find_pyproject(Path(path))
-    return found.parent if found is not None else Path(path).parent
+    """The project of a file outside every workspace folder: the folder of the outermost
+    configuration above it (or of its pyproject.toml), else the file's own folder."""
+    folder = Path(path).parent
+    return ConfigResolver(root=folder).scope(path) or folder

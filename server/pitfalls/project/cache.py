@@ -1,19 +1,24 @@
-"""The results cache: ``.pitfalls_cache/<version>/<key>.json`` beside the project's config.
+"""The results cache: ``.pitfalls_cache/<version>/<key>.json`` in the project's folder.
 
-The key covers everything a result depends on besides the files: the settings, pitfalls'
-own code, the rule set and the schemas. Per file it keeps the stat and hash of the text
-analysed, its module name, its summary (for the index) and its results with the
-:class:`~pitfalls.core.index.Dependencies` they read. Per project it keeps the import
-cycles' fingerprints with the state of the index they were computed from, so a warm run
-never rebuilds the index to validate results that read cycles.
+The key covers what the results depend on besides the files: the settings of the
+configurations involved, pitfalls' own code and the rule set. Per file it keeps the stat
+and hash of the text analysed, its module name, its summary (for the index) and its
+results with the :class:`~pitfalls.core.index.Dependencies` they read and the fingerprint
+of the settings and schemas they were computed with (each file has its own configuration).
+Per project it keeps the import cycles' fingerprints with the state of the index they were
+computed from, so a warm run never rebuilds the index to validate results that read cycles.
+Each file is signed with a key of this user's (outside every repository): a cache someone
+else wrote, a committed one included, is ignored.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,6 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies
 from pitfalls.core.rule import Rule
 from pitfalls.core.summary import ModuleSummary
-from pitfalls.project.config import ProjectConfig
 from pitfalls.project.files import replace_file
 
 FOLDER = ".pitfalls_cache"
@@ -33,7 +37,7 @@ FOLDER = ".pitfalls_cache"
 class Results:
     read: Dependencies
     diagnostics: list[dict[str, Any]]  # as JSON, without their path
-    settings: str  # fingerprint of the settings the file was checked with
+    settings: str  # fingerprint of the settings and schemas the file was checked with
 
     def load(self, display: str) -> list[Diagnostic]:
         return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in self.diagnostics]
@@ -107,14 +111,12 @@ def _engine_fingerprint() -> str:
 
 
 class Cache:
-    def __init__(self, config: ProjectConfig, enabled: bool, rules: list[type[Rule]], schemas_fingerprint: str) -> None:
+    def __init__(self, root: Path, configured: str, enabled: bool, rules: list[type[Rule]]) -> None:
+        """The cache in ``root``; ``configured``: the fingerprint of the settings."""
         self.enabled = enabled
-        self.folder = config.root / FOLDER
+        self.folder = root / FOLDER
         names = ",".join(f"{r.__module__}.{r.__qualname__}" for r in rules)
-        key = hashlib.blake2b(
-            f"{config.settings.fingerprint()}{_engine_fingerprint()}{names}{schemas_fingerprint}".encode(),
-            digest_size=8,
-        )
+        key = hashlib.blake2b(f"{configured}{_engine_fingerprint()}{names}".encode(), digest_size=8)
         self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, Entry] = {}
         self.cycles: Cycles | None = None
@@ -123,7 +125,7 @@ class Cache:
 
     def _load(self) -> None:
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
+            data = json.loads(_verified(self.file.read_bytes()))
             if data.get("version") != __version__:
                 return
             self.entries = {path: Entry.from_json(entry) for path, entry in data["files"].items()}
@@ -149,9 +151,52 @@ class Cache:
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# Created by pitfalls\n*\n", encoding="utf-8")
-            replace_file(self.file, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+            replace_file(self.file, _signed(json.dumps(payload, separators=(",", ":")).encode("utf-8")))
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
+
+
+# A cache file is `<HMAC-SHA256 of the payload, hex>\n<payload>`, keyed by a secret of this
+# user's, kept outside every repository: a `.pitfalls_cache/` someone committed (which could
+# hide findings, invent them, or carry a "safe fix" of their choosing) is ignored.
+_KEY_BYTES = 32
+
+
+def cache_key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pitfalls" / "cache-key"
+
+
+def _user_key() -> bytes:
+    """This user's cache key, created (private to the user) on first use."""
+    path = cache_key_file()
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as out:
+            key = secrets.token_bytes(_KEY_BYTES)
+            out.write(key)
+    if len(key) < _KEY_BYTES:
+        raise OSError(f"{path}: not a pitfalls cache key")
+    return key
+
+
+def _signed(payload: bytes) -> bytes:
+    return hmac.new(_user_key(), payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload
+
+
+def _verified(data: bytes) -> bytes:
+    """The payload of a cache file this user wrote; ValueError for any other."""
+    mac, _, payload = data.partition(b"\n")
+    expected = hmac.new(_user_key(), payload, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(mac, expected):
+        raise ValueError("not written by this user")
+    return payload
 
 
 def index_key(fingerprints: dict[str, str]) -> str:

@@ -1,35 +1,57 @@
-"""The project's configuration: ``[tool.pitfalls]`` found, read and merged with overrides.
+"""The configuration: ``[tool.pitfalls]`` found per file, read, extended and merged with overrides.
 
-One merge serves the command line and the editor: their options go over the file's, table
-by table, with Ruff's precedence for the rule selection.
+As in Ruff, each file is checked with its nearest configuration: the closest folder at or
+above it with a ``.pitfalls.toml``, a ``pitfalls.toml`` or a ``pyproject.toml`` that has a
+``[tool.pitfalls]`` table (a ``pyproject.toml`` without one is skipped, so a service's own
+packaging file does not hide the repository's settings). ``extend`` puts another file's
+table under a file's own. One merge serves ``extend``, the command line and the editor:
+the upper table's options go over the lower one's, table by table, with Ruff's precedence
+for the rule selection. :class:`ConfigResolver` is the one place the CLI and the editor
+ask which configuration governs a file.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
+import re
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
+from pitfalls.core.summary import ModuleNamer
 from pitfalls.project.dependencies import pydantic_major
 from pitfalls.rules import RULES_BY_CODE
 
 # Override keys that add to a setting rather than replace it (not Settings fields).
 EXTENDING = {"extend-select": "select", "extend-exclude": "exclude"}
+# The files a folder's configuration may come from; in one folder the first found wins.
+CONFIG_FILES = (".pitfalls.toml", "pitfalls.toml", "pyproject.toml")
+# A SQLite URL's file path: relative paths in it move with the configuration that sets it.
+_SQLITE_PATH = re.compile(r"^(sqlite(?:\+\w+)?:///)([^?]+)")
 
 
 class ProjectConfig:
-    """Settings plus where they came from: the project root paths are relative to."""
+    """One configuration's settings plus where they came from: the folder its paths are
+    relative to, and the file (a ``pyproject.toml`` without ``[tool.pitfalls]`` gives the
+    defaults)."""
 
     def __init__(self, settings: Settings, root: Path, source: Path | None) -> None:
         self.settings = settings
         self.root = root
         self.source = source
+        # Its files' schemas, once the owner resolved them (the sources sit above this layer).
+        self.schemas: Schemas | None = None
         self._pydantic: dict[str, int | None] = {}  # folder -> the pydantic major it pins
         self._per_folder: dict[str, Settings] = {}
-        self._fingerprints: dict[int, str] = {}
+        self._fingerprints: dict[int, tuple[Schemas | None, str]] = {}
+        self._namer: ModuleNamer | None = None
+        # The Directus and database URLs its files name (not the command line or the
+        # editor): untrusted until the user approves them (`sources.trust`).
+        self.repository_urls: frozenset[str] = frozenset()
 
     def settings_for(self, path: Path | str) -> Settings:
         """The settings a file is checked with: the project's, with what the file's nearest
@@ -45,12 +67,20 @@ class ProjectConfig:
         return found
 
     def fingerprint_for(self, path: Path | str) -> str:
-        """The fingerprint of :meth:`settings_for`, part of what a cached result holds for."""
+        """The fingerprint of :meth:`settings_for` and of the schemas: what a cached result
+        holds for (the cache file is shared by every configuration of the project)."""
         settings = self.settings_for(path)
         found = self._fingerprints.get(id(settings))
-        if found is None:
-            found = self._fingerprints[id(settings)] = settings.fingerprint()
-        return found
+        if found is None or found[0] is not self.schemas:
+            fingerprint = settings.fingerprint() + (self.schemas or Schemas()).fingerprint()
+            found = self._fingerprints[id(settings)] = (self.schemas, fingerprint)
+        return found[1]
+
+    def module_name(self, path: Path | str) -> tuple[str, str, bool]:
+        """(module name, source root, is a package) from this configuration's ``src``."""
+        if self._namer is None:
+            self._namer = ModuleNamer(self.source_roots())
+        return self._namer(path)
 
     def relative(self, path: Path) -> str:
         full = os.path.abspath(path)
@@ -59,21 +89,130 @@ class ProjectConfig:
             return Path(os.path.relpath(full, root)).as_posix()
         return Path(full).as_posix()
 
+    def matches(self, path: Path, patterns: list[str]) -> bool:
+        """``matches_any`` relative to the root; an absolute pattern (one an extended
+        configuration set) against the absolute path."""
+        anchored = [p for p in patterns if os.path.isabs(p)]
+        relative = [p for p in patterns if not os.path.isabs(p)]
+        full = Path(os.path.abspath(path)).as_posix()
+        return matches_any(self.relative(path), relative) or matches_any(full, anchored)
+
     def is_excluded(self, path: Path) -> bool:
-        return matches_any(self.relative(path), self.settings.exclude)
+        return self.matches(path, self.settings.exclude)
 
     def enabled_codes(self, all_codes: list[str], path: Path | None = None) -> set[str]:
         s = self.settings
         enabled = {c for c in all_codes if code_matches(c, s.select) and not code_matches(c, s.ignore)}
-        if path is not None and s.per_file_ignores:
-            rel = self.relative(path)
+        if path is not None:
             for pattern, codes in s.per_file_ignores.items():
-                if matches_any(rel, [pattern]):
+                if self.matches(path, [pattern]):
                     enabled = {c for c in enabled if not code_matches(c, codes)}
         return enabled
 
     def source_roots(self) -> list[Path]:
         return [Path(os.path.abspath(self.root / s)) for s in self.settings.src]
+
+
+class ConfigResolver:
+    """Which configuration each file is checked with, for the CLI and the editor alike: its
+    nearest one, with ``overrides`` (the command line's or the editor's options) on top; or
+    the ``fixed`` one for every file (``--config``). Each file is read once, each folder's
+    answer kept. ``root`` roots the defaults where no ``pyproject.toml`` is above a file."""
+
+    def __init__(
+        self, overrides: dict[str, Any] | None = None, *, root: Path | None = None, fixed: ProjectConfig | None = None
+    ) -> None:
+        self.overrides = dict(overrides or {})
+        self.root = Path(os.path.abspath(root or Path.cwd()))
+        self.fixed = fixed
+        self._nearest: dict[str, ProjectConfig | None] = {}  # folder -> nearest configuration with a table
+        self._pyprojects: dict[str, Path | None] = {}  # folder -> nearest pyproject.toml
+        self._loaded: dict[Path | None, ProjectConfig] = {}  # its file (or a defaults' pyproject.toml) -> one
+
+    def folder_config(self, folder: Path | str) -> ProjectConfig:
+        """The configuration of the files in ``folder``."""
+        if self.fixed is not None:
+            return self.fixed
+        folder = os.path.abspath(folder)
+        nearest = self._with_table(folder)
+        if nearest is not None:
+            return nearest
+        pyproject = self._pyproject(folder)
+        if pyproject not in self._loaded:
+            root = pyproject.parent if pyproject is not None else self.root
+            self._loaded[pyproject] = make_config({}, root, pyproject, self.overrides)
+        return self._loaded[pyproject]
+
+    def config_for(self, path: Path | str) -> ProjectConfig:
+        """The configuration ``path`` (a file, or a folder as a walk meets it) is checked or
+        excluded with: its folder's."""
+        return self.folder_config(os.path.dirname(os.path.abspath(path)))
+
+    def configs(self) -> list[ProjectConfig]:
+        """The configurations resolved so far."""
+        if self.fixed is not None:
+            return [self.fixed]
+        return list(self._loaded.values())
+
+    def folder_scope(self, folder: Path | str) -> Path | None:
+        """The folder whose files make the project of ``folder``'s files (the index spans
+        it): the outermost configuration's above, else the nearest ``pyproject.toml``'s;
+        None with neither (the source roots of their packages are the project)."""
+        config = self.folder_config(folder)
+        while config.source is not None and self.fixed is None:
+            above = self._with_table(os.path.dirname(config.root))
+            if above is None or above.root == config.root:
+                break
+            config = above
+        return config.root if config.source is not None else None
+
+    def scope(self, path: Path | str) -> Path | None:
+        return self.folder_scope(os.path.dirname(os.path.abspath(path)))
+
+    # -- per file: what the governing configuration says -------------------------------------
+
+    def settings_for(self, path: Path | str) -> Settings:
+        return self.config_for(path).settings_for(path)
+
+    def fingerprint_for(self, path: Path | str) -> str:
+        return self.config_for(path).fingerprint_for(path)
+
+    def enabled_codes(self, all_codes: list[str], path: Path | str) -> set[str]:
+        return self.config_for(path).enabled_codes(all_codes, Path(path))
+
+    def is_excluded(self, path: Path | str) -> bool:
+        return self.config_for(path).is_excluded(Path(path))
+
+    def module_name(self, path: Path | str) -> tuple[str, str, bool]:
+        return self.config_for(path).module_name(path)
+
+    def schemas_for(self, path: Path | str) -> Schemas:
+        return self.config_for(path).schemas or Schemas()
+
+    # -- the upward searches, each folder's answer kept ---------------------------------------
+
+    def _with_table(self, folder: str) -> ProjectConfig | None:
+        if folder not in self._nearest:
+            source = config_file(Path(folder))
+            if source is not None:
+                if source not in self._loaded:
+                    self._loaded[source] = make_config(extended_table(source), source.parent, source, self.overrides)
+                found = self._loaded[source]
+            else:
+                parent = os.path.dirname(folder)
+                found = None if parent == folder else self._with_table(parent)
+            self._nearest[folder] = found
+        return self._nearest[folder]
+
+    def _pyproject(self, folder: str) -> Path | None:
+        if folder not in self._pyprojects:
+            candidate = Path(folder, "pyproject.toml")
+            parent = os.path.dirname(folder)
+            if candidate.is_file():
+                self._pyprojects[folder] = candidate
+            else:
+                self._pyprojects[folder] = None if parent == folder else self._pyproject(parent)
+        return self._pyprojects[folder]
 
 
 def matches_any(rel_posix: str, patterns: list[str]) -> bool:
@@ -104,38 +243,124 @@ def find_pyproject(start: Path) -> Path | None:
 def load_config(
     config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None
 ) -> ProjectConfig:
-    """Load ``[tool.pitfalls]`` from ``config_path`` or the nearest pyproject.toml."""
-    if config_path is not None:
-        if not config_path.is_file():
-            raise ConfigError(f"{config_path}: no such config file")
-        source: Path | None = Path(os.path.abspath(config_path))
-    else:
-        source = find_pyproject(start)
-    table: dict[str, Any] = {}
-    if source is not None:
-        try:
-            data = tomllib.loads(source.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-        if source.name == "pyproject.toml":
-            table = data.get("tool", {}).get("pitfalls", {})
-        else:  # a dedicated pitfalls.toml / .pitfalls.toml
-            table = data.get("tool", {}).get("pitfalls", data)
-        if not isinstance(table, dict):
-            raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
-    settings = parse_settings(apply_overrides(table, overrides or {}), source)
+    """``config_path``'s configuration (its paths relative to the working directory, as in
+    Ruff's ``--config``), else the one that governs ``start`` (a file or a folder)."""
+    if config_path is None:
+        folder = Path(os.path.abspath(start))
+        folder = folder if folder.is_dir() else folder.parent
+        return ConfigResolver(overrides, root=folder).folder_config(folder)
+    if not config_path.is_file():
+        raise ConfigError(f"{config_path}: no such config file")
+    source = Path(os.path.abspath(config_path))
+    return make_config(extended_table(source), Path.cwd(), source, overrides)
+
+
+def make_config(table: dict[str, Any], root: Path, source: Path | None, overrides: dict[str, Any] | None) -> ProjectConfig:
+    """A configuration from its file's (extended) table, with ``overrides`` on top."""
+    overrides = overrides or {}
+    settings = parse_settings(apply_overrides(table, overrides), source)
+    config = ProjectConfig(settings, Path(os.path.abspath(root)), source)
+    config.repository_urls = frozenset(
+        url
+        for section in ("directus", "database")
+        if isinstance(url := (table.get(section) or {}).get("url"), str)
+        and not (overrides.get(section) or {}).get("url")
+    )
+    return config
+
+
+def read_table(source: Path) -> dict[str, Any] | None:
+    """``source``'s ``[tool.pitfalls]`` table (a ``pitfalls.toml`` may also be the table
+    itself); None for a ``pyproject.toml`` without one."""
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    tool = data.get("tool", {})
+    table = tool.get("pitfalls") if source.name == "pyproject.toml" else tool.get("pitfalls", data)
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.pitfalls] must be a table")
+    return table
+
+
+def config_file(folder: Path) -> Path | None:
+    """The file in ``folder`` (not above) that configures pitfalls, if any."""
+    for name in CONFIG_FILES:
+        candidate = folder / name
+        if candidate.is_file() and (name != "pyproject.toml" or read_table(candidate) is not None):
+            return candidate
+    return None
+
+
+def extended_table(source: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``source``'s table over the ones it ``extend``s (``chain``: the files that led here),
+    each checked on its own so an error names the file that has it; the extended files'
+    paths made absolute (they are relative to their own folder)."""
+    table = dict(read_table(source) or {})
+    extend = table.pop("extend", None)
+    validate_table(table, source)
+    if chain:
+        table = absolute_paths(table, source.parent)
+    if extend is None:
+        return apply_overrides({}, table)
+    if not isinstance(extend, str):
+        raise ConfigError(f"{source}: [tool.pitfalls] bad value for 'extend': a path to another configuration file")
+    parent = Path(os.path.abspath(source.parent / extend))
+    seen = (*chain, os.path.realpath(source))
+    if os.path.realpath(parent) in seen:
+        raise ConfigError(f"{source}: extend cycle: {' -> '.join([*seen, os.path.realpath(parent)])}")
+    if not parent.is_file():
+        raise ConfigError(f"{source}: extend: {parent}: no such config file")
+    return apply_overrides(extended_table(parent, seen), table)
+
+
+def absolute_paths(table: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``table`` with the paths it gives relative to ``folder`` made absolute, so they keep
+    meaning the same files under another configuration: ``src``, ``exclude`` and
+    ``per-file-ignores`` patterns with a folder in them (a bare name matches anywhere),
+    ``directus.snapshot``, a SQLite ``database.url``'s file."""
+
+    def path(value: str) -> str:
+        return Path(os.path.abspath(folder / value)).as_posix()
+
+    def pattern(value: str) -> str:
+        if "/" not in value.removeprefix("./").rstrip("/"):
+            return value
+        return Path(os.path.normpath(os.path.join(glob.escape(str(folder)), value))).as_posix()
+
+    out = dict(table)
+    if "src" in out:
+        out["src"] = [path(p) for p in out["src"]]
+    for key in ("exclude", "extend-exclude"):
+        if key in out:
+            out[key] = [pattern(p) for p in out[key]]
+    if "per-file-ignores" in out:
+        out["per-file-ignores"] = {pattern(p): codes for p, codes in out["per-file-ignores"].items()}
+    directus, database = out.get("directus", {}), out.get("database", {})
+    if directus.get("snapshot"):
+        out["directus"] = {**directus, "snapshot": path(directus["snapshot"])}
+    found = _SQLITE_PATH.match(database.get("url") or "")
+    if found and found.group(2) != ":memory:":
+        out["database"] = {**database, "url": found.group(1) + path(found.group(2)) + database["url"][found.end():]}
+    return out
+
+
+def validate_table(table: dict[str, Any], source: Path | None) -> None:
+    """Every key and value of ``table`` (``extend-*`` as the list they extend, rule codes
+    that name no rule), so an error names the file that has it."""
+    where = f"{source}: " if source else ""
+    parse_settings({k: v for k, v in table.items() if k not in EXTENDING}, source)
+    for key, target in EXTENDING.items():
+        if key in table:
+            try:
+                parse_settings({target: table[key]}, source)
+            except ConfigError as exc:
+                raise ConfigError(re.sub(rf"'{target}(?=[.'])", f"'{key}", str(exc))) from None
     unknown = unknown_selector(table)
     if unknown is not None:
-        raise ConfigError(f"{source}: [tool.pitfalls] unknown rule code or prefix in '{unknown[0]}': {unknown[1]}")
-    if config_path is not None:
-        root = Path.cwd()  # as in Ruff: paths in a --config file are relative to where you run
-    elif source is not None:
-        root = source.parent
-    else:
-        root = start if start.is_dir() else start.parent
-    return ProjectConfig(settings, Path(os.path.abspath(root)), source)
+        raise ConfigError(f"{where}[tool.pitfalls] unknown rule code or prefix in '{unknown[0]}': {unknown[1]}")
 
 
 def unknown_selector(table: dict[str, Any]) -> tuple[str, str] | None:

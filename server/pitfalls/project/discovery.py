@@ -1,12 +1,13 @@
 """Which files to check: Python sources under the given paths, minus what is never source,
-what ``exclude`` names and (``respect-gitignore``, the default) what git ignores."""
+what ``exclude`` names and (``respect-gitignore``, the default) what git ignores; both
+judged by the configuration of the folder that holds the path."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.gitignore import GitIgnore
 
 SKIPPED_DIRS = frozenset(
@@ -31,32 +32,29 @@ def _skipped_folder(name: str, full: str) -> bool:
 class _Filter:
     """What a walk leaves out: the config's ``exclude`` and, unless turned off, git's ignores."""
 
-    def __init__(self, config: ProjectConfig) -> None:
+    def __init__(self, config: ConfigResolver) -> None:
         self.config = config
-        self.gitignore = GitIgnore() if config.settings.respect_gitignore else None
+        self.gitignore = GitIgnore()
+
+    def _ignored(self, full: str, is_dir: bool) -> bool:
+        return self.config.config_for(full).settings.respect_gitignore and self.gitignore.ignored(full, is_dir=is_dir)
 
     def skips_folder(self, name: str, full: str) -> bool:
-        return (
-            _skipped_folder(name, full) or self.config.is_excluded(Path(full))
-            or (self.gitignore is not None and self.gitignore.ignored(full, is_dir=True))
-        )
+        return _skipped_folder(name, full) or self.config.is_excluded(full) or self._ignored(full, True)
 
     def skips_file(self, full: str) -> bool:
-        return self.config.is_excluded(Path(full)) or (
-            self.gitignore is not None and self.gitignore.ignored(full, is_dir=False)
-        )
+        return self.config.is_excluded(full) or self._ignored(full, False)
 
 
-def is_source(path: str, config: ProjectConfig) -> bool:
-    """Whether checking the project (its root walked by :func:`discover`) covers ``path``."""
+def is_source(path: str, config: ConfigResolver, root: Path) -> bool:
+    """Whether checking ``root`` (walked by :func:`discover`) covers ``path``."""
     if not path.endswith(SOURCE_SUFFIXES):
         return False
-    root = str(config.root)
     full = os.path.abspath(path)
-    if not full.startswith(root.rstrip(os.sep) + os.sep):
+    if not full.startswith(str(root).rstrip(os.sep) + os.sep):
         return False
     skips = _Filter(config)
-    folder = root
+    folder = str(root)
     for part in Path(os.path.relpath(full, root)).parts[:-1]:
         folder = os.path.join(folder, part)
         if skips.skips_folder(part, folder):
@@ -64,7 +62,7 @@ def is_source(path: str, config: ProjectConfig) -> bool:
     return not skips.skips_file(full)
 
 
-def discover(paths: list[Path], config: ProjectConfig, *, force_exclude: bool = False) -> list[Path]:
+def discover(paths: list[Path], config: ConfigResolver, *, force_exclude: bool = False) -> list[Path]:
     """Python files under ``paths``: explicit files always, folders walked.
 
     Files are named as walked (a symlinked file keeps its own name) but each real file is

@@ -69,10 +69,13 @@ class SetIndex:
     index: ProjectIndex
 
 
+# A file to check with its rules, settings and schemas (each from its own configuration).
+CheckItem = tuple[FileTask, list[type[Rule]], Settings, Schemas]
+
+
 @dataclass(frozen=True)
 class Check:
-    items: list[tuple[FileTask, list[type[Rule]], Settings]]  # each file with its rules and settings
-    schemas: Schemas
+    items: list[CheckItem]
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,8 @@ class Analyzer:
             case SetIndex(index):
                 self.index = index
                 return None
-            case Check(items, schemas):
-                return [self._after(self._check(task, rules, settings, schemas), tick) for task, rules, settings in items]
+            case Check(items):
+                return [self._after(self._check(*item), tick) for item in items]
         raise TypeError(f"unknown message {message!r}")
 
     @staticmethod

@@ -6,14 +6,16 @@ computed from it once. Phase 2 runs the rules, with the index, on every file who
 is not already cached. Files are split across worker processes that keep their parsed
 trees between the phases, so each file is parsed once.
 
-The index covers the whole project (every file under the pyproject.toml that configures
-it), even when only some files are checked, as pre-commit does: a rule in one file must
-see the classes of the others. A cached result is reused only when the file is unchanged
-and everything its :class:`~pitfalls.core.index.Dependencies` record is as it was; a
-cached summary only when the file and its module name are unchanged.
+Each file is checked with its own configuration (see
+:class:`~pitfalls.project.config.ConfigResolver`), but the index covers the whole project
+(every file under the outermost configuration above the files checked: every service of a
+repository), even when only some files are checked, as pre-commit does: a rule in one file
+must see the classes of the others. A cached result is reused only when the file is
+unchanged and everything its :class:`~pitfalls.core.index.Dependencies` record is as it
+was; a cached summary only when the file and its module name are unchanged.
 
-Schema sources are the caller's business: they come in as data, and nothing here reaches
-the network.
+Schema sources are the caller's business: they come in as data (each configuration's
+``schemas``), and nothing here reaches the network.
 """
 
 from __future__ import annotations
@@ -27,14 +29,12 @@ from typing import Callable, Iterable
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
 from pitfalls.core.rule import Rule
-from pitfalls.core.schema import Schemas
-from pitfalls.core.settings import Settings
-from pitfalls.core.summary import ModuleNamer, ModuleSummary
+from pitfalls.core.summary import ModuleSummary
 from pitfalls.project.cache import Cache, Cycles, Entry, index_key
-from pitfalls.project.config import ProjectConfig
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import display_path
-from pitfalls.project.pool import Check, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
+from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
 from pitfalls.rules import ALL_RULES, runnable
 
 __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
@@ -59,23 +59,27 @@ class CheckResult:
     dependencies: dict[str, Dependencies] = field(default_factory=dict)  # path -> what its result read
 
 
-def rules_for(config: ProjectConfig, path: Path | str) -> list[type[Rule]]:
+def rules_for(config: ConfigResolver, path: Path | str) -> list[type[Rule]]:
     """The rules that run on ``path``: selected and not ignored for it."""
     codes = config.enabled_codes([r.code for r in ALL_RULES], Path(path))
     settings = config.settings_for(path)
     return [r for r in runnable(ALL_RULES) if r.code in codes and r.applies(settings)]
 
 
-def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
-    """Every file of the project the targets belong to: the folder of the pyproject.toml
-    that configures them, or else the source roots of the packages the targets are in."""
-    if config.source is not None:
-        folders = [config.root]
-    else:
-        namer = ModuleNamer(config.source_roots())
-        named = [namer(t) for t in targets]
-        roots = {root for name, root, is_package in named if is_package or "." in name}
-        folders = [Path(r) for r in sorted(roots)]
+def project_files(config: ConfigResolver, targets: list[Path]) -> list[Path]:
+    """Every file of the projects the targets belong to: the folder of the outermost
+    configuration above each (see :meth:`ConfigResolver.scope`), or else the source roots of
+    the packages it is in."""
+    roots: set[str] = set()
+    for target in targets:
+        scope = config.scope(target)
+        if scope is not None:
+            roots.add(str(scope))
+            continue
+        name, root, is_package = config.module_name(target)
+        if is_package or "." in name:
+            roots.add(root)
+    folders = [Path(r) for r in sorted(roots)]
     if not folders:
         return targets
     try:
@@ -85,38 +89,41 @@ def project_files(config: ProjectConfig, targets: list[Path]) -> list[Path]:
     return list(dict.fromkeys([*targets, *everything]))
 
 
+def _cache_root(config: ConfigResolver, files: list[str]) -> Path:
+    """Where a run's cache lives: the folder of its project (the one folder holding every
+    project the files belong to)."""
+    roots = {str(config.scope(f) or config.config_for(f).root) for f in files}
+    return Path(os.path.commonpath(sorted(roots))) if roots else config.root
+
+
 def check_paths(
     paths: Iterable[Path],
-    config: ProjectConfig,
+    config: ConfigResolver,
     *,
     use_cache: bool = True,
     jobs: int | None = None,
     base: Path | None = None,
-    schemas: Schemas | None = None,
 ) -> CheckResult:
     targets = discover(list(paths), config)
-    return check_files(
-        targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base, schemas=schemas
-    )
+    return check_files(targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base)
 
 
 def check_files(
     targets: list[Path],
-    config: ProjectConfig,
+    config: ConfigResolver,
     *,
     project: list[Path] | None = None,
     use_cache: bool = True,
     jobs: int | None = None,
     base: Path | None = None,
     keep_index: bool = False,
-    schemas: Schemas | None = None,
     progress: Progress | None = None,
 ) -> CheckResult:
     """Check ``targets``; summarise ``project`` (default: the targets) for the index
     (returned with the result when ``keep_index``, for a long-lived process to update).
-    ``schemas``: the Directus and database schemas the caller resolved (default: none).
+    Each file is checked against its configuration's ``schemas`` (resolved by the caller).
     ``progress`` hears of every file read and every file checked."""
-    run = _Run(targets, project or [], config, schemas or Schemas(), use_cache, jobs, base, progress)
+    run = _Run(targets, project or [], config, use_cache, jobs, base, progress)
     try:
         run.plan()
         run.summarise()
@@ -133,13 +140,14 @@ class _Run:
     """One project check, step by step; each step's output is the next one's input."""
 
     def __init__(
-        self, targets: list[Path], project: list[Path], config: ProjectConfig, schemas: Schemas,
+        self, targets: list[Path], project: list[Path], config: ConfigResolver,
         use_cache: bool, jobs: int | None, base: Path | None, progress: Progress | None,
     ) -> None:
         self.config = config
-        self.schemas = schemas
-        self.cache = Cache(config, use_cache, ALL_RULES, schemas.fingerprint())
         self.files = [str(f) for f in dict.fromkeys([*targets, *project])]
+        # One cache file per set of settings: toggling an option back finds its results.
+        configured = ",".join(sorted({config.config_for(f).settings.fingerprint() for f in self.files}))
+        self.cache = Cache(_cache_root(config, self.files), configured, use_cache, ALL_RULES)
         self.targets = [Path(t) for t in targets]
         self.target_set = {str(t) for t in targets}
         self.jobs = jobs or os.cpu_count() or 1
@@ -175,9 +183,8 @@ class _Run:
     # -- plan: stat every file; a cached summary holds while the file and its name do --
 
     def plan(self) -> None:
-        namer = ModuleNamer(self.config.source_roots())
         for path in self.files:
-            name, root, is_package = namer(path)
+            name, root, is_package = self.config.module_name(path)
             self.tasks[path] = FileTask(path, display_path(Path(path), self.base), name, root, is_package)
             try:
                 self.stats[path] = os.stat(path)
@@ -303,6 +310,10 @@ class _Run:
                     self.diagnostics.extend(entry.results.load(task.display))  # type: ignore[union-attr]
                 elif is_target:
                     self.to_check.append(path)
+                elif self.config.config_for(path).schemas is None and entry.results is not None:
+                    # Its schemas were not loaded for this run (another service's): its
+                    # results cannot be judged now, and are when it is checked.
+                    self.entries[path] = entry
                 else:
                     self.entries[path] = entry if holds(path, entry) else dataclasses.replace(entry, results=None)
             elif item is not None and item.failure is not None:
@@ -330,12 +341,13 @@ class _Run:
         for i, bucket in enumerate(split([p for p in self.to_check if p not in self.owner], self.sizes, self.pool.size)):
             for path in bucket:
                 self.owner[path] = i
-        per_worker: list[list[tuple[FileTask, list[type[Rule]], Settings]]] = [[] for _ in range(self.pool.size)]
+        per_worker: list[list[CheckItem]] = [[] for _ in range(self.pool.size)]
         for path in self.to_check:
-            item = (self.tasks[path], rules_for(self.config, path), self.config.settings_for(path))
+            config = self.config
+            item = (self.tasks[path], rules_for(config, path), config.settings_for(path), config.schemas_for(path))
             per_worker[self.owner[path] % self.pool.size].append(item)
         self.pool.map([SetIndex(index)] * self.pool.size)
-        messages = [Check(items, self.schemas) for items in per_worker]
+        messages = [Check(items) for items in per_worker]
         answers = self.pool.map(messages, self._ticker("Checking", len(self.to_check)))
         for answer in answers:
             for checked in answer:

@@ -1,11 +1,12 @@
 """A project kept in memory for an editor: the index built once, then updated per edit.
 
 The language server owns one :class:`Workspace` per folder. ``scan()`` checks every file
-(in parallel, through the cache: :func:`~pitfalls.project.run.check_files`, as the CLI
-does) and keeps the project index; ``update()`` re-summarises one module from an unsaved
-buffer and says which other files' results that may change; ``check()`` runs the rules on
-one file against the current index, through the same :func:`~pitfalls.core.check.check_text`
-as every other check. Nothing here knows LSP.
+of the folder (in parallel, through the cache: :func:`~pitfalls.project.run.check_files`,
+as the CLI does, each file with its own configuration) and keeps the index of the whole
+project around it; ``update()`` re-summarises one module from an unsaved buffer and says
+which other files' results that may change; ``check()`` runs the rules on one file against
+the current index, through the same :func:`~pitfalls.core.check.check_text` as every other
+check. Nothing here knows LSP.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, check_tex
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
 from pitfalls.core.index import Dependencies, ProjectIndex
-from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure
-from pitfalls.core.summary import ModuleNamer, ModuleSummary
-from pitfalls.project.config import ProjectConfig
+from pitfalls.core.summary import ModuleSummary
+from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover, is_source
-from pitfalls.project.run import check_files, rules_for
+from pitfalls.project.run import check_files, project_files, rules_for
 
 
 @dataclass
@@ -34,31 +34,35 @@ class _Parsed:
 
 
 class Workspace:
-    def __init__(self, config: ProjectConfig, *, use_cache: bool = True, schemas: Schemas | None = None) -> None:
+    """The files under ``root``, checked with ``config`` (each file's schemas are its
+    configuration's, resolved by the owner)."""
+
+    def __init__(self, config: ConfigResolver, root: Path, *, use_cache: bool = True) -> None:
         self.config = config
+        self.root = root
         self.use_cache = use_cache
         self.index = ProjectIndex()
-        self.namer = ModuleNamer(config.source_roots())
         self.dependencies: dict[str, Dependencies] = {}  # path -> what its last check read
         self._parsed: dict[str, _Parsed] = {}  # the last text seen per path, parsed once
         self.errors: list[str] = []  # rule failures of the last scan, for the log
-        self.schemas = schemas or Schemas()  # set by the owner, who resolves the sources
 
     def files(self) -> list[Path]:
         try:
-            return discover([self.config.root], self.config)
+            return discover([self.root], self.config)
         except DiscoveryError:
             return []
 
     def is_source(self, path: str) -> bool:
-        """Whether the project's check covers ``path`` (the CLI's discovery rules)."""
-        return is_source(path, self.config)
+        """Whether the folder's check covers ``path`` (the CLI's discovery rules)."""
+        return is_source(path, self.config, self.root)
 
     def scan(self, files: list[Path] | None = None) -> dict[str, list[Diagnostic]]:
-        """Check every file of the project from disk; keep the index. Diagnostics by path."""
+        """Check every file of the folder from disk; keep the index of their projects (the
+        whole repository's, as the CLI's). Diagnostics by path."""
         files = self.files() if files is None else files
         result = check_files(
-            files, self.config, use_cache=self.use_cache, base=self.config.root, keep_index=True, schemas=self.schemas
+            files, self.config, project=project_files(self.config, files), use_cache=self.use_cache, base=self.root,
+            keep_index=True,
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
@@ -80,7 +84,7 @@ class Workspace:
         parsed = self._parsed.get(path)
         if parsed is not None and parsed.text == text:
             return parsed
-        name, root, is_package = self.namer(path)
+        name, root, is_package = self.config.module_name(path)
         try:
             parsed = _Parsed(text, parse_file(path, text, name=name, root=root, is_package=is_package), None)
         except ParseFailure as exc:
@@ -152,7 +156,7 @@ class Workspace:
             return FileOutcome([parsed.failure] if parsed.failure else [])
         outcome = check_parsed(
             parsed.parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
-            schemas=self.schemas,
+            schemas=self.config.schemas_for(path),
         )
         self.dependencies[path] = outcome.read
         return outcome
@@ -161,10 +165,10 @@ class Workspace:
         """Check ``text`` as ``path`` against the index without changing the workspace
         (a fix round's text is not the buffer)."""
         path = os.path.abspath(path)
-        name, root, is_package = self.namer(path)
+        name, root, is_package = self.config.module_name(path)
         return check_text(
             path, text, rules_for(self.config, path), name=name, root=root, is_package=is_package,
-            index=self.index, settings=self.config.settings_for(path), schemas=self.schemas,
+            index=self.index, settings=self.config.settings_for(path), schemas=self.config.schemas_for(path),
         )
 
     def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:

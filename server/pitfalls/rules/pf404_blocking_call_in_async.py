@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import libcst as cst
 
 from pitfalls.core import names
-from pitfalls.core.walker import children
+from pitfalls.rules._async import SyncHelpers
 from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
 from pitfalls.rules.api import Invalid, RuleContext, Severity, Valid
 
@@ -423,7 +421,7 @@ class BlockingCallInAsync(ClientRule):
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._awaited: set[int] = set()  # ids of awaited calls: those return awaitables
-        self._wrapped: dict[cst.FunctionDef, tuple[str, str | None, str] | None] = {}
+        self._helpers = SyncHelpers(ctx, lambda call, _: self._blocking(call, in_scope=False))
 
     def visit_Await(self, node: cst.Await) -> None:
         self._awaited.add(id(node.expression))
@@ -437,8 +435,7 @@ class BlockingCallInAsync(ClientRule):
             held = f" (a sync `{client}`)" if client else ""
             self.ctx.report(node, f"`{label}()` blocks the event loop inside `async def`{held}; use {instead}")
             return
-        wrapper = self._wrapper(node.func)
-        found = self._wrapped_blocking(wrapper) if wrapper is not None else None
+        found = self._helpers.called_blocking(node)
         if found is not None:
             label, _, instead = found
             self.ctx.report(
@@ -471,58 +468,3 @@ class BlockingCallInAsync(ClientRule):
         if method in _REDIS_NO_IO if methods is None else method not in methods:
             return None
         return names.dotted(func) or f"{client}.{method}", client, instead
-
-    def _wrapper(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
-        """The sync function of this file a call runs: ``self.<method>()`` of the
-        enclosing class, or a module-level function; None when a decorator may change
-        how it runs."""
-        ctx = self.ctx
-        if isinstance(func, cst.Attribute) and names.dotted(func.value) in ("self", "cls"):
-            cls = ctx.enclosing_class
-            if cls is None or ctx.value_of(names.dotted(func.value) or "") is not None:
-                return None
-            body, name = cls.body.body, func.attr.value
-        elif isinstance(func, cst.Name) and ctx.qualified_name(func) == _qualified(ctx.module_name, func.value):
-            body, name = ctx.module.body, func.value
-        else:
-            return None
-        found = None
-        for stmt in body:
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
-                found = stmt  # the last definition wins
-        if found is None or found.asynchronous is not None:
-            return None
-        if any(names.dotted(d.decorator) not in ("staticmethod", "classmethod") for d in found.decorators):
-            return None
-        return found
-
-    def _wrapped_blocking(self, function: cst.FunctionDef) -> tuple[str, str | None, str] | None:
-        """The first blocking call ``function`` makes itself (not in a nested function);
-        None for a generator, whose body runs only when iterated."""
-        if function not in self._wrapped:
-            found = None
-            for node in _own_nodes(function):
-                if isinstance(node, cst.Yield):
-                    found = None
-                    break
-                if found is None and isinstance(node, cst.Call):
-                    found = self._blocking(node, in_scope=False)
-            self._wrapped[function] = found
-        return self._wrapped[function]
-
-
-def _qualified(module: str, name: str) -> str:
-    return f"{module}.{name}" if module else name
-
-
-def _own_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
-    """The nodes of a function's body, not entering nested functions, lambdas or classes."""
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        yield node
-        kids = children(node)
-        kids.reverse()
-        stack.extend(kids)

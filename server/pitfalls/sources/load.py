@@ -1,9 +1,10 @@
 """The live and snapshot schemas a check runs against, resolved once per run.
 
-Sources are optional; without one the rules that need it stay silent. The CLI and the
-language server resolve them here, once, outside the per-file work: an edit never waits on
-the network, and the workers receive plain data. A source that cannot be used becomes one
-warning and no schema, so the static rules still run.
+Each configuration names its own sources (a service's snapshot, its database); a file is
+checked against its configuration's. Sources are optional; without one the rules that need
+it stay silent. The CLI and the language server resolve them here, once, outside the
+per-file work: an edit never waits on the network, and the workers receive plain data. A
+source that cannot be used becomes one warning and no schema, so the static rules still run.
 
 Precedence: a live Directus (``directus.url``) over its snapshot, which is the fallback when
 the server cannot be read; the database URL from the command line, then
@@ -14,14 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pitfalls.core.schema import DirectusSchema, Schemas
 from pitfalls.project.config import ProjectConfig
 from pitfalls.sources.database import reflect_database, sqlite_url_relative_to
 from pitfalls.sources.directus import Credentials, fetch_permissions, fetch_schema, read_snapshot
+from pitfalls.sources import trust
 from pitfalls.sources.errors import SchemaSourceError
+from pitfalls.sources.trust import may_contact
 
 DATABASE_URL_ENV = "PITFALLS_DATABASE_URL"
 
@@ -62,6 +65,10 @@ def load_schemas(
     directus = _directus(config, live, env, warnings)
     schema = None
     url = database_url(config, env, database)
+    refused = refused_database(config, url, env, database) if url and live else None
+    if refused:
+        warnings.append(f"{refused}; PF6xx rules are off")
+        url = None
     if url and live:
         try:
             schema = reflect_database(url, timeout=config.settings.database.timeout)
@@ -70,10 +77,85 @@ def load_schemas(
     return LoadedSchemas(Schemas(directus, schema), warnings)
 
 
+@dataclass
+class ConfigSchemas:
+    """The schemas of several configurations, loaded (off the engine thread, in the editor)
+    before they are given to them."""
+
+    by_config: dict[ProjectConfig, LoadedSchemas]
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(dict.fromkeys(w for each in self.by_config.values() for w in each.warnings))
+
+    def changed(self) -> bool:
+        """Whether a configuration would get other schemas than it has."""
+        return any(
+            config.schemas is None or config.schemas.fingerprint() != each.schemas.fingerprint()
+            for config, each in self.by_config.items()
+        )
+
+    def attach(self) -> None:
+        for config, each in self.by_config.items():
+            config.schemas = each.schemas
+
+
+def load_each(
+    configs: Iterable[ProjectConfig],
+    *,
+    live: bool = True,
+    env: Mapping[str, str] | None = None,
+    database: str | None = None,
+) -> ConfigSchemas:
+    """:func:`load_schemas` for each configuration; those naming the same sources share one
+    load (one fetch per Directus, one reflection per database)."""
+    by_sources: dict[tuple, LoadedSchemas] = {}
+    loaded = {}
+    for config in configs:
+        directus, db = config.settings.directus, config.settings.database
+        key = (snapshot_path(config), directus.url, directus.timeout, database_url(config, env, database), db.timeout)
+        if key not in by_sources:
+            by_sources[key] = load_schemas(config, live=live, env=env, database=database)
+        loaded[config] = by_sources[key]
+    return ConfigSchemas(loaded)
+
+
+def has_sources(config: ProjectConfig) -> bool:
+    """Whether the configuration names a schema source (for the editor to keep fresh)."""
+    directus = config.settings.directus
+    return bool(directus.url or directus.snapshot or database_url(config))
+
+
+def refused_directus(config: ProjectConfig) -> str | None:
+    """Why the configured Directus may not get the user's credentials (a URL the
+    repository names that the user has not approved), or None."""
+    url = config.settings.directus.url
+    if not url or may_contact(url, url in config.repository_urls):
+        return None
+    return trust.refusal(url, "Directus", config.source or config.root)
+
+
+def refused_database(
+    config: ProjectConfig, url: str, env: Mapping[str, str] | None = None, command_line: str | None = None
+) -> str | None:
+    """The same for the database URL in use (``--database-url`` and the environment are
+    the user's own)."""
+    env = os.environ if env is None else env
+    from_files = not (command_line or env.get(DATABASE_URL_ENV)) and config.settings.database.url in config.repository_urls
+    if may_contact(url, from_files):
+        return None
+    return trust.refusal(url, "database", config.source or config.root)
+
+
 def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:
     settings = config.settings.directus
     snapshot = snapshot_path(config)
     permissions = None
+    refused = refused_directus(config) if settings.url and live else None
+    if refused:
+        fallback = f"; using the snapshot {snapshot} instead" if snapshot else "; PF5xx rules are off"
+        warnings.append(f"{refused}{fallback}")
+        live = False
     if settings.url and live:
         credentials = Credentials.from_env(env)
         try:

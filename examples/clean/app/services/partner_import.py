@@ -1,0 +1,34 @@
+"""Partner import from a CSV upload, and the nightly count for the dashboard."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.session import get_db, get_db_session
+from app.models.partner import Partner
+from app.schemas import PartnerCreate
+from app.services.partner_service import PartnerFrameworkService
+
+
+async def import_partners(rows: list[dict], db: AsyncSession = Depends(get_db)) -> list[int]:
+    service = PartnerFrameworkService(db)
+    created = []
+    for row in rows:
+        if await db.scalar(select(Partner.id).where(Partner.email == row["email"])):
+            continue
+        partner = await service.create_partner(PartnerCreate(**row))
+        created.append(partner.id)
+    await db.commit()
+    return created
+
+
+async def count_partners() -> int:
+    async with get_db_session() as db:
+        return await db.scalar(select(func.count(Partner.id)))
+
+
+async def count_partners_from_session() -> int:
+    async with get_db_session() as db:
+        return await db.scalar(select(func.count(Partner.id)))
