@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from pitfalls.core.summary import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
 
@@ -183,6 +183,17 @@ class IndexView:
                     seen.append(resolved)
                     queue.append(resolved)
         return seen
+
+    def classified(self, qualname: str, table: Mapping[str, str]) -> list[str]:
+        """What ``table`` (qualified class name -> kind) says of the class ``qualname``
+        names: its own entry, else those of its ancestors, nearest first (a project class
+        derived from a known one); empty for a name that is neither."""
+        resolved = self.resolve(qualname)
+        if resolved in table:
+            return [table[resolved]]
+        if self.class_info(resolved) is None:
+            return []
+        return [table[a] for a in self.ancestors(resolved) if a in table]
 
     def is_subclass(self, qualname: str, targets: Iterable[str]) -> bool:
         wanted = set(targets)

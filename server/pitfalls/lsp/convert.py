@@ -17,7 +17,6 @@ from pitfalls.core.diagnostics import Diagnostic, Fix, Severity
 from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.source import lines_with_ends
 from pitfalls.lsp.text import Text, digest
-from pitfalls.rules import RULES_BY_CODE
 
 SOURCE = "pitfalls"
 _SEVERITY = {
@@ -40,7 +39,6 @@ class Checked:
 
 
 def to_lsp(d: Diagnostic, text: Text, version: int | None, text_digest: str) -> types.Diagnostic:
-    rule = RULES_BY_CODE.get(d.code)
     data: dict[str, Any] = {
         "version": version,
         "hash": text_digest,

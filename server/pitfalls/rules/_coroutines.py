@@ -479,13 +479,7 @@ class AsyncValues:
         derived from one (``class RedisCli(Redis)``)."""
         if qual is None:
             return None
-        index = self.ctx.index
-        qual = index.resolve(qual)
-        if qual in ASYNC_CLIENTS:
-            return ASYNC_CLIENTS[qual]
-        if index.class_info(qual) is None:
-            return None
-        return next((ASYNC_CLIENTS[a] for a in index.ancestors(qual) if a in ASYNC_CLIENTS), None)
+        return next(iter(self.ctx.index.classified(qual, ASYNC_CLIENTS)), None)
 
     def _attribute_type(self, expr: cst.Attribute, hops: int) -> str | None:
         """``self.<attr>``: its annotation, what every assignment builds, or the annotation

@@ -98,13 +98,7 @@ class Sessions:
         SQLModel's session classes, or a project subclass of one."""
         if not qualname:
             return None
-        index = self.ctx.index
-        resolved = index.resolve(qualname)
-        if resolved in SESSION_CLASSES:
-            return SESSION_CLASSES[resolved]
-        if index.class_info(resolved) is None:
-            return None
-        kinds = {SESSION_CLASSES[a] for a in index.ancestors(resolved) if a in SESSION_CLASSES}
+        kinds = set(self.ctx.index.classified(qualname, SESSION_CLASSES))
         return kinds.pop() if len(kinds) == 1 else None
 
     def parameter_kind(self, param: cst.Param) -> str | None:
