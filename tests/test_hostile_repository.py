@@ -206,3 +206,113 @@ def test_a_cache_this_user_did_not_write_is_ignored(tmp_path: Path, run_main, mo
         cache_file.write_bytes(junk)
         code, out, err = run_main("check", ".", cwd=repo)
         assert code == 1 and "PF103" in out and "Traceback" not in err
+
+
+# --- issue 17, item 13: `--fix` loses no save, follows symlinks, keeps newline styles ------
+
+_CREDENTIAL = 'DIRECTUS_API_AGENT_EMAIL = "api-agent@tvo.local.nl"\nDIRECTUS_API_AGENT_PASSWORD = "SecureApiPassword123!"\n'
+_CREDENTIAL_FIXED = (
+    'import os\nDIRECTUS_API_AGENT_EMAIL = "api-agent@tvo.local.nl"\n'
+    'DIRECTUS_API_AGENT_PASSWORD = os.environ["DIRECTUS_API_AGENT_PASSWORD"]\n'
+)
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_fix_keeps_the_files_newline_style_in_inserted_lines(tmp_path: Path, run_main, newline: str) -> None:
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n"})
+    (repo / "app.py").write_bytes(_CREDENTIAL.replace("\n", newline).encode())
+    code, _, err = run_main("check", "app.py", "--no-cache", "--fix", "--unsafe-fixes", cwd=repo)
+    assert code == 0, err
+    assert (repo / "app.py").read_bytes() == _CREDENTIAL_FIXED.replace("\n", newline).encode()
+
+
+def test_fix_through_a_symlink_fixes_its_target_and_keeps_the_link(tmp_path: Path, run_main) -> None:
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "real/target.py": _CREDENTIAL})
+    (repo / "app.py").symlink_to(Path("real") / "target.py")
+    code, _, err = run_main("check", "app.py", "--no-cache", "--fix", "--unsafe-fixes", cwd=repo)
+    assert code == 0, err
+    assert (repo / "app.py").is_symlink() and (repo / "app.py").readlink() == Path("real") / "target.py"
+    assert (repo / "real" / "target.py").read_text() == _CREDENTIAL_FIXED
+    assert sorted(p.name for p in (repo / "real").iterdir()) == ["target.py"]  # no temp file left
+
+
+def test_fix_leaves_a_file_saved_while_it_writes_alone(tmp_path: Path, run_main, monkeypatch) -> None:
+    from pitfalls.project import files
+
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": _CREDENTIAL})
+    saved = "# the user's save\n" + _CREDENTIAL
+    real_fsync = files.os.fsync
+
+    def fsync_then_save(fd):  # the race: the editor saves once the fixed text is written
+        real_fsync(fd)
+        (repo / "app.py").write_text(saved)
+
+    monkeypatch.setattr(files.os, "fsync", fsync_then_save)
+    code, _, err = run_main("check", "app.py", "--no-cache", "--fix", "--unsafe-fixes", cwd=repo)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
+    assert code == 1
+    assert (repo / "app.py").read_text() == saved
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert errors == ["pitfalls: error: app.py: file changed while pitfalls was running; fixes not applied"], err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in repo.iterdir() if "pitfalls-tmp" in p.name) == []
+
+
+# --- issue 17, item 11: one line where one line is promised -----------------------------
+
+@pytest.mark.parametrize(
+    ("pyproject", "message"),
+    [
+        ("tool = 1\n", "[tool] must be a table"),
+        ("[tool]\npitfalls = 1\n", "[tool.pitfalls] must be a table"),
+        ("[tool.pitfalls]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested too deeply"),
+        ('[tool.pitfalls.directus]\nsnapshot = "a\\u0000b.json"\n', "a path cannot contain a NUL character"),
+    ],
+    ids=["tool-int", "pitfalls-int", "deep-toml", "nul-snapshot"],
+)
+def test_bad_configuration_is_one_error_line(tmp_path: Path, run_main, pyproject: str, message: str) -> None:
+    repo = write_project(tmp_path, {"pyproject.toml": pyproject, "app.py": "x = 1\n"})
+    code, out, err = run_main("check", "app.py", "--no-cache", cwd=repo)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pitfalls: error: {repo / 'pyproject.toml'}: "), err
+    assert message in err and "Traceback" not in err
+
+
+def test_nul_in_the_snapshot_option_is_one_error_line(tmp_path: Path, run_main) -> None:
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": "x = 1\n"})
+    code, out, err = run_main("check", "app.py", "--no-cache", "--directus-snapshot", "a\x00b.json", cwd=repo)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "a path cannot contain a NUL character" in err, err
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("nested.json", "[" * 100_000 + "]" * 100_000),
+        ("data.json", '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        ("nested.yaml", "a:\n" + "".join("  " * i + "- \n" for i in range(3000))),
+        ("shape.json", '{"collections": 1}'),
+    ],
+    ids=["json", "json-data", "yaml", "shape"],
+)
+def test_unusable_snapshot_is_one_warning_and_the_static_checks_run(tmp_path: Path, run_main, name: str, content: str) -> None:
+    repo = write_project(
+        tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": "import requests\n\nrequests.get('http://x')\n", name: content}
+    )
+    code, out, err = run_main("check", "app.py", "--no-cache", "--directus-snapshot", name, cwd=repo)
+    assert code == 1 and "app.py:3:1: PF103" in out
+    assert "Traceback" not in err
+    warnings = err.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("pitfalls: warning:") and "PF5xx rules are off" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("cookie", "message"),
+    [("punycode", "cannot decode file as 'punycode'"), ("no-such-codec", "unknown encoding: no-such-codec"), ("hex", "unknown source encoding 'hex'")],
+)
+def test_bad_coding_cookie_is_a_pf000_for_the_file(tmp_path: Path, run_main, cookie: str, message: str) -> None:
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": f"# coding: {cookie}\nx = 1\n", "ok.py": "x = 1\n"})
+    code, out, err = run_main("check", "app.py", "ok.py", "--no-cache", cwd=repo)
+    assert code == 1 and "Traceback" not in err
+    assert out.splitlines()[0].startswith("app.py:1:1: PF000") and message in out, out

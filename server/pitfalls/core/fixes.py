@@ -66,6 +66,9 @@ def apply_fixes(text: str, diagnostics: list[Diagnostic], *, unsafe: bool) -> Ap
         seen_fixes.add(diagnostic.fix.edits)
         fixed.append(diagnostic)
     out = text
+    newline = _NEWLINE.search(text)
+    if newline is not None and newline.group() != "\n":  # a CRLF or CR file keeps its style
+        chosen = [(s, e, _NEWLINE.sub(newline.group(), content)) for s, e, content in chosen]
     for start, end, content in sorted(chosen, key=lambda s: (s[0], s[1]), reverse=True):
         out = out[:start] + content + out[end:]
     return Applied(out, fixed)

@@ -62,6 +62,13 @@ class DirectusSettings(_Section):
     timeout: float = Field(10.0, gt=0)  # seconds per request
     refresh_minutes: float = Field(10.0, ge=0, alias="refresh-minutes")  # language server; 0: only on demand
 
+    @field_validator("snapshot")
+    @classmethod
+    def _path_without_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("a path cannot contain a NUL character")
+        return value
+
 
 class DatabaseSettings(_Section):
     """The SQL database of the PF6xx rules (or PITFALLS_DATABASE_URL); reflected read-only."""

@@ -67,6 +67,8 @@ def decode(path: str, data: bytes) -> str:
         raise ParseFailure(
             parse_error(path, f"file is not valid {name} (byte {exc.start}, line {line}): {exc.reason}", line)
         ) from None
+    except UnicodeError as exc:  # a codec that fails without saying where (punycode, idna)
+        raise ParseFailure(parse_error(path, f"cannot decode file as '{encoding}': {exc}")) from None
 
 
 # A line this long may hide nesting that libcst's native parser handles badly; so may

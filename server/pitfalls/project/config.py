@@ -278,7 +278,11 @@ def read_table(source: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{source}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays/tables
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from None
     tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{source}: [tool] must be a table")
     table = tool.get("pitfalls") if source.name == "pyproject.toml" else tool.get("pitfalls", data)
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{source}: [tool.pitfalls] must be a table")

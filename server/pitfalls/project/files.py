@@ -11,6 +11,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.source import ParseFailure, decode
@@ -47,7 +48,12 @@ def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
 
 
 def write_atomically(path: Path, original: bytes, new_text: str, encoding: str = "utf-8") -> None:
-    """Replace ``path`` with ``new_text`` if it still holds ``original``; never half-write."""
+    """Replace ``path`` with ``new_text`` if it still holds ``original``; never half-write.
+
+    A symbolic link stays one: its target is what gets replaced. The content and the
+    modification time are checked again just before the rename, so a save made while the
+    fixed file was being written is never overwritten (the file is left alone instead)."""
+    path = Path(os.path.realpath(path))
     try:
         st = path.stat()
     except OSError as exc:
@@ -59,20 +65,35 @@ def write_atomically(path: Path, original: bytes, new_text: str, encoding: str =
     except OSError as exc:
         raise FixError(f"cannot read file: {exc.strerror or exc}") from None
     if current != original:
-        raise FixError("file changed while pitfalls was running; fixes not applied")
+        raise FixError(_CHANGED)
     try:
         data = new_text.encode(encoding)
     except UnicodeEncodeError:
         raise FixError(f"the fixed code cannot be written in the file's encoding ({encoding})") from None
+
+    def unchanged() -> None:
+        try:
+            now = path.stat()
+            same = (now.st_mtime_ns, now.st_size, now.st_ino) == (st.st_mtime_ns, st.st_size, st.st_ino)
+            same = same and path.read_bytes() == original
+        except OSError:
+            same = False
+        if not same:
+            raise FixError(_CHANGED)
+
     try:
-        replace_file(path, data, stat.S_IMODE(st.st_mode))
+        replace_file(path, data, stat.S_IMODE(st.st_mode), before_rename=unchanged)
     except OSError as exc:
         raise FixError(f"cannot write file: {exc.strerror or exc}") from None
 
 
-def replace_file(path: Path, data: bytes, mode: int | None = None) -> None:
+_CHANGED = "file changed while pitfalls was running; fixes not applied"
+
+
+def replace_file(path: Path, data: bytes, mode: int | None = None, before_rename: Callable[[], None] | None = None) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``:
-    readers see the old file or the new one, never half of one; no temp file is left."""
+    readers see the old file or the new one, never half of one; no temp file is left.
+    ``before_rename`` runs last thing before the rename and may refuse it by raising."""
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")
@@ -82,6 +103,8 @@ def replace_file(path: Path, data: bytes, mode: int | None = None) -> None:
             os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, path)
         tmp = None
     finally:

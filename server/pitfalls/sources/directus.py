@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import threading
+import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -244,6 +248,8 @@ REMEDY_403 = (
     "policy is assigned to the user's role, or configure a snapshot instead"
 )
 DEFAULT_TIMEOUT = 10.0
+# A body larger than this (as sent, and again once decompressed) is refused, never held whole.
+MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
 class DirectusClient:
@@ -260,13 +266,16 @@ class DirectusClient:
 
         self.url = url.rstrip("/")
         self.credentials = credentials
+        self.timeout = float(timeout)
         self._client = httpx.Client(
             base_url=self.url,
             timeout=httpx.Timeout(timeout),
             # One retry on connection errors (refused, reset during connect), none on anything else.
             transport=httpx.HTTPTransport(retries=1),
             follow_redirects=False,
-            headers={"User-Agent": "pitfalls"},
+            # A fresh connection per request (the deadline's watchdog learns each socket as it
+            # connects), and only encodings read below with a bound on the decoded size.
+            headers={"User-Agent": "pitfalls", "Accept-Encoding": "gzip, deflate", "Connection": "close"},
         )
         self._token: str | None = credentials.token
 
@@ -282,24 +291,108 @@ class DirectusClient:
     # -- requests --------------------------------------------------------------------
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request with the token; transport failures become SchemaSourceError."""
+        """One request with the token, read whole (at most ``MAX_BODY_BYTES``) within the total
+        deadline ``timeout``; every failure becomes SchemaSourceError."""
         import httpx
 
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        headers = self._auth_headers()
+        watchdog = _Watchdog(self.timeout)
+        timed_out = SchemaSourceError(f"Directus at {self.url}: {method} {path} timed out after {self.timeout}s")
         try:
-            return self._client.request(method, path, headers=headers, **kwargs)
+            with watchdog:
+                request = self._client.build_request(method, path, headers=headers, extensions={"trace": watchdog.trace}, **kwargs)
+                response = self._client.send(request, stream=True)
+                try:
+                    body = self._read_body(response, watchdog, f"{method} {path}")
+                finally:
+                    response.close()
         except httpx.TimeoutException:
-            raise SchemaSourceError(f"Directus at {self.url}: {method} {path} timed out after {self._client.timeout.read}s") from None
+            raise timed_out from None
         except httpx.ConnectError as exc:
-            raise SchemaSourceError(f"Directus at {self.url}: cannot connect ({_reason(exc)}); is the server running?") from None
-        except httpx.HTTPError as exc:
-            raise SchemaSourceError(f"Directus at {self.url}: {method} {path} failed: {_reason(exc)}") from None
+            if watchdog.fired:
+                raise timed_out from None
+            raise SchemaSourceError(f"Directus at {self.url}: cannot connect ({self._redact(_reason(exc))}); is the server running?") from None
+        except (httpx.HTTPError, OSError) as exc:
+            if watchdog.fired:
+                raise timed_out from None
+            raise SchemaSourceError(f"Directus at {self.url}: {method} {path} failed: {self._redact(_reason(exc))}") from None
+        if body is None:
+            raise timed_out
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=kept, content=body, request=response.request)
+
+    def _read_body(self, response: httpx.Response, watchdog: _Watchdog, what: str) -> bytes | None:
+        """The decoded body, or None when the deadline passed; refuses what exceeds the cap."""
+        too_big = SchemaSourceError(
+            f"Directus at {self.url}: {what} answered with a body over {MAX_BODY_BYTES // (1024 * 1024)} MB; not read",
+        )
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            decoder = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS)
+        else:
+            raise SchemaSourceError(f"Directus at {self.url}: {what} answered with an unsupported Content-Encoding")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise too_big
+        parts: list[bytes] = []
+        received = decoded = 0
+        for chunk in response.iter_raw():
+            if watchdog.expired():
+                return None
+            received += len(chunk)
+            if received > MAX_BODY_BYTES:
+                raise too_big
+            if decoder is None:
+                parts.append(chunk)
+                decoded += len(chunk)
+                continue
+            pending = chunk
+            while pending:
+                try:
+                    out = decoder.decompress(pending, MAX_BODY_BYTES - decoded + 1)
+                except zlib.error:
+                    raise SchemaSourceError(f"Directus at {self.url}: {what} answered with a body that does not decompress ({encoding})") from None
+                decoded += len(out)
+                if decoded > MAX_BODY_BYTES:
+                    raise too_big
+                parts.append(out)
+                pending = decoder.unconsumed_tail
+        if decoder is not None:
+            parts.append(decoder.flush())
+        if watchdog.expired():
+            return None
+        return b"".join(parts)
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The Authorization header; a token no header can carry is refused, never echoed."""
+        token = self._token
+        if not token:
+            return {}
+        if not all(0x21 <= ord(c) <= 0x7E for c in token):
+            which = "DIRECTUS_TOKEN" if token == self.credentials.token else "the access token the login returned"
+            raise SchemaSourceError(
+                f"Directus at {self.url}: {which} contains a line break, a space or a character an HTTP header cannot carry (not shown)",
+                "set it to the token alone, on one line, in plain ASCII",
+            )
+        return {"Authorization": f"Bearer {token}"}
+
+    def _redact(self, text: str) -> str:
+        """``text`` with every known credential value replaced by ``***``."""
+        secrets = {s for s in (self.credentials.token, self.credentials.password, self._token) if s}
+        for secret in sorted(secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+            squeezed = " ".join(secret.split())
+            if squeezed:
+                text = text.replace(squeezed, "***")
+        return text
 
     def _parse(self, response: httpx.Response, model: type[T], what: str) -> T:
         where = f"Directus at {self.url}: {what}"
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise SchemaSourceError(f"{where} answered {response.status_code} with a body that is not JSON") from None
         try:
             return Envelope[model].model_validate(body).data  # type: ignore[valid-type]
@@ -326,7 +419,7 @@ class DirectusClient:
         if status < 300:
             return
         where = f"Directus at {self.url}: {what} answered {status}"
-        detail = _error_message(response)
+        detail = self._redact(_error_message(response.text))
         if status == 401:
             raise SchemaSourceError(f"{where} (token rejected{': ' + detail if detail else ''})", REMEDY_401)
         if status == 403:
@@ -359,14 +452,64 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0]
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(text: str) -> str:
     """Directus's own message (``{"errors": [{"message": ...}]}``), on one line."""
     try:
-        errors = response.json().get("errors")
+        errors = json.loads(text).get("errors")
         message = errors[0]["message"]
-    except (ValueError, AttributeError, LookupError, TypeError):
+    except (ValueError, AttributeError, LookupError, TypeError, RecursionError):
         return ""
     return " ".join(str(message).split())[:300]
+
+
+class _Watchdog:
+    """The total deadline of one request: past it, the request's socket is shut down, which
+    ends any read in progress (slow headers included); the body loop also checks it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def expired(self) -> bool:
+        return self.fired or time.monotonic() >= self.deadline
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.connect_unix_socket.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def fetch_schema(

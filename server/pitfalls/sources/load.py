@@ -172,6 +172,9 @@ def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, 
         except SchemaSourceError as exc:
             warnings.append(f"{exc}; PF5xx rules are off")
             return None
+        except RecursionError:  # the JSON/YAML parsers recurse once per nesting level
+            warnings.append(f"{snapshot}: Directus snapshot is nested too deeply; PF5xx rules are off")
+            return None
         if permissions is not None:
             schema = dataclasses.replace(schema, permissions=permissions, source=f"{schema.source} with {settings.url}'s permissions")
         return schema
