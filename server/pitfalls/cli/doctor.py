@@ -24,6 +24,7 @@ from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.walker import walk
 from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.discovery import discover
+from pitfalls.project.files import UnreadableFile, read_bounded
 from pitfalls.project.run import check_files, project_files
 from pitfalls.rules._directus import ITEMS_URL, item_call_collection
 from pitfalls.sources.database import reflect_database, safe_url
@@ -53,11 +54,11 @@ class Result:
 
 
 class Doctor:
-    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> None:
+    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO | None = None, database: str | None = None) -> None:
         self.config = config
         self.database_option = database  # --database-url, over the environment and the config
         self.paths = paths
-        self.out = out
+        self.out = out or sys.stdout  # the stream of the moment, not the one at import time
         self.results: list[Result] = []
 
     def record(self, ok: bool, what: str, remedy: str = "") -> bool:
@@ -210,8 +211,9 @@ class Doctor:
         handlers: dict[type, list[Any]] = {cst.Call: [call], cst.SimpleString: [text], cst.FormattedStringText: [text]}
         for path in self.files():
             try:
-                module = parse(str(path), decode(str(path), path.read_bytes()))
-            except (OSError, ParseFailure):
+                data = read_bounded(path, self.config.settings.max_file_size)
+                module = parse(str(path), decode(str(path), data))
+            except (UnreadableFile, ParseFailure):
                 continue
             walk(module, handlers, {})
         return {c for c in used if not c.startswith("directus_")}
@@ -248,7 +250,7 @@ def _policy_names(entries: Any) -> list[str]:
     return out
 
 
-def run_doctor(config: ConfigResolver, paths: list[Path], out: TextIO = sys.stdout, database: str | None = None) -> int:
+def run_doctor(config: ConfigResolver, paths: list[Path], out: TextIO | None = None, database: str | None = None) -> int:
     """The checks of the schema sources the first path's configuration names, against the
     paths' code (one schema for all of it)."""
     first = paths[0]

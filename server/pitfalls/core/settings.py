@@ -77,6 +77,9 @@ class DatabaseSettings(_Section):
     timeout: float = Field(10.0, gt=0)
 
 
+DEFAULT_MAX_FILE_MB = 3
+
+
 class Settings(_Section):
     select: list[str] = Field(default_factory=lambda: ["PF"])
     ignore: list[str] = Field(default_factory=list)
@@ -90,6 +93,9 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     # The pydantic major version the code runs on; unset: what its dependency files pin.
     pydantic_version: int | None = Field(None, alias="pydantic-version", ge=1, le=2)
+    # Larger files are not analysed (one PF000 each): libcst takes about 250 MB and 4 s
+    # per megabyte of source, in every worker at once.
+    max_file_size: float = Field(DEFAULT_MAX_FILE_MB, alias="max-file-size", gt=0, le=1024)  # megabytes
 
     @field_validator("select", "ignore")
     @classmethod

@@ -8,8 +8,12 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
+import warnings
+from contextlib import contextmanager
 from itertools import accumulate
+from typing import Iterator
 
 import libcst as cst
 
@@ -79,37 +83,84 @@ _NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
 _UNARY_RUN = re.compile(r"[-+~](?:\s*[-+~]){99}|not(?:\s+not\b){99}")
 _SUSPECT_DEPTH = 100  # CPython itself refuses 200 nested brackets
 
+# How deep a syntax tree pitfalls analyses. Python compiles expressions nested about 3,000
+# levels deep; libcst needs seconds per file from about a thousand (a[0][0]...: 2 s at
+# 1,000, 20 s at 3,000) and its recursive code generation a deep Python stack.
+MAX_DEPTH = 1000
+_ENGINE_RECURSION_LIMIT = 20_000  # frames for trees MAX_DEPTH deep (a few per level)
+_PYTHON_RECURSION_LIMIT = 1000  # CPython's default: compile() judges the file under it
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Run with ``limit``, then restore. Only the engine (one thread) recurses deeply, so
+    lowering the limit briefly cannot starve another thread."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def python_refuses(path: str, source: str) -> Diagnostic | None:
+    """PF000 when CPython itself refuses to compile ``source`` (never run: ``compile`` only
+    builds code objects), with its message and position; None when it compiles.
+
+    This is the verdict ``import`` would give, with the interpreter pitfalls runs on; it
+    costs a few percent of a libcst parse."""
+    try:
+        with warnings.catch_warnings(), _recursion_limit(_PYTHON_RECURSION_LIMIT):
+            warnings.simplefilter("ignore")  # SyntaxWarnings are not errors
+            # No file name: CPython would read the named file from disk to place the error,
+            # and the text checked may be an unsaved buffer.
+            compile(source, "", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
+        return parse_error(path, f"syntax error: {exc.msg}", line, column)
+    except (RecursionError, MemoryError):
+        return parse_error(path, "syntax error: nested too deeply for Python's compiler")
+    except ValueError as exc:  # e.g. a NUL character
+        return parse_error(path, f"syntax error: {exc}")
+    return None
+
 
 def too_deep(path: str, source: str) -> Diagnostic | None:
-    """PF000 for text CPython's own parser refuses as too deeply nested.
+    """PF000 for code nested deeper than :data:`MAX_DEPTH`, which Python compiles but
+    pitfalls does not analyse.
 
-    libcst's native parser takes minutes on such input (``a.b.b...`` 5,000 deep: 18 s) or
-    crashes the process (``[`` 2,000 deep, ``not `` 20,000 times: SIGSEGV), and Python could
-    not compile the file anyway. Only suspects are asked (very long lines, a hundred
-    brackets deep, a hundred unary operators in a row, counted naively), so ordinary code
-    pays next to nothing for the check."""
+    Only suspects are measured (very long lines, a hundred brackets deep, a hundred unary
+    operators in a row, counted naively), so ordinary code pays next to nothing."""
     suspect = (
         max(map(len, source.split("\n"))) >= _LONG_LINE
-        or _bracket_depth(source) >= _SUSPECT_DEPTH
+        or bracket_depth(source) >= _SUSPECT_DEPTH
         or _UNARY_RUN.search(source)
     )
     if not suspect:
         return None
     try:
-        ast.parse(source)
-    except SyntaxError as exc:
-        if (exc.msg or "").startswith("too many"):
-            return parse_error(path, f"syntax error: {exc.msg}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
-    except (RecursionError, MemoryError):
-        return parse_error(path, "cannot parse file: nested too deeply for Python's own parser")
-    except Exception:
-        pass
-    return None
+        depth = _tree_depth(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # compile() accepted it; let libcst judge
+    if depth <= MAX_DEPTH:
+        return None
+    return parse_error(path, f"not checked: code nested {depth:,} levels deep, over the limit of {MAX_DEPTH:,}")
 
 
-def _bracket_depth(source: str) -> int:
+def _tree_depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def bracket_depth(source: str) -> int:
     """The deepest bracket nesting, counting brackets in strings and comments too: an
-    upper bound for well-formed code, cheap (only the brackets are walked)."""
+    upper bound for well-formed text, cheap (only the brackets are walked); 0 for text of
+    fewer than a hundred brackets."""
     brackets = _NOT_BRACKET.sub("", source)
     if len(brackets) < _SUSPECT_DEPTH:
         return 0
@@ -117,31 +168,24 @@ def _bracket_depth(source: str) -> int:
 
 
 def parse(path: str, source: str) -> cst.Module:
-    refused = too_deep(path, source)
+    """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
+    or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
+
+    Raises the process' recursion limit for what follows: code generation, positions and
+    fixes recurse once per level of the tree."""
+    refused = python_refuses(path, source) or too_deep(path, source)
     if refused is not None:
         raise ParseFailure(refused)
+    if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
+        sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise ParseFailure(_syntax_error(path, source, exc)) from None
+        where = f"line {exc.editor_line}, column {exc.editor_column}"
+        message = f"not checked: libcst cannot parse this file, which Python compiles ({where})"
+        raise ParseFailure(parse_error(path, message, exc.editor_line, max(exc.editor_column - 1, 0))) from None
     except (RecursionError, MemoryError, ValueError) as exc:  # pathological input
-        raise ParseFailure(parse_error(path, f"cannot parse file: {type(exc).__name__}")) from None
-
-
-def _syntax_error(path: str, source: str, exc: cst.ParserSyntaxError) -> Diagnostic:
-    """PF000 at the error; CPython's own message and position when it agrees it is an error
-    (they are more precise than the CST parser's), else libcst's."""
-    try:
-        ast.parse(source, filename=path)
-    except SyntaxError as err:
-        line = err.lineno or 1
-        column = max((err.offset or 1) - 1, 0)
-        return parse_error(path, f"syntax error: {err.msg}", line, column)
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = re.sub(r"^(parser error: )?(error at \d+:\d+: )?", "", str(exc.message))
-    return parse_error(path, f"syntax error: {message}", exc.editor_line, max(exc.editor_column - 1, 0))
-
+        raise ParseFailure(parse_error(path, f"not checked: libcst cannot parse this file ({type(exc).__name__})")) from None
 
 
 def source_lines(source: str) -> list[str]:

@@ -146,6 +146,8 @@ def create_server() -> PitfallsServer:
     def did_change(ls: PitfallsServer, params: types.DidChangeTextDocumentParams) -> None:
         state = ls.docs.get(params.text_document.uri)
         if state is None:
+            if ls.document(params.text_document.uri) is None:
+                ls.client_mistake(f"a change to {params.text_document.uri}, which is not open")
             return
         project = ls.project_for(state.path)
         if project is None or project.run == "onType":

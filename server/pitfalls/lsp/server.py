@@ -4,8 +4,9 @@ It maps LSP onto :class:`pitfalls.project.workspace.Workspace` (one per workspac
 each with its own configuration) and nothing in the engine knows LSP. The pieces:
 :mod:`~pitfalls.lsp.handlers` (the LSP methods), :mod:`~pitfalls.lsp.session` (the state:
 projects, documents, scheduling), :mod:`~pitfalls.lsp.project` (the engine work),
-:mod:`~pitfalls.lsp.settings`, :mod:`~pitfalls.lsp.actions`, :mod:`~pitfalls.lsp.convert`
-and :mod:`~pitfalls.lsp.text` (positions). This module only starts it.
+:mod:`~pitfalls.lsp.settings`, :mod:`~pitfalls.lsp.actions`, :mod:`~pitfalls.lsp.convert`,
+:mod:`~pitfalls.lsp.text` (positions) and :mod:`~pitfalls.lsp.protocol` (JSON-RPC with a
+client that misbehaves). This module only starts it.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import FeatureNotificationError, FeatureRequestError, JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -35,6 +36,7 @@ from pitfalls import __version__
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
 from pitfalls.lsp.project import Project, check_buffer, check_closed, scan_project
+from pitfalls.lsp.protocol import PitfallsProtocol
 from pitfalls.lsp.settings import (
     CONFIG_SECTION,
     build_config,
@@ -72,7 +74,9 @@ class PitfallsServer(LanguageServer):
     the engine work goes through :meth:`run_engine`)."""
 
     def __init__(self) -> None:
-        super().__init__("pitfalls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "pitfalls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental, protocol_cls=PitfallsProtocol
+        )
         self.engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pitfalls-engine")
         self.encoding = "utf-16"
         self.projects: dict[str, Project] = {}  # workspace folders, by root path
@@ -144,6 +148,27 @@ class PitfallsServer(LanguageServer):
     def log_error(self, message: str, detail: str = "") -> None:
         log.error("%s\n%s", message, detail)
         self.log(f"pitfalls: {message}" + (f"\n{detail}" if detail else ""), types.MessageType.Error)
+
+    def client_mistake(self, message: str) -> None:
+        """A message from the client that cannot be served: in the log, never a pop-up (a
+        request's answer says so too)."""
+        log.warning("ignored a bad message from the client: %s", message)
+        if not self.shutdown_requested:
+            self.log(f"pitfalls: ignored a bad message from the client: {message}", types.MessageType.Warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows every error it meets as an "Error in server" pop-up (and answers the
+        request, if it was one). Log them instead: a body that is not JSON or a method the
+        server does not have is the client's mistake, the rest an internal error."""
+        if source is JsonRpcException and isinstance(error, ValueError):  # the read loop's
+            self.client_mistake(f"message: not JSON ({error})")
+        elif isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
+            self.client_mistake(error.message)
+        else:
+            data = getattr(error, "data", None)
+            tb = data.get("traceback") if isinstance(data, dict) else None
+            what = {FeatureRequestError: "a request", FeatureNotificationError: "a notification"}.get(source, "a message")
+            self.log_error(f"{what} failed: {error}", "".join(tb or traceback.format_tb(error.__traceback__)))
 
     def log_rule_errors(self, errors: Iterable[str]) -> None:
         for error in errors:

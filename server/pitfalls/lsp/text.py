@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -120,7 +121,12 @@ class Document(TextDocument):
 
 
 class DocumentStore(PyglsWorkspace):
-    """pygls' document store, making :class:`Document` s."""
+    """pygls' document store, making :class:`Document` s; a change to a document that is
+    not open is ignored (pygls raises; the handler logs it)."""
+
+    def update_text_document(self, text_doc, change):  # type: ignore[override]
+        if unquote(text_doc.uri) in self._text_documents:
+            super().update_text_document(text_doc, change)
 
     def _create_text_document(self, doc_uri, source=None, version=None, language_id=None):  # type: ignore[override]
         return Document(

@@ -28,9 +28,10 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies
 from pitfalls.core.rule import Rule
 from pitfalls.core.summary import ModuleSummary
-from pitfalls.project.files import replace_file
+from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
 
 FOLDER = ".pitfalls_cache"
+MAX_CACHE_MB = 1024
 
 
 @dataclass
@@ -125,13 +126,13 @@ class Cache:
 
     def _load(self) -> None:
         try:
-            data = json.loads(_verified(self.file.read_bytes()))
+            data = json.loads(_verified(read_bounded(self.file, MAX_CACHE_MB)))
             if data.get("version") != __version__:
                 return
             self.entries = {path: Entry.from_json(entry) for path, entry in data["files"].items()}
             if data.get("cycles"):
                 self.cycles = Cycles(data["cycles"]["key"], data["cycles"]["fingerprints"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (UnreadableFile, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             self.entries, self.cycles = {}, None
 
     def save(self, updates: dict[str, Entry], checked: set[str], cycles: Cycles | None) -> None:

@@ -16,7 +16,6 @@ import fnmatch
 import glob
 import os
 import re
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,6 +23,7 @@ from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
 from pitfalls.core.summary import ModuleNamer
 from pitfalls.project.dependencies import pydantic_major
+from pitfalls.project.toml import TomlError, load_toml
 from pitfalls.rules import RULES_BY_CODE
 
 # Override keys that add to a setting rather than replace it (not Settings fields).
@@ -273,13 +273,9 @@ def read_table(source: Path) -> dict[str, Any] | None:
     """``source``'s ``[tool.pitfalls]`` table (a ``pitfalls.toml`` may also be the table
     itself); None for a ``pyproject.toml`` without one."""
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per level of nested arrays/tables
-        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from None
+        data = load_toml(source)
+    except TomlError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{source}: [tool] must be a table")

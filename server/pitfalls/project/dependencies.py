@@ -12,13 +12,15 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
+
+from pitfalls.project.files import UnreadableFile, read_bounded
+from pitfalls.project.toml import MAX_TOML_MB, TomlError, load_toml
 
 _PYDANTIC_1 = ("1.0", "1.8.2", "1.9.2", "1.10.26")
 _PYDANTIC_2 = ("2.0", "2.5.3", "2.11.4", "2.99")
@@ -76,8 +78,8 @@ def _declared(folder: Path) -> dict[str, SpecifierSet] | None:
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = load_toml(pyproject)
+        except TomlError:
             data = {}
         project = data.get("project")
         if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
@@ -98,8 +100,8 @@ def _declared(folder: Path) -> dict[str, SpecifierSet] | None:
         if name.startswith("requirements") and name.endswith(".txt"):
             declares = True
             try:
-                lines = (folder / name).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+                lines = read_bounded(folder / name, MAX_TOML_MB).decode("utf-8").splitlines()
+            except (UnreadableFile, UnicodeDecodeError):
                 continue
             _add(found, (line.split("#", 1)[0].strip() for line in lines if not line.lstrip().startswith("-")))
     setup_cfg = folder / "setup.cfg"

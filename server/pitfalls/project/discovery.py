@@ -46,6 +46,12 @@ class _Filter:
         return self.config.is_excluded(full) or self._ignored(full, False)
 
 
+def _special(path: str) -> bool:
+    """A FIFO, socket or device (or a link to one): never source, and reading it could
+    block or never end. A dangling link is not special: its PF000 says it cannot be read."""
+    return os.path.exists(path) and not os.path.isfile(path)
+
+
 def is_source(path: str, config: ConfigResolver, root: Path) -> bool:
     """Whether checking ``root`` (walked by :func:`discover`) covers ``path``."""
     if not path.endswith(SOURCE_SUFFIXES):
@@ -79,7 +85,7 @@ def discover(paths: list[Path], config: ConfigResolver, *, force_exclude: bool =
     for given in paths:
         if not given.exists():
             raise DiscoveryError(f"{given}: no such file or directory")
-        if given.is_file():
+        if not given.is_dir():  # a file named explicitly (a FIFO or a device gets its PF000)
             if not (force_exclude and config.is_excluded(given)):
                 add(given)
             continue
@@ -92,6 +98,7 @@ def discover(paths: list[Path], config: ConfigResolver, *, force_exclude: bool =
             visited.add(real)
             dirnames[:] = [n for n in sorted(dirnames) if not skips.skips_folder(n, os.path.join(folder, n))]
             for name in sorted(filenames):
-                if name.endswith(SOURCE_SUFFIXES) and not skips.skips_file(os.path.join(folder, name)):
-                    add(Path(folder, name))
+                full = os.path.join(folder, name)
+                if name.endswith(SOURCE_SUFFIXES) and not _special(full) and not skips.skips_file(full):
+                    add(Path(full))
     return list(found.values())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from pitfalls.core.diagnostics import Diagnostic
+from pitfalls.core.settings import DEFAULT_MAX_FILE_MB
 from pitfalls.core.source import ParseFailure, decode
 
 
@@ -34,12 +35,39 @@ def display_path(path: Path, base: Path | None = None) -> str:
     return full
 
 
-def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
+class UnreadableFile(Exception):
+    """A source file that is not read: the message is its PF000."""
+
+
+def read_bounded(path: str | Path, max_mb: float = DEFAULT_MAX_FILE_MB) -> bytes:
+    """The bytes of a regular file of at most ``max_mb`` megabytes.
+
+    Raises UnreadableFile otherwise, without blocking or reading on: a FIFO named ``*.py``
+    would wait for a writer forever, and a link to ``/dev/zero`` never ends."""
+    limit = int(max_mb * 1_000_000)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UnreadableFile("cannot read file: not a regular file")
+            data = file.read(limit + 1)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        size = os.path.getsize(path) / 1_000_000
+        raise UnreadableFile(f"not checked: {size:,.1f} MB is over max-file-size ({max_mb:g} MB)")
+    return data
+
+
+def read_source(path: str, max_mb: float = DEFAULT_MAX_FILE_MB) -> tuple[str | None, Diagnostic | None]:
     """(text, None); (the bytes decoded leniently, PF000) for a file that is not valid
     source; (None, None) when it cannot be read at all."""
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        data = read_bounded(path, max_mb)
+    except UnreadableFile:
         return None, None
     try:
         return decode(path, data), None

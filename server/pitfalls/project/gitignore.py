@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from pitfalls.project.files import UnreadableFile, read_bounded
+
+MAX_IGNORE_MB = 1
+
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
@@ -39,9 +43,8 @@ class GitIgnore:
                 sources.insert(0, os.path.join(root, ".git", "info", "exclude"))
             for source in sources:
                 try:
-                    with open(source, encoding="utf-8", errors="replace") as handle:
-                        lines.extend(handle.read().splitlines())
-                except OSError:
+                    lines.extend(read_bounded(source, MAX_IGNORE_MB).decode("utf-8", "replace").splitlines())
+                except UnreadableFile:
                     continue
             if lines:
                 from pathspec import GitIgnoreSpec  # 15-25 ms: only once there are patterns to match

@@ -13,7 +13,6 @@ import multiprocessing
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import Any, Callable
 
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
@@ -24,7 +23,7 @@ from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import Settings
 from pitfalls.core.source import ParseFailure, decode, parse_error
 from pitfalls.core.summary import ModuleSummary
-from pitfalls.project.files import content_hash
+from pitfalls.project.files import UnreadableFile, content_hash, read_bounded
 
 
 class EngineError(Exception):
@@ -38,6 +37,7 @@ class FileTask:
     module: str
     root: str
     is_package: bool
+    max_file_mb: float
 
 
 @dataclass
@@ -128,10 +128,9 @@ class Analyzer:
     def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
         """Parse the file; summarise it, unless its summary is ``cached`` and current."""
         try:
-            data = Path(task.path).read_bytes()
-        except OSError as exc:
-            failure = parse_error(task.display, f"cannot read file: {exc.strerror or exc}")
-            return Summarised(task.path, None, None, None, failure)
+            data = read_bounded(task.path, task.max_file_mb)
+        except UnreadableFile as exc:
+            return Summarised(task.path, None, None, None, parse_error(task.display, str(exc)))
         digest = content_hash(data)
         try:
             parsed = parse_file(

@@ -185,7 +185,8 @@ class _Run:
     def plan(self) -> None:
         for path in self.files:
             name, root, is_package = self.config.module_name(path)
-            self.tasks[path] = FileTask(path, display_path(Path(path), self.base), name, root, is_package)
+            max_mb = self.config.config_for(path).settings.max_file_size
+            self.tasks[path] = FileTask(path, display_path(Path(path), self.base), name, root, is_package, max_mb)
             try:
                 self.stats[path] = os.stat(path)
             except OSError:

@@ -8,8 +8,14 @@ from pitfalls.rules.api import Rule
 class ParseError(Rule):
     """
     ## What it does
-    Reports a file that pitfalls could not analyse: a syntax error (at the position the
-    parser stopped), a file that is not valid UTF-8, or one that cannot be read.
+    Reports a file that pitfalls could not analyse:
+    - a syntax error: exactly what CPython's `compile()` refuses, with its message and
+      position (judged by the Python pitfalls runs on, like pyflakes and pylint);
+    - a file that is not valid in its encoding, or that cannot be read (a FIFO or a device
+      named `*.py` is never read);
+    - "not checked": code Python compiles that pitfalls does not analyse, and says why:
+      nested more than 1,000 levels deep, larger than `max-file-size` (3 MB by default),
+      or beyond libcst's grammar (more than 3,000 implicitly concatenated strings).
 
     ## Why is this bad?
     Python refuses to import a module with a syntax error:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pitfalls.core.schema import ACTIONS, Choice, DirectusField, DirectusSchema
+from pitfalls.project.files import UnreadableFile, read_bounded
 from pitfalls.sources.errors import SchemaSourceError
 
 if TYPE_CHECKING:  # httpx and yaml load only when a live server or a YAML file is read
@@ -162,10 +163,9 @@ def read_snapshot(path: str) -> DirectusSchema:
 def _parse_snapshot(path: str) -> DirectusSchema:
     where = f"{path}: Directus snapshot"
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except OSError as exc:
-        raise SchemaSourceError(f"{where} cannot be read: {exc.strerror or exc}") from None
+        text = read_bounded(path, MAX_BODY_BYTES / 1_000_000).decode("utf-8")
+    except UnreadableFile as exc:
+        raise SchemaSourceError(f"{where}: {exc}") from None
     except UnicodeDecodeError:
         raise SchemaSourceError(f"{where} is not UTF-8") from None
     data = _decode(where, text, yaml_first=path.endswith((".yaml", ".yml")))

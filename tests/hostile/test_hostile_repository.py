@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import socket
 import threading
 import time
@@ -15,7 +16,10 @@ import pytest
 
 from pitfalls.core.check import check_text
 from pitfalls.rules import ALL_RULES
+from sqlalchemy import make_url
+
 from tests.conftest import write_project
+from tests.services.postgres import PostgresServer
 
 # Modules pitfalls imports, planted at the repository's root as a trap.
 _TRAP = "from pathlib import Path\nPath(__file__).with_name('RAN').write_text('repository code ran')\nraise SystemExit(99)\n"
@@ -54,6 +58,81 @@ def test_deep_nesting_over_short_lines_is_one_pf000_not_a_crash(source: str, mes
         assert all(code != "PF000" for code, _ in found), found
     else:
         assert len(found) == 1 and found[0][0] == "PF000" and message in found[0][1], found
+
+
+# --- issue 17, items 9, 10 and 12: long expressions, slow inputs, PF000 as CPython says ----
+
+_FINDING = "import requests\nrequests.get('u')\n"  # PF103 on line 2: positions are computed
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _FINDING + "x = " + "+".join(["1"] * 490) + "\n",  # was RecursionError in positions
+        _FINDING + "x = " + "-" * 600 + "1\n",
+        _FINDING + "x = (" + "+\n".join(["1"] * 900) + ")\n",  # a long chain over short lines
+        _FINDING + "x = a" + "[0]" * 900 + "\n",
+        _FINDING + "x = (" + "\n".join(['"a"'] * 2900) + ")\n",  # implicit concatenation
+    ],
+    ids=["490-terms", "600-unary", "900-terms-on-lines", "900-subscripts", "2900-strings"],
+)
+def test_long_valid_expressions_are_checked_not_refused(source: str) -> None:
+    outcome = check_text("long.py", source, list(ALL_RULES), name="long")
+    assert [(d.code, d.start.line) for d in outcome.diagnostics] == [("PF103", 2)], outcome.diagnostics
+    assert outcome.errors == []
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # Python compiles these; pitfalls says it does not analyse them, and why.
+        ("x = a" + "[0]" * 2000 + "\n", "not checked: code nested 2,003 levels deep, over the limit of 1,000"),
+        ("x = (" + "\n".join(['"a"'] * 4000) + ")\n", "not checked: libcst cannot parse this file, which Python compiles"),
+        # CPython refuses these: PF000 with its own message, without libcst's minutes.
+        ("x = a" + ".b" * 5000 + "\n", "syntax error: nested too deeply for Python's compiler"),
+        ("x = " + "+".join(["1"] * 2000) + " +\n", "syntax error: invalid syntax"),
+        ("x = 1\n\ufeffy = 2\n", "syntax error: invalid non-printable character U+FEFF"),
+        ("x = " + "(" * 300 + "1" + ")" * 300 + "\n", "syntax error: too many nested parentheses"),
+        ("return 1\n", "syntax error: 'return' outside function"),
+    ],
+    ids=["2000-subscripts", "4000-strings", "5000-attributes", "2000-terms-and-an-error", "bom-mid-file", "300-parens", "return"],
+)
+def test_pf000_is_what_cpython_says_or_names_the_limit(source: str, message: str) -> None:
+    outcome = check_text("x.py", source, list(ALL_RULES), name="x")
+    assert [(d.code, d.message) for d in outcome.diagnostics] == [("PF000", message)] or (
+        len(outcome.diagnostics) == 1 and outcome.diagnostics[0].message.startswith(message)
+    ), outcome.diagnostics
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["if True:\n    x = 1\n\x0c    y = 2\n", "if True:\n  \x0c  x = 1\n", "x = 1 \x0c\n"],
+    ids=["form-feed-line", "form-feed-in-indent", "form-feed-after-code"],
+)
+def test_form_feeds_python_accepts_are_not_pf000(source: str) -> None:
+    outcome = check_text("ff.py", source, list(ALL_RULES), name="ff")
+    assert outcome.diagnostics == [], outcome.diagnostics
+
+
+def test_fifo_device_link_and_oversized_files_are_never_read(tmp_path: Path, run_main) -> None:
+    """A FIFO named *.py blocked the run for ever; a link to /dev/zero read until memory ran
+    out; a 5 MB file took minutes and gigabytes. Walked: the first two are skipped; named:
+    one PF000 each. The size cap is a setting."""
+    repo = write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\nmax-file-size = 0.5\n", "app/ok.py": _FINDING})
+    os.mkfifo(repo / "app" / "fifo.py")
+    os.symlink("/dev/zero", repo / "app" / "zero.py")
+    (repo / "app" / "big.py").write_text("x = 1\n" * 100_000)  # 600 kB
+    code, out, err = run_main("check", "--no-cache", ".", cwd=repo)
+    assert (code, err) == (1, ""), err
+    assert out.splitlines()[:2] == [
+        "app/big.py:1:1: PF000 not checked: 0.6 MB is over max-file-size (0.5 MB)",
+        "app/ok.py:2:1: PF103 `requests.get()` has no timeout: it waits forever when the server does not answer; pass `timeout=`",
+    ], out
+    code, out, err = run_main("check", "--no-cache", "app/fifo.py", "app/zero.py", cwd=repo)
+    assert code == 1 and out.splitlines()[:2] == [
+        "app/fifo.py:1:1: PF000 cannot read file: not a regular file",
+        "app/zero.py:1:1: PF000 cannot read file: not a regular file",
+    ], out + err
 
 
 def test_escape_sequences_in_file_names_and_messages_never_reach_the_terminal(tmp_path: Path, run_main) -> None:
@@ -178,6 +257,26 @@ def test_a_repository_named_database_gets_nothing_and_doctor_says_why(
     assert received == []
 
 
+def test_a_real_postgresql_named_by_the_repository_sees_no_connection_until_approved(
+    tmp_path: Path, run_main, postgres_server: PostgresServer, user_env, monkeypatch
+) -> None:
+    """The role's password is the user's (PGPASSWORD); the URL is the repository's."""
+    real = make_url(postgres_server.url)
+    monkeypatch.setenv("PGPASSWORD", real.password)
+    url = f"postgresql://{real.username}@127.0.0.1:{real.port}/{real.database}"
+    log = postgres_server.home / "postgres.log"
+    connections = lambda: log.read_text(errors="replace").count("connection received")  # noqa: E731
+    repo = write_project(tmp_path / "repo", {"pyproject.toml": f'[tool.pitfalls.database]\nurl = "{url}"\n', "app.py": "X = 1\n"})
+    before = connections()
+    assert run_main("check", "--no-cache", ".", cwd=repo)[0] == 0
+    assert run_main("doctor", ".", cwd=repo)[0] == 1
+    time.sleep(0.5)
+    assert connections() == before
+    assert run_main("approve", url, cwd=repo)[0] == 0
+    code, out, err = run_main("doctor", ".", cwd=repo)
+    assert connections() > before and f"user={real.username}" in log.read_text(errors="replace"), out + err
+
+
 # -- The cache is this user's own ----------------------------------------------------------
 
 
@@ -265,10 +364,12 @@ def test_fix_leaves_a_file_saved_while_it_writes_alone(tmp_path: Path, run_main,
     [
         ("tool = 1\n", "[tool] must be a table"),
         ("[tool]\npitfalls = 1\n", "[tool.pitfalls] must be a table"),
-        ("[tool.pitfalls]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested too deeply"),
+        ("[tool.pitfalls]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested more than 100 levels deep"),
         ('[tool.pitfalls.directus]\nsnapshot = "a\\u0000b.json"\n', "a path cannot contain a NUL character"),
+        # tomllib alone: minutes, then the out-of-memory killer
+        ("[tool.pitfalls]\n" + ".".join(["a"] * 100_000) + " = 1\n", "a key of more than 100 dotted parts (line 2)"),
     ],
-    ids=["tool-int", "pitfalls-int", "deep-toml", "nul-snapshot"],
+    ids=["tool-int", "pitfalls-int", "deep-toml", "nul-snapshot", "dotted-key"],
 )
 def test_bad_configuration_is_one_error_line(tmp_path: Path, run_main, pyproject: str, message: str) -> None:
     repo = write_project(tmp_path, {"pyproject.toml": pyproject, "app.py": "x = 1\n"})
