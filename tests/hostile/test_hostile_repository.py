@@ -368,8 +368,10 @@ def test_fix_leaves_a_file_saved_while_it_writes_alone(tmp_path: Path, run_main,
         ('[tool.pitfalls.directus]\nsnapshot = "a\\u0000b.json"\n', "a path cannot contain a NUL character"),
         # tomllib alone: minutes, then the out-of-memory killer
         ("[tool.pitfalls]\n" + ".".join(["a"] * 100_000) + " = 1\n", "a key of more than 100 dotted parts (line 2)"),
+        ('[tool.pitfalls.directus]\nurl = "http://[::1"\n', "bad value for 'directus.url': not a URL: Invalid IPv6 URL"),
+        ('[tool.pitfalls.database]\nurl = "postgresql://u@db:99999/app"\n', "bad value for 'database.url': not a URL: Port out of range"),
     ],
-    ids=["tool-int", "pitfalls-int", "deep-toml", "nul-snapshot", "dotted-key"],
+    ids=["tool-int", "pitfalls-int", "deep-toml", "nul-snapshot", "dotted-key", "directus-url", "database-url"],
 )
 def test_bad_configuration_is_one_error_line(tmp_path: Path, run_main, pyproject: str, message: str) -> None:
     repo = write_project(tmp_path, {"pyproject.toml": pyproject, "app.py": "x = 1\n"})
@@ -417,3 +419,10 @@ def test_bad_coding_cookie_is_a_pf000_for_the_file(tmp_path: Path, run_main, coo
     code, out, err = run_main("check", "app.py", "ok.py", "--no-cache", cwd=repo)
     assert code == 1 and "Traceback" not in err
     assert out.splitlines()[0].startswith("app.py:1:1: PF000") and message in out, out
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://directus:99999"])
+def test_approving_what_is_not_a_url_is_one_error_line(tmp_path: Path, run_main, user_env, url: str) -> None:
+    code, out, err = run_main("approve", url, cwd=tmp_path)
+    assert code == 2 and out == "" and err.startswith(f"pitfalls: error: {url}: not a URL ("), err
+    assert err.count("\n") == 1 and not (tmp_path / "approvals").exists()

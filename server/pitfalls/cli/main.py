@@ -137,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "snapshot":
             return _snapshot(args)
         if args.command == "approve":
-            where = approve(args.url)
+            try:
+                where = approve(args.url)
+            except ValueError as exc:
+                raise UsageError(f"{args.url}: not a URL ({exc})") from None
             print(f"Approved {printable(normalise(args.url))} (in {where})", file=sys.stderr)
             return 0
         return _check(args)

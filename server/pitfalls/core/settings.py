@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -69,12 +70,22 @@ class DirectusSettings(_Section):
             raise ValueError("a path cannot contain a NUL character")
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _checked_url(value)
+
 
 class DatabaseSettings(_Section):
     """The SQL database of the PF6xx rules (or PITFALLS_DATABASE_URL); reflected read-only."""
 
     url: str | None = None
     timeout: float = Field(10.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _checked_url(value)
 
 
 DEFAULT_MAX_FILE_MB = 3
@@ -115,6 +126,16 @@ class Settings(_Section):
     def fingerprint(self) -> str:
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def _checked_url(value: str | None) -> str | None:
+    """A URL that parses (host, port in range), so that no later step meets a bad one."""
+    if value is not None:
+        try:
+            urlsplit(value).port
+        except ValueError as exc:
+            raise ValueError(f"not a URL: {exc}") from None
+    return value
 
 
 def _check_code(code: str) -> None:

@@ -267,6 +267,10 @@ class DirectusClient:
         self.url = url.rstrip("/")
         self.credentials = credentials
         self.timeout = float(timeout)
+        try:
+            httpx.URL(self.url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise SchemaSourceError(f"Directus URL {self.url} is not valid: {exc}") from None
         self._client = httpx.Client(
             base_url=self.url,
             timeout=httpx.Timeout(timeout),

@@ -28,7 +28,7 @@ def approvals_file() -> Path:
 
 def normalise(url: str) -> str:
     """The URL as approved: no user or password in it (an approval is for a server, not a
-    login), scheme and host in lower case, no trailing slash."""
+    login), scheme and host in lower case, no trailing slash. ValueError if it is no URL."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     netloc = f"{host}:{parts.port}" if parts.port else host
@@ -36,7 +36,7 @@ def normalise(url: str) -> str:
 
 
 def sends_no_credentials(url: str) -> bool:
-    return urlsplit(url).scheme.lower().startswith("sqlite")
+    return url.strip().lower().startswith("sqlite")
 
 
 def is_approved(url: str) -> bool:
@@ -44,11 +44,15 @@ def is_approved(url: str) -> bool:
         lines = approvals_file().read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return False
-    return normalise(url) in {line.strip() for line in lines}
+    try:
+        return normalise(url) in {line.strip() for line in lines}
+    except ValueError:  # not a URL: nothing to contact
+        return False
 
 
 def approve(url: str) -> Path:
     """Add ``url`` to the user's list (created private to the user); the file's path."""
+    normalise(url)  # ValueError before anything is written
     target = approvals_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     if not is_approved(url):
