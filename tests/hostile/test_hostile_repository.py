@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pitfalls.core.check import check_text
+from pitfalls.core.source import ParseFailure, decode
 from pitfalls.rules import ALL_RULES
 from sqlalchemy import make_url
 
@@ -419,6 +420,13 @@ def test_bad_coding_cookie_is_a_pf000_for_the_file(tmp_path: Path, run_main, coo
     code, out, err = run_main("check", "app.py", "ok.py", "--no-cache", cwd=repo)
     assert code == 1 and "Traceback" not in err
     assert out.splitlines()[0].startswith("app.py:1:1: PF000") and message in out, out
+
+
+def test_a_cookie_after_a_lone_cr_counts_as_cpython_counts_it() -> None:
+    """CPython ends a line at a lone CR, so this cookie is on line 2 (found by bench/fuzz.py)."""
+    with pytest.raises(ParseFailure) as failure:
+        decode("app.py", b"\r# vim: set fileencoding=rot13 :\nx = 1\n")
+    assert failure.value.diagnostic.message == "unknown source encoding 'rot13'"
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://directus:99999"])

@@ -40,12 +40,18 @@ def parse_error(path: str, message: str, line: int = 1, column: int = 0) -> Diag
     )
 
 
+_COOKIE_LINES_BYTES = 64 * 1024  # far more than the two lines a cookie may be on
+
+
 def source_encoding(data: bytes) -> str:
     """The file's declared encoding (PEP 263), UTF-8 by default; 'utf-8-sig' with a BOM.
 
     Raises SyntaxError for a declaration Python itself refuses (an unknown encoding)."""
+    # CPython ends a line at a lone CR too (tokenize's readline does not): a cookie after
+    # one is on the second line, and counts.
+    head = data[:_COOKIE_LINES_BYTES].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
     except SyntaxError as exc:
         if str(exc).startswith(("unknown encoding", "encoding problem")):
             raise
