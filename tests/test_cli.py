@@ -668,5 +668,5 @@ def test_unknown_rule_codes_are_errors_wherever_they_are_given(project, run_main
     assert err == f"pitfalls: error: {root / 'pyproject.toml'}: [tool.pitfalls] unknown rule code or prefix in 'per-file-ignores.app.py': PF109\n"
     # The editor's settings go through the same check, named as theirs.
     (root / "pyproject.toml").write_text("[tool.pitfalls]\n")
-    with pytest.raises(ConfigError, match=r"^editor settings: unknown rule code or prefix in 'extend-select': PF7$"):
-        build_config(root, {"extend-select": ["PF7"]}, {})
+    with pytest.raises(ConfigError, match=r"^editor settings: unknown rule code or prefix in 'extend-select': PF8$"):
+        build_config(root, {"extend-select": ["PF8"]}, {})

@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -113,6 +114,18 @@ def test_pf000_is_what_cpython_says_or_names_the_limit(source: str, message: str
 def test_form_feeds_python_accepts_are_not_pf000(source: str) -> None:
     outcome = check_text("ff.py", source, list(ALL_RULES), name="ff")
     assert outcome.diagnostics == [], outcome.diagnostics
+
+
+@pytest.mark.parametrize(("requires", "found"), [(">=3.14", []), (">=3.10", ["app.py:3:8: PF000 syntax error: multiple exception types must be parenthesized"])])
+def test_grammar_newer_than_this_python_is_judged_by_the_projects_python(tmp_path: Path, run_main, requires: str, found: list[str]) -> None:
+    """`except A, B:` is Python 3.14 (PEP 758): a project that requires 3.14 is not told
+    it has a syntax error by a pitfalls running on an older Python (full-stack-fastapi-template)."""
+    if sys.version_info >= (3, 14):
+        pytest.skip("this Python knows the grammar")
+    source = "try:\n    pass\nexcept KeyError, ValueError:\n    pass\n"
+    repo = write_project(tmp_path, {"pyproject.toml": f'[project]\nname = "app"\nrequires-python = "{requires}"\n', "app.py": source})
+    code, out, err = run_main("check", "--no-cache", ".", cwd=repo)
+    assert [line for line in out.splitlines() if "PF" in line] == found, out + err
 
 
 def test_fifo_device_link_and_oversized_files_are_never_read(tmp_path: Path, run_main) -> None:

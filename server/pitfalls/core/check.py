@@ -130,15 +130,16 @@ def parse_file(
     is_package: bool = False,
     display: str | None = None,
     summary: ModuleSummary | None = None,
+    python: tuple[int, int] | None = None,
 ) -> ParsedFile:
     """Parse ``source`` (raising ParseFailure, a PF000 naming ``display``) and summarise
     it as module ``name``, unless its ``summary`` is known and current."""
-    module = parse(display or path, source)
+    module = parse(display or path, source, python=python)
     error = None
     if summary is None:
         where = {"name": name, "path": path, "root": root, "is_package": is_package}
         try:
-            summary = summarize(module, **where)
+            summary = summarize(module, source=source, **where)
         except Exception as exc:  # a summariser bug must not lose the rest of the project
             error = f"cannot summarise {display or path}: {type(exc).__name__}: {exc}"
             summary = summarize(cst.Module(body=()), **where)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pitfalls.core.summary import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
 
@@ -44,6 +44,9 @@ class ProjectIndex:
         self.fingerprints: dict[str, str] = {}
         self._by_name: dict[str, list[ModuleSummary]] = {}
         self._graph: ImportGraph | None = None
+        # Whether git ignores a path (is_dir keyword), as it ignores files generated at
+        # build time; set by the project layer, which reads .gitignore files (core does not).
+        self.ignored_by_git: Callable[..., bool] | None = None
         for summary in summaries:
             self.add(summary)
 
@@ -78,6 +81,10 @@ class ProjectIndex:
         """Paths of the modules that define the string collection ``constant``."""
         return [p for p, s in self.by_path.items() if constant in s.constants]
 
+    def modules(self, name: str) -> list[ModuleSummary]:
+        """Every module called ``name``, one per source root that has it."""
+        return list(self._by_name.get(name, ()))
+
     def module(self, name: str, near_root: str | None = None) -> ModuleSummary | None:
         """The module called ``name``, preferring the one under ``near_root``."""
         found = self._by_name.get(name)
@@ -103,6 +110,12 @@ class IndexView:
         # name (`app.jobs.run.<locals>.Payload`): no other module sees them.
         self.local_classes: dict[str, ClassInfo] = {}
 
+    def generated_at_build(self, path: str) -> bool:
+        """Whether git ignores module or package ``path`` (no suffix): what a module
+        generated at build time (``_version.py``) looks like in a clean checkout."""
+        ignored = self.index.ignored_by_git
+        return ignored is not None and (ignored(path + ".py", is_dir=False) or ignored(path, is_dir=True))
+
     def module(self, name: str) -> ModuleSummary | None:
         summary = self.index.module(name, self.root)
         if summary is None:
@@ -110,6 +123,15 @@ class IndexView:
         elif summary.path not in self.read.summaries:
             self.read.summaries[summary.path] = self.index.fingerprints[summary.path]
         return summary
+
+    def modules(self, name: str) -> list[ModuleSummary]:
+        """Every module called ``name`` (one per source root that has it)."""
+        found = self.index.modules(name)
+        if not found:
+            self.read.missing.add(name)
+        for summary in found:
+            self.read.summaries.setdefault(summary.path, self.index.fingerprints[summary.path])
+        return found
 
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next

@@ -104,6 +104,9 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     # The pydantic major version the code runs on; unset: what its dependency files pin.
     pydantic_version: int | None = Field(None, alias="pydantic-version", ge=1, le=2)
+    # Environment variables set outside the repository's files (PF701): the deployment's. The
+    # run adds the names its env, compose, Docker and CI files define; None: no such source.
+    environment: tuple[str, ...] | None = None
     # Larger files are not analysed (one PF000 each): libcst takes about 250 MB and 4 s
     # per megabyte of source, in every worker at once.
     max_file_size: float = Field(DEFAULT_MAX_FILE_MB, alias="max-file-size", gt=0, le=1024)  # megabytes

@@ -153,6 +153,19 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
     return parse_error(path, f"not checked: code nested {depth:,} levels deep, over the limit of {MAX_DEPTH:,}")
 
 
+def _grammar_error(source: str) -> bool:
+    """Whether Python's parser (not its compiler) refuses ``source``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source, "")
+    except SyntaxError:
+        return True
+    except (ValueError, RecursionError, MemoryError):
+        return False
+    return False
+
+
 def _tree_depth(tree: ast.AST) -> int:
     deepest = 0
     stack = [(tree, 0)]
@@ -173,13 +186,21 @@ def bracket_depth(source: str) -> int:
     return max(accumulate(1 if c in "([{" else -1 for c in brackets))
 
 
-def parse(path: str, source: str) -> cst.Module:
+def parse(path: str, source: str, python: tuple[int, int] | None = None) -> cst.Module:
     """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
     or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
 
+    ``python``: the oldest Python the project admits. When it is newer than the Python
+    running pitfalls, grammar this one does not know yet (``except A, B:`` of 3.14) is left
+    to libcst's grammar, which follows the newest Python; errors of meaning (``return``
+    outside a function) are still CPython's.
+
     Raises the process' recursion limit for what follows: code generation, positions and
     fixes recurse once per level of the tree."""
-    refused = python_refuses(path, source) or too_deep(path, source)
+    refused, deferred = python_refuses(path, source), None
+    if refused is not None and python is not None and python > sys.version_info[:2] and _grammar_error(source):
+        refused, deferred = None, refused  # perhaps newer grammar: libcst decides
+    refused = refused or too_deep(path, source)
     if refused is not None:
         raise ParseFailure(refused)
     if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
@@ -187,6 +208,8 @@ def parse(path: str, source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
+        if deferred is not None:  # not newer grammar after all: CPython's verdict
+            raise ParseFailure(deferred) from None
         where = f"line {exc.editor_line}, column {exc.editor_column}"
         message = f"not checked: libcst cannot parse this file, which Python compiles ({where})"
         raise ParseFailure(parse_error(path, message, exc.editor_line, max(exc.editor_column - 1, 0))) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -129,6 +130,7 @@ class ModuleSummary:
     typevar_defaults: list[str] = field(default_factory=list)  # TypeVars declared with a default
     # `name = f(..., class_=C)`: name -> what C resolves to (`sessionmaker(class_=AsyncSession)`)
     call_classes: dict[str, str] = field(default_factory=dict)
+    open_names: bool = False  # it may bind names `defined` misses (unpacking, globals(), exec...)
 
     def fingerprint(self) -> str:
         # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
@@ -209,6 +211,10 @@ def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]
     return name, Path(root), is_package
 
 
+# Source text through which a module may bind names no statement shows.
+_DYNAMIC_NAMES = re.compile(r"\bglobals\s*\(|\b(?:vars|locals)\s*\(\s*\)|\bexec\s*\(|\bsys\.modules\b|^[ \t]*global[ \t]", re.M)
+
+
 def _suite(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
     """The statements of a block; a one-line suite (``if x: import y``) is its own line."""
     return [block] if isinstance(block, cst.SimpleStatementSuite) else block.body
@@ -231,6 +237,7 @@ class _SummaryBuilder:
         self.typevar_defaults: list[str] = []  # PEP 696: TypeVar("T", default=...)
         self.defined: list[str] = []
         self.all_names: list[str] | None = None
+        self.open_names = False
 
     # -- imports ------------------------------------------------------------------------
 
@@ -262,6 +269,7 @@ class _SummaryBuilder:
                         self._record_imports(small, scope)
                     elif isinstance(small, (cst.Assign, cst.AnnAssign)):
                         self._assignment(small)
+                    self.open_names |= isinstance(small, cst.TypeAlias)
             elif isinstance(stmt, cst.ClassDef):
                 self.defined.append(stmt.name.value)
                 self.classes[stmt.name.value] = self._class(stmt)
@@ -293,7 +301,10 @@ class _SummaryBuilder:
                 if stmt.finalbody:
                     self._statements(_suite(stmt.finalbody.body), scope)
             elif isinstance(stmt, (cst.With, cst.For, cst.While)):
+                self.open_names |= isinstance(stmt, cst.For) or (isinstance(stmt, cst.With) and any(i.asname for i in stmt.items))
                 self._statements(_suite(stmt.body), scope)
+            else:
+                self.open_names = True  # `match`, `try`/`except*`: names bound in ways not followed
 
     def _assignment(self, node: cst.Assign | cst.AnnAssign) -> None:
         if isinstance(node, cst.Assign):
@@ -304,6 +315,7 @@ class _SummaryBuilder:
             value = node.value
         for target in targets:
             if not isinstance(target, cst.Name):
+                self.open_names = self.open_names or not isinstance(target, (cst.Attribute, cst.Subscript))
                 continue
             self.defined.append(target.value)
             if value is None:
@@ -561,9 +573,9 @@ def local_class_info(
 
 
 def summarize(
-    module: cst.Module, *, name: str, path: str, root: str, is_package: bool
+    module: cst.Module, *, name: str, path: str, root: str, is_package: bool, source: str | None = None
 ) -> ModuleSummary:
-    builder = _SummaryBuilder(module, name, is_package)
+    builder = _SummaryBuilder(module, name, is_package)  # ``source``: the text, when at hand
     builder.build()
     return ModuleSummary(
         name=name,
@@ -582,6 +594,7 @@ def summarize(
         typevar_defaults=builder.typevar_defaults,
         defined=sorted(set(builder.defined)),
         all_names=builder.all_names,
+        open_names=builder.open_names or _DYNAMIC_NAMES.search(module.code if source is None else source) is not None,
     )
 
 

@@ -22,7 +22,8 @@ from typing import Any
 from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
 from pitfalls.core.summary import ModuleNamer
-from pitfalls.project.dependencies import pydantic_major
+from pitfalls.project.dependencies import pydantic_major, python_floor
+from pitfalls.project.environment import environment_names
 from pitfalls.project.toml import TomlError, load_toml
 from pitfalls.rules import RULES_BY_CODE
 
@@ -46,7 +47,9 @@ class ProjectConfig:
         # Its files' schemas, once the owner resolved them (the sources sit above this layer).
         self.schemas: Schemas | None = None
         self._pydantic: dict[str, int | None] = {}  # folder -> the pydantic major it pins
+        self._python: dict[str, tuple[int, int] | None] = {}  # folder -> its requires-python floor
         self._per_folder: dict[str, Settings] = {}
+        self._environment: Settings | None = None  # the settings with the repository's environment
         self._fingerprints: dict[int, tuple[Schemas | None, str]] = {}
         self._namer: ModuleNamer | None = None
         # The Directus and database URLs its files name (not the command line or the
@@ -55,16 +58,36 @@ class ProjectConfig:
 
     def settings_for(self, path: Path | str) -> Settings:
         """The settings a file is checked with: the project's, with what the file's nearest
-        dependency files say where the configuration does not (``pydantic-version``)."""
-        if self.settings.pydantic_version is not None:
-            return self.settings
+        dependency files say where the configuration does not (``pydantic-version``), and
+        the environment variables the repository's files define (``environment``)."""
+        project = self._project_settings()
+        if project.pydantic_version is not None:
+            return project
         folder = Path(os.path.dirname(os.path.abspath(path)))
         found = self._per_folder.get(str(folder))
         if found is None:
             major = pydantic_major(folder, self.root, self._pydantic)
-            found = self.settings if major is None else self.settings.model_copy(update={"pydantic_version": major})
+            found = project if major is None else project.model_copy(update={"pydantic_version": major})
             self._per_folder[str(folder)] = found
         return found
+
+    def python_floor(self, path: Path | str) -> tuple[int, int] | None:
+        """The oldest Python the file's project admits (``requires-python``), if it says."""
+        return python_floor(Path(os.path.dirname(os.path.abspath(path))), self.root, self._python)
+
+    def _project_settings(self) -> Settings:
+        """The settings plus the environment variables the repository's files define: a
+        project-wide fact, read once (and part of the fingerprint, so editing a `.env`
+        file re-checks what it may change)."""
+        if self._environment is None:
+            found = environment_names(self.root)
+            configured = self.settings.environment
+            if found is None:
+                self._environment = self.settings
+            else:
+                names = tuple(sorted({*found, *(configured or ())}))
+                self._environment = self.settings.model_copy(update={"environment": names})
+        return self._environment
 
     def fingerprint_for(self, path: Path | str) -> str:
         """The fingerprint of :meth:`settings_for` and of the schemas: what a cached result

@@ -46,6 +46,32 @@ def pydantic_major(folder: Path, stop: Path, memo: dict[str, int | None]) -> int
     return found
 
 
+_PYTHON_MINORS = tuple(f"3.{minor}" for minor in range(6, 20))
+
+
+def python_floor(folder: Path, stop: Path, memo: dict[str, tuple[int, int] | None]) -> tuple[int, int] | None:
+    """The oldest Python the nearest ``pyproject.toml`` above ``folder`` (up to ``stop``)
+    admits in ``requires-python``; None when none says."""
+    key = str(folder)
+    if key not in memo:
+        found = None
+        try:
+            project = load_toml(folder / "pyproject.toml").get("project")
+        except TomlError:
+            project = None
+        requires = project.get("requires-python") if isinstance(project, dict) else None
+        if isinstance(requires, str):
+            try:
+                admitted = _admitted(SpecifierSet(requires), _PYTHON_MINORS)
+            except InvalidSpecifier:
+                admitted = []
+            found = min(((v.major, v.minor) for v in admitted), default=None)
+        elif str(folder.parent).startswith(str(stop)) and folder.parent != folder:
+            found = python_floor(folder.parent, stop, memo)
+        memo[key] = found
+    return memo[key]
+
+
 def _major(requirements: dict[str, SpecifierSet]) -> int | None:
     pydantic = requirements.get("pydantic")
     if pydantic is not None:

@@ -38,6 +38,7 @@ class FileTask:
     root: str
     is_package: bool
     max_file_mb: float
+    python: tuple[int, int] | None = None  # the oldest Python the project admits
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Analyzer:
         try:
             parsed = parse_file(
                 task.path, decode(task.display, data), name=task.module, root=task.root,
-                is_package=task.is_package, display=task.display, summary=cached,
+                is_package=task.is_package, display=task.display, summary=cached, python=task.python,
             )
         except ParseFailure as exc:
             return Summarised(task.path, digest, None, None, exc.diagnostic)

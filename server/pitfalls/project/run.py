@@ -34,6 +34,7 @@ from pitfalls.project.cache import Cache, Cycles, Entry, index_key
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import display_path
+from pitfalls.project.gitignore import GitIgnore
 from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
 from pitfalls.rules import ALL_RULES, runnable
 
@@ -185,8 +186,11 @@ class _Run:
     def plan(self) -> None:
         for path in self.files:
             name, root, is_package = self.config.module_name(path)
-            max_mb = self.config.config_for(path).settings.max_file_size
-            self.tasks[path] = FileTask(path, display_path(Path(path), self.base), name, root, is_package, max_mb)
+            config = self.config.config_for(path)
+            self.tasks[path] = FileTask(
+                path, display_path(Path(path), self.base), name, root, is_package,
+                config.settings.max_file_size, config.python_floor(path),
+            )
             try:
                 self.stats[path] = os.stat(path)
             except OSError:
@@ -248,6 +252,7 @@ class _Run:
     def build_index(self) -> ProjectIndex:
         if self.index is None:
             self.index = ProjectIndex()
+            self.index.ignored_by_git = GitIgnore().ignored
             for path, entry in self.fresh.items():
                 if entry.summary and path not in self.phase1:
                     self.index.add(ModuleSummary.from_json(entry.summary), entry.fp)

@@ -86,7 +86,8 @@ class Workspace:
             return parsed
         name, root, is_package = self.config.module_name(path)
         try:
-            parsed = _Parsed(text, parse_file(path, text, name=name, root=root, is_package=is_package), None)
+            python = self.config.config_for(path).python_floor(path)
+            parsed = _Parsed(text, parse_file(path, text, name=name, root=root, is_package=is_package, python=python), None)
         except ParseFailure as exc:
             parsed = _Parsed(text, None, exc.diagnostic)
         self._parsed[path] = parsed

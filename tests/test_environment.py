@@ -1,0 +1,67 @@
+"""PF701 through the CLI: the repository's env files are read once per run, from the
+repository root down, and a changed `.env` file re-checks what it may change (the cache
+holds results per environment)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import write_project
+
+CONFIG = 'import os\n\nPASSWORD = os.environ["DIRECTUS_AGENT_PASSWORD"]\n'
+
+
+def _pf701(result) -> list[str]:
+    return [line for line in result.stdout.splitlines() if "PF701" in line]
+
+
+def test_a_new_env_file_name_clears_the_cached_finding(tmp_path: Path, cli) -> None:
+    write_project(tmp_path, {
+        "pyproject.toml": "[tool.pitfalls]\nselect = ['PF701']\n",
+        ".env.example": "DIRECTUS_API_AGENT_PASSWORD=\n",
+        "app/__init__.py": "",
+        "app/config.py": CONFIG,
+    })
+    first = _pf701(cli("check", ".", cwd=tmp_path))
+    assert len(first) == 1 and "did you mean `DIRECTUS_API_AGENT_PASSWORD`?" in first[0], first
+    (tmp_path / ".env.example").write_text("DIRECTUS_API_AGENT_PASSWORD=\nDIRECTUS_AGENT_PASSWORD=\n")
+    assert _pf701(cli("check", ".", cwd=tmp_path)) == []
+
+
+def test_sources_at_the_repository_root_count_for_a_service(tmp_path: Path, cli) -> None:
+    """A service with its own configuration, the compose file and CI at the repository root."""
+    (tmp_path / ".git").mkdir()
+    write_project(tmp_path, {
+        "docker-compose.yml": "services:\n  api:\n    env_file: deploy/api.env\n",
+        "deploy/api.env": "DIRECTUS_AGENT_PASSWORD=secret\n",
+        ".github/workflows/ci.yml": "jobs:\n  test:\n    env:\n      SENTRY_DSN: ''\n",
+        "services/api/pyproject.toml": "[tool.pitfalls]\nselect = ['PF701']\n",
+        "services/api/app/__init__.py": "",
+        "services/api/app/config.py": CONFIG + "DSN = os.environ['SENTRY_DSN']\nKEY = os.environ['STRIPE_KEY']\n",
+    })
+    found = _pf701(cli("check", ".", cwd=tmp_path / "services" / "api"))
+    assert len(found) == 1 and "`STRIPE_KEY`" in found[0], found
+
+
+def test_no_env_source_means_silence_and_a_fifo_is_never_read(tmp_path: Path, cli) -> None:
+    write_project(tmp_path, {
+        "pyproject.toml": "[tool.pitfalls]\nselect = ['PF701']\n",
+        "app/__init__.py": "",
+        "app/config.py": CONFIG,
+    })
+    assert _pf701(cli("check", ".", cwd=tmp_path)) == []
+    os.mkfifo(tmp_path / ".env")  # would block a plain open() forever
+    (tmp_path / ".env.example").write_text("DIRECTUS_AGENT_PASSWORD=\n")
+    result = cli("check", ".", cwd=tmp_path, timeout=60)
+    assert result.returncode == 0 and _pf701(result) == [], result.stdout + result.stderr
+
+
+def test_the_configured_environment_adds_the_deployments_names(tmp_path: Path, cli) -> None:
+    write_project(tmp_path, {
+        "pyproject.toml": "[tool.pitfalls]\nselect = ['PF701']\nenvironment = ['DIRECTUS_AGENT_PASSWORD']\n",
+        ".env": "OTHER=1\n",
+        "app/__init__.py": "",
+        "app/config.py": CONFIG,
+    })
+    assert _pf701(cli("check", ".", cwd=tmp_path)) == []
