@@ -75,8 +75,9 @@ _FINDING = "import requests\nrequests.get('u')\n"  # PF103 on line 2: positions 
         _FINDING + "x = (" + "+\n".join(["1"] * 900) + ")\n",  # a long chain over short lines
         _FINDING + "x = a" + "[0]" * 900 + "\n",
         _FINDING + "x = (" + "\n".join(['"a"'] * 2900) + ")\n",  # implicit concatenation
+        _FINDING + "if (" + " and\n".join(["a"] * 2900) + "):\n    pass\n",  # was quadratic in PF701 (fuzz: minutes)
     ],
-    ids=["490-terms", "600-unary", "900-terms-on-lines", "900-subscripts", "2900-strings"],
+    ids=["490-terms", "600-unary", "900-terms-on-lines", "900-subscripts", "2900-strings", "2900-and"],
 )
 def test_long_valid_expressions_are_checked_not_refused(source: str) -> None:
     outcome = check_text("long.py", source, list(ALL_RULES), name="long")

@@ -51,11 +51,21 @@ def environ_item(ctx: Semantic, node: cst.Subscript) -> str | None:
     return literal(index.value) if isinstance(index, cst.Index) else None
 
 
-def truth_operands(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+def truth_operands(expr: cst.BaseExpression, walked: set[int]) -> list[cst.BaseExpression]:
     """The expressions whose truth value decides ``expr``'s when ``expr`` is tested:
-    through `and`, `or`, `not` and parentheses."""
-    if isinstance(expr, cst.BooleanOperation):
-        return [*truth_operands(expr.left), *truth_operands(expr.right)]
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-        return truth_operands(expr.expression)
-    return [expr]
+    through `and`, `or`, `not` and parentheses, left to right. The ids of the `and`, `or`
+    and `not` nodes walked through go into ``walked``: a visitor of each of them skips
+    those, or a chain of n `and` costs n squared."""
+    found: list[cst.BaseExpression] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BooleanOperation):
+            stack += (node.right, node.left)
+        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            stack.append(node.expression)
+        else:
+            found.append(node)
+            continue
+        walked.add(id(node))
+    return found

@@ -224,6 +224,7 @@ class EnvVarDefinedNowhere(Rule):
         self._reads: list[_Read] = []
         self._handled: set[str] = set()  # variables read with a default, tested for, or set
         self._tested: set[int] = set()  # ids of expressions whose truth or identity is tested
+        self._walked: set[int] = set()  # ids of the `and`/`or`/`not` nodes already tested through
         self._tested_names: set[str] = set()
         self._assigned: dict[int, str] = {}  # ids of values assigned to a plain name -> the name
         self._stores: set[int] = set()  # ids of `os.environ[...]` assigned or deleted
@@ -283,10 +284,11 @@ class EnvVarDefinedNowhere(Rule):
         self._test(node.test)
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
-        self._test(node)
+        if id(node) not in self._walked:
+            self._test(node)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
+        if isinstance(node.operator, cst.Not) and id(node) not in self._walked:
             self._test(node.expression)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -299,7 +301,7 @@ class EnvVarDefinedNowhere(Rule):
                     self._handled.add(name)
 
     def _test(self, expr: cst.BaseExpression) -> None:
-        for operand in truth_operands(expr):
+        for operand in truth_operands(expr, self._walked):
             self._tested.add(id(operand))
             if isinstance(operand, cst.Name):
                 self._tested_names.add(operand.value)

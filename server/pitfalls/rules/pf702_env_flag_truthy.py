@@ -166,6 +166,7 @@ class EnvFlagTruthy(Rule):
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._seen: set[int] = set()
+        self._walked: set[int] = set()  # ids of the `and`/`or`/`not` nodes already tested through
 
     def visit_If(self, node: cst.If) -> None:
         self._tested(node.test)
@@ -183,7 +184,7 @@ class EnvFlagTruthy(Rule):
         self._tested(node.test)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
+        if isinstance(node.operator, cst.Not) and id(node) not in self._walked:
             self._tested(node.expression)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -194,7 +195,7 @@ class EnvFlagTruthy(Rule):
             self._tested(node.args[0].value)
 
     def _tested(self, test: cst.BaseExpression) -> None:
-        for operand in truth_operands(test):
+        for operand in truth_operands(test, self._walked):
             if id(operand) in self._seen:
                 continue
             self._seen.add(id(operand))
