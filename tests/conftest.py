@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 # Real servers for the live-schema tests, started once per session on first use.
-pytest_plugins = ["tests.services.directus", "tests.services.postgres"]
+pytest_plugins = ["tests.services.directus", "tests.services.postgres", "tests.services.redis"]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,6 +17,8 @@ readonly POLICY_TEXT='#!/bin/sh
 # install-postgres.sh: start no service while installing
 exit 101'
 
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+
 log() { echo "install-postgres: $*" >&2; }
 
 newest_bin() {
@@ -36,12 +38,6 @@ bin_ok() {
         [[ "$("$1/initdb" --version 2>/dev/null)" == "initdb (PostgreSQL) "* ]]
 }
 
-remove_leftover_policy() {
-    # Policy file $1, if a killed run left it: it would keep every service on the machine from starting.
-    if [[ -f "$1" && "$(cat "$1")" == "$POLICY_TEXT" ]]; then
-        rm -f "$1"
-    fi
-}
 
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 
@@ -55,27 +51,14 @@ if [[ "$(id -u)" != 0 ]]; then
     exit 1
 fi
 
-# One installer at a time (two pytest sessions may start cold together).
-exec 9>/var/lock/pitfalls-install-postgres.lock
-flock --timeout 900 9
+hold_install_lock postgres
 if bin="$(newest_bin)" && bin_ok "$bin"; then
     echo "$bin"
     exit 0
 fi
 
-# Start no service while installing: the tests run a cluster of their own, and the
-# package would otherwise start the distribution's on port 5432.
-policy=/usr/sbin/policy-rc.d
-remove_leftover_policy "$policy"
-if [[ ! -e "$policy" ]]; then
-    echo "$POLICY_TEXT" >"$policy"
-    chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
-fi
-
 started=$SECONDS
-export DEBIAN_FRONTEND=noninteractive
-dpkg --configure -a >&2   # finish what a killed apt-get left half-configured
+prepare_apt
 packages=(postgresql)
 if bin="$(newest_bin)"; then
     # A version whose files a killed run left missing or broken: fetch its packages again.

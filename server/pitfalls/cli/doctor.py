@@ -2,9 +2,11 @@
 
 Each check prints one PASS/FAIL line and, when it fails, the guide's remedy. The checks run
 in the order a person would: is Directus up, do the credentials work, does the user have a
-role and policies, can the token read the schema and each collection the code uses, do the
-project's models and collection names match the schema, does the database answer. Exit 0
-only when every check passes. No line ever holds a token or a password.
+role and policies, can the token read the schema and each collection the code uses, does the
+database answer, do the project's models and collection names match the schemas; then, for a
+project on the business object framework or using Redis, the guide's Framework Health Check
+(:mod:`pitfalls.cli.doctor_framework`). Exit 0 only when every check passes. No line ever
+holds a token or a password.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import libcst as cst
 from pitfalls.cli import output
 from pitfalls.cli.terminal import printable
 from pitfalls.core import names
+from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.schema import DatabaseSchema, DirectusSchema, Schemas
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.walker import walk
 from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.discovery import discover
 from pitfalls.project.files import UnreadableFile, read_bounded
-from pitfalls.project.run import check_files, project_files
+from pitfalls.project.run import CheckResult, check_files, project_files
 from pitfalls.rules._directus import ITEMS_URL, item_call_collection
 from pitfalls.sources.database import reflect_database, safe_url
 from pitfalls.sources.directus import REMEDY_401, REMEDY_403, Credentials, DirectusClient
@@ -43,6 +46,7 @@ REMEDY_COLLECTION = (
     "uses, fields *) to the token's policy, and check that the policy is assigned to the user's role"
 )
 REMEDY_FINDINGS = "fix the code or the schema (see `pitfalls rule <code>`), then take a new snapshot"
+IMPORTS = "PF303"  # imports that cannot resolve: the framework health check's first
 REMEDY_DATABASE = "check the database URL (--database-url, PITFALLS_DATABASE_URL), that the server runs, and the user's rights"
 
 
@@ -54,9 +58,13 @@ class Result:
 
 
 class Doctor:
-    def __init__(self, config: ProjectConfig, paths: list[Path], out: TextIO | None = None, database: str | None = None) -> None:
+    def __init__(
+        self, config: ProjectConfig, paths: list[Path], out: TextIO | None = None,
+        database: str | None = None, redis: str | None = None,
+    ) -> None:
         self.config = config
         self.database_option = database  # --database-url, over the environment and the config
+        self.redis_option = redis  # --redis-url, likewise
         self.paths = paths
         self.out = out or sys.stdout  # the stream of the moment, not the one at import time
         self.results: list[Result] = []
@@ -70,26 +78,39 @@ class Doctor:
         self.out.flush()
         return ok
 
+    def skip(self, what: str, how: str) -> None:
+        """A check that needs a source nobody named: said, and how to name it, but no failure."""
+        self.out.write(f"SKIP  {printable(what)}\n      to check: {how}\n")
+        self.out.flush()
+
     def run(self) -> int:
+        from pitfalls.cli.doctor_framework import check_framework  # (which imports this module)
+
         directus = self.config.settings.directus
-        url = database_url(self.config, command_line=self.database_option)
-        if not (directus.url or directus.snapshot or url):
-            self.record(False, "nothing to check: no Directus URL or snapshot and no database URL is configured",
-                        "pass --directus-url, --directus-snapshot or --database-url, or set them under [tool.pitfalls]")
-            return 1
+        named = url = database_url(self.config, command_line=self.database_option)
         schema = self.directus() if directus.url and self.approved(refused_directus(self.config)) else None
         if schema is None and directus.snapshot:
             schema = self.snapshot()
         if url and not self.approved(refused_database(self.config, url, command_line=self.database_option)):
             url = None
         database = self.database(url) if url else None
+        schemas = Schemas(schema, database)
+        result = self.analyse(schemas)
         if schema is not None or database is not None:
-            self.code(Schemas(schema, database))
+            self.code(schemas, result)
+        check_framework(self, result, database, database_named=bool(named))
+        if not self.results:
+            self.record(
+                False, "nothing to check: no Directus URL or snapshot, no database URL, and no framework or Redis in the code",
+                "pass --directus-url, --directus-snapshot, --database-url or --redis-url, or set them under [tool.pitfalls]",
+            )
         return 0 if all(r.ok for r in self.results) else 1
 
     def approved(self, refused: str | None) -> bool:
         """False (and a FAIL) for a server the repository names and the user never approved."""
-        return refused is None or self.record(False, f"not contacted: {refused}", "approve the URL, or name it yourself (--directus-url, --database-url)")
+        return refused is None or self.record(
+            False, f"not contacted: {refused}", "approve the URL, or name it yourself (--directus-url, --database-url, --redis-url)"
+        )
 
     # -- Directus ---------------------------------------------------------------------
 
@@ -113,7 +134,7 @@ class Doctor:
                 schema = None
             else:
                 mine = [c for c in schema.collections if not c.startswith("directus_")]
-                self.record(True, f"directus: read the schema: {_count(len(mine), 'collection')} besides the system ones")
+                self.record(True, f"directus: read the schema: {count(len(mine), 'collection')} besides the system ones")
             for collection in sorted(self.collections_used()):
                 self._readable(client, collection)
         return schema
@@ -176,7 +197,7 @@ class Doctor:
         except SchemaSourceError as exc:
             self.record(False, f"directus: {exc}", "take a new snapshot: `directus schema snapshot --format json snap.json`")
             return None
-        self.record(True, f"directus: {schema.source}: {_count(len(schema.collections), 'collection')}")
+        self.record(True, f"directus: {schema.source}: {count(len(schema.collections), 'collection')}")
         return schema
 
     # -- the database -----------------------------------------------------------------
@@ -187,7 +208,7 @@ class Doctor:
         except SchemaSourceError as exc:
             self.record(False, str(exc), REMEDY_DATABASE)
             return None
-        self.record(True, f"database {safe_url(url)} answers: {_count(len(schema.tables), 'table')}")
+        self.record(True, f"database {safe_url(url)} answers: {count(len(schema.tables), 'table')}")
         return schema
 
     # -- the code against the schemas -------------------------------------------------
@@ -218,25 +239,34 @@ class Doctor:
             walk(module, handlers, {})
         return {c for c in used if not c.startswith("directus_")}
 
-    def code(self, schemas: Schemas) -> None:
+    def analyse(self, schemas: Schemas) -> CheckResult:
+        """One run of the rules doctor reports, with the project index: PF5xx and PF6xx
+        against the schemas there are, and PF303 (imports) for the framework's checks."""
         selected = [p for p, on in (("PF5", schemas.directus), ("PF6", schemas.database)) if on is not None]
-        settings = self.config.settings.model_copy(update={"select": selected, "ignore": []})
+        settings = self.config.settings.model_copy(update={"select": [*selected, IMPORTS], "ignore": []})
         config = ProjectConfig(settings, self.config.root, self.config.source)
         config.schemas = schemas
         resolver = ConfigResolver(fixed=config)
         files = discover(self.paths, resolver)
-        result = check_files(files, resolver, project=project_files(resolver, files), use_cache=False)
-        findings = [d for d in result.diagnostics if d.code.startswith(tuple(selected))]  # not PF000
+        return check_files(files, resolver, project=project_files(resolver, files), use_cache=False, keep_index=True)
+
+    def code(self, schemas: Schemas, result: CheckResult) -> None:
+        findings = [d for d in result.diagnostics if d.code.startswith(("PF5", "PF6"))]  # not PF000
         what = " and ".join(s for s, on in (("Directus", schemas.directus), ("the database", schemas.database)) if on)
         if not findings:
-            self.record(True, f"code: models, collection names and permissions match {what} ({len(files)} files)")
+            self.record(True, f"code: models, collection names and permissions match {what} ({len(result.files)} files)")
             return
-        self.record(False, f"code: {_count(len(findings), 'finding')} against {what}:", REMEDY_FINDINGS)
+        self.record(False, f"code: {count(len(findings), 'finding')} against {what}:", REMEDY_FINDINGS)
+        self.list_findings(findings)
+
+    def list_findings(self, findings: list[Diagnostic]) -> None:
+        """The findings behind a FAIL, under it."""
         for d in findings:
             self.out.write(f"      {output.line(d)}\n")
+        self.out.flush()
 
 
-def _count(n: int, noun: str) -> str:
+def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
@@ -250,9 +280,11 @@ def _policy_names(entries: Any) -> list[str]:
     return out
 
 
-def run_doctor(config: ConfigResolver, paths: list[Path], out: TextIO | None = None, database: str | None = None) -> int:
+def run_doctor(
+    config: ConfigResolver, paths: list[Path], out: TextIO | None = None, database: str | None = None, redis: str | None = None
+) -> int:
     """The checks of the schema sources the first path's configuration names, against the
     paths' code (one schema for all of it)."""
     first = paths[0]
-    return Doctor(config.folder_config(first) if first.is_dir() else config.config_for(first), paths, out, database).run()
+    return Doctor(config.folder_config(first) if first.is_dir() else config.config_for(first), paths, out, database, redis).run()
 

@@ -71,11 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     _schema_options(check)
 
     doctor = sub.add_parser(
-        "doctor", help="check the Directus connection, credentials, permissions and schema, and the database"
+        "doctor",
+        help="check the Directus connection, credentials, permissions and schema, the database, and the framework (imports, tables, Redis)",
     )
     doctor.add_argument("paths", nargs="*", type=Path, default=[], help="the project's files or folders (default: .)")
     doctor.add_argument("--config", type=Path, help="a pyproject.toml (or pitfalls.toml) to use")
     _schema_options(doctor)
+    doctor.add_argument(
+        "--redis-url", metavar="URL",
+        help="the Redis the framework's events go to (default: $REDIS_URL, then [tool.pitfalls.redis] url)",
+    )
 
     snapshot = sub.add_parser(
         "snapshot", help="save a live Directus schema, with the token's permissions, as a snapshot file"
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from pitfalls.cli.doctor import run_doctor
 
-            return run_doctor(_config(args), args.paths or [Path(".")], database=args.database_url)
+            return run_doctor(_config(args), args.paths or [Path(".")], database=args.database_url, redis=args.redis_url)
         if args.command == "snapshot":
             return _snapshot(args)
         if args.command == "approve":

@@ -422,3 +422,18 @@ def is_script(module: cst.Module) -> bool:
                 if isinstance(value, cst.Call) and last_name(value.func) == "parse_args":
                     return True
     return False
+
+
+def target_names(target: cst.BaseExpression) -> list[str]:
+    """The names an assignment or loop target binds (through tuples, lists and `*rest`)."""
+    out: list[str] = []
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            out.append(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in node.elements)
+        elif isinstance(node, cst.StarredElement):
+            stack.append(node.value)
+    return out

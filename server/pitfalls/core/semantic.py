@@ -81,10 +81,11 @@ class Semantic:
     def push_scope(self, kind: str, node: cst.CSTNode) -> None:
         scope = Scope(kind, node)
         if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            packed = (node.params.star_arg, node.params.star_kwarg)  # a tuple, a dict: not what the annotation names
             for param in parameters(node.params):
                 # A parameter's value is unknown, and it hides outer names of its own.
                 scope.values[param.name.value] = None
-                if param.annotation is not None:
+                if param.annotation is not None and not any(param is p for p in packed):
                     scope.annotations[param.name.value] = param.annotation.annotation
         self._scopes.append(scope)
 

@@ -52,6 +52,10 @@ class FrameworkSettings(_Section):
         alias="field-types",
     )
     extension_method: str = Field("set_extension", alias="extension-method")
+    # PF210: the `extension_filters` operators come from this constant; the list is used
+    # only when no module defines it (empty: nothing known, PF210 stays silent).
+    filter_operators_constant: str = Field("SUPPORTED_FILTER_OPERATORS", alias="filter-operators-constant")
+    filter_operators: list[str] = Field(default_factory=list, alias="filter-operators")
 
 
 class DirectusSettings(_Section):
@@ -88,6 +92,25 @@ class DatabaseSettings(_Section):
         return _checked_url(value)
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class RedisSettings(_Section):
+    """The Redis of ``pitfalls doctor``'s framework checks (or REDIS_URL, --redis-url): PING,
+    and read-only looks at the event streams (those the code names, and these)."""
+
+    url: str | None = None
+    timeout: float = Field(10.0, gt=0)  # seconds to connect, and per command
+    streams: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme.lower() not in REDIS_SCHEMES:
+            raise ValueError(f"not a Redis URL: it must start with {', '.join(s + '://' for s in REDIS_SCHEMES)}")
+        return _checked_url(value)
+
+
 DEFAULT_MAX_FILE_MB = 3
 
 
@@ -102,11 +125,18 @@ class Settings(_Section):
     framework: FrameworkSettings = Field(default_factory=FrameworkSettings)
     directus: DirectusSettings = Field(default_factory=DirectusSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     # The pydantic major version the code runs on; unset: what its dependency files pin.
     pydantic_version: int | None = Field(None, alias="pydantic-version", ge=1, le=2)
     # Environment variables set outside the repository's files (PF701): the deployment's. The
     # run adds the names its env, compose, Docker and CI files define; None: no such source.
     environment: tuple[str, ...] | None = None
+    # Top-level modules the declared dependencies provide (PF303), lower case. The run adds
+    # what the file's nearest dependency files declare; None: they do not say (or none).
+    dependency_modules: tuple[str, ...] | None = Field(None, alias="dependency-modules")
+    # Whether the build packages only folders with `__init__.py` (PF303); unset: what
+    # `setup.py` / `setup.cfg` / `[tool.setuptools]` say (`find_packages()`).
+    packages_need_init: bool | None = Field(None, alias="packages-need-init")
     # Larger files are not analysed (one PF000 each): libcst takes about 250 MB and 4 s
     # per megabyte of source, in every worker at once.
     max_file_size: float = Field(DEFAULT_MAX_FILE_MB, alias="max-file-size", gt=0, le=1024)  # megabytes

@@ -22,7 +22,10 @@ from typing import Any
 from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
 from pitfalls.core.summary import ModuleNamer
-from pitfalls.project.dependencies import pydantic_major, python_floor
+from pitfalls.project.dependencies import (
+    UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, pydantic_major,
+    python_floor,
+)
 from pitfalls.project.environment import environment_names
 from pitfalls.project.toml import TomlError, load_toml
 from pitfalls.rules import RULES_BY_CODE
@@ -46,7 +49,7 @@ class ProjectConfig:
         self.source = source
         # Its files' schemas, once the owner resolved them (the sources sit above this layer).
         self.schemas: Schemas | None = None
-        self._pydantic: dict[str, int | None] = {}  # folder -> the pydantic major it pins
+        self._declared: dict[str, Declared | None] = {}  # folder -> what its own dependency files declare
         self._python: dict[str, tuple[int, int] | None] = {}  # folder -> its requires-python floor
         self._per_folder: dict[str, Settings] = {}
         self._environment: Settings | None = None  # the settings with the repository's environment
@@ -58,17 +61,30 @@ class ProjectConfig:
 
     def settings_for(self, path: Path | str) -> Settings:
         """The settings a file is checked with: the project's, with what the file's nearest
-        dependency files say where the configuration does not (``pydantic-version``), and
-        the environment variables the repository's files define (``environment``)."""
+        dependency files say (the pydantic major where the configuration does not set
+        ``pydantic-version``; the modules its dependencies provide), and the environment
+        variables the repository's files define (``environment``)."""
         project = self._project_settings()
-        if project.pydantic_version is not None:
-            return project
         folder = Path(os.path.dirname(os.path.abspath(path)))
         found = self._per_folder.get(str(folder))
         if found is None:
-            major = pydantic_major(folder, self.root, self._pydantic)
-            found = project if major is None else project.model_copy(update={"pydantic_version": major})
-            self._per_folder[str(folder)] = found
+            update: dict[str, object] = {}
+            if project.pydantic_version is None:
+                major = pydantic_major(nearest_declared(folder, self.root, self._declared))
+                if major is not None:
+                    update["pydantic_version"] = major
+            above = declared_above(folder, self.root, self._declared)
+            if above is not None and above.drops_namespace_folders and project.packages_need_init is None:
+                update["packages_need_init"] = True
+            inside = folder.parts[len(self.root.parts):] if folder.is_relative_to(self.root) else folder.parts
+            if UNDECLARED_FOLDERS.intersection(inside):
+                if project.dependency_modules is not None:
+                    update["dependency_modules"] = None  # PF303 does not ask there
+            else:
+                modules = dependency_modules(above)
+                if modules is not None:
+                    update["dependency_modules"] = tuple(sorted({*modules, *(project.dependency_modules or ())}))
+            found = self._per_folder[str(folder)] = project.model_copy(update=update) if update else project
         return found
 
     def python_floor(self, path: Path | str) -> tuple[int, int] | None:
@@ -285,7 +301,7 @@ def make_config(table: dict[str, Any], root: Path, source: Path | None, override
     config = ProjectConfig(settings, Path(os.path.abspath(root)), source)
     config.repository_urls = frozenset(
         url
-        for section in ("directus", "database")
+        for section in ("directus", "database", "redis")
         if isinstance(url := (table.get(section) or {}).get("url"), str)
         and not (overrides.get(section) or {}).get("url")
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from pitfalls.project.distributions import normal, provided_modules
 from pitfalls.project.files import UnreadableFile, read_bounded
 from pitfalls.project.toml import MAX_TOML_MB, TomlError, load_toml
 
@@ -29,21 +31,56 @@ _POETRY_CARET = re.compile(r"^\^(\d+)(?:\.(\d+))?")
 _POETRY_TILDE = re.compile(r"^~(\d+)(?:\.(\d+))?")
 
 
-def pydantic_major(folder: Path, stop: Path, memo: dict[str, int | None]) -> int | None:
-    """The pydantic major version the dependency files nearest to ``folder`` (looking up
-    to ``stop``) pin; None when they do not say, or admit both."""
-    key = str(folder)
-    if key in memo:
-        return memo[key]
-    requirements = _declared(folder)
-    if requirements is None:
+def nearest_declared(folder: Path, stop: Path, memo: dict[str, Declared | None]) -> Declared | None:
+    """What the dependency files nearest to ``folder`` (looking up to ``stop``) declare."""
+    while True:
+        found = _own_declared(folder, memo)
         parent = folder.parent
-        inside = str(parent).startswith(str(stop)) and parent != folder
-        found = pydantic_major(parent, stop, memo) if inside else None
-    else:
-        found = _major(requirements)
-    memo[key] = found
-    return found
+        if found is not None or parent == folder or not str(parent).startswith(str(stop)):
+            return found
+        folder = parent
+
+
+def declared_above(folder: Path, stop: Path, memo: dict[str, Declared | None]) -> Declared | None:
+    """Everything the dependency files at or above ``folder`` (up to ``stop``) declare: a
+    plugin's ``requirements.txt`` inside a package adds to its host's. None unless one of
+    them declares a project (sits in a folder that is not a package)."""
+    found = Declared()
+    anchored = False
+    while True:
+        own = _own_declared(folder, memo)
+        if own is not None:
+            found.everything |= own.everything
+            found.complete = found.complete and own.complete
+            found.drops_namespace_folders = found.drops_namespace_folders or own.drops_namespace_folders
+            anchored = anchored or not (folder / "__init__.py").is_file()
+        parent = folder.parent
+        if parent == folder or not str(parent).startswith(str(stop)):
+            return found if anchored else None
+        folder = parent
+
+
+def _own_declared(folder: Path, memo: dict[str, Declared | None]) -> Declared | None:
+    key = str(folder)
+    if key not in memo:
+        memo[key] = _declared(folder)
+    return memo[key]
+
+
+# Folders whose code imports what its own tools install (tox, nox, a docs build): the
+# dependency files rarely list it, as deptry's defaults assume too.
+UNDECLARED_FOLDERS = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks"})
+
+
+def pydantic_major(declared: Declared | None) -> int | None:
+    """The pydantic major version ``declared`` pins; None when it does not say, or admits both."""
+    return _major(declared.runtime) if declared is not None else None
+
+
+def dependency_modules(declared: Declared | None) -> frozenset[str] | None:
+    """The top-level modules (lower case) ``declared`` provides in any group; None when
+    nothing is declared, or something declared could install anything."""
+    return provided_modules(declared.everything) if declared is not None and declared.complete else None
 
 
 _PYTHON_MINORS = tuple(f"3.{minor}" for minor in range(6, 20))
@@ -96,28 +133,31 @@ def _admitted(spec: SpecifierSet, probes: tuple[str, ...]) -> list[Version]:
     return [v for v in candidates if spec.contains(v, prereleases=True)]
 
 
-def _declared(folder: Path) -> dict[str, SpecifierSet] | None:
-    """Requirement name -> specifier from the folder's dependency files; None when the
-    folder declares no dependencies at all."""
-    found: dict[str, SpecifierSet] = {}
-    declares = False
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = load_toml(pyproject)
-        except TomlError:
-            data = {}
-        project = data.get("project")
-        if isinstance(project, dict) and isinstance(project.get("dependencies"), list):
-            declares = True
-            _add(found, (d for d in project["dependencies"] if isinstance(d, str)))
-        poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
-        if isinstance(poetry, dict) and isinstance(poetry.get("dependencies"), dict):
-            declares = True
-            for name, spec in poetry["dependencies"].items():
-                version = spec.get("version") if isinstance(spec, dict) else spec
-                if isinstance(version, str):
-                    _add_specifier(found, name, _poetry(version))
+@dataclass
+class Declared:
+    """What one folder's dependency files declare: the runtime requirements (for version
+    questions) and every distribution any group names (for "is it declared at all")."""
+
+    runtime: dict[str, SpecifierSet] = field(default_factory=dict)
+    everything: set[str] = field(default_factory=set)
+    complete: bool = True  # False: something could bring in any distribution (dynamic, `-e`, setup.py)
+    # Its build packages only folders with `__init__.py` (setuptools' `find_packages()`).
+    drops_namespace_folders: bool = False
+
+
+# Further groups of distributions: extras, PEP 735 groups, PDM's and uv's development
+# groups (requirement lists), and Poetry's (name -> version tables).
+_LIST_GROUPS = (
+    ("project", "optional-dependencies"), ("dependency-groups",), ("tool", "pdm", "dev-dependencies"),
+    ("tool", "uv", "dev-dependencies"),
+)
+
+
+def _declared(folder: Path) -> Declared | None:
+    """The folder's dependency files (``pyproject.toml``'s PEP 621, PEP 735, Poetry, PDM, uv
+    and Hatch tables, ``requirements*.txt``, ``setup.cfg``); None when it declares nothing."""
+    found = Declared()
+    declares = _read_pyproject(folder / "pyproject.toml", found)
     try:
         names = sorted(os.listdir(folder))
     except OSError:
@@ -128,35 +168,117 @@ def _declared(folder: Path) -> dict[str, SpecifierSet] | None:
             try:
                 lines = read_bounded(folder / name, MAX_TOML_MB).decode("utf-8").splitlines()
             except (UnreadableFile, UnicodeDecodeError):
+                found.complete = False
                 continue
-            _add(found, (line.split("#", 1)[0].strip() for line in lines if not line.lstrip().startswith("-")))
+            for line in (line.split("#", 1)[0].strip() for line in lines):
+                if line.startswith(("-e", "--editable")):
+                    found.complete = False  # a path or URL: whatever it installs
+                elif not line.startswith("-"):  # options, `-r` (other files here are read too)
+                    _add(found, [line], runtime=True)
     setup_cfg = folder / "setup.cfg"
     if setup_cfg.is_file():
+        found.drops_namespace_folders = _finds_regular_packages_only(setup_cfg)
         parser = configparser.ConfigParser()
         try:
             parser.read(setup_cfg, encoding="utf-8")
             requires = parser.get("options", "install_requires", fallback=None)
+            extras = list(parser["options.extras_require"].values()) if parser.has_section("options.extras_require") else []
         except (configparser.Error, UnicodeDecodeError):
-            requires = None
+            requires, extras = None, []
         if requires is not None:
             declares = True
-            _add(found, (line.strip() for line in requires.splitlines()))
+            _add(found, (line.strip() for line in requires.splitlines()), runtime=True)
+        for extra in extras:
+            _add(found, (line.strip() for line in extra.splitlines()))
+    if (folder / "setup.py").is_file():
+        found.complete, declares = False, True  # setup.py's requirements are code
+        found.drops_namespace_folders = _finds_regular_packages_only(folder / "setup.py")
     return found if declares else None
 
 
-def _add(found: dict[str, SpecifierSet], lines: Iterable[str]) -> None:
+_FIND_PACKAGES = re.compile(r"\bfind_packages\s*\(|^\s*packages\s*=\s*find:\s*$", re.MULTILINE)
+_FIND_NAMESPACES = re.compile(r"\bfind_namespace_packages\s*\(|find_namespace:|^\s*namespaces\s*=\s*true", re.MULTILINE | re.IGNORECASE)
+
+
+def _finds_regular_packages_only(path: Path) -> bool:
+    """Whether a ``setup.py`` or ``setup.cfg`` (read as text, never run) lists its packages
+    with ``find_packages()`` / ``packages = find:``, which skip folders without ``__init__.py``."""
+    try:
+        text = read_bounded(path, MAX_TOML_MB).decode("utf-8", "replace")
+    except UnreadableFile:
+        return False
+    return bool(_FIND_PACKAGES.search(text)) and not _FIND_NAMESPACES.search(text)
+
+
+def _read_pyproject(path: Path, found: Declared) -> bool:
+    """Adds what ``pyproject.toml`` declares to ``found``; whether it declares anything."""
+    if not path.is_file():
+        return False
+    try:
+        data = load_toml(path)
+    except TomlError:
+        return False
+    declares = False
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    if isinstance(project.get("dependencies"), list):
+        declares = True
+        _add(found, (d for d in project["dependencies"] if isinstance(d, str)), runtime=True)
+    if "dependencies" in (project.get("dynamic") or ()):
+        declares, found.complete = True, False
+    poetry = _at(data, ("tool", "poetry"))
+    if isinstance(poetry, dict) and isinstance(poetry.get("dependencies"), dict):
+        declares = True
+        for name, spec in poetry["dependencies"].items():
+            found.everything.add(normal(name))
+            version = spec.get("version") if isinstance(spec, dict) else spec
+            if isinstance(version, str):
+                _add_specifier(found.runtime, name, _poetry(version))
+    for group in (_at(data, path) for path in _LIST_GROUPS):
+        lists = group.values() if isinstance(group, dict) else [group] if isinstance(group, list) else []
+        for requirements in lists:
+            declares = True
+            _add(found, (d for d in requirements if isinstance(d, str)) if isinstance(requirements, list) else ())
+    if _at(data, ("tool", "setuptools", "packages", "find", "namespaces")) is False:
+        found.drops_namespace_folders = True
+    environments = _at(data, ("tool", "hatch", "envs"))
+    for environment in environments.values() if isinstance(environments, dict) else ():
+        for key in ("dependencies", "extra-dependencies"):
+            requirements = environment.get(key) if isinstance(environment, dict) else None
+            if isinstance(requirements, list):
+                declares = True
+                _add(found, (d for d in requirements if isinstance(d, str)))
+    poetry_groups = _at(data, ("tool", "poetry", "group"))
+    tables = [g.get("dependencies") for g in poetry_groups.values() if isinstance(g, dict)] if isinstance(poetry_groups, dict) else []
+    for table in [_at(data, ("tool", "poetry", "dev-dependencies")), *tables]:
+        if isinstance(table, dict):
+            declares = True
+            found.everything.update(normal(name) for name in table)
+    return declares
+
+
+def _at(data: object, path: tuple[str, ...]) -> object:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _add(found: Declared, lines: Iterable[str], runtime: bool = False) -> None:
     for line in lines:
         if not line:
             continue
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
+            found.complete = False  # a URL or a typo: it may install anything
             continue
-        _add_specifier(found, requirement.name, str(requirement.specifier))
+        found.everything.add(normal(requirement.name))
+        found.everything.update(f"{normal(requirement.name)}[{normal(extra)}]" for extra in requirement.extras)
+        if runtime:
+            _add_specifier(found.runtime, requirement.name, str(requirement.specifier))
 
 
 def _add_specifier(found: dict[str, SpecifierSet], name: str, spec: str) -> None:
-    key = name.lower().replace("_", "-")
+    key = normal(name)
     try:
         specifier = SpecifierSet(spec)
     except InvalidSpecifier:

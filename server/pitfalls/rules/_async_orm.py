@@ -14,6 +14,7 @@ import libcst as cst
 
 from pitfalls.core import names
 from pitfalls.rules._sessions import ASYNC, SESSION_CLASSES, Sessions
+from pitfalls.rules._signatures import annotated_name
 from pitfalls.rules.api import RuleContext
 
 ASYNC_SESSIONS = frozenset(name for name, kind in SESSION_CLASSES.items() if kind == ASYNC)
@@ -118,21 +119,7 @@ def _inherited_session(ctx: RuleContext, expr: cst.Attribute) -> bool:
 def _annotation_is_session(ctx: RuleContext, owner: str, annotation: str | None) -> bool:
     """Whether a parameter annotation written in the module of class ``owner`` names an
     ``AsyncSession``."""
-    if not annotation:
-        return False
-    try:
-        named = names.annotated_type(cst.parse_expression(annotation))
-    except cst.ParserSyntaxError:
-        return False
-    text = names.dotted(named) if named is not None else None
-    summary = ctx.index.module(owner.rpartition(".")[0])
-    if text is None or summary is None:
-        return False
-    head, _, rest = text.partition(".")
-    target = summary.bindings.get(head)
-    if target is None:
-        return False
-    return ctx.index.resolve(f"{target}.{rest}" if rest else target) in ASYNC_SESSIONS
+    return annotated_name(ctx.index, owner, annotation) in ASYNC_SESSIONS
 
 
 def selected(ctx: RuleContext, stmt: cst.BaseExpression) -> tuple[str, frozenset[str]] | None:
@@ -284,7 +271,7 @@ class AsyncLoads:
         bound: dict[str, Denotation | None] = {}
         marks = []
         item = self._item_of(node.iter, node) if node.asynchronous is None else None
-        for name in _target_names(node.target):
+        for name in names.target_names(node.target):
             bound[name] = item if isinstance(node.target, cst.Name) else None
             marks.append(self.ctx.binding_mark(name))
         self.loops.append((bound, marks))
@@ -301,7 +288,7 @@ class AsyncLoads:
         while for_in is not None:
             if for_in is not first:
                 item = self._item_of(for_in.iter, for_in) if for_in.asynchronous is None else None
-            for name in _target_names(for_in.target):
+            for name in names.target_names(for_in.target):
                 frame[name] = item if isinstance(for_in.target, cst.Name) else None
             for_in = for_in.inner_for_in
 
@@ -415,20 +402,6 @@ class AsyncLoads:
         came from returned so far (they sit in its identity map), and the relationships
         their loader options named."""
         return self.queried.get((self.ctx.function, instance.session), (set(), set()))
-
-
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    out: list[str] = []
-    stack = [target]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name):
-            out.append(node.value)
-        elif isinstance(node, (cst.Tuple, cst.List)):
-            stack.extend(e.value for e in node.elements)
-        elif isinstance(node, cst.StarredElement):
-            stack.append(node.value)
-    return out
 
 
 def relationship_targets(ctx: RuleContext, cls: str, attr: str) -> tuple[bool, set[str] | None]:

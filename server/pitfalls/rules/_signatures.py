@@ -1,6 +1,6 @@
 """Class hierarchies and ``__init__`` signatures as the project index sees them.
 
-Shared by PF201, PF206 and PF207.
+Shared by PF201, PF206, PF207 and PF209.
 The method resolution order is Python's C3 linearisation over the index's class summaries,
 across files and through subscripted generic bases (``Service[Model, Create, Update]`` is
 ``Service``). Classes outside the project are leaves: what they define is unknown, so a
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from pitfalls.core import names
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import FunctionInfo, ParamInfo
 
@@ -25,8 +26,6 @@ INITLESS_BASES = frozenset(
         "typing.Protocol", "typing_extensions.Protocol",
     }
 )
-
-
 
 
 def mro(index: IndexView, qualname: str, _seen: tuple[str, ...] = ()) -> list[str] | None:
@@ -85,6 +84,15 @@ def resolved_init(
     """The project ``__init__`` that ``qualname.__init__`` (``include_self``) or
     ``super().__init__`` in ``qualname`` runs, with its defining class; None when it is
     not a project one or cannot be known."""
+    return resolved_method(index, qualname, "__init__", include_self=include_self)
+
+
+def resolved_method(
+    index: IndexView, qualname: str, name: str, *, include_self: bool = True
+) -> tuple[str, FunctionInfo] | None:
+    """The project method ``name`` that ``qualname`` (or, without ``include_self``, its
+    bases) has, in method resolution order, with its defining class; None when a class
+    outside the project, or a class attribute that is no method, comes first."""
     order = mro(index, qualname)
     if order is None:
         return None
@@ -94,9 +102,11 @@ def resolved_init(
             if candidate in INITLESS_BASES:
                 continue
             return None
-        if info.init is not None:
-            return candidate, info.init
-        if _may_generate_init(index, candidate):
+        if name in info.methods:
+            return candidate, info.methods[name]
+        if name in info.attributes or name in info.fields:
+            return None
+        if name == "__init__" and _may_generate_init(index, candidate):
             return None
     return None
 
@@ -159,3 +169,24 @@ def bind(args: Sequence[cst.Arg], params: Sequence[ParamInfo]) -> Binding | None
         binding.problems.append("required " + ", ".join(f"`{m}`" for m in missing) + " not given")
     return binding
 
+
+
+def annotated_name(index: IndexView, owner: str, annotation: str | None) -> str | None:
+    """What an annotation written in the module of class ``owner`` names (``X``,
+    ``Optional[X]``, ``"X"``, ``mod.X``), resolved through imports and re-exports; None when
+    it names nothing the module binds."""
+    summary = index.module(owner.rpartition(".")[0])
+    if not annotation or summary is None:
+        return None
+    try:
+        named = names.annotated_type(cst.parse_expression(annotation))
+    except cst.ParserSyntaxError:
+        return None
+    head, _, rest = ((names.dotted(named) if named is not None else None) or "").partition(".")
+    if head in summary.bindings:
+        base = summary.bindings[head]
+    elif head in summary.classes:
+        base = f"{summary.name}.{head}"
+    else:
+        return None
+    return index.resolve(f"{base}.{rest}" if rest else base)

@@ -8,7 +8,8 @@ source that cannot be used becomes one warning and no schema, so the static rule
 
 Precedence: a live Directus (``directus.url``) over its snapshot, which is the fallback when
 the server cannot be read; the database URL from the command line, then
-``PITFALLS_DATABASE_URL``, then ``[tool.pitfalls.database] url``.
+``PITFALLS_DATABASE_URL``, then ``[tool.pitfalls.database] url``. ``pitfalls doctor``'s
+Redis: ``--redis-url``, then ``REDIS_URL``, then ``[tool.pitfalls.redis] url``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pitfalls.sources.errors import SchemaSourceError
 from pitfalls.sources.trust import may_contact
 
 DATABASE_URL_ENV = "PITFALLS_DATABASE_URL"
+REDIS_URL_ENV = "REDIS_URL"  # the application's own variable, as in the guide
 
 
 @dataclass
@@ -145,6 +147,23 @@ def refused_database(
     if may_contact(url, from_files):
         return None
     return trust.refusal(url, "database", config.source or config.root)
+
+
+def redis_url(config: ProjectConfig, env: Mapping[str, str] | None = None, command_line: str | None = None) -> str | None:
+    """Where ``pitfalls doctor`` looks for Redis: ``--redis-url``, ``REDIS_URL``, then the configuration."""
+    env = os.environ if env is None else env
+    return command_line or env.get(REDIS_URL_ENV) or config.settings.redis.url
+
+
+def refused_redis(
+    config: ProjectConfig, url: str, env: Mapping[str, str] | None = None, command_line: str | None = None
+) -> str | None:
+    """The same for Redis: a URL from the configuration (in the repository) needs approval."""
+    env = os.environ if env is None else env
+    from_files = not (command_line or env.get(REDIS_URL_ENV)) and config.settings.redis.url in config.repository_urls
+    if may_contact(url, from_files):
+        return None
+    return trust.refusal(url, "Redis", config.source or config.root)
 
 
 def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:

@@ -9,9 +9,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.framework.base import CompanyBaseModel
-from app.framework.extensions import serialize_value, validate_field_type
+from app.framework.extensions import extension_filter, serialize_value, validate_field_type
 
 if TYPE_CHECKING:
+    from app.services.audit_service import AuditService
     from app.services.events import MessagingService
 
 ModelT = TypeVar("ModelT", bound=CompanyBaseModel)
@@ -31,16 +32,19 @@ class BusinessObjectService(Generic[ModelT]):
 
 
 class CompanyBusinessObjectService(BusinessObjectService[ModelT], Generic[ModelT, CreateT, UpdateT]):
-    """Company-scoped CRUD of one business object, with extension fields and events."""
+    """Company-scoped CRUD of one business object, with extension fields, events and an
+    audit trail."""
 
     def __init__(
         self,
         db: AsyncSession,
         model: type[ModelT],
         messaging_service: Optional[MessagingService] = None,
+        audit_service: Optional[AuditService] = None,
     ) -> None:
         super().__init__(model, messaging_service)
         self.db = db
+        self.audit_service = audit_service
 
     async def create(self, data: CreateT) -> ModelT:
         obj = self.model(**data.model_dump())
@@ -51,19 +55,24 @@ class CompanyBusinessObjectService(BusinessObjectService[ModelT], Generic[ModelT
             await self.messaging_service.publish_entity_event(obj, f"{self.model.__tablename__}.created")
         return obj
 
-    async def get_list(self, company_id: int) -> list[ModelT]:
-        result = await self.db.execute(
-            select(self.model).where(self.model.company_id == company_id, self.model.is_active.is_(True))
-        )
+    async def get_list(self, company_id: int, extension_filters: Optional[dict[str, Any]] = None) -> list[ModelT]:
+        query = select(self.model).where(self.model.company_id == company_id, self.model.is_active.is_(True))
+        for key, value in (extension_filters or {}).items():
+            query = query.where(self.model.id.in_(extension_filter(self.model.__tablename__, key, value)))
+        result = await self.db.execute(query)
         return list(result.scalars())
 
     async def update(self, entity_id: int, data: UpdateT) -> Optional[ModelT]:
         obj = await self.get(self.db, entity_id)
         if obj is None:
             return None
-        for key, value in data.model_dump(exclude_unset=True).items():
+        changes = data.model_dump(exclude_unset=True)
+        old = {key: getattr(obj, key) for key in changes}
+        for key, value in changes.items():
             setattr(obj, key, value)
         await self.db.commit()
+        if self.audit_service is not None:
+            self.audit_service.log_change(obj, f"{self.model.__tablename__}.updated", old, changes)
         return obj
 
     async def set_extension(self, entity_id: int, field_name: str, field_type: str, field_value: Any) -> None:

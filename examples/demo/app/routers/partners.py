@@ -47,7 +47,7 @@ async def import_partners(
         except ValidationError as e:
             rejected.append({"row": row, "missing": [error["loc"] for error in e.errors]})
             continue
-        created.append((await service.create_partner(data)).id)
+        created.append((await service.create(data)).id)
     return {"created": created, "rejected": rejected}
 
 

@@ -27,6 +27,12 @@ class PartnerExtensionService(CompanyBusinessObjectService[Partner]):
     async def set_vat_number(self, partner_id: int, vat_number: str) -> None:
         await self.set_extension(partner_id, "vat_number", "strng", vat_number.replace(" ", "").upper())
 
+    async def gold_partners_over(self, company_id: int, limit: Decimal) -> list[Partner]:
+        return await self.get_list(
+            company_id,
+            extension_filters={"loyalty_tier": "gold", "credit_limit__greater_than": str(limit)},
+        )
+
     async def set_loyalty_tier(self, partner_id: int, tier: str) -> None:
         await self.set_extension(
             entity_id=partner_id,

@@ -32,3 +32,12 @@ async def count_partners() -> int:
 async def count_partners_from_session() -> int:
     async with get_db_session() as db:
         return await db.scalar(select(func.count(Partner.id)))
+
+
+def partner_from_row(row: dict, company_id: int) -> Partner:
+    return Partner(
+        company_id=company_id,
+        name=row["name"],
+        email=row.get("email"),
+        website=row.get("website"),
+    )
