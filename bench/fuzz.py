@@ -22,8 +22,8 @@ Not a test: too slow for CI. It prints counts and exits 1 when anything went wro
    a limit refusal.
 2. Server: ``--edits`` random incremental ``didChange`` edits (out-of-range and reversed
    ranges among them) on three documents opened in a copy of the smallest ecosystem
-   project, through ``python -m pitfalls server`` over stdio, with hover, code-action (and
-   pull-diagnostic, when offered) requests in between. Counted: the server dying, requests
+   project, through ``python -m pitfalls server`` over stdio (a client the server pushes
+   diagnostics to), with hover and code-action requests in between. Counted: the server dying, requests
    not answered within ``--request-timeout``, error responses, tracebacks on its stderr,
    error messages it sends; and, at four checkpoints, each document's diagnostics against
    ``pitfalls check --stdin-filename`` on the same text.
@@ -640,7 +640,6 @@ class Fuzzer:
         self.texts = {from_fs_path(str(root / rel)): text for rel, text in docs.items()}
         self.rels = {from_fs_path(str(root / rel)): rel for rel in docs}
         self.versions = {uri: 1 for uri in self.texts}
-        self.pull = False
 
     def alive(self) -> bool:
         server = self.client._server
@@ -685,9 +684,6 @@ class Fuzzer:
             else types.Range(start=at, end=at)
         await self.request("codeAction", self.client.text_document_code_action_async(types.CodeActionParams(
             text_document=doc, range=where, context=types.CodeActionContext(diagnostics=diagnostics[:5]))))
-        if self.pull:
-            await self.request("diagnostic", self.client.text_document_diagnostic_async(
-                types.DocumentDiagnosticParams(text_document=doc)))
 
     async def settled(self, uri: str) -> list[types.Diagnostic] | None:
         """The diagnostics the server publishes for the current text, once it is quiet."""
@@ -807,7 +803,6 @@ async def server_campaign(projects: dict[str, Path], args: argparse.Namespace, w
             workspace=types.WorkspaceClientCapabilities(configuration=True),
             text_document=types.TextDocumentClientCapabilities(
                 publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-                diagnostic=types.DiagnosticClientCapabilities(),
             ),
         )
         uri = from_fs_path(str(root))
@@ -815,7 +810,6 @@ async def server_campaign(projects: dict[str, Path], args: argparse.Namespace, w
             capabilities=caps, process_id=os.getpid(), root_uri=uri,
             workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
         )), args.request_timeout)
-        fuzzer.pull = result.capabilities.diagnostic_provider is not None
         client.initialized(types.InitializedParams())
         deadline = time.monotonic() + 300
         while client.scans_ended < 1 and time.monotonic() < deadline and fuzzer.alive():

@@ -636,6 +636,8 @@ def test_progress_on_a_terminals_stderr_only(project, run_main, monkeypatch, job
     from pitfalls.project import pool, run
 
     root = project({f"m{i}.py": "import requests\nrequests.get('u')\n" for i in range(3)})
+    monkeypatch.delenv("CI", raising=False)  # .ci/run sets it: no progress there
+    monkeypatch.delenv("TERM", raising=False)  # not a dumb terminal
     monkeypatch.setattr(terminal, "PROGRESS_AFTER_SECONDS", 0)
     monkeypatch.setattr(terminal, "PROGRESS_REDRAW_SECONDS", 0)
     monkeypatch.setattr(pool, "PROGRESS_INTERVAL_SECONDS", 0)  # workers report every file

@@ -139,6 +139,7 @@ class Session:
         self.roots = roots
         self.texts: dict[str, str] = {}
         self.versions: dict[str, int] = {}
+        self.initialized: types.InitializeResult | None = None  # the server's answer to `initialize`
 
     @property
     def root(self) -> Path:
@@ -275,7 +276,7 @@ async def session(
         client.set_configuration(configuration)
     this = Session(client, roots)
     try:
-        await client.initialize_session(
+        this.initialized = await client.initialize_session(
             types.InitializeParams(
                 capabilities=caps or capabilities(),
                 root_uri=from_fs_path(str(roots[0])),

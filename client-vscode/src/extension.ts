@@ -15,6 +15,7 @@ import {
     RevealOutputChannelOn,
     ServerOptions,
     State,
+    StaticFeature,
 } from 'vscode-languageclient/node';
 import { Bundle, bundledPythonVersions, doctorCommand, olderThan, Resolution, resolveServerCommand, shellQuote } from './resolve';
 import { applySeverities, parseSeverityMap } from './severity';
@@ -34,6 +35,22 @@ let context: vscode.ExtensionContext;
 let starting: Promise<void> | undefined;
 /** The server's diagnostics as it sent them, before `pitfalls.severity`, per document. */
 const original = new Map<string, vscode.Diagnostic[]>();
+
+/**
+ * Keeps diagnostics pushed: it withdraws the pull capability vscode-languageclient declares,
+ * so the server (which offers pull only to clients that declare it) publishes, and
+ * `middleware.handleDiagnostics` applies `pitfalls.severity` to every diagnostic. Pulled
+ * reports would bypass that middleware. Registered after the built-in features, whose
+ * capabilities it edits.
+ */
+const pushedDiagnostics: StaticFeature = {
+    fillClientCapabilities: (capabilities) => {
+        delete capabilities.textDocument?.diagnostic;
+    },
+    initialize: () => undefined,
+    getState: () => ({ kind: 'static' }),
+    clear: () => undefined,
+};
 
 function settingsFor(resource?: vscode.Uri) {
     return normalizeSettings(vscode.workspace.getConfiguration(SECTION, resource));
@@ -211,6 +228,7 @@ async function start(): Promise<void> {
         options: { env, cwd: firstFolder()?.uri.fsPath },
     };
     const c = new LanguageClient('pitfalls', 'pitfalls', serverOptions, clientOptions());
+    c.registerFeature(pushedDiagnostics);
     client = c;
     c.onDidChangeState((e) => {
         if (client !== c) return;

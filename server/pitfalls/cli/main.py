@@ -219,6 +219,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--statistics counts findings as text or json; use it without --diff")
     if args.stdin_filename is not None and (args.paths not in ([], [Path("-")]) or args.add_noqa):
         raise UsageError("--stdin-filename checks stdin: give it no paths, nor --add-noqa")
+    progress = ProgressLine(sys.stderr)  # its second counts from here: finding the files is part of the wait
     config = _config(args)
     if args.stdin_filename is not None:
         files = [args.stdin_filename]
@@ -241,7 +242,6 @@ def _check(args: argparse.Namespace) -> int:
 
         return check_stdin(args, config)
     project = project_files(config, files)
-    progress = ProgressLine(sys.stderr)
 
     def run() -> CheckResult:
         try:

@@ -1,6 +1,7 @@
 """The LSP methods the server answers, each mapped onto :class:`PitfallsServer`.
 
-Push diagnostics only (no pull). Buffers win over disk in the project index;
+Diagnostics are pulled by a client that can (see :mod:`pitfalls.lsp.pull`), pushed to the
+others. Buffers win over disk in the project index;
 ``workspace/didChangeWatchedFiles`` keeps closed files (and the configuration files) in step.
 Settings come from ``initializationOptions`` and ``workspace/configuration`` (see
 :mod:`pitfalls.lsp.settings`); ``pitfalls/refreshLiveSchema`` re-reads the schema sources.
@@ -20,7 +21,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path
 
-from pitfalls.lsp import actions
+from pitfalls.lsp import actions, pull
 from pitfalls.lsp.session import DocState, PitfallsServer, fs_path
 from pitfalls.lsp.settings import CONFIG_SECTION, settings_dict
 from pitfalls.lsp.text import DocumentStore, encoding_name
@@ -30,6 +31,21 @@ from pitfalls.project.discovery import SOURCE_SUFFIXES
 log = logging.getLogger("pitfalls.server")
 
 REFRESH_SCHEMA_REQUEST = "pitfalls/refreshLiveSchema"
+
+
+def _serve_pulls(server: PitfallsServer) -> None:
+    """``textDocument/diagnostic`` and ``workspace/diagnostic``, for a client that pulls. A
+    client that does not (or, like the VS Code extension, keeps push so that its middleware
+    sees every diagnostic) is never told the server could: it would pull as well, and show
+    each finding twice."""
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, pull.OPTIONS)
+    async def document_diagnostic(ls: PitfallsServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+        return await pull.document_report(ls, params)
+
+    @server.feature(types.WORKSPACE_DIAGNOSTIC)
+    async def workspace_diagnostic(ls: PitfallsServer, params: types.WorkspaceDiagnosticParams) -> types.WorkspaceDiagnosticReport:
+        return await pull.workspace_report(ls, params)
 
 
 def create_server() -> PitfallsServer:
@@ -43,6 +59,10 @@ def create_server() -> PitfallsServer:
         ls.supports_config = bool(get_capability(caps, "workspace.configuration", False))
         ls.supports_progress = bool(get_capability(caps, "window.work_done_progress", False))
         ls.supports_watch = bool(get_capability(caps, "workspace.did_change_watched_files.dynamic_registration", False))
+        ls.pull = get_capability(caps, "text_document.diagnostic", None) is not None
+        ls.refresh_support = ls.pull and bool(get_capability(caps, "workspace.diagnostics.refresh_support", False))
+        if ls.pull:
+            _serve_pulls(ls)  # registered here, before pygls computes the capabilities: advertised only to pullers
         ls.document_changes = bool(get_capability(caps, "workspace.workspace_edit.document_changes", False))
         formats = get_capability(caps, "text_document.hover.content_format", None)
         ls.markdown = formats is None or types.MarkupKind.Markdown in formats

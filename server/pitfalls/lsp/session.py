@@ -37,6 +37,7 @@ from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
 from pitfalls.lsp.project import Project, check_buffer, check_closed, scan_project
 from pitfalls.lsp.protocol import PitfallsProtocol
+from pitfalls.lsp.pull import Reports
 from pitfalls.lsp.settings import (
     CONFIG_SECTION,
     build_config,
@@ -96,6 +97,12 @@ class PitfallsServer(LanguageServer):
         self.supports_watch = False
         self.document_changes = False
         self.markdown = True
+        self.pull = False  # the client pulls diagnostics (see pitfalls.lsp.pull): none are pushed
+        self.refresh_support = False
+        self.reports = Reports()
+        self.pulling: dict[str, int] = {}  # report keys -> pulls waiting for their check
+        self.refresh_wanted = False
+        self.refresh_task: asyncio.Task | None = None
         self.initialization_options: Any = None
         self.parent_watch: asyncio.Task | None = None
         self.gc_pending = False
@@ -194,9 +201,37 @@ class PitfallsServer(LanguageServer):
     def publish(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
         if self.exiting or self.shutdown_requested:
             return
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
-        )
+        key = self.report_key(uri)
+        changed = self.reports.record(key, uri, diagnostics, version)
+        if not self.pull:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+            )
+        elif changed and key not in self.pulling and (key in self.open_paths or uri in self.docs):
+            self.refresh_pulls()
+
+    def report_key(self, uri: str) -> str:
+        """Results are kept by path: an open document's URI (as the client spelt it) and the
+        one its closed file is published under may differ."""
+        return fs_path(uri) or uri
+
+    def refresh_pulls(self) -> None:
+        """Ask a pulling client to pull again: one request at a time, and one more when a
+        result changed while it was out."""
+        if not self.refresh_support:
+            return
+        self.refresh_wanted = True
+        if self.refresh_task is None or self.refresh_task.done():
+            self.refresh_task = self.spawn(self._refresh())
+
+    async def _refresh(self) -> None:
+        while self.refresh_wanted and not (self.exiting or self.shutdown_requested):
+            self.refresh_wanted = False
+            try:
+                await asyncio.wait_for(self.workspace_diagnostic_refresh_async(None), timeout=10)
+            except Exception as exc:
+                log.warning("workspace/diagnostic/refresh failed: %s", exc)
+                return
 
     def terminate(self, code: int) -> None:
         """Exit now: no waiting for a running check, the stdin reader or worker processes."""

@@ -12,10 +12,10 @@ import os
 import sys
 
 import libcst as cst
-from libcst import matchers as m
 
 from pitfalls.core import names
 from pitfalls.core.summary import ModuleSummary
+from pitfalls.core.walker import iter_nodes
 from pitfalls.rules.api import Invalid, Rule, RuleContext, Valid
 
 # Exceptions whose handler makes an import optional (`try: import x except ImportError:`).
@@ -322,7 +322,7 @@ class UnresolvedImport(Rule):
 
     def _conditional(self, test: cst.BaseExpression) -> bool:
         """A test of the Python version or the platform (for one Python or one system)."""
-        return any(self.ctx.qualified_name(a) in _CONDITIONS for a in m.findall(test, m.Attribute()))
+        return any(isinstance(n, cst.Attribute) and self.ctx.qualified_name(n) in _CONDITIONS for n in iter_nodes(test))
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
