@@ -10,9 +10,9 @@ import libcst as cst
 from pitfalls.core import names
 
 # SQLAlchemy's `relationship` and its aliases, SQLModel's `Relationship`.
-_FACTORIES = frozenset({"relationship", "relation", "dynamic_loader", "Relationship"})
-_ANNOTATIONS = {"DynamicMapped": "dynamic", "WriteOnlyMapped": "write_only"}
-_CONSTANTS = {"True": "select", "False": "joined", "None": "noload"}
+FACTORIES = frozenset({"relationship", "relation", "dynamic_loader", "Relationship"})
+ANNOTATIONS = {"DynamicMapped": "dynamic", "WriteOnlyMapped": "write_only"}
+CONSTANTS = {"True": "select", "False": "joined", "None": "noload"}
 
 
 def loader_strategy(
@@ -25,13 +25,13 @@ def loader_strategy(
     if not isinstance(value, cst.Call) or names.dotted(value.func) is None:
         return None
     module, _, factory = qualify(names.dotted(value.func) or "").rpartition(".")
-    if factory not in _FACTORIES:
+    if factory not in FACTORIES:
         return None
     if module.partition(".")[0] not in ("sqlalchemy", "sqlmodel"):
         return "?"  # a project's own `relationship()` may set its own default
     outer = names.last_name(annotation.value) if isinstance(annotation, cst.Subscript) else None
-    if outer in _ANNOTATIONS:
-        return _ANNOTATIONS[outer]
+    if outer in ANNOTATIONS:
+        return ANNOTATIONS[outer]
     if factory == "dynamic_loader":
         return "dynamic"
     lazy: cst.BaseExpression | None = None
@@ -54,4 +54,4 @@ def loader_strategy(
     if lazy is None:
         return "select"
     text = names.string_value(lazy)
-    return text if text is not None else _CONSTANTS.get(names.dotted(lazy) or "", "?")
+    return text if text is not None else CONSTANTS.get(names.dotted(lazy) or "", "?")

@@ -5,148 +5,44 @@ fields, TypeVar parameters), functions' return annotations, and module-level str
 constants. Summaries are plain data: they pickle to worker processes, serialise to the
 cache, and their fingerprint keys every cached result that read them. Nothing is imported
 or executed.
+
+This module builds them from libcst's tree, for the files whose rules run (and names the
+modules); :mod:`pitfalls.core.summary_ast` builds the same summary from CPython's ``ast``
+for the files only summarised. The data and the bookkeeping both share are in
+:mod:`pitfalls.core.summary_data`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import libcst as cst
-from pydantic import TypeAdapter
 
 from pitfalls.core import names
 from pitfalls.core.relationships import loader_strategy
+from pitfalls.core.summary_data import (
+    ASYNC_ITERATORS,
+    PYDANTIC_BASE_MODELS,
+    PYDANTIC_SETTINGS,
+    BaseInfo,
+    ClassInfo,
+    FieldInfo,
+    FunctionInfo,
+    ImportInfo,
+    ModuleSummary,
+    ParamInfo,
+    SelfUsesState,
+    SummaryState,
+)
 from pitfalls.core.walker import children, iter_statements
 
-_TYPEVAR = ("TypeVar", "typing.TypeVar", "typing_extensions.TypeVar")
-PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
-# Settings classes are models too (their fields come from the environment, not the caller).
-PYDANTIC_SETTINGS = frozenset({"pydantic.BaseSettings", "pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings"})
-
-
-@dataclass
-class ImportInfo:
-    """One imported name (or module) as the importing module sees it."""
-
-    module: str  # absolute target module, e.g. "app.models.partner"
-    name: str | None  # imported attribute for `from m import name`; None for `import m`
-    bound: str  # the local name it binds ("*" for a star import)
-    scope: str  # "module", "function", "type_checking" or "main" (under `if __name__ == "__main__":`)
-
-
-@dataclass
-class ParamInfo:
-    name: str
-    kind: str  # "positional", "vararg", "keyword_only", "kwarg"
-    has_default: bool
-    annotation: str | None = None
-
-
-@dataclass
-class FunctionInfo:
-    name: str
-    params: list[ParamInfo]
-    returns: str | None  # qualified name of the return annotation when it names something
-    calls_super_init: bool = False  # methods only: calls `super().__init__` / `Base.__init__(self)`
-    is_async: bool = False
-    # `async def` only: a statement of its body (not of a nested function) yields, so
-    # calling it returns an async generator, not a coroutine.
-    is_async_generator: bool = False
-    # Async generators only: the qualified type its annotation says it yields
-    # (`AsyncGenerator[AsyncSession, None]`, `AsyncIterator[...]`), and what built the value
-    # it yields (`async with F(...) as name: yield name`, `name = F(...)`, `yield F(...)`:
-    # the qualified F), when one thing does.
-    yield_type: str | None = None
-    yields_call: str | None = None
-    # What each decorator names, qualified through the imports ("" when it is no dotted
-    # name); a decorator called (`@router.get("/")`) is what it calls.
-    decorators: list[str] = field(default_factory=list)
-    # Methods only (empty for functions, static and class methods), from the body, nested
-    # functions included: the `self.<attr>` names it assigns ("*" when it sets attributes by
-    # computed name: `setattr(self, name, v)`, `self.__dict__`, `vars(self)`), those it reads
-    # before assigning them (in source order, a right-hand side before its target), and the
-    # `self.<name>(...)` it calls.
-    self_sets: list[str] = field(default_factory=list)
-    self_reads: list[str] = field(default_factory=list)
-    self_calls: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BaseInfo:
-    text: str  # the base as written, e.g. "Service[Model, Create, Update]"
-    qualname: str | None  # what the (unsubscripted) base names, resolved through imports
-    args: list[str] = field(default_factory=list)  # subscript arguments as written
-    subscripted: bool = False
-
-
-@dataclass
-class FieldInfo:
-    name: str
-    annotation: str
-    annotation_names: list[str]  # qualified names appearing in the annotation
-    has_default: bool
-    default: str | None
-    optional: bool
-
-
-@dataclass
-class ClassInfo:
-    name: str
-    qualname: str
-    bases: list[BaseInfo]
-    type_params: list[str]  # TypeVars the class is generic in, in order
-    init: FunctionInfo | None
-    fields: dict[str, FieldInfo]
-    methods: dict[str, FunctionInfo]
-    class_constants: dict[str, str]  # e.g. {"__tablename__": "partners"}
-    has_inner_config: bool = False
-    attributes: list[str] = field(default_factory=list)  # names the body binds by `name = ...`
-    # SQLAlchemy/SQLModel relationship attributes -> loader strategy (`lazy=`: "select" by
-    # default, "dynamic"/"write_only" from the annotation, "?" when the source does not say).
-    relationships: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ModuleSummary:
-    name: str  # dotted module name
-    path: str
-    root: str  # source root the name is relative to
-    is_package: bool
-    imports: list[ImportInfo]
-    bindings: dict[str, str]  # module-level local name -> qualified name it refers to
-    classes: dict[str, ClassInfo]
-    functions: dict[str, FunctionInfo]
-    constants: dict[str, list[str]]  # names bound to a list/tuple/set of strings
-    strings: dict[str, str]  # names bound to a plain string
-    call_assignments: dict[str, str]  # `name = f(...)`: name -> what f resolves to
-    typevars: list[str]
-    defined: list[str]  # every module-level name the module defines
-    all_names: list[str] | None = None
-    typevar_defaults: list[str] = field(default_factory=list)  # TypeVars declared with a default
-    # `name = f(..., class_=C)`: name -> what C resolves to (`sessionmaker(class_=AsyncSession)`)
-    call_classes: dict[str, str] = field(default_factory=dict)
-    open_names: bool = False  # it may bind names `defined` misses (unpacking, globals(), exec...)
-
-    def fingerprint(self) -> str:
-        # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
-        return hashlib.blake2b(repr(self).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-
-    def to_json(self) -> dict[str, Any]:
-        return _SUMMARY.dump_python(self, mode="json")
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
-        return _SUMMARY.validate_python(data)
-
-
-# pydantic-core (de)serialises the nested dataclasses far faster than dataclasses.asdict.
-_SUMMARY: TypeAdapter[ModuleSummary] = TypeAdapter(ModuleSummary)
-
+# The summary's data lives in summary_data (shared with the ast builder); its users import it from here.
+__all__ = [
+    "PYDANTIC_BASE_MODELS", "PYDANTIC_SETTINGS", "BaseInfo", "ClassInfo", "FieldInfo", "FunctionInfo",
+    "ImportInfo", "ModuleNamer", "ModuleSummary", "ParamInfo", "local_class_info", "module_name_for", "summarize",
+]
 
 # ---------------------------------------------------------------------------------------
 # Building a summary
@@ -211,42 +107,21 @@ def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]
     return name, Path(root), is_package
 
 
-# Source text through which a module may bind names no statement shows.
-_DYNAMIC_NAMES = re.compile(r"\bglobals\s*\(|\b(?:vars|locals)\s*\(\s*\)|\bexec\s*\(|\bsys\.modules\b|^[ \t]*global[ \t]", re.M)
-
-
 def _suite(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
     """The statements of a block; a one-line suite (``if x: import y``) is its own line."""
     return [block] if isinstance(block, cst.SimpleStatementSuite) else block.body
 
 
-class _SummaryBuilder:
+class _SummaryBuilder(SummaryState):
     def __init__(self, module: cst.Module, name: str, is_package: bool):
+        super().__init__(name, is_package)
         self.module = module
-        self.name = name
-        self.is_package = is_package
-        self.imports: list[ImportInfo] = []
-        self.bindings: dict[str, str] = {}
-        self.classes: dict[str, ClassInfo] = {}
-        self.functions: dict[str, FunctionInfo] = {}
-        self.constants: dict[str, list[str]] = {}
-        self.strings: dict[str, str] = {}
-        self.call_assignments: dict[str, str] = {}
-        self.call_classes: dict[str, str] = {}
-        self.typevars: list[str] = []
-        self.typevar_defaults: list[str] = []  # PEP 696: TypeVar("T", default=...)
-        self.defined: list[str] = []
-        self.all_names: list[str] | None = None
-        self.open_names = False
 
     # -- imports ------------------------------------------------------------------------
 
     def _record_imports(self, stmt: cst.Import | cst.ImportFrom, scope: str) -> None:
-        for module, attr, bound, target in names.import_bindings(stmt, self.name, self.is_package):
-            self.imports.append(ImportInfo(module, attr, bound, scope))
-            if scope != "function" and bound != "*":
-                self.bindings[bound] = target
-                self.defined.append(bound)
+        for binding in names.import_bindings(stmt, self.name, self.is_package):
+            self.record_import(*binding, scope)
 
     def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
         """Record imports nested in functions/classes (they never bind module names)."""
@@ -320,42 +195,16 @@ class _SummaryBuilder:
             self.defined.append(target.value)
             if value is None:
                 continue
-            strings = names.string_collection(value)
-            if strings is not None:
-                self.constants[target.value] = strings
-                if target.value == "__all__":
-                    self.all_names = strings
-            text = names.string_value(value)
-            if text is not None:
-                self.strings[target.value] = text
-            if isinstance(value, cst.Call) and names.dotted(value.func) in _TYPEVAR:
-                self.typevars.append(target.value)
-                if any(arg.keyword is not None and arg.keyword.value == "default" for arg in value.args):
-                    self.typevar_defaults.append(target.value)
-            elif isinstance(value, cst.Call) and names.dotted(value.func):
-                self.call_assignments[target.value] = self._qualify(names.dotted(value.func) or "")
-                for arg in value.args:
-                    built = names.dotted(arg.value) if arg.keyword is not None and arg.keyword.value == "class_" else None
-                    if built:
-                        self.call_classes[target.value] = self._qualify(built)
-            elif isinstance(value, (cst.Name, cst.Attribute)):
-                # `Alias = SomeClass` re-exports a name under another.
-                ref = names.dotted(value)
-                if ref:
-                    self.bindings[target.value] = self._qualify(ref)
-
-    def _qualify(self, dotted: str) -> str:
-        head, _, rest = dotted.partition(".")
-        if head in self.bindings:
-            base = self.bindings[head]
-        elif head in self.classes or head in self.functions or head in self.defined:
-            base = f"{self.name}.{head}" if self.name else head
-        else:
-            base = names.BUILTIN_QUALNAMES.get(head, head)
-        return f"{base}.{rest}" if rest else base
+            call = value if isinstance(value, cst.Call) else None
+            keywords = [(a.keyword.value, names.dotted(a.value)) for a in call.args if a.keyword is not None] if call else []
+            self.record_assignment(
+                target.value, names.string_collection(value), names.string_value(value),
+                names.dotted(call.func) if call else None, keywords,
+                names.dotted(value) if isinstance(value, (cst.Name, cst.Attribute)) else None,
+            )
 
     def _annotation_names(self, annotation: cst.BaseExpression) -> list[str]:
-        return [self._qualify(d) for d in names.names_in_annotation(annotation)]
+        return [self.qualify(d) for d in names.names_in_annotation(annotation)]
 
     def _function(self, node: cst.FunctionDef, *, method: bool = False) -> FunctionInfo:
         params = names.param_infos(node.params, self.module)
@@ -363,7 +212,7 @@ class _SummaryBuilder:
         if node.returns is not None:  # the one type returned: `Model`, `Optional[Model]`, `"Model"`...
             target = names.annotated_type(node.returns.annotation)
             text = names.dotted(target) if target is not None else None
-            returns = self._qualify(text) if text else None
+            returns = self.qualify(text) if text else None
         info = FunctionInfo(
             name=node.name.value,
             params=[ParamInfo(*p) for p in params],
@@ -385,23 +234,22 @@ class _SummaryBuilder:
         info.is_async_generator = True
         if node.returns is not None:
             annotation = node.returns.annotation
-            if isinstance(annotation, cst.Subscript) and names.last_name(annotation.value) in _ASYNC_ITERATORS:
+            if isinstance(annotation, cst.Subscript) and names.last_name(annotation.value) in ASYNC_ITERATORS:
                 first = annotation.slice[0].slice
                 text = names.dotted(first.value) if isinstance(first, cst.Index) else None
-                info.yield_type = self._qualify(text) if text else None
-        built = {self._qualify(call) if call else None for call in yielded}
+                info.yield_type = self.qualify(text) if text else None
+        built = {self.qualify(call) if call else None for call in yielded}
         if len(built) == 1:
             info.yields_call = built.pop()
 
     def _decorator(self, decorator: cst.BaseExpression) -> str:
         text = names.dotted(decorator.func if isinstance(decorator, cst.Call) else decorator)
-        return self._qualify(text) if text else ""
+        return self.qualify(text) if text else ""
 
     def _class(self, node: cst.ClassDef, qualname: str | None = None) -> ClassInfo:
         if qualname is None:
             qualname = f"{self.name}.{node.name.value}" if self.name else node.name.value
         bases: list[BaseInfo] = []
-        type_params: list[str] = []
         for arg in node.bases:
             if arg.keyword is not None or arg.star:
                 continue
@@ -414,26 +262,16 @@ class _SummaryBuilder:
                         args.append(self.module.code_for_node(element.slice.value))
                 expr = expr.value
             dotted = names.dotted(expr)
-            qual = self._qualify(dotted) if dotted else None
-            bases.append(
-                BaseInfo(self.module.code_for_node(arg.value), qual, args, subscripted)
-            )
-            for a in args:
-                if a in self.typevars and a not in type_params:
-                    type_params.append(a)
-        fields: dict[str, FieldInfo] = {}
-        methods: dict[str, FunctionInfo] = {}
-        constants: dict[str, str] = {}
-        attributes: list[str] = []
-        relationships: dict[str, str] = {}
-        has_config = False
+            qual = self.qualify(dotted) if dotted else None
+            bases.append(BaseInfo(self.module.code_for_node(arg.value), qual, args, subscripted))
+        info = self.new_class(node.name.value, qualname, bases)
         for stmt in node.body.body:
             if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 for small in stmt.body:
                     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                         ann = small.annotation.annotation
                         ann_text = self.module.code_for_node(ann)
-                        fields[small.target.value] = FieldInfo(
+                        info.fields[small.target.value] = FieldInfo(
                             name=small.target.value,
                             annotation=ann_text,
                             annotation_names=self._annotation_names(ann),
@@ -441,52 +279,38 @@ class _SummaryBuilder:
                             default=self.module.code_for_node(small.value) if small.value else None,
                             optional=names.annotation_is_optional(ann),
                         )
-                        lazy = loader_strategy(small.value, ann, self._qualify)
+                        lazy = loader_strategy(small.value, ann, self.qualify)
                         if lazy is not None:
-                            relationships[small.target.value] = lazy
+                            info.relationships[small.target.value] = lazy
                     elif isinstance(small, cst.Assign):
-                        attributes.extend(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
-                        lazy = loader_strategy(small.value, None, self._qualify)
+                        info.attributes.extend(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+                        lazy = loader_strategy(small.value, None, self.qualify)
                         if lazy is not None:
-                            relationships.update((t.target.value, lazy) for t in small.targets if isinstance(t.target, cst.Name))
+                            info.relationships.update((t.target.value, lazy) for t in small.targets if isinstance(t.target, cst.Name))
                         target = small.targets[0].target
                         if len(small.targets) == 1 and isinstance(target, cst.Name):
                             value = names.string_value(small.value)
                             if value is not None:
-                                constants[target.value] = value
+                                info.class_constants[target.value] = value
             elif isinstance(stmt, cst.FunctionDef):
-                methods[stmt.name.value] = self._function(stmt, method=True)
+                info.methods[stmt.name.value] = self._function(stmt, method=True)
             elif isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
-                has_config = True
-        return ClassInfo(
-            name=node.name.value,
-            qualname=qualname,
-            bases=bases,
-            type_params=type_params,
-            init=methods.get("__init__"),
-            fields=fields,
-            methods=methods,
-            class_constants=constants,
-            has_inner_config=has_config,
-            attributes=attributes,
-            relationships=relationships,
-        )
+                info.has_inner_config = True
+        info.init = info.methods.get("__init__")
+        return info
 
 
 _SETATTR = frozenset({"setattr", "object.__setattr__"})
-_ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
+ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
 
 
-class _SelfUses:
+class _SelfUses(SelfUsesState):
     """Fills a method's ``self_sets``/``self_reads``/``self_calls``/``calls_super_init``
     from one walk of its body."""
 
     def __init__(self, me: str, info: FunctionInfo) -> None:
+        super().__init__(info)
         self.me = me
-        self.info = info
-        self.sets: dict[str, None] = {}
-        self.reads: dict[str, None] = {}
-        self.calls: dict[str, None] = {}
 
     def walk(self, body: cst.BaseSuite) -> None:
         stack: list[tuple[cst.CSTNode, bool]] = [(body, False)]  # (node, is an assignment target)
@@ -494,7 +318,7 @@ class _SelfUses:
         while stack:
             node, store = stack.pop()
             if isinstance(node, cst.Attribute) and self._is_self(node.value):
-                self._attribute(node.attr.value, store)
+                self.attribute(node.attr.value, store)
                 continue
             if store and isinstance(node, (cst.Tuple, cst.List)):
                 stack.extend((element.value, True) for element in reversed(node.elements))
@@ -520,40 +344,21 @@ class _SelfUses:
                 kids = children(node)
                 kids.reverse()
                 stack.extend((kid, False) for kid in kids)
-        self.info.self_sets = list(self.sets)
-        self.info.self_reads = list(self.reads)
-        self.info.self_calls = list(self.calls)
+        self.finish()
 
     def _is_self(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Name) and node.value == self.me
-
-    def _attribute(self, attr: str, store: bool) -> None:
-        if attr == "__dict__":
-            self.sets["*"] = None
-        elif store:
-            self.sets[attr] = None
-        elif attr not in self.sets:
-            self.reads[attr] = None
 
     def _call(self, call: cst.Call) -> None:
         func = call.func
         args = call.args
         if isinstance(func, cst.Attribute) and self._is_self(func.value):
-            self.calls[func.attr.value] = None
-            if func.attr.value == "__setattr__":
-                self._setattr(args[0] if args else None)
+            setattr_name = args and func.attr.value == "__setattr__"
+            self.called(func.attr.value, names.string_value(args[0].value) if setattr_name else None)
         elif names.is_super_init_call(call):
             self.info.calls_super_init = True
         elif args and self._is_self(args[0].value):
-            function = names.dotted(func)
-            if function in _SETATTR:
-                self._setattr(args[1] if len(args) > 1 else None)
-            elif function == "vars":
-                self.sets["*"] = None
-
-    def _setattr(self, name: cst.Arg | None) -> None:
-        text = names.string_value(name.value) if name is not None else None
-        self.sets[text if text is not None else "*"] = None
+            self.called_on_self(names.dotted(func), names.string_value(args[1].value) if len(args) > 1 else None)
 
 
 def local_class_info(
@@ -564,11 +369,7 @@ def local_class_info(
     imports and classes) over the module's. No other module can import such a class, so
     it stays out of the summary; the file's own check builds it when it meets the class."""
     builder = _SummaryBuilder(module, summary.name, summary.is_package)
-    builder.bindings = {**summary.bindings, **bindings}
-    builder.defined = summary.defined
-    builder.classes = summary.classes
-    builder.functions = summary.functions
-    builder.typevars = summary.typevars
+    builder.adopt(summary, bindings)
     return builder._class(node, qualname)
 
 
@@ -577,24 +378,4 @@ def summarize(
 ) -> ModuleSummary:
     builder = _SummaryBuilder(module, name, is_package)  # ``source``: the text, when at hand
     builder.build()
-    return ModuleSummary(
-        name=name,
-        path=path,
-        root=root,
-        is_package=is_package,
-        imports=builder.imports,
-        bindings=builder.bindings,
-        classes=builder.classes,
-        functions=builder.functions,
-        constants=builder.constants,
-        strings=builder.strings,
-        call_assignments=builder.call_assignments,
-        call_classes=builder.call_classes,
-        typevars=builder.typevars,
-        typevar_defaults=builder.typevar_defaults,
-        defined=sorted(set(builder.defined)),
-        all_names=builder.all_names,
-        open_names=builder.open_names or _DYNAMIC_NAMES.search(module.code if source is None else source) is not None,
-    )
-
-
+    return builder.summary(path, root, module.code if source is None else source)

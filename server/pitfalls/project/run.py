@@ -189,7 +189,7 @@ class _Run:
             config = self.config.config_for(path)
             self.tasks[path] = FileTask(
                 path, display_path(Path(path), self.base), name, root, is_package,
-                config.settings.max_file_size, config.python_floor(path),
+                config.settings.max_file_size, config.python_floor(path), path in self.target_set,
             )
             try:
                 self.stats[path] = os.stat(path)

@@ -1,0 +1,230 @@
+"""The ast summary builder gives the libcst builder's summary, field for field: on written
+cases that stress the texts kept as written and the order of what a method reads, and on
+every file of the ecosystem projects (``../shared/ecosystem``, present in CI)."""
+
+from __future__ import annotations
+
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+from pitfalls.core.source import ParseFailure, decode, parse
+from pitfalls.core.summary import summarize
+from pitfalls.core.summary_ast import summarize_source
+from pitfalls.project.pool import Analyzer, FileTask, Summarise
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ecosystem"
+
+CASES = {
+    "parentheses and brackets as written": '''
+        from typing import Dict, Generic, TypeVar
+        T = TypeVar("T")
+        class A((Base)): pass
+        class B(Generic[(T)], ( Mixin ), metaclass=M): pass
+        class C(Base[(T, int)], Other[T, (int)], X[1:2, T], *extra): pass
+        class D(
+            Base,  # why
+        ):
+            x: (int) = (3)
+            y: Dict[
+                # keys
+                str,
+
+              int] = (
+                1)
+            z: int = 1, 2,  # a tuple
+            s: str = """two
+                lines"""
+            c: "Lis" "t[int]" = \\
+                4
+            def method(self, a: (int), *rest: Dict[
+                    str, int], key: "A" = 1, **kw: int) -> "Optional[B]": ...
+        class E(Base,): pass
+        class F(( # c
+            Base)): pass
+    ''',
+    "elif, else-if and one-line suites": '''
+        import typing
+        if typing.TYPE_CHECKING:
+            import a
+        elif TYPE_CHECKING:
+            import b
+        elif __name__ == "__main__":
+            import c
+        else:
+            if __name__ == "__main__":
+                import d
+            import e
+        try:
+            import f
+        except ImportError:
+            import g
+        else:
+            import h
+        finally:
+            import i
+        class One: x: int = 1; y = "s"
+        class Continued: \\
+            x: int = 1
+        class Two:
+            def f(self): import j
+            def g(self):
+                try:
+                    import k
+                except E:
+                    import l
+                else:
+                    import m
+        with open(x) as fh: import n
+        for q in r: pass
+    ''',
+    "assignments": '''
+        from sqlalchemy.orm import relationship as rel
+        NAMES = frozenset(["a", "b"])
+        ALL = ("a" "b", 'c')
+        __all__ = ["X"]
+        BYTES = b"x"
+        NONE = None
+        FLAG = True
+        Alias = some.module.Name
+        T = typing.TypeVar("T", default=int)
+        S = sessionmaker(bind=e, class_=AsyncSession, **more)
+        x = y = "text"
+        a, b = 1, 2
+        obj.attr = 1
+        F = f"{x}"
+        class M:
+            items = rel("Item", lazy="joined")
+            more = rel("Item", sa_relationship_kwargs={"lazy": "selectin"})
+            other: Mapped["X"] = rel(lazy=True)
+            odd = rel(**kw)
+            NAME = "m"
+            a = b = 2
+    ''',
+    "what methods read, set and call, in order": '''
+        class S(Base):
+            def __init__(self, a, *args, b=1, **kw):
+                super().__init__(a)
+                self.x = self.y if self.z else self.w
+                self.d = {self.k1: self.v1, **self.more, self.k2: self.v2}
+                f(self.p, *self.star, key=self.kw, *self.late)
+                self.n += self.m
+                self.t: int = self.u
+                self.only: int
+                (self.e, [self.f, *self.g]) = self.h
+                for self.i in self.j: self.body()
+                with self.ctx() as (self.cx, other): pass
+                del self.gone
+                setattr(self, "named", 1)
+                object.__setattr__(self, name, 2)
+                self.__setattr__(value=3, name="kw")
+                vars(self).update(kw)
+                [self.comp for self.c in self.src if self.cond]
+                def inner(q=self.default, *, r: self.ann = self.kdefault):
+                    return self.closure
+                lambda s=self.lam: s
+                @self.deco
+                class Inner(self.base, metaclass=self.meta): pass
+                Base.__init__(self, self.later)
+            @staticmethod
+            def st(self): self.no = 1
+            async def gen(self) -> AsyncGenerator[Session, None]:
+                async with make() as session:
+                    yield session
+            async def gen2(self) -> AsyncIterator[(A, B)]:
+                yield build()
+            async def coro(this): this.q = await this.r
+            def handled(self, p=self, /, q=1):
+                try:
+                    pass
+                except self.error as e:
+                    self.handler()
+                match self.subject:
+                    case {self.key: [self.pattern]} if self.guard:
+                        self.case()
+                    case Point(self.px, y=self.py):
+                        self.point()
+            def nested(self):
+                def inner(a=self.one, /, b=self.two, *c: self.star, d=self.three, **e: self.kw): pass
+    ''',
+    "annotations": '''
+        from typing import Annotated, Optional, Union
+        class P:
+            a: Optional[int] = None
+            b: Union[int, None] = Field(...)
+            c: int | None = Field(default=...)
+            d: "int | None" = Field(None)
+            e: Annotated[Model, "x"] = Field(default_factory=list)
+            f: None | str
+            g: Union[(int, None)]
+            h: list[*Ts]
+            i: "Dict[str, 'Model']" = Field(*args)
+            j: "" = 1
+            k: " int" = 2
+        def r1() -> None: ...
+        def r2() -> "Optional[Model]": ...
+        def r3() -> Annotated[Model | None, 1]: ...
+        def r4() -> b"x": ...
+        def r5() -> "a" "b": ...
+    ''',
+    "non-ASCII text and CRLF": 'class U(Basé[\r\n    "ü"]):\r\n    x: "Ünïcode" = "é"  # ç\r\n    y: Dict[\r\n        str, int]\r\n',
+}
+
+
+WHERE = {"name": "pkg.mod", "path": "pkg/mod.py", "root": "", "is_package": False}
+
+
+def both(source: str) -> tuple[object, object]:
+    """The libcst builder's summary of ``source``, and the ast one's."""
+    return summarize(parse("mod.py", source), source=source, **WHERE), summarize_source(source, display="mod.py", **WHERE)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_written_cases(case: str) -> None:
+    source = textwrap.dedent(CASES[case]).lstrip("\n")
+    expected, got = both(source)
+    assert got == expected
+
+
+def test_every_file_of_the_ecosystem_projects(tmp_path: Path) -> None:
+    """Phase 1's way (``summarize_source``) against the libcst builder, file by file; a file
+    the ast builder leaves to libcst (None) is one libcst refuses too. About 45 s: the
+    libcst parses dominate (``bench/summaries.py`` prints the counts and times)."""
+    archives = sorted(SHARED.glob("*.tar.xz"))
+    if not archives:
+        pytest.skip("../shared/ecosystem is absent")
+    for archive in archives:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp_path, filter="data")
+    compared, differing = 0, []
+    for path in sorted(tmp_path.rglob("*.py")):
+        source = decode(str(path), path.read_bytes())
+        got = summarize_source(source, display=str(path), **WHERE)
+        try:
+            module = parse(str(path), source)
+        except ParseFailure:
+            assert got is None
+            continue
+        compared += 1
+        if got != summarize(module, source=source, **WHERE):
+            differing.append(str(path.relative_to(tmp_path)))
+    assert compared > 2000
+    assert differing == []
+
+
+def test_phase_one_keeps_no_libcst_tree_for_files_only_summarised(tmp_path: Path) -> None:
+    """A worker summarises a file it will not check from ast (the same summary, no tree
+    kept for phase 2); a file Python refuses gets the same PF000 either way."""
+    (tmp_path / "good.py").write_text(textwrap.dedent(CASES["parentheses and brackets as written"]))
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    analyzer = Analyzer()
+    tasks = [
+        FileTask(str(tmp_path / name), name, name[:-3], str(tmp_path), False, 1.0, None, checked)
+        for name in ("good.py", "bad.py") for checked in (True, False)
+    ]
+    good_checked, good_summarised, bad_checked, bad_summarised = analyzer.handle(Summarise(tasks))
+    assert good_summarised.summary == good_checked.summary
+    assert good_summarised.fingerprint == good_checked.fingerprint
+    assert bad_summarised.failure == bad_checked.failure is not None
+    assert list(analyzer.trees) == [str(tmp_path / "good.py")]
