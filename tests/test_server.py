@@ -664,6 +664,18 @@ async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
         assert codes(await s.diagnostics(one, where=lambda d: codes(d) == [("PF103", 10)])) == [("PF103", 10)]
 
 
+async def test_a_dependency_file_change_rechecks_what_it_declares(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "requirements.txt": "httpx\n", "worker.py": "import redis\n"})
+    async with session(tmp_path) as s:
+        worker = s.uri("worker.py")
+        assert codes(await s.diagnostics(worker, where=bool)) == [("PF303", 1)]  # redis declared nowhere
+        (tmp_path / "requirements.txt").write_text("httpx\nredis>=5\n", encoding="utf-8")
+        s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=s.uri("requirements.txt"), type=types.FileChangeType.Changed),
+        ]))
+        assert await s.diagnostics(worker, where=lambda d: d == []) == []
+
+
 # ---------------------------------------------------------------------------------------
 # Robustness
 

@@ -26,6 +26,7 @@ from pitfalls.lsp.session import DocState, PitfallsServer, fs_path
 from pitfalls.lsp.settings import CONFIG_SECTION, settings_dict
 from pitfalls.lsp.text import DocumentStore, encoding_name
 from pitfalls.project.config import CONFIG_FILES
+from pitfalls.project.dependencies import DEPENDENCY_FILE_PATTERNS, is_dependency_file
 from pitfalls.project.discovery import SOURCE_SUFFIXES
 
 log = logging.getLogger("pitfalls.server")
@@ -99,6 +100,7 @@ def create_server() -> PitfallsServer:
                                         types.FileSystemWatcher(glob_pattern="**/*.py"),
                                         types.FileSystemWatcher(glob_pattern="**/*.pyi"),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES),
+                                        *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in DEPENDENCY_FILE_PATTERNS),
                                     ]
                                 ),
                             )
@@ -213,7 +215,7 @@ def create_server() -> PitfallsServer:
             path = fs_path(change.uri)
             if path is None:
                 continue
-            if os.path.basename(path) in CONFIG_FILES:
+            if os.path.basename(path) in CONFIG_FILES or is_dependency_file(os.path.basename(path)):
                 folder = Path(os.path.dirname(path))
                 for root in ls.projects:
                     # A file its folder's configuration is looked for in, or a service's inside it.

@@ -133,6 +133,16 @@ def _admitted(spec: SpecifierSet, probes: tuple[str, ...]) -> list[Version]:
     return [v for v in candidates if spec.contains(v, prereleases=True)]
 
 
+# Files whose text changes what the settings of the files below them say (pydantic version,
+# the modules the dependencies provide, whether folders need `__init__.py`): the language
+# server watches them beside the configuration files.
+DEPENDENCY_FILE_PATTERNS = ("requirements*.txt", "setup.cfg", "setup.py")
+
+
+def is_dependency_file(name: str) -> bool:
+    return name in ("setup.cfg", "setup.py") or (name.startswith("requirements") and name.endswith(".txt"))
+
+
 @dataclass
 class Declared:
     """What one folder's dependency files declare: the runtime requirements (for version
