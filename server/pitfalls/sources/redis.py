@@ -9,12 +9,11 @@ is one refused connection, not a minute of back-off. Whatever goes wrong is one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
+from pitfalls.sources.database import safe_url  # the same masking as the database URL's
 from pitfalls.sources.errors import SchemaSourceError
 
 if TYPE_CHECKING:  # redis loads only when a Redis is checked
@@ -35,7 +34,6 @@ REMEDY_ACL = (
     "grant the Redis user read on the stream keys (ACL SETUSER <user> ~<stream> +type +xlen +xrevrange), "
     "and +xadd for the application"
 )
-_PASSWORD_PARAMETER = re.compile(r"(?i)(\bpassword=)[^&]*")
 
 
 @dataclass(frozen=True)
@@ -46,20 +44,6 @@ class Stream:
     kind: str  # the key's type: "stream", "none" (no such key yet), or another type
     length: int = 0
     newest: str | None = None  # the ID of its newest entry ("<milliseconds>-<sequence>")
-
-
-def safe_url(url: str) -> str:
-    """The URL with its password masked (in the userinfo and a ``password=`` parameter)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        netloc = f"{user}{':***' if colon else ''}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, _PASSWORD_PARAMETER.sub(r"\1***", parts.query), ""))
 
 
 class RedisProbe:
