@@ -9,6 +9,7 @@ import libcst as cst
 from pitfalls.core import names
 from pitfalls.core.summary import PYDANTIC_BASE_MODELS, FieldInfo, FunctionInfo
 from pitfalls.rules._signatures import INITLESS_BASES, is_classvar, mro
+from pitfalls.rules._expected_errors import ExpectedErrors
 from pitfalls.rules.api import Invalid, Rule, RuleContext, Valid
 
 # What a before-validator calls the raw input (`def fill(cls, data)`).
@@ -77,7 +78,7 @@ class _Field:
     keywords: frozenset[str]  # what a call may pass it as: its name, its aliases
 
 
-class RequiredFieldMissing(Rule):
+class RequiredFieldMissing(ExpectedErrors, Rule):
     """
     ## What it does
     Reports a call constructing a pydantic model of the project (a class deriving from
@@ -445,57 +446,20 @@ class RequiredFieldMissing(Rule):
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self._models: dict[str, list[_Field] | None] = {}
-        # Bodies of the `try`/`with` statements that handle a ValidationError, and how many
-        # of them hold the current node (reset in a function or lambda, which runs later).
-        self._handled: set[int] = set()
-        self._depth = 0
-        self._outer_depths: list[int] = []
 
-    def visit_Try(self, node: cst.Try | cst.TryStar) -> None:
-        if any(h.type is None or self._handles_validation_error(h.type) for h in node.handlers):
-            self._handled.add(id(node.body))
-
-    visit_TryStar = visit_Try
-
-    def visit_With(self, node: cst.With) -> None:
-        if any(self._expects_validation_error(item.item) for item in node.items):
-            self._handled.add(id(node.body))
-
-    def visit_IndentedBlock(self, node: cst.BaseSuite) -> None:
-        if id(node) in self._handled:
-            self._depth += 1
-
-    def leave_IndentedBlock(self, node: cst.BaseSuite) -> None:
-        if id(node) in self._handled:
-            self._handled.discard(id(node))
-            self._depth -= 1
-
-    visit_SimpleStatementSuite = visit_IndentedBlock
-    leave_SimpleStatementSuite = leave_IndentedBlock
-
-    def visit_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
-        self._outer_depths.append(self._depth)
-        self._depth = 0
-
-    def leave_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
-        self._depth = self._outer_depths.pop()
-
-    visit_Lambda = visit_FunctionDef
-    leave_Lambda = leave_FunctionDef
-
-    def _expects_validation_error(self, expr: cst.BaseExpression) -> bool:
+    def expects(self, expr: cst.BaseExpression) -> bool:
         """``pytest.raises(ValidationError)``, ``contextlib.suppress(ValueError)``,
         ``self.assertRaises(ValidationError)``."""
         if not isinstance(expr, cst.Call):
             return False
         expecting = names.last_name(expr.func) in _ASSERT_RAISES or self.ctx.qualified_name(expr.func) in _EXPECTING
         return expecting and any(
-            self._handles_validation_error(arg.value)
+            self.catches(arg.value)
             for arg in expr.args
             if arg.keyword is None or arg.keyword.value in ("expected_exception", "exception")
         )
 
-    def _handles_validation_error(self, caught: cst.BaseExpression) -> bool:
+    def catches(self, caught: cst.BaseExpression) -> bool:
         """Whether an exception type (or a tuple of them) catches pydantic's ValidationError."""
         types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
         for expr in types:
@@ -510,7 +474,7 @@ class RequiredFieldMissing(Rule):
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._depth:
+        if self.expecting:
             return  # the code handles (or a test expects) the ValidationError
         func = node.func.value if isinstance(node.func, cst.Subscript) else node.func
         dotted = names.dotted(func)

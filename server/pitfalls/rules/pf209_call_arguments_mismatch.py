@@ -13,6 +13,7 @@ from pitfalls.core.summary import ClassInfo, FunctionInfo, ParamInfo
 from pitfalls.core.walker import iter_statements, module_level_statements
 from pitfalls.rules._coroutines import AsyncValues
 from pitfalls.rules._signatures import INITLESS_BASES, bind, bound_params, mro, resolved_method, signature
+from pitfalls.rules._expected_errors import ExpectedErrors
 from pitfalls.rules.api import Invalid, Rule, RuleContext, Valid
 
 _STATIC = "builtins.staticmethod"
@@ -131,7 +132,7 @@ _MODELS = {
 }
 
 
-class CallArgumentsMismatch(Rule):
+class CallArgumentsMismatch(ExpectedErrors, Rule):
     """
     ## What it does
     Reports a call of a project function, method or class whose arguments do not fit the
@@ -462,11 +463,6 @@ class CallArgumentsMismatch(Rule):
         self._functions: list[cst.FunctionDef] = []
         self._local_defs: dict[cst.FunctionDef, frozenset[str]] = {}
         self._comprehension_names: list[set[str]] = []  # what enclosing comprehensions bind
-        # Bodies of the `try`/`with` statements that expect a TypeError, and how many hold
-        # the current node (reset in a function or lambda, which runs later).
-        self._expecting: set[int] = set()
-        self._depth = 0
-        self._outer_depths: list[int] = []
 
     # -- where the traversal is -------------------------------------------------------
 
@@ -477,13 +473,12 @@ class CallArgumentsMismatch(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
         if isinstance(node, cst.FunctionDef):
             self._functions.append(node)
-        self._outer_depths.append(self._depth)
-        self._depth = 0
+        super().visit_FunctionDef(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
         if isinstance(node, cst.FunctionDef):
             self._functions.pop()
-        self._depth = self._outer_depths.pop()
+        super().leave_FunctionDef(node)
 
     visit_Lambda = visit_FunctionDef
     leave_Lambda = leave_FunctionDef
@@ -502,30 +497,11 @@ class CallArgumentsMismatch(Rule):
     visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
     leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_ListComp
 
-    def visit_Try(self, node: cst.Try | cst.TryStar) -> None:
-        if any(h.type is None or self._catches_type_error(h.type) for h in node.handlers):
-            self._expecting.add(id(node.body))
+    def expects(self, item: cst.BaseExpression) -> bool:
+        """``pytest.raises(...)``, ``self.assertRaises(...)``."""
+        return isinstance(item, cst.Call) and names.last_name(item.func) in _EXPECTING
 
-    visit_TryStar = visit_Try
-
-    def visit_With(self, node: cst.With) -> None:
-        calls = [item.item for item in node.items if isinstance(item.item, cst.Call)]
-        if any(names.last_name(call.func) in _EXPECTING for call in calls):
-            self._expecting.add(id(node.body))  # `pytest.raises(...)`, `self.assertRaises(...)`
-
-    def visit_IndentedBlock(self, node: cst.BaseSuite) -> None:
-        if id(node) in self._expecting:
-            self._depth += 1
-
-    def leave_IndentedBlock(self, node: cst.BaseSuite) -> None:
-        if id(node) in self._expecting:
-            self._expecting.discard(id(node))
-            self._depth -= 1
-
-    visit_SimpleStatementSuite = visit_IndentedBlock
-    leave_SimpleStatementSuite = leave_IndentedBlock
-
-    def _catches_type_error(self, caught: cst.BaseExpression) -> bool:
+    def catches(self, caught: cst.BaseExpression) -> bool:
         types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
         return any(self.ctx.qualified_name(t) in _CATCHING for t in types)
 
@@ -533,7 +509,7 @@ class CallArgumentsMismatch(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if self._depth or any(arg.star for arg in node.args):
+        if self.expecting or any(arg.star for arg in node.args):
             return
         if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
             return  # a base `__init__`: PF207's
