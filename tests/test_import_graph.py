@@ -112,3 +112,31 @@ def test_pf301_offers_no_fix_that_takes_a_name_other_modules_import(tmp_path) ->
     assert models_fix() is not None  # only annotations use it: under `if TYPE_CHECKING:`
     (tmp_path / "app" / "api.py").write_text("from app.models import Service\n")  # imported from models
     assert models_fix() is None
+
+
+def _same_graph(index: ProjectIndex) -> None:
+    """The graph updated edit by edit says what one built afresh says."""
+    from pitfalls.core.import_graph import ImportGraph
+
+    updated, fresh = index.import_graph(), ImportGraph(index)
+    assert updated.edges == fresh.edges
+    for path in fresh.edges:
+        assert updated.fingerprint(path) == fresh.fingerprint(path)
+        assert updated.paths_back(path) == fresh.paths_back(path)
+
+
+def test_an_edited_module_updates_the_graph_in_place() -> None:
+    """An edit that keeps the module's name resolves only that module's imports again."""
+    index = index_of(module("app.a", "import app.b\n"), module("app.b", ""), module("app.c", "from app import a\n"))
+    first = index.import_graph()
+    index.add(module("app.b", "from app import c\n"))  # closes a -> b -> c -> a
+    second = index.import_graph()
+    assert second is not first and second.fingerprint("/p/app/a.py") != ""
+    _same_graph(index)
+    index.add(module("app.b", "x = 1\nfrom app import c, a\n"))
+    index.add(module("app.c", ""))  # two edits before the graph is asked for again
+    _same_graph(index)
+    assert index.import_graph().fingerprint("/p/app/a.py") != ""  # a <-> b
+    index.remove("/p/app/b.py")  # a module gone: built afresh
+    _same_graph(index)
+    assert index.import_graph().fingerprint("/p/app/a.py") == ""

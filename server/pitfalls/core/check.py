@@ -9,6 +9,7 @@ the rule examples all come through it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import libcst as cst
@@ -18,6 +19,7 @@ from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.positions import Positions
+from pitfalls.core.reparse import reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
@@ -119,6 +121,15 @@ class ParsedFile:
     module: cst.Module
     summary: ModuleSummary
     error: str | None = None  # the summariser failed (the file is still checked, with an empty summary)
+    # An earlier text's positions, whose statements this tree may share (see reparse).
+    earlier: Positions | None = field(default=None, repr=False)
+
+    @cached_property
+    def positions(self) -> Positions:
+        """Where the nodes are; computed when first asked."""
+        positions = Positions(self.module, self.source, self.earlier)
+        self.earlier = None
+        return positions
 
 
 def parse_file(
@@ -131,10 +142,23 @@ def parse_file(
     display: str | None = None,
     summary: ModuleSummary | None = None,
     python: tuple[int, int] | None = None,
+    previous: ParsedFile | None = None,
 ) -> ParsedFile:
     """Parse ``source`` (raising ParseFailure, a PF000 naming ``display``) and summarise
-    it as module ``name``, unless its ``summary`` is known and current."""
-    module = parse(display or path, source, python=python)
+    it as module ``name``, unless its ``summary`` is known and current.
+
+    ``previous``: the same file's last parse; an edit of it re-parses only the top-level
+    statements it touched (the tree is the one a full parse gives, or a full parse is made)."""
+    earlier = reuse = None
+    if previous is not None:
+        old, earlier = previous, previous.positions
+
+        def reuse(text: str) -> cst.Module | None:
+            return reparse(old.module, old.source, old.positions, text)
+
+    module = parse(display or path, source, python=python, reuse=reuse)
+    if previous is not None and not _shares_statements(module, previous.module):
+        earlier = None  # parsed afresh: no spans to reuse
     error = None
     if summary is None:
         where = {"name": name, "path": path, "root": root, "is_package": is_package}
@@ -143,7 +167,13 @@ def parse_file(
         except Exception as exc:  # a summariser bug must not lose the rest of the project
             error = f"cannot summarise {display or path}: {type(exc).__name__}: {exc}"
             summary = summarize(cst.Module(body=()), **where)
-    return ParsedFile(path, source, module, summary, error)
+    return ParsedFile(path, source, module, summary, error, earlier=earlier)
+
+
+def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
+    """Whether ``module`` was spliced from ``other`` (a splice keeps the first or the last
+    statement: an edit that touched both is parsed whole)."""
+    return bool(module.body and other.body) and (module.body[0] is other.body[0] or module.body[-1] is other.body[-1])
 
 
 def check_parsed(
@@ -166,7 +196,7 @@ def check_parsed(
     runner = _Runner(ctx, rules)
     runner.run()
     comments = NoqaComments(parsed.source)
-    diagnostics, silenced = resolve_reports(path, parsed.source, parsed.module, ctx.reports, comments)
+    diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
     # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
     # to know what every other rule found. A rule that crashed did not run to the end.
     ran = {rule.code for rule in rules} - runner.broken
@@ -205,7 +235,7 @@ def check_text(
 
 
 def resolve_reports(
-    path: str, source: str, module: cst.Module, reports: list[Report], comments: NoqaComments
+    parsed: ParsedFile, path: str, reports: list[Report], comments: NoqaComments
 ) -> tuple[list[Diagnostic], dict[int, set[str]]]:
     """The reports as diagnostics, less those a ``# noqa`` silences; and for each line
     with a ``# noqa``, the codes it silenced (what PF001 asks)."""
@@ -213,7 +243,7 @@ def resolve_reports(
     silenced: dict[int, set[str]] = {}
     if not reports:
         return out, silenced
-    positions = Positions(module, source)
+    positions = parsed.positions
     seen: set[tuple[str, int, int, str]] = set()
     for report in reports:
         start, end = positions.range(report.node)

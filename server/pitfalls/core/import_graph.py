@@ -12,33 +12,30 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from pitfalls.core.index import ProjectIndex
+    from pitfalls.core.summary_data import ModuleSummary
 
 
 class ImportGraph:
-    def __init__(self, index: ProjectIndex) -> None:
-        from pitfalls.core.index import IndexView
+    """``earlier``: the graph of the index before the modules ``changed`` got new summaries
+    (with the same names and roots): only their own imports are resolved again."""
 
+    def __init__(self, index: ProjectIndex, earlier: ImportGraph | None = None, changed: Iterable[str] = ()) -> None:
         self._names = {path: summary.name for path, summary in index.by_path.items()}
         self._imported: dict[str, set[str]] = {}  # module name -> names imported from it ("*": all)
-        self.edges: dict[str, list[str]] = {}
-        for path, summary in index.by_path.items():
+        for summary in index.by_path.values():
             for info in summary.imports:
                 if info.name is not None:
                     self._imported.setdefault(info.module, set()).add(info.name)
-            if summary.path.endswith(".pyi"):
-                self.edges[path] = []
-                continue
-            view = IndexView(index, summary.root)
-            targets: dict[str, None] = {}
-            for _, name in view.project_imports(summary):
-                found = index.module(name, summary.root)
-                if found is not None:
-                    targets[found.path] = None
-            self.edges[path] = list(targets)
+        if earlier is None:
+            self.edges = {path: _edges(index, summary) for path, summary in index.by_path.items()}
+        else:
+            self.edges = dict(earlier.edges)
+            for path in changed:
+                self.edges[path] = _edges(index, index.by_path[path])
         self._component = _components(self.edges)
         self._members: dict[int, list[str]] = {}
         for member, component in self._component.items():
@@ -116,6 +113,20 @@ class ImportGraph:
             found = {self._names[s]: self._names[t] for s, t in hops.items()}
             self._paths_back[path] = found
         return found
+
+
+def _edges(index: ProjectIndex, summary: ModuleSummary) -> list[str]:
+    """The modules ``summary``'s module imports at module level (a stub: none)."""
+    from pitfalls.core.index import IndexView
+
+    if summary.path.endswith(".pyi"):
+        return []
+    targets: dict[str, None] = {}
+    for _, name in IndexView(index, summary.root).project_imports(summary):
+        found = index.module(name, summary.root)
+        if found is not None:
+            targets[found.path] = None
+    return list(targets)
 
 
 def _components(edges: dict[str, list[str]]) -> dict[str, int]:

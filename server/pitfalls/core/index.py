@@ -44,6 +44,10 @@ class ProjectIndex:
         self.fingerprints: dict[str, str] = {}
         self._by_name: dict[str, list[ModuleSummary]] = {}
         self._graph: ImportGraph | None = None
+        # The last graph built, and the modules whose summaries changed since (same path,
+        # name and root: no other module's imports resolve differently).
+        self._earlier: ImportGraph | None = None
+        self._changed: set[str] = set()
         # Whether git ignores a path (is_dir keyword), as it ignores files generated at
         # build time; set by the project layer, which reads .gitignore files (core does not).
         self.ignored_by_git: Callable[..., bool] | None = None
@@ -56,14 +60,19 @@ class ProjectIndex:
         if self._graph is None:
             from pitfalls.core.import_graph import ImportGraph
 
-            self._graph = ImportGraph(self)
+            self._graph = ImportGraph(self, self._earlier, self._changed)
+            self._earlier, self._changed = None, set()
         return self._graph
 
     def add(self, summary: ModuleSummary, fingerprint: str | None = None) -> None:
-        if self.by_path.get(summary.path) is summary:
+        old = self.by_path.get(summary.path)
+        if old is summary:
             return  # the same summary again (an editor re-checking unchanged text)
+        graph = self._graph or self._earlier
+        changed = self._changed
         self.remove(summary.path)
-        self._graph = None
+        if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
+            self._earlier, self._changed = graph, changed | {summary.path}  # an edit: update the graph
         self.by_path[summary.path] = summary
         self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
         self._by_name.setdefault(summary.name, []).append(summary)
@@ -71,7 +80,8 @@ class ProjectIndex:
     def remove(self, path: str) -> None:
         old = self.by_path.pop(path, None)
         if old is not None:
-            self._graph = None
+            self._graph = self._earlier = None
+            self._changed = set()
             self._by_name[old.name].remove(old)
             if not self._by_name[old.name]:
                 del self._by_name[old.name]

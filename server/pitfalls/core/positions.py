@@ -75,17 +75,88 @@ class _OffsetState(CodegenState):
         return _Syntactic(self, node, start_node, end_node)
 
 
-class Positions:
-    """(line, column) ranges of the nodes of one module; 1-based lines, 0-based columns."""
+class _Piece:
+    """One top-level statement's spans, counted from its first character, and its length."""
 
-    def __init__(self, module: cst.Module, source: str) -> None:
+    __slots__ = ("spans", "length")
+
+    def __init__(self, spans: dict[cst.CSTNode, tuple[int, int]], length: int) -> None:
+        self.spans, self.length = spans, length
+
+
+class Positions:
+    """(line, column) ranges of the nodes of one module; 1-based lines, 0-based columns.
+
+    Spans are kept per top-level statement, relative to its start, so a text whose tree
+    reuses statements of an earlier one (an edit re-parsed in place) reuses their spans
+    (``previous``) and generates code for the new statements only."""
+
+    def __init__(self, module: cst.Module, source: str, previous: Positions | None = None) -> None:
         state = _OffsetState(module)
-        module._codegen(state)
-        self._spans = state.spans
+        for line in module.header:
+            line._codegen(state)
+        self.header_length = state.offset
+        top = state.spans
+        earlier = previous._pieces if previous is not None else {}
+        self._pieces: dict[cst.CSTNode, _Piece] = {}
+        self._base: dict[cst.CSTNode, int] = {}
+        offset = state.offset
+        for stmt in module.body:
+            piece = earlier.get(stmt)
+            if piece is None:
+                state.offset, state.spans = 0, {}
+                stmt._codegen(state)
+                piece = _Piece(state.spans, state.offset)
+            self._pieces[stmt] = piece
+            self._base[stmt] = offset
+            offset += piece.length
+        self.body_end = offset
+        state.offset, state.spans = offset, top
+        for line in module.footer:
+            line._codegen(state)
+        if module.has_trailing_newline and state.offset == 0:
+            state.offset = len(module.default_newline)  # code generation writes one newline
+        top[module] = (0, state.offset)
+        self._top = top
+        self._owner = self._owners(previous)
         # Code generation ends a module without a final newline with one (then drops it).
         text = source if module.has_trailing_newline else source + module.default_newline
         self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self._to_source = _form_feed_map(module, text) if "\x0c" in source else None
+
+    def _owners(self, previous: Positions | None) -> dict[cst.CSTNode, cst.CSTNode]:
+        """Each statement's nodes -> the statement: the previous text's, less the
+        statements gone, plus the new ones."""
+        if previous is None:
+            owner: dict[cst.CSTNode, cst.CSTNode] = {}
+            fresh: Iterable[cst.CSTNode] = self._pieces
+        else:
+            owner = dict(previous._owner)
+            for stmt in previous._pieces.keys() - self._pieces.keys():
+                for node in previous._pieces[stmt].spans:
+                    del owner[node]
+            fresh = self._pieces.keys() - previous._pieces.keys()
+        for stmt in fresh:
+            owner.update(dict.fromkeys(self._pieces[stmt].spans, stmt))
+        return owner
+
+    def statement_extents(self) -> list[tuple[int, int, int]]:
+        """Where each top-level statement's text starts (its leading lines), where the
+        statement itself starts, and where its text ends: offsets into code generated for
+        the module."""
+        out = []
+        for stmt, base in self._base.items():
+            piece = self._pieces[stmt]
+            out.append((base, base + piece.spans[stmt][0], base + piece.length))
+        return out
+
+    def _span(self, node: cst.CSTNode) -> tuple[int, int]:
+        stmt = self._owner.get(node)
+        if stmt is None:
+            return self._top[node]
+        start, end = self._pieces[stmt].spans[node]
+        base = self._base[stmt]
+        return start + base, end + base
 
     def _position(self, offset: int) -> Position:
         if self._to_source is not None:
@@ -94,7 +165,7 @@ class Positions:
         return Position(line + 1, offset - self._line_starts[line])
 
     def range(self, node: cst.CSTNode) -> tuple[Position, Position]:
-        start, end = self._spans[node]
+        start, end = self._span(node)
         return self._position(start), self._position(end)
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, tuple[Position, Position]]:

@@ -13,7 +13,7 @@ import tokenize
 import warnings
 from contextlib import contextmanager
 from itertools import accumulate
-from typing import Iterator
+from typing import Callable, Iterator
 
 import libcst as cst
 
@@ -186,7 +186,12 @@ def bracket_depth(source: str) -> int:
     return max(accumulate(1 if c in "([{" else -1 for c in brackets))
 
 
-def parse(path: str, source: str, python: tuple[int, int] | None = None) -> cst.Module:
+def parse(
+    path: str,
+    source: str,
+    python: tuple[int, int] | None = None,
+    reuse: Callable[[str], cst.Module | None] | None = None,
+) -> cst.Module:
     """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
     or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
 
@@ -194,6 +199,9 @@ def parse(path: str, source: str, python: tuple[int, int] | None = None) -> cst.
     running pitfalls, grammar this one does not know yet (``except A, B:`` of 3.14) is left
     to libcst's grammar, which follows the newest Python; errors of meaning (``return``
     outside a function) are still CPython's.
+
+    ``reuse``: gives the tree of ``source`` from an earlier one (an edit re-parsed in
+    place), or None; asked only once CPython has accepted the text.
 
     Raises the process' recursion limit for what follows: code generation, positions and
     fixes recurse once per level of the tree."""
@@ -205,6 +213,10 @@ def parse(path: str, source: str, python: tuple[int, int] | None = None) -> cst.
         raise ParseFailure(refused)
     if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
         sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
+    if reuse is not None and deferred is None:
+        module = reuse(source)
+        if module is not None:
+            return module
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

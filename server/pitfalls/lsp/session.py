@@ -359,13 +359,14 @@ class PitfallsServer(LanguageServer):
                 return
 
     def affect(self, project: Project, paths: Iterable[str]) -> None:
-        """Re-check files whose results may have changed with another file's."""
+        """Re-check files whose results may have changed with another file's (closed ones
+        in the engine thread, which skips those the folder's check does not cover)."""
         closed = []
         for path in paths:
             uri = self.open_paths.get(path)
             if uri is not None:
                 self.schedule(uri)
-            elif project.workspace.is_source(path):
+            else:
                 closed.append(path)
         self.enqueue_closed(closed)
 

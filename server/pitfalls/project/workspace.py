@@ -31,6 +31,7 @@ class _Parsed:
     text: str
     parsed: ParsedFile | None
     failure: Diagnostic | None
+    last_good: ParsedFile | None = None  # the newest text that parsed, to re-parse edits of
 
 
 class Workspace:
@@ -85,11 +86,16 @@ class Workspace:
         if parsed is not None and parsed.text == text:
             return parsed
         name, root, is_package = self.config.module_name(path)
+        last_good = parsed and (parsed.parsed or parsed.last_good)
         try:
             python = self.config.config_for(path).python_floor(path)
-            parsed = _Parsed(text, parse_file(path, text, name=name, root=root, is_package=is_package, python=python), None)
+            parsed = _Parsed(
+                text,
+                parse_file(path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good),
+                None,
+            )
         except ParseFailure as exc:
-            parsed = _Parsed(text, None, exc.diagnostic)
+            parsed = _Parsed(text, None, exc.diagnostic, last_good)
         self._parsed[path] = parsed
         return parsed
 

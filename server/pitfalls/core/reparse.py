@@ -1,0 +1,137 @@
+"""Re-parse an edited text in place: only the top-level statements the edit touched.
+
+A keystroke in the editor changes one statement of a file; parsing the whole file with
+libcst again costs a few hundred milliseconds on a long module. Here the changed region
+(the text between the longest common prefix and suffix of the two texts) is mapped onto
+the previous tree's top-level statements, one statement more on each side when it touches
+a boundary; only their new text is parsed, and its statements replace them. Every other
+statement keeps its node objects, so spans computed for them stay valid (see
+:class:`~pitfalls.core.positions.Positions`).
+
+The result is used only when the spliced tree generates exactly the new text; anything
+else (the edit reaches into a header comment's neighbour in a way the splice cannot
+express, a form feed, a fragment libcst refuses) returns None and the caller parses the
+whole text, so what the rules see is always what a full parse gives.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from pitfalls.core.positions import Positions
+from pitfalls.core.walker import iter_nodes
+
+
+def common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (slices compared in C, halving)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def common_suffix(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix, at most ``limit``."""
+    low, high = 0, min(len(a), len(b), limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _touched(module: cst.Module, positions: Positions, start: int, end: int, length: int) -> tuple[int, int] | None:
+    """The first and last top-level statement to parse again for an edit of [start, end)
+    of a text of ``length`` characters, or None.
+
+    Those whose text meets [start - 1, end + 1) (an edit at a statement's edge may belong
+    to its neighbour: an indented line typed after a block); with the statement before
+    when the edit is in the blank lines and comments above the first (libcst gives
+    indented ones to the block before); and with the statement after when such lines
+    above it may now belong to the last one's block."""
+    extents = positions.statement_extents()
+    # The header belongs with the first statement, the footer with the last.
+    extents[0] = (0, *extents[0][1:])
+    extents[-1] = (*extents[-1][:2], length + 1)
+    meets = [i for i, (s, _, e) in enumerate(extents) if e > start - 1 and s < end + 1]
+    if not meets:
+        return None
+    first, last = meets[0], meets[-1]
+    if first > 0 and start < extents[first][1]:
+        first -= 1
+    if last + 1 < len(module.body) and any(
+        line.whitespace.value or line.comment for line in module.body[last + 1].leading_lines
+    ):
+        last += 1
+    return first, last
+
+
+def _indents(stmt: cst.CSTNode) -> bool:
+    """Whether the statement's text has an indented block (an INDENT token)."""
+    return isinstance(stmt, cst.BaseCompoundStatement) and any(
+        isinstance(node, cst.IndentedBlock) for node in iter_nodes(stmt)
+    )
+
+
+def _same_defaults(module: cst.Module, piece: cst.Module, first: int, last: int) -> bool:
+    """Whether the whole new text would get ``module``'s default indent and newline, which
+    libcst takes from the file's first indented block and first line ending."""
+    if first == 0 and piece.default_newline != module.default_newline:
+        return False
+    blocked = next((i for i, stmt in enumerate(module.body) if _indents(stmt)), None)
+    if blocked is not None and blocked < first:
+        return True  # the first block is before the edit
+    if any(_indents(stmt) for stmt in piece.body):
+        return piece.default_indent == module.default_indent
+    return blocked is None or blocked > last  # no block at all, or the same one after the edit
+
+
+def reparse(module: cst.Module, source: str, positions: Positions, new_source: str) -> cst.Module | None:
+    """``module`` (the tree of ``source``, ``positions`` its spans) updated to the tree
+    of ``new_source``, re-parsing only the statements the edit touched; None when that
+    cannot be done exactly."""
+    if "\x0c" in source or "\x0c" in new_source or not module.body:
+        return None
+    prefix = common_prefix(source, new_source)
+    suffix = common_suffix(source, new_source, min(len(source), len(new_source)) - prefix)
+    touched = _touched(module, positions, prefix, len(source) - suffix, len(source))
+    if touched is None:
+        return None
+    first, last = touched
+    extents = positions.statement_extents()
+    at_start, at_end = first == 0, last == len(module.body) - 1
+    start = 0 if at_start else extents[first][0]
+    end = len(source) if at_end else extents[last][2]
+    piece = new_source[start : end + len(new_source) - len(source)]
+    try:
+        parsed = cst.parse_module(piece)
+    except Exception:  # libcst's syntax errors, and its failures on odd input alike
+        return None
+    body = list(parsed.body)
+    if not body or (parsed.footer and not at_end) or (not parsed.has_trailing_newline and not at_end):
+        return None
+    if not _same_defaults(module, parsed, first, last):
+        return None
+    if not at_start and parsed.header:
+        body[0] = body[0].with_changes(leading_lines=(*parsed.header, *body[0].leading_lines))
+    changes: dict[str, object] = {"body": (*module.body[:first], *body, *module.body[last + 1 :])}
+    if at_start:
+        changes.update(header=parsed.header, encoding=parsed.encoding)
+    if at_end:
+        changes.update(footer=parsed.footer, has_trailing_newline=parsed.has_trailing_newline)
+    spliced = module.with_changes(**changes)
+    written = cst.Module(
+        body=body,
+        header=spliced.header if at_start else (),
+        footer=spliced.footer if at_end else (),
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        has_trailing_newline=spliced.has_trailing_newline,
+    ).code
+    return spliced if written == piece else None

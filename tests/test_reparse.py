@@ -1,0 +1,181 @@
+"""An edit re-parsed in place (pitfalls.core.reparse) gives what a full parse gives: the
+same tree, the same diagnostics. The thousand random edits below walk real files (the
+demo project, which has findings, and pitfalls' own modules) through typing, deleting,
+pasting and breaking the syntax, and compare the editor's path with a full check each time."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from pitfalls.core.check import parse_file
+from pitfalls.core.positions import Positions
+from pitfalls.core.reparse import common_prefix, common_suffix, reparse
+from pitfalls.core.source import ParseFailure
+from pitfalls.project.config import ConfigResolver
+from pitfalls.project.workspace import Workspace
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO = REPO / "examples" / "demo"
+
+
+def _spliced(source: str, new_source: str) -> cst.Module | None:
+    module = cst.parse_module(source)
+    return reparse(module, source, Positions(module, source), new_source)
+
+
+def test_common_prefix_and_suffix() -> None:
+    assert common_prefix("abcdef", "abcxef") == 3
+    assert common_prefix("abc", "abc") == 3
+    assert common_prefix("", "abc") == 0
+    # The suffix never overlaps the prefix: "aa" -> "aaa" inserts one "a".
+    assert common_suffix("aa", "aaa", 2 - common_prefix("aa", "aaa")) == 0
+    assert common_suffix("xbcd", "ybcd", 4) == 3
+
+
+SPLICED = {
+    "an edit inside a function": ("def f():\n    return 1\n\n\ndef g():\n    pass\n", "def f():\n    return 12\n\n\ndef g():\n    pass\n"),
+    "a new statement between two": ("import a\n\nx = 1\n\ny = 2\n", "import a\n\nx = 1\nz = 3\n\ny = 2\n"),
+    "a statement deleted": ("a = 1\nb = 2\nc = 3\n", "a = 1\nc = 3\n"),
+    "a comment typed above a def": ("x = 1\n\n\ndef f():\n    pass\n", "x = 1\n\n# why\ndef f():\n    pass\n"),
+    "the header comment edited": ("# one\n\nimport a\nimport b\n", "# one two\n\nimport a\nimport b\n"),
+    "the footer edited": ("x = 1\ny = 2\n# end\n", "x = 1\ny = 2\n# the end\n"),
+    "a method's body, tab-indented": ("class C:\n\tdef m(self):\n\t\treturn 1\n\nz = 0\n", "class C:\n\tdef m(self):\n\t\treturn 2\n\nz = 0\n"),
+    "windows line endings": ("a = 1\r\nif a:\r\n    b = 2\r\nc = 3\r\n", "a = 1\r\nif a:\r\n    b = 22\r\nc = 3\r\n"),
+    "no final newline": ("a = 1\nb = 2", "a = 1\nb = 23"),
+}
+
+
+@pytest.mark.parametrize("name", SPLICED)
+def test_splices_equal_a_full_parse(name: str) -> None:
+    source, new_source = SPLICED[name]
+    spliced = _spliced(source, new_source)
+    assert spliced is not None, name
+    assert spliced.code == new_source
+    assert spliced.deep_equals(cst.parse_module(new_source))
+
+
+def test_unchanged_statements_keep_their_nodes() -> None:
+    source = "a = 1\n\n\ndef f():\n    return 1\n\n\nb = 2\n"
+    module = cst.parse_module(source)
+    spliced = reparse(module, source, Positions(module, source), source.replace("return 1", "return 10"))
+    assert spliced is not None
+    assert spliced.body[0] is module.body[0] and spliced.body[2] is module.body[2]
+    assert spliced.body[1] is not module.body[1]
+
+
+FULL_PARSE = {
+    # The first indented block sets the file's default indent: changing it changes how
+    # every other block is represented.
+    "the first block's indent changes": ("if a:\n    x = 1\nif b:\n    y = 2\n", "if a:\n  x = 1\nif b:\n    y = 2\n"),
+    "the first block is removed": ("if a:\n  x = 1\nif b:\n    y = 2\n", "x = 1\nif b:\n    y = 2\n"),
+    "the first line ending changes": ("a = 1\nb = 2\nc = 3\n", "a = 1\r\nb = 2\nc = 3\n"),
+    "a form feed": ("a = 1\nb = 2\n", "a = 1\n\x0cb = 2\n"),
+    "an indented line typed after a block": ("def f():\n    pass\nx = 1\n", "def f():\n    pass\n    y = 2\nx = 1\n"),
+    "everything deleted": ("a = 1\n", ""),
+}
+
+
+@pytest.mark.parametrize("name", FULL_PARSE)
+def test_full_parse_where_a_splice_would_differ(name: str) -> None:
+    source, new_source = FULL_PARSE[name]
+    spliced = _spliced(source, new_source)
+    if spliced is not None:  # a splice is allowed only when it is exact
+        assert spliced.deep_equals(cst.parse_module(new_source)), name
+    else:
+        assert spliced is None
+
+
+def test_an_indented_line_after_a_block_joins_the_block() -> None:
+    source, new_source = FULL_PARSE["an indented line typed after a block"]
+    spliced = _spliced(source, new_source)
+    full = cst.parse_module(new_source)
+    assert spliced is None or spliced.deep_equals(full)
+    assert len(full.body) == 2
+
+
+# -- a thousand random edits -------------------------------------------------------------
+
+PIECES = ["a", "x", "1", "_", " ", "    ", "\t", "\n", "\n\n", "(", ")", "[", "]", ":", ",", ".", "#", "'", '"', "\\",
+          "=", "def ", "class ", "if x:", "return ", "await ", "import os\n", "    pass\n", "\r\n"]
+
+
+def _random_edit(rng: random.Random, text: str) -> str:
+    """One edit a person might make: type, delete, paste or move a line, indent."""
+    kind = rng.random()
+    at = rng.randrange(len(text) + 1)
+    lines = text.splitlines(keepends=True)
+    if kind < 0.3:  # typing inside a word or a number
+        while 0 < at and not text[at - 1].isalnum():
+            at -= 1
+        return text[:at] + rng.choice("abcxyz_019") + text[at:]
+    if kind < 0.55 or not lines:
+        return text[:at] + rng.choice(PIECES) + text[at:]
+    if kind < 0.7:
+        return text[:at] + text[at + rng.randint(1, 6) :]
+    line = rng.randrange(len(lines))
+    if kind < 0.8:
+        lines.insert(rng.randrange(len(lines) + 1), lines[line])  # paste a copy of a line
+    elif kind < 0.9:
+        del lines[line]
+    elif kind < 0.95:
+        lines[line] = "    " + lines[line]
+    else:
+        lines[line] = lines[line][4:] if lines[line].startswith("    ") else lines[line].lstrip()
+    return "".join(lines)
+
+
+def _sample_files() -> list[Path]:
+    demo = sorted((DEMO / "app").rglob("*.py"))
+    own = sorted((REPO / "server" / "pitfalls" / "core").glob("*.py"))
+    files = [p for p in demo if p.stat().st_size > 600] + own[::4]
+    return [p for p in files if len(p.read_text(encoding="utf-8").splitlines()) < 200]
+
+
+def test_a_thousand_random_edits_equal_a_full_check() -> None:
+    """Each edit goes through the editor's path (Workspace.check: the tree re-parsed in
+    place from the last one that parsed, positions reused) and through a full parse and
+    check of the same text against the same index; trees and diagnostics must agree."""
+    rng = random.Random(20261203)
+    workspace = Workspace(ConfigResolver(root=DEMO), DEMO, use_cache=False)
+    workspace.scan()
+    files = _sample_files()
+    assert len(files) >= 10
+    edits = spliced = findings = parsing = 0
+    while edits < 1000:
+        path = str(rng.choice(files))
+        original = Path(path).read_text(encoding="utf-8")
+        text = good = original
+        workspace.check(path, text)
+        for _ in range(rng.randint(5, 25)):
+            if text != good and rng.random() < 0.9:
+                text = good  # the typo undone
+            text = _random_edit(rng, text) if rng.random() < 0.9 else original
+            previous = workspace._parsed[path].parsed or workspace._parsed[path].last_good
+            outcome = workspace.check(path, text)
+            full = workspace.check_detached(path, text)
+            assert outcome.diagnostics == full.diagnostics, (path, edits)
+            findings += len(outcome.diagnostics)
+            edits += 1
+            mine = workspace._parsed[path].parsed
+            if mine is None:
+                continue
+            good = text
+            parsing += 1
+            old = previous.module.body if previous is not None and mine.module is not previous.module else ()
+            new = mine.module.body
+            if old and new and (old[0] is new[0] or old[-1] is new[-1]):
+                spliced += 1
+                try:
+                    whole = parse_file(path, text, name="m")
+                except ParseFailure:  # libcst refuses what the splice accepted: never
+                    pytest.fail(f"a splice accepted text a full parse refuses ({path}, edit {edits})")
+                assert mine.module.deep_equals(whole.module), (path, edits)
+        workspace.check(path, original)
+    # The comparison means something only if most edits parsed, most of those were
+    # spliced, and the checks found things.
+    print(f"{edits} edits, {parsing} parsed, {spliced} spliced, {findings} findings")
+    assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
+    assert findings > 1000, findings
