@@ -228,3 +228,21 @@ def test_phase_one_keeps_no_libcst_tree_for_files_only_summarised(tmp_path: Path
     assert good_summarised.fingerprint == good_checked.fingerprint
     assert bad_summarised.failure == bad_checked.failure is not None
     assert list(analyzer.trees) == [str(tmp_path / "good.py")]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "return 1\n",  # the parser accepts these; the compiler does not
+        "nonlocal x\n",
+        "x = 1\nglobal x\n",
+        "await job()\n",
+        "x = f" + "()" * 1500 + "\n",  # nested deeper than pitfalls analyses
+    ],
+)
+def test_what_python_refuses_is_left_to_libcst(source: str) -> None:
+    """The ast tree is compiled (not the text again): what CPython refuses, or what is
+    too deep, gets no ast summary, and the file's PF000 comes from the libcst path."""
+    assert summarize_source(source, display="m.py", name="m", path="/p/m.py", root="/p", is_package=False) is None
+    with pytest.raises(ParseFailure):
+        parse("m.py", source)

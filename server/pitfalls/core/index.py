@@ -119,6 +119,10 @@ class IndexView:
         # Classes defined inside the functions of the file being checked, by qualified
         # name (`app.jobs.run.<locals>.Payload`): no other module sees them.
         self.local_classes: dict[str, ClassInfo] = {}
+        # Answers already given (the index does not change while a view is in use, and
+        # what they read is recorded the first time): rules ask the same names often.
+        self._splits: dict[str, tuple[ModuleSummary, str] | None] = {}
+        self._resolved: dict[str, str] = {}
 
     def generated_at_build(self, path: str) -> bool:
         """Whether git ignores module or package ``path`` (no suffix): what a module
@@ -160,16 +164,27 @@ class IndexView:
 
     def _split(self, qualname: str) -> tuple[ModuleSummary, str] | None:
         """Split ``pkg.mod.Attr`` into the longest project module prefix and the rest."""
+        if qualname in self._splits:
+            return self._splits[qualname]
+        found = None
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             summary = self.module(".".join(parts[:cut]))
             if summary is not None:
-                return summary, ".".join(parts[cut:])
-        return None
+                found = summary, ".".join(parts[cut:])
+                break
+        self._splits[qualname] = found
+        return found
 
-    def resolve(self, qualname: str, _depth: int = 0) -> str:
+    def resolve(self, qualname: str) -> str:
         """Follow re-exports: the qualified name where ``qualname`` is really defined."""
-        if _depth > 20:
+        resolved = self._resolved.get(qualname)
+        if resolved is None:
+            resolved = self._resolved[qualname] = self._resolve(qualname, 0)
+        return resolved
+
+    def _resolve(self, qualname: str, depth: int) -> str:
+        if depth > 20:
             return qualname
         split = self._split(qualname)
         if split is None:
@@ -182,9 +197,9 @@ class IndexView:
         if target is None:
             submodule = f"{summary.name}.{head}" if summary.name else head
             if summary.is_package and self.module(submodule) is not None:
-                return self.resolve(f"{submodule}.{tail}" if tail else submodule, _depth + 1)
+                return self._resolve(f"{submodule}.{tail}" if tail else submodule, depth + 1)
             return qualname
-        return self.resolve(f"{target}.{tail}" if tail else target, _depth + 1)
+        return self._resolve(f"{target}.{tail}" if tail else target, depth + 1)
 
     def class_info(self, qualname: str) -> ClassInfo | None:
         local = self.local_classes.get(qualname)

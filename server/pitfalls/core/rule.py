@@ -94,12 +94,16 @@ class Rule:
 
     @classmethod
     def handlers(cls) -> dict[str, list[tuple[str, str]]]:
-        """Map ``"visit"``/``"leave"`` to (node class name, method name) pairs."""
-        found: dict[str, list[tuple[str, str]]] = {"visit": [], "leave": []}
-        for attr in dir(cls):
-            match = _HANDLER.match(attr)
-            if match and callable(getattr(cls, attr)):
-                found[match.group(1)].append((match.group(2), attr))
+        """Map ``"visit"``/``"leave"`` to (node class name, method name) pairs (found once
+        per class: every file's check asks)."""
+        found = _HANDLERS.get(cls)
+        if found is None:
+            found = {"visit": [], "leave": []}
+            for attr in dir(cls):
+                match = _HANDLER.match(attr)
+                if match and callable(getattr(cls, attr)):
+                    found[match.group(1)].append((match.group(2), attr))
+            _HANDLERS[cls] = found
         return found
 
     @classmethod
@@ -108,5 +112,7 @@ class Rule:
         body = inspect.cleandoc(cls.__doc__ or "")
         return f"# {cls.code} {cls.name}\n\n{cls.summary}\n\n{body}\n"
 
+
+_HANDLERS: dict[type[Rule], dict[str, list[tuple[str, str]]]] = {}
 
 RuleHandler = Callable[[Any], Any]

@@ -109,12 +109,14 @@ def _recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(before)
 
 
-def python_refuses(path: str, source: str) -> Diagnostic | None:
+def python_refuses(path: str, source: str | ast.Module) -> Diagnostic | None:
     """PF000 when CPython itself refuses to compile ``source`` (never run: ``compile`` only
     builds code objects), with its message and position; None when it compiles.
 
     This is the verdict ``import`` would give, with the interpreter pitfalls runs on; it
-    costs a few percent of a libcst parse."""
+    costs a few percent of a libcst parse. ``source`` may be the text's ``ast`` tree
+    already parsed: compiling it skips the parse (``compile`` of a text is ``ast.parse``
+    then this), and the verdict on what parsed is the same."""
     try:
         with warnings.catch_warnings(), _recursion_limit(_PYTHON_RECURSION_LIMIT):
             warnings.simplefilter("ignore")  # SyntaxWarnings are not errors
@@ -140,7 +142,7 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
     suspect = (
         max(map(len, source.split("\n"))) >= _LONG_LINE
         or bracket_depth(source) >= _SUSPECT_DEPTH
-        or _UNARY_RUN.search(source)
+        or (_unary_operators(source) >= _SUSPECT_DEPTH and _UNARY_RUN.search(source))
     )
     if not suspect:
         return None
@@ -151,6 +153,12 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
     if depth <= MAX_DEPTH:
         return None
     return parse_error(path, f"not checked: code nested {depth:,} levels deep, over the limit of {MAX_DEPTH:,}")
+
+
+def _unary_operators(source: str) -> int:
+    """How many characters could be unary operators or ``not`` (counted in C: the search
+    for a hundred in a row is slow on the rulers comments are drawn with)."""
+    return max(source.count("-") + source.count("+") + source.count("~"), source.count("not"))
 
 
 def _grammar_error(source: str) -> bool:

@@ -50,10 +50,8 @@ def summarize_source(source: str, *, display: str, name: str, path: str, root: s
     """The summary of a file that is only summarised, not checked; None when libcst must
     judge the file (Python refuses it, it is nested too deeply, ast cannot parse it), so
     that ``parse_file`` gives the PF000 it always gave."""
-    if python_refuses(display, source) is not None or too_deep(display, source) is not None:
-        return None
     tree = parse_tree(source)
-    if tree is None:
+    if tree is None or python_refuses(display, tree) is not None or too_deep(display, source) is not None:
         return None
     try:
         return summarize_ast(tree, source, name=name, path=path, root=root, is_package=is_package)

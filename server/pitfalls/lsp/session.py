@@ -52,6 +52,7 @@ log = logging.getLogger("pitfalls.server")
 T = TypeVar("T")
 
 PARENT_POLL_SECONDS = 1.0
+FULL_COLLECTION_EVERY = 32  # engine runs between full garbage collections
 
 
 def fs_path(uri: str) -> str | None:
@@ -106,6 +107,7 @@ class PitfallsServer(LanguageServer):
         self.initialization_options: Any = None
         self.parent_watch: asyncio.Task | None = None
         self.gc_pending = False
+        self.collections = 0
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -117,15 +119,19 @@ class PitfallsServer(LanguageServer):
 
     def collect_garbage(self) -> None:
         """Automatic garbage collection is off (see :func:`pitfalls.lsp.server.serve`): collect after engine work,
-        once its result is out, in the engine thread (a few ms: the long-lived objects are
-        frozen), so a check never pays for a collection in the middle of a parse."""
+        once its result is out, in the engine thread, so a check never pays for a collection
+        in the middle of a parse. What one check leaves (rules and their context hold each
+        other) is young: the young generations are collected each time (a few ms); the old
+        one, which holds the open files' trees (tens of ms to scan), one time in
+        ``FULL_COLLECTION_EVERY``."""
         if self.gc_pending or self.exiting:
             return
         self.gc_pending = True
 
         def collect() -> None:
             self.gc_pending = False
-            gc.collect()
+            self.collections += 1
+            gc.collect(2 if self.collections % FULL_COLLECTION_EVERY == 0 else 1)
 
         try:
             self.engine.submit(collect)
