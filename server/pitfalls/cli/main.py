@@ -241,7 +241,7 @@ def _check(args: argparse.Namespace) -> int:
         from pitfalls.cli.stdin import check_stdin  # an editor's buffer: the workspace's way
 
         return check_stdin(args, config)
-    project = project_files(config, files)
+    project = project_files(config, files, [p for p in args.paths or [Path(".")] if p.is_dir()])
 
     def run() -> CheckResult:
         try:

@@ -67,10 +67,11 @@ def rules_for(config: ConfigResolver, path: Path | str) -> list[type[Rule]]:
     return [r for r in runnable(ALL_RULES) if r.code in codes and r.applies(settings)]
 
 
-def project_files(config: ConfigResolver, targets: list[Path]) -> list[Path]:
+def project_files(config: ConfigResolver, targets: list[Path], walked: Iterable[Path] = ()) -> list[Path]:
     """Every file of the projects the targets belong to: the folder of the outermost
     configuration above each (see :meth:`ConfigResolver.scope`), or else the source roots of
-    the packages it is in."""
+    the packages it is in. ``walked``: folders the targets were discovered in (a folder
+    walked already is not walked again)."""
     roots: set[str] = set()
     for target in targets:
         scope = config.scope(target)
@@ -81,7 +82,7 @@ def project_files(config: ConfigResolver, targets: list[Path]) -> list[Path]:
         if is_package or "." in name:
             roots.add(root)
     folders = [Path(r) for r in sorted(roots)]
-    if not folders:
+    if not folders or roots <= {os.path.abspath(folder) for folder in walked}:
         return targets
     try:
         everything = discover(folders, config)
@@ -105,8 +106,10 @@ def check_paths(
     jobs: int | None = None,
     base: Path | None = None,
 ) -> CheckResult:
-    targets = discover(list(paths), config)
-    return check_files(targets, config, project=project_files(config, targets), use_cache=use_cache, jobs=jobs, base=base)
+    paths = list(paths)
+    targets = discover(paths, config)
+    project = project_files(config, targets, [p for p in paths if p.is_dir()])
+    return check_files(targets, config, project=project, use_cache=use_cache, jobs=jobs, base=base)
 
 
 def check_files(
