@@ -18,6 +18,10 @@ TRICKY = [
     "match p:\n    case [1, *rest] if rest:\n        pass\n    case {'k': v, **kw}:\n        pass\n",
     "lambda x, /, y=2: (x, y)\n[a for a in b if a]\n{k: v for k, v in d}\nprint(*a, **k)\n",
     "x = 1",  # no trailing newline
+    # Statements placed by the lines CPython gives them: semicolons, decorators (one
+    # with `@` alone on its line), comments above, in and after blocks.
+    "# header\n\na = 1; b = 2\n# c\n\n@dec\n# between\n@other(\n  1)\ndef f():\n    pass\n    # footer\n\n# lead\nx = 1\n",
+    "@\\\ndec\ndef f():\n    pass\ny = [\n    1,\n]  # trailing\n",
 ]
 
 
@@ -53,3 +57,15 @@ def test_form_feeds_libcst_drops_still_count() -> None:
     start, end = Positions(module, source).range(call)
     assert (start.line, start.column, end.line, end.column) == (3, 0, 3, 15)
     assert source.split("\n")[2][start.column:end.column] == "requests.get(u)"
+
+
+def test_only_the_statements_asked_about_are_generated() -> None:
+    """Positions of a file with one finding cost that statement's code generation (plus
+    a walk to find it), not the whole module's."""
+    source = "".join(f"def f{i}(x):\n    return requests.get(x)\n\n\n" for i in range(50))
+    module = cst.parse_module(source)
+    call = module.body[30].body.body[0].body[0].value
+    positions = Positions(module, source)
+    start, end = positions.range(call)
+    assert (start.line, start.column, end.line, end.column) == (122, 11, 122, 26)
+    assert len(positions._pieces) == 1

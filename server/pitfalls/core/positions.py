@@ -10,14 +10,17 @@ for. Semantics are PositionProvider's: syntactic ranges where libcst records the
 
 from __future__ import annotations
 
+import ast
 import bisect
 import re
+import warnings
 from typing import Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from pitfalls.core.diagnostics import Position
+from pitfalls.core.walker import iter_nodes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -87,58 +90,100 @@ class _Piece:
 class Positions:
     """(line, column) ranges of the nodes of one module; 1-based lines, 0-based columns.
 
-    Spans are kept per top-level statement, relative to its start, so a text whose tree
-    reuses statements of an earlier one (an edit re-parsed in place) reuses their spans
-    (``previous``) and generates code for the new statements only."""
+    Spans are kept per top-level statement, relative to its start. A statement's code is
+    generated only when one of its nodes is asked for: where each statement starts is read
+    off CPython's tree of the text (its first line, less the statement's leading blank and
+    comment lines), a tenth of the cost of generating the whole module. With ``previous``
+    (the tree of an edit re-parsed in place), the statements both trees share keep their
+    spans and the others are generated at once (the next edit needs every length)."""
 
     def __init__(self, module: cst.Module, source: str, previous: Positions | None = None) -> None:
-        state = _OffsetState(module)
-        for line in module.header:
-            line._codegen(state)
-        self.header_length = state.offset
-        top = state.spans
-        earlier = previous._pieces if previous is not None else {}
-        self._pieces: dict[cst.CSTNode, _Piece] = {}
-        self._base: dict[cst.CSTNode, int] = {}
-        offset = state.offset
-        for stmt in module.body:
-            piece = earlier.get(stmt)
-            if piece is None:
-                state.offset, state.spans = 0, {}
-                stmt._codegen(state)
-                piece = _Piece(state.spans, state.offset)
-            self._pieces[stmt] = piece
-            self._base[stmt] = offset
-            offset += piece.length
-        self.body_end = offset
-        state.offset, state.spans = offset, top
-        for line in module.footer:
-            line._codegen(state)
-        if module.has_trailing_newline and state.offset == 0:
-            state.offset = len(module.default_newline)  # code generation writes one newline
-        top[module] = (0, state.offset)
-        self._top = top
-        self._owner = self._owners(previous)
+        self._module = module
+        self._state = _OffsetState(module)
         # Code generation ends a module without a final newline with one (then drops it).
         text = source if module.has_trailing_newline else source + module.default_newline
         self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self._to_source = _form_feed_map(module, text) if "\x0c" in source else None
+        self._pieces: dict[cst.CSTNode, _Piece] = {}
+        self._owner: dict[cst.CSTNode, cst.CSTNode] = {}  # node -> its top-level statement
+        self._indexed: set[cst.CSTNode] = set()  # statements whose nodes are in _owner
+        self._top = self._generate(module.header, 0)
+        header_length = self._state.offset
+        starts = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
+        if starts is not None and (starts[:1] or [header_length])[0] == header_length:
+            self._base = dict(zip(module.body, starts))
+            self.body_end = len(text) - self._footer_length()
+        else:
+            self._base = {}
+            offset = header_length
+            for stmt in module.body:
+                piece = previous._pieces.get(stmt) if previous is not None else None
+                if piece is not None:
+                    self._pieces[stmt] = piece
+                else:
+                    piece = self._piece(stmt)
+                self._base[stmt] = offset
+                offset += piece.length
+            self.body_end = offset
+            self._owner = self._owners(previous)
+            self._indexed = set(module.body)
+        self._top.update(self._generate(module.footer, self.body_end))
+        end = self._state.offset
+        if module.has_trailing_newline and end == 0:
+            end = len(module.default_newline)  # code generation writes one newline
+        self._top[module] = (0, end)
+
+    def _generate(self, nodes: Iterable[cst.CSTNode], offset: int) -> dict[cst.CSTNode, tuple[int, int]]:
+        """Spans of ``nodes`` generated one after the other from ``offset``."""
+        state = self._state
+        state.offset, state.spans = offset, {}
+        for node in nodes:
+            node._codegen(state)
+        return state.spans
+
+    def _footer_length(self) -> int:
+        self._generate(self._module.footer, 0)
+        return self._state.offset
+
+    def _piece(self, stmt: cst.CSTNode) -> _Piece:
+        """A statement's spans, generated the first time they are needed."""
+        piece = self._pieces.get(stmt)
+        if piece is None:
+            spans = self._generate((stmt,), 0)
+            piece = self._pieces[stmt] = _Piece(spans, self._state.offset)
+            self._owner.update(dict.fromkeys(spans, stmt))
+            self._indexed.add(stmt)
+        return piece
 
     def _owners(self, previous: Positions | None) -> dict[cst.CSTNode, cst.CSTNode]:
         """Each statement's nodes -> the statement: the previous text's, less the
         statements gone, plus the new ones."""
         if previous is None:
-            owner: dict[cst.CSTNode, cst.CSTNode] = {}
-            fresh: Iterable[cst.CSTNode] = self._pieces
-        else:
-            owner = dict(previous._owner)
-            for stmt in previous._pieces.keys() - self._pieces.keys():
-                for node in previous._pieces[stmt].spans:
-                    del owner[node]
-            fresh = self._pieces.keys() - previous._pieces.keys()
-        for stmt in fresh:
+            return self._owner
+        owner = dict(previous._owner)
+        for stmt in previous._pieces.keys() - self._pieces.keys():
+            for node in previous._pieces[stmt].spans:
+                owner.pop(node, None)
+        for stmt in self._pieces.keys() - previous._pieces.keys():
             owner.update(dict.fromkeys(self._pieces[stmt].spans, stmt))
         return owner
+
+    def _statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The top-level statement ``node`` is in: the statements not yet looked into are
+        walked (cheap) until it is found; for a node the walk does not reach (a comma, a
+        whitespace), every statement's code is generated."""
+        stmt = self._owner.get(node)
+        if stmt is not None:
+            return stmt
+        for candidate in self._module.body:
+            if candidate not in self._indexed:
+                self._indexed.add(candidate)
+                self._owner.update(dict.fromkeys(iter_nodes(candidate), candidate))
+                if node in self._owner:
+                    return candidate
+        for candidate in self._module.body:
+            self._piece(candidate)
+        return self._owner.get(node)
 
     def statement_extents(self) -> list[tuple[int, int, int]]:
         """Where each top-level statement's text starts (its leading lines), where the
@@ -146,15 +191,17 @@ class Positions:
         the module."""
         out = []
         for stmt, base in self._base.items():
-            piece = self._pieces[stmt]
+            piece = self._piece(stmt)
             out.append((base, base + piece.spans[stmt][0], base + piece.length))
         return out
 
     def _span(self, node: cst.CSTNode) -> tuple[int, int]:
-        stmt = self._owner.get(node)
-        if stmt is None:
+        if node in self._top:
             return self._top[node]
-        start, end = self._pieces[stmt].spans[node]
+        stmt = self._statement_of(node)
+        if stmt is None:
+            raise KeyError(node)
+        start, end = self._piece(stmt).spans[node]
         base = self._base[stmt]
         return start + base, end + base
 
@@ -190,3 +237,32 @@ def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:
         i += 1
     mapping.append(len(text))
     return mapping
+
+
+def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -> list[int] | None:
+    """Where each top-level statement's text starts (with its leading lines), from the
+    first line CPython's tree gives it; None when the two trees cannot be matched."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statements = tree.body
+    starts = []
+    i = 0
+    for stmt in module.body:
+        count = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        if i + count > len(statements):
+            return None
+        first = statements[i]
+        decorators = getattr(first, "decorator_list", ())
+        line = decorators[0].lineno if decorators else first.lineno
+        start = line_starts[line - 1]
+        if decorators and not source.startswith("@", start):
+            return None  # `@` on a line of its own
+        starts.append(line_starts[line - 1 - len(stmt.leading_lines)])
+        i += count
+    if i != len(statements) or starts != sorted(starts):
+        return None
+    return starts
