@@ -672,3 +672,18 @@ def test_unknown_rule_codes_are_errors_wherever_they_are_given(project, run_main
     (root / "pyproject.toml").write_text("[tool.pitfalls]\n")
     with pytest.raises(ConfigError, match=r"^editor settings: unknown rule code or prefix in 'extend-select': PF8$"):
         build_config(root, {"extend-select": ["PF8"]}, {})
+
+
+def test_invalid_escapes_in_checked_code_print_no_warnings(project, cli) -> None:
+    """Evaluating the checked code's literals (`"\\d"`, an invalid escape) makes CPython
+    warn; none of it reaches the user's terminal, even with every warning switched on."""
+    root = project(
+        {
+            "app/__init__.py": "",
+            "app/settings.py": 'import os\n\nPASSWORD = "s3cr\\et\\d"\nname = os.getenv("A\\w")\nx = "\\i" "\\j"\n',
+        }
+    )
+    assert 'PASSWORD = "s3cr\\et\\d"' in (root / "app" / "settings.py").read_text()
+    proc = cli("check", "--no-cache", "--exit-zero", ".", cwd=root, env={"PYTHONWARNINGS": "always"})
+    assert proc.returncode == 0
+    assert proc.stderr == ""

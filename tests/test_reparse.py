@@ -1,7 +1,7 @@
 """An edit re-parsed in place (pitfalls.core.reparse) gives what a full parse gives: the
-same tree, the same diagnostics. The thousand random edits below walk real files (the
-demo project, which has findings, and pitfalls' own modules) through typing, deleting,
-pasting and breaking the syntax, and compare the editor's path with a full check each time."""
+same tree, the same diagnostics. The thousand random edits below walk the example
+projects' modules through typing, deleting, pasting and breaking the syntax, and compare
+the editor's path with a full check each time."""
 
 from __future__ import annotations
 
@@ -128,10 +128,10 @@ def _random_edit(rng: random.Random, text: str) -> str:
 
 
 def _sample_files() -> list[Path]:
-    demo = sorted((DEMO / "app").rglob("*.py"))
-    own = sorted((REPO / "server" / "pitfalls" / "core").glob("*.py"))
-    files = [p for p in demo if p.stat().st_size > 600] + own[::4]
-    return [p for p in files if len(p.read_text(encoding="utf-8").splitlines()) < 200]
+    """The demo project's modules (it has findings) and the clean one's: fixtures that
+    change rarely, so the walk below stays the same walk."""
+    files = [*sorted((DEMO / "app").rglob("*.py")), *sorted((REPO / "examples" / "clean" / "app").rglob("*.py"))]
+    return [p for p in files if p.stat().st_size > 600]
 
 
 def test_a_thousand_random_edits_equal_a_full_check() -> None:
@@ -178,4 +178,14 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     # spliced, and the checks found things.
     print(f"{edits} edits, {parsing} parsed, {spliced} spliced, {findings} findings")
     assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
-    assert findings > 1000, findings
+    assert findings > 500, findings
+
+
+def test_no_splice_where_libcst_does_not_give_the_text_back() -> None:
+    """libcst drops a form feed at the start of a line, so offsets into its code and into
+    the text differ from there on: such a text is always parsed whole."""
+    source = "a = 1\n\x0cb = 2\nc = 3\n"
+    module = cst.parse_module(source)
+    assert module.code != source
+    assert Positions(module, source).statement_extents() is None or "\x0c" in source
+    assert reparse(module, source, Positions(module, source), source.replace("c = 3", "c = 4")) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import warnings
 from pathlib import PurePosixPath
 from typing import Iterator
 
@@ -104,6 +105,14 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
     return {dotted(s) for s in sides} & {"__name__"} == {"__name__"} and "__main__" in {string_value(s) for s in sides}
 
 
+def evaluated(literal: cst.SimpleString | cst.Integer | cst.Float) -> object:
+    """The literal's value, without the warnings CPython prints while evaluating it (an
+    invalid escape, ``"\\d"``): the code is somebody else's, and the output the user's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return literal.evaluated_value
+
+
 def string_value(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain (non-f) string literal, implicit concatenation included
     (iteratively: generated modules concatenate thousands of literals)."""
@@ -112,11 +121,12 @@ def string_value(expr: cst.BaseExpression | None) -> str | None:
         left = expr.left
         if not isinstance(left, cst.SimpleString):
             return None
-        parts.append(left.evaluated_value if isinstance(left.evaluated_value, str) else "\0")
+        value = evaluated(left)
+        parts.append(value if isinstance(value, str) else "\0")
         expr = expr.right
     if not isinstance(expr, cst.SimpleString):
         return None
-    value = expr.evaluated_value
+    value = evaluated(expr)
     if not isinstance(value, str) or "\0" in parts:
         return None
     return "".join(parts) + value

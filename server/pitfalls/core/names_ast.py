@@ -5,11 +5,11 @@ subscript is one element, arguments come in source order), for the ast summary b
 from __future__ import annotations
 
 import ast
-import warnings
 from typing import Callable, Iterator
 
 from pitfalls.core import names
 from pitfalls.core.relationships import ANNOTATIONS, CONSTANTS, FACTORIES
+from pitfalls.core.source import parse_quietly
 from pitfalls.core.written import SourceText
 
 _NAMED_CONSTANTS = (None, True, False)
@@ -77,9 +77,7 @@ def _indices(subscript: ast.Subscript, text: SourceText) -> list[ast.expr]:
 def _parsed(value: str) -> tuple[ast.expr, SourceText] | None:
     """A string annotation's expression, with its own text."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are not errors
-            return ast.parse(value, mode="eval").body, SourceText(value)
+        return parse_quietly(value, "eval").body, SourceText(value)  # type: ignore[attr-defined]
     except (SyntaxError, ValueError):
         return None
 

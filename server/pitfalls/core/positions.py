@@ -10,16 +10,15 @@ for. Semantics are PositionProvider's: syntactic ranges where libcst records the
 
 from __future__ import annotations
 
-import ast
 import bisect
 import re
-import warnings
 from typing import Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from pitfalls.core.diagnostics import Position
+from pitfalls.core.source import parse_quietly
 from pitfalls.core.walker import iter_nodes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -132,6 +131,7 @@ class Positions:
         if module.has_trailing_newline and end == 0:
             end = len(module.default_newline)  # code generation writes one newline
         self._top[module] = (0, end)
+        self._text_length = len(text)
 
     def _generate(self, nodes: Iterable[cst.CSTNode], offset: int) -> dict[cst.CSTNode, tuple[int, int]]:
         """Spans of ``nodes`` generated one after the other from ``offset``."""
@@ -185,14 +185,18 @@ class Positions:
             self._piece(candidate)
         return self._owner.get(node)
 
-    def statement_extents(self) -> list[tuple[int, int, int]]:
+    def statement_extents(self) -> list[tuple[int, int, int]] | None:
         """Where each top-level statement's text starts (its leading lines), where the
-        statement itself starts, and where its text ends: offsets into code generated for
-        the module."""
+        statement itself starts, and where its text ends, as offsets into the text; None
+        when code generation does not give the text back statement by statement (libcst
+        drops a few characters in rare places), so offsets into the two would differ."""
         out = []
         for stmt, base in self._base.items():
             piece = self._piece(stmt)
             out.append((base, base + piece.spans[stmt][0], base + piece.length))
+        ends = [start for start, _, _ in out[1:]] + [self.body_end]
+        if any(end != ends[i] for i, (_, _, end) in enumerate(out)) or self._top[self._module][1] != self._text_length:
+            return None
         return out
 
     def _span(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -243,12 +247,10 @@ def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -
     """Where each top-level statement's text starts (with its leading lines), from the
     first line CPython's tree gives it; None when the two trees cannot be matched."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+        tree = parse_quietly(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    statements = tree.body
+    statements = tree.body  # type: ignore[attr-defined]
     starts = []
     i = 0
     for stmt in module.body:

@@ -46,9 +46,11 @@ def common_suffix(a: str, b: str, limit: int) -> int:
     return low
 
 
-def _touched(module: cst.Module, positions: Positions, start: int, end: int, length: int) -> tuple[int, int] | None:
+def _touched(
+    module: cst.Module, positions: Positions, start: int, end: int, length: int
+) -> tuple[int, int, list[tuple[int, int, int]]] | None:
     """The first and last top-level statement to parse again for an edit of [start, end)
-    of a text of ``length`` characters, or None.
+    of a text of ``length`` characters, with the statements' extents; or None.
 
     Those whose text meets [start - 1, end + 1) (an edit at a statement's edge may belong
     to its neighbour: an indented line typed after a block); with the statement before
@@ -56,10 +58,13 @@ def _touched(module: cst.Module, positions: Positions, start: int, end: int, len
     indented ones to the block before); and with the statement after when such lines
     above it may now belong to the last one's block."""
     extents = positions.statement_extents()
+    if extents is None:
+        return None
     # The header belongs with the first statement, the footer with the last.
-    extents[0] = (0, *extents[0][1:])
-    extents[-1] = (*extents[-1][:2], length + 1)
-    meets = [i for i, (s, _, e) in enumerate(extents) if e > start - 1 and s < end + 1]
+    bounds = [(s, e) for s, _, e in extents]
+    bounds[0] = (0, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], length + 1)
+    meets = [i for i, (s, e) in enumerate(bounds) if e > start - 1 and s < end + 1]
     if not meets:
         return None
     first, last = meets[0], meets[-1]
@@ -69,7 +74,7 @@ def _touched(module: cst.Module, positions: Positions, start: int, end: int, len
         line.whitespace.value or line.comment for line in module.body[last + 1].leading_lines
     ):
         last += 1
-    return first, last
+    return first, last, extents
 
 
 def _indents(stmt: cst.CSTNode) -> bool:
@@ -103,8 +108,7 @@ def reparse(module: cst.Module, source: str, positions: Positions, new_source: s
     touched = _touched(module, positions, prefix, len(source) - suffix, len(source))
     if touched is None:
         return None
-    first, last = touched
-    extents = positions.statement_extents()
+    first, last, extents = touched
     at_start, at_end = first == 0, last == len(module.body) - 1
     start = 0 if at_start else extents[first][0]
     end = len(source) if at_end else extents[last][2]

@@ -147,7 +147,7 @@ def too_deep(path: str, source: str) -> Diagnostic | None:
     if not suspect:
         return None
     try:
-        depth = _tree_depth(ast.parse(source))
+        depth = _tree_depth(parse_quietly(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # compile() accepted it; let libcst judge
     if depth <= MAX_DEPTH:
@@ -161,12 +161,18 @@ def _unary_operators(source: str) -> int:
     return max(source.count("-") + source.count("+") + source.count("~"), source.count("not"))
 
 
+def parse_quietly(source: str, mode: str = "exec") -> ast.AST:
+    """``ast.parse``, without the SyntaxWarnings (invalid escapes) it would print: they
+    are not errors, and the text checked is somebody else's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, "", mode)
+
+
 def _grammar_error(source: str) -> bool:
     """Whether Python's parser (not its compiler) refuses ``source``."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(source, "")
+        parse_quietly(source)
     except SyntaxError:
         return True
     except (ValueError, RecursionError, MemoryError):

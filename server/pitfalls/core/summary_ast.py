@@ -10,11 +10,10 @@ written come from the source (:mod:`pitfalls.core.written`).
 from __future__ import annotations
 
 import ast
-import warnings
 from typing import Iterable
 
 from pitfalls.core import names_ast as syntax
-from pitfalls.core.source import python_refuses, too_deep
+from pitfalls.core.source import parse_quietly, python_refuses, too_deep
 from pitfalls.core.summary_data import (
     ASYNC_ITERATORS,
     BaseInfo,
@@ -39,9 +38,7 @@ _LEAVES = frozenset(
 def parse_tree(source: str) -> ast.Module | None:
     """CPython's tree of ``source``; None when it does not parse (libcst then decides)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are not errors
-            return ast.parse(source)
+        return parse_quietly(source)  # type: ignore[return-value]
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

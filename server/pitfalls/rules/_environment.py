@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from pitfalls.core import names
 from pitfalls.core.semantic import Semantic
 
 _GETTERS = frozenset({"os.getenv", "os.environ.get"})
@@ -20,7 +21,7 @@ class EnvRead:
 def literal(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain string literal (not an f-string, not concatenated)."""
     if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
+        value = names.evaluated(expr)
         return value if isinstance(value, str) else None
     return None
 

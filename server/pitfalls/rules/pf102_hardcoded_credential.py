@@ -878,8 +878,9 @@ def _literal(value: cst.BaseExpression | None, through_field: bool = False) -> c
 
 def _text(literal: cst.BaseExpression) -> str | None:
     """A literal's value; a bytes literal's as Latin-1 text (`hmac.new(b"key", ...)`)."""
-    if isinstance(literal, cst.SimpleString) and isinstance(literal.evaluated_value, bytes):
-        return literal.evaluated_value.decode("latin-1")
+    value = names.evaluated(literal) if isinstance(literal, cst.SimpleString) else None
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
     return names.string_value(literal)
 
 

@@ -324,7 +324,7 @@ def _literal_value(expr: cst.BaseExpression) -> Choice | None:
     negative = isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
     number = expr.expression if negative else expr
     if isinstance(number, (cst.Integer, cst.Float)):
-        value = number.evaluated_value
+        value = names.evaluated(number)
         return -value if negative else value
     name = names.dotted(expr)
     return {"True": True, "False": False}.get(name or "")
