@@ -109,6 +109,7 @@ class Positions:
         self._top = self._generate(module.header, 0)
         header_length = self._state.offset
         starts = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
+        # (The first statement starts where the header ends, or the two trees disagree.)
         if starts is not None and (starts[:1] or [header_length])[0] == header_length:
             self._base = dict(zip(module.body, starts))
             self.body_end = len(text) - self._footer_length()
