@@ -108,6 +108,8 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
 def evaluated(literal: cst.SimpleString | cst.Integer | cst.Float) -> object:
     """The literal's value, without the warnings CPython prints while evaluating it (an
     invalid escape, ``"\\d"``): the code is somebody else's, and the output the user's."""
+    if "\\" not in literal.value:
+        return literal.evaluated_value  # no escape, no warning (and no filter to set up)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return literal.evaluated_value
