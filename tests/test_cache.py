@@ -241,7 +241,7 @@ def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
 def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
     import libcst as cst
     from pitfalls.core.rule import Rule
-    from pitfalls.project import run as engine
+    from pitfalls import rules as catalog
 
     class ReportsDouble(Rule):
         """Test rule: reports every function named ``double``."""
@@ -255,7 +255,7 @@ def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
                 self.ctx.report(node, "double")
 
     run(app)
-    rules = [*engine.ALL_RULES, ReportsDouble]
-    monkeypatch.setattr(engine, "ALL_RULES", rules)
+    monkeypatch.setattr(catalog, "ALL_RULES", [*catalog.ALL_RULES, ReportsDouble])
+    monkeypatch.setattr(catalog, "CODES", (*catalog.CODES, ReportsDouble.code))
     assert ("app/util.py", "PF989", 1) in codes(run(app, use_cache=False))
     assert ("app/util.py", "PF989", 1) in codes(run(app))

@@ -93,7 +93,7 @@ def test_the_editor_does_its_jobs_with_the_functions_the_cli_uses() -> None:
         return names
 
     editor = used(("pitfalls.lsp", "pitfalls.project.workspace"))
-    command_line = used(("pitfalls.cli", "pitfalls.project.run", "pitfalls.project.pool"))
+    command_line = used(("pitfalls.cli", "pitfalls.project.run", "pitfalls.project.pool", "pitfalls.project.analyzer"))
     checked = 0
     for module, jobs in JOBS.items():
         composed = {name for (where, name) in COMPOSED if where == module}

@@ -12,7 +12,8 @@ import pytest
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.summary import summarize
 from pitfalls.core.summary_ast import summarize_source
-from pitfalls.project.pool import Analyzer, FileTask, Summarise
+from pitfalls.project.analyzer import Analyzer
+from pitfalls.project.pool import FileTask, Summarise
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ecosystem"
 

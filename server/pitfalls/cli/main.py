@@ -26,7 +26,7 @@ from pitfalls.project.config import ConfigResolver, load_config, unknown_selecto
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
 from pitfalls.project.run import CheckResult, EngineError, check_files, project_files
-from pitfalls.rules import ALL_RULES, RULES_BY_CODE
+from pitfalls import rules as catalog
 from pitfalls.sources.directus import Credentials, DirectusClient
 from pitfalls.sources.errors import SchemaSourceError
 from pitfalls.sources.load import load_each
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "rules":
-            for r in ALL_RULES:
+            for r in catalog.ALL_RULES:
                 fixable = " (fix)" if r.fix_applicability else ""
                 print(f"{r.code}  {r.name:<34} {r.summary}{fixable}")
             return 0
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve(args.log_level)
         if args.command == "rule":
-            found = RULES_BY_CODE.get(args.code.upper())
+            found = catalog.RULES_BY_CODE.get(args.code.upper())
             if found is None:
                 raise UsageError(f"unknown rule code '{args.code}' (see `pitfalls rules`)")
             print(found.doc(), end="")

@@ -23,15 +23,14 @@ from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Severity
 from pitfalls.core.fixes import fix_allowed
 from pitfalls.core.source import source_lines
 from pitfalls.project.files import read_source, replace_file
-from pitfalls.rules import ALL_RULES, RULES_BY_CODE
+from pitfalls import rules as catalog
 
 def _loc(line: int, column: int) -> dict[str, int]:
     return {"row": line, "column": column + 1}
 
 
 def _name(code: str) -> str | None:
-    rule = RULES_BY_CODE.get(code)
-    return rule.name if rule else None
+    return catalog.NAMES.get(code)
 
 
 _SEVERITY_COLOUR = {Severity.ERROR: RED, Severity.WARNING: YELLOW, Severity.INFO: BLUE}
@@ -118,7 +117,7 @@ def _artifact(path: str) -> dict[str, str]:
 
 def sarif(diagnostics: list[Diagnostic]) -> str:
     rules = []
-    for rule in ALL_RULES:
+    for rule in catalog.ALL_RULES:
         rules.append(
             {
                 "id": rule.code,
@@ -129,7 +128,7 @@ def sarif(diagnostics: list[Diagnostic]) -> str:
                 "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
             }
         )
-    rule_index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    rule_index = {code: i for i, code in enumerate(catalog.CODES)}
     occurrences: Counter[tuple[str, str, str]] = Counter()
     results = []
     for d in diagnostics:

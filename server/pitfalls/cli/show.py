@@ -9,7 +9,7 @@ from typing import Any
 
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.files import display_path
-from pitfalls.rules import ALL_RULES
+from pitfalls.rules import CODES
 
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 
@@ -24,7 +24,7 @@ def show_settings(resolver: ConfigResolver, path: Path) -> str:
     lands in a CI log."""
     config = resolver.config_for(path)
     source = str(config.source) if config.source is not None else "none (defaults)"
-    enabled = sorted(config.enabled_codes([rule.code for rule in ALL_RULES], path))
+    enabled = sorted(config.enabled_codes(list(CODES), path))
     lines = [
         f"Resolved settings for: {display_path(path)}",
         f"Settings path: {source}",

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-import libcst as cst
-
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
 from pitfalls.core.source import lines_with_ends
 
@@ -84,6 +82,8 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
 
 
 def still_parses(text: str) -> bool:
+    import libcst as cst  # here, not above: printing a report never parses
+
     try:
         cst.parse_module(text)
     except Exception:

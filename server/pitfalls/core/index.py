@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from pitfalls.core.summary import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
+from pitfalls.core.summary_data import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
 
 if TYPE_CHECKING:
     from pitfalls.core.import_graph import ImportGraph

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import builtins
 import re
 import warnings
 from pathlib import PurePosixPath
 from typing import Iterator
 
 import libcst as cst
-
-# Names that are not imported but still name something: the builtins.
-BUILTIN_QUALNAMES = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")}
 
 SECRET_WORDS = (
     "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "private_key",

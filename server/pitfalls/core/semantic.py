@@ -16,6 +16,7 @@ import libcst as cst
 from pitfalls.core import names
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import ModuleSummary, local_class_info
+from pitfalls.core.summary_data import BUILTIN_QUALNAMES
 from pitfalls.core.walker import iter_nodes, module_level_statements
 
 _UNBOUND = object()
@@ -370,8 +371,8 @@ class Semantic:
             if head in self.summary.classes or head in self.summary.functions:
                 base = f"{self.module_name}.{head}" if self.module_name else head
                 return f"{base}.{rest}" if rest else base
-            if head in names.BUILTIN_QUALNAMES and head not in self._scopes[0].values:
-                base = names.BUILTIN_QUALNAMES[head]
+            if head in BUILTIN_QUALNAMES and head not in self._scopes[0].values:
+                base = BUILTIN_QUALNAMES[head]
                 return f"{base}.{rest}" if rest else base
             base = self._star_imported(head)
             if base is None:

@@ -13,11 +13,12 @@ import tokenize
 import warnings
 from contextlib import contextmanager
 from itertools import accumulate
-from typing import Callable, Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic, Position, Severity
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 NEWLINE = re.compile(r"\r\n?|\n")
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -231,6 +232,8 @@ def parse(
         module = reuse(source)
         if module is not None:
             return module
+    import libcst as cst  # here, not above: a run whose results are all cached never parses
+
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

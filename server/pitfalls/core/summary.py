@@ -6,16 +6,15 @@ constants. Summaries are plain data: they pickle to worker processes, serialise 
 cache, and their fingerprint keys every cached result that read them. Nothing is imported
 or executed.
 
-This module builds them from libcst's tree, for the files whose rules run (and names the
-modules); :mod:`pitfalls.core.summary_ast` builds the same summary from CPython's ``ast``
-for the files only summarised. The data and the bookkeeping both share are in
-:mod:`pitfalls.core.summary_data`.
+This module builds them from libcst's tree, for the files whose rules run;
+:mod:`pitfalls.core.summary_ast` builds the same summary from CPython's ``ast`` for the
+files only summarised. The data, the bookkeeping both share and the naming of modules are
+in :mod:`pitfalls.core.summary_data` (which a run whose results are all cached loads
+without libcst).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Iterable
 
 import libcst as cst
@@ -31,10 +30,12 @@ from pitfalls.core.summary_data import (
     FieldInfo,
     FunctionInfo,
     ImportInfo,
+    ModuleNamer,
     ModuleSummary,
     ParamInfo,
     SelfUsesState,
     SummaryState,
+    module_name_for,
 )
 from pitfalls.core.walker import children, iter_statements
 
@@ -46,65 +47,6 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------
 # Building a summary
-
-
-_MAX_NAMESPACE_DEPTH = 4  # namespace folders looked through up to a package
-
-
-class ModuleNamer:
-    """Dotted module names of files, remembering (for one run) which folders are packages.
-
-    With configured source roots the deepest root containing the file wins. Without, the
-    root is the first ancestor folder that is not a package (has no ``__init__.py``): this
-    finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``. Folders without
-    ``__init__.py`` inside a package are namespace packages, as Python imports them:
-    ``app/api/v1/users.py`` is ``app.api.v1.users`` when ``app/api/__init__.py`` exists.
-    """
-
-    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
-        self.roots = [os.path.abspath(r) for r in roots]
-        self._package_dirs: dict[str, bool] = {}
-
-    def _is_package_dir(self, folder: str) -> bool:
-        known = self._package_dirs.get(folder)
-        if known is None:
-            known = self._package_dirs[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
-        return known
-
-    def _enclosing_package(self, folder: str) -> str:
-        """``folder``, or the package a few namespace folders (no ``__init__.py``, names
-        Python can import) below which it lies."""
-        current = folder
-        for _ in range(_MAX_NAMESPACE_DEPTH):
-            if self._is_package_dir(current):
-                return current
-            parent = os.path.dirname(current)
-            if parent == current or not os.path.basename(current).isidentifier():
-                break
-            current = parent
-        return folder
-
-    def __call__(self, path: Path | str) -> tuple[str, str, bool]:
-        """(module name, source root, is a package ``__init__``)."""
-        full = os.path.abspath(path)
-        is_package = os.path.basename(full) in ("__init__.py", "__init__.pyi")
-        best: str | None = None
-        for root in self.roots:
-            if full.startswith(root + os.sep) and (best is None or len(root) > len(best)):
-                best = root
-        if best is None:
-            best = self._enclosing_package(os.path.dirname(full))
-            while self._is_package_dir(best) and os.path.dirname(best) != best:
-                best = os.path.dirname(best)
-        parts = list(Path(os.path.relpath(full, best)).with_suffix("").parts)
-        if is_package:
-            parts = parts[:-1]
-        return ".".join(parts), best, is_package
-
-
-def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]:
-    name, root, is_package = ModuleNamer(roots)(path)
-    return name, Path(root), is_package
 
 
 def _suite(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:

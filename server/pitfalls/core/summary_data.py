@@ -9,15 +9,18 @@ both give the same summary of the same file.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 from pydantic import TypeAdapter
 
-from pitfalls.core import names
-
+# Names that are not imported but still name something: the builtins.
+BUILTIN_QUALNAMES = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")}
 TYPEVAR = ("TypeVar", "typing.TypeVar", "typing_extensions.TypeVar")
 PYDANTIC_BASE_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
 # Settings classes are models too (their fields come from the environment, not the caller).
@@ -219,7 +222,7 @@ class SummaryState:
         elif head in self.classes or head in self.functions or head in self.defined:
             base = f"{self.name}.{head}" if self.name else head
         else:
-            base = names.BUILTIN_QUALNAMES.get(head, head)
+            base = BUILTIN_QUALNAMES.get(head, head)
         return f"{base}.{rest}" if rest else base
 
     def new_class(self, name: str, qualname: str, bases: list[BaseInfo]) -> ClassInfo:
@@ -292,3 +295,62 @@ class SelfUsesState:
         self.info.self_sets = list(self.sets)
         self.info.self_reads = list(self.reads)
         self.info.self_calls = list(self.calls)
+
+
+_MAX_NAMESPACE_DEPTH = 4  # namespace folders looked through up to a package
+
+
+class ModuleNamer:
+    """Dotted module names of files, remembering (for one run) which folders are packages.
+
+    With configured source roots the deepest root containing the file wins. Without, the
+    root is the first ancestor folder that is not a package (has no ``__init__.py``): this
+    finds ``services/<svc>/`` as the root of ``services/<svc>/app/...``. Folders without
+    ``__init__.py`` inside a package are namespace packages, as Python imports them:
+    ``app/api/v1/users.py`` is ``app.api.v1.users`` when ``app/api/__init__.py`` exists.
+    """
+
+    def __init__(self, roots: Iterable[Path | str] = ()) -> None:
+        self.roots = [os.path.abspath(r) for r in roots]
+        self._package_dirs: dict[str, bool] = {}
+
+    def _is_package_dir(self, folder: str) -> bool:
+        known = self._package_dirs.get(folder)
+        if known is None:
+            known = self._package_dirs[folder] = os.path.isfile(os.path.join(folder, "__init__.py"))
+        return known
+
+    def _enclosing_package(self, folder: str) -> str:
+        """``folder``, or the package a few namespace folders (no ``__init__.py``, names
+        Python can import) below which it lies."""
+        current = folder
+        for _ in range(_MAX_NAMESPACE_DEPTH):
+            if self._is_package_dir(current):
+                return current
+            parent = os.path.dirname(current)
+            if parent == current or not os.path.basename(current).isidentifier():
+                break
+            current = parent
+        return folder
+
+    def __call__(self, path: Path | str) -> tuple[str, str, bool]:
+        """(module name, source root, is a package ``__init__``)."""
+        full = os.path.abspath(path)
+        is_package = os.path.basename(full) in ("__init__.py", "__init__.pyi")
+        best: str | None = None
+        for root in self.roots:
+            if full.startswith(root + os.sep) and (best is None or len(root) > len(best)):
+                best = root
+        if best is None:
+            best = self._enclosing_package(os.path.dirname(full))
+            while self._is_package_dir(best) and os.path.dirname(best) != best:
+                best = os.path.dirname(best)
+        parts = list(Path(os.path.relpath(full, best)).with_suffix("").parts)
+        if is_package:
+            parts = parts[:-1]
+        return ".".join(parts), best, is_package
+
+
+def module_name_for(path: Path, roots: Iterable[Path]) -> tuple[str, Path, bool]:
+    name, root, is_package = ModuleNamer(roots)(path)
+    return name, Path(root), is_package

@@ -21,13 +21,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from pitfalls import __version__
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies
-from pitfalls.core.rule import Rule
-from pitfalls.core.summary import ModuleSummary
+from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
 
 FOLDER = ".pitfalls_cache"
@@ -51,7 +50,10 @@ class Entry:
     hash: str
     module: str
     root: str
-    summary: dict[str, Any] | None  # a ModuleSummary as JSON: decoded only for the index
+    # The ModuleSummary as JSON text, decoded only when the index is built (a warm run
+    # builds none), and the names of its constants, which every run may ask about.
+    summary: str | None
+    constants: list[str]
     fp: str | None  # the summary's fingerprint
     results: Results | None  # None when the file was only summarised for the index
 
@@ -62,13 +64,19 @@ class Entry:
         digest: str,
         module: str,
         root: str,
-        summary: ModuleSummary | dict[str, Any] | None,
+        summary: ModuleSummary | Entry | None,
         fp: str | None,
         results: tuple[Dependencies, list[Diagnostic], str] | None,
     ) -> Entry:
+        """``summary``: the file's, or the cached entry that holds it."""
+        if isinstance(summary, Entry):
+            text, constants = summary.summary, summary.constants
+        elif summary is not None:
+            text, constants = json.dumps(summary.to_json(), separators=(",", ":")), list(summary.constants)
+        else:
+            text, constants = None, []
         return cls(
-            st.st_mtime_ns, st.st_size, digest, module, root,
-            summary.to_json() if isinstance(summary, ModuleSummary) else summary,
+            st.st_mtime_ns, st.st_size, digest, module, root, text, constants,
             fp,
             None if results is None
             else Results(results[0], [dataclasses.replace(d, path="").to_json() for d in results[1]], results[2]),
@@ -78,16 +86,20 @@ class Entry:
         results = self.results
         return {
             "mtime_ns": self.mtime_ns, "size": self.size, "hash": self.hash, "module": self.module, "root": self.root,
-            "summary": self.summary, "fp": self.fp,
+            "summary": self.summary, "constants": self.constants, "fp": self.fp,
             "results": None if results is None
             else {"read": results.read.to_json(), "diagnostics": results.diagnostics, "settings": results.settings},
         }
+
+    def module_summary(self) -> ModuleSummary | None:
+        return None if self.summary is None else ModuleSummary.from_json(json.loads(self.summary))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
         results = data["results"]
         return cls(
-            data["mtime_ns"], data["size"], data["hash"], data["module"], data["root"], data["summary"], data["fp"],
+            data["mtime_ns"], data["size"], data["hash"], data["module"], data["root"], data["summary"],
+            data["constants"], data["fp"],
             None if results is None
             else Results(Dependencies.from_json(results["read"]), results["diagnostics"], results["settings"]),
         )
@@ -112,12 +124,12 @@ def _engine_fingerprint() -> str:
 
 
 class Cache:
-    def __init__(self, root: Path, configured: str, enabled: bool, rules: list[type[Rule]]) -> None:
-        """The cache in ``root``; ``configured``: the fingerprint of the settings."""
+    def __init__(self, root: Path, configured: str, enabled: bool, codes: Iterable[str]) -> None:
+        """The cache in ``root``; ``configured``: the fingerprint of the settings; ``codes``:
+        the rules' (a rule added runs on files whose results are cached)."""
         self.enabled = enabled
         self.folder = root / FOLDER
-        names = ",".join(f"{r.__module__}.{r.__qualname__}" for r in rules)
-        key = hashlib.blake2b(f"{configured}{_engine_fingerprint()}{names}".encode(), digest_size=8)
+        key = hashlib.blake2b(f"{configured}{_engine_fingerprint()}{','.join(codes)}".encode(), digest_size=8)
         self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, Entry] = {}
         self.cycles: Cycles | None = None

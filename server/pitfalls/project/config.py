@@ -21,14 +21,14 @@ from typing import Any
 
 from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
-from pitfalls.core.summary import ModuleNamer
+from pitfalls.core.summary_data import ModuleNamer
 from pitfalls.project.dependencies import (
     UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, pydantic_major,
     python_floor,
 )
 from pitfalls.project.environment import environment_names
 from pitfalls.project.toml import TomlError, load_toml
-from pitfalls.rules import RULES_BY_CODE
+from pitfalls.rules import CODES
 
 # Override keys that add to a setting rather than replace it (not Settings fields).
 EXTENDING = {"extend-select": "select", "extend-exclude": "exclude"}
@@ -52,6 +52,9 @@ class ProjectConfig:
         self._declared: dict[str, Declared | None] = {}  # folder -> what its own dependency files declare
         self._python: dict[str, tuple[int, int] | None] = {}  # folder -> its requires-python floor
         self._per_folder: dict[str, Settings] = {}
+        # One Settings per distinct adjustment: folders under one dependency file share it
+        # (and its fingerprint, computed once).
+        self._variants: dict[tuple[tuple[str, object], ...], Settings] = {}
         self._environment: Settings | None = None  # the settings with the repository's environment
         self._fingerprints: dict[int, tuple[Schemas | None, str]] = {}
         self._namer: ModuleNamer | None = None
@@ -84,7 +87,14 @@ class ProjectConfig:
                 modules = dependency_modules(above)
                 if modules is not None:
                     update["dependency_modules"] = tuple(sorted({*modules, *(project.dependency_modules or ())}))
-            found = self._per_folder[str(folder)] = project.model_copy(update=update) if update else project
+            if update:
+                key = tuple(sorted(update.items()))
+                if key not in self._variants:
+                    self._variants[key] = project.model_copy(update=update)
+                found = self._variants[key]
+            else:
+                found = project
+            self._per_folder[str(folder)] = found
         return found
 
     def python_floor(self, path: Path | str) -> tuple[int, int] | None:
@@ -412,7 +422,7 @@ def unknown_selector(table: dict[str, Any]) -> tuple[str, str] | None:
         lists += [(f"per-file-ignores.{pattern}", codes) for pattern, codes in per_file.items()]
     for key, codes in lists:
         for code in codes if isinstance(codes, list) else []:
-            if isinstance(code, str) and not any(known.startswith(code) for known in RULES_BY_CODE):
+            if isinstance(code, str) and not any(known.startswith(code) for known in CODES):
                 return key, code
     return None
 

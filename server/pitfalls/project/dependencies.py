@@ -80,7 +80,7 @@ def pydantic_major(declared: Declared | None) -> int | None:
 def dependency_modules(declared: Declared | None) -> frozenset[str] | None:
     """The top-level modules (lower case) ``declared`` provides in any group; None when
     nothing is declared, or something declared could install anything."""
-    return provided_modules(declared.everything) if declared is not None and declared.complete else None
+    return provided_modules(frozenset(declared.everything)) if declared is not None and declared.complete else None
 
 
 _PYTHON_MINORS = tuple(f"3.{minor}" for minor in range(6, 20))

@@ -17,8 +17,8 @@ whose distribution is named differently. Extend it when real code shows one.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
 
 # Distribution (PEP 503 name) -> its top-level modules, where they are not its own name.
 MODULES: dict[str, tuple[str, ...]] = {
@@ -114,9 +114,11 @@ def normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def provided_modules(requirements: Iterable[str]) -> frozenset[str]:
+@functools.lru_cache(maxsize=64)
+def provided_modules(requirements: frozenset[str]) -> frozenset[str]:
     """The top-level module names (lower case) that installing ``requirements`` (normalised
-    names, ``name[extra]`` for extras) makes importable, as far as this table knows."""
+    names, ``name[extra]`` for extras) makes importable, as far as this table knows
+    (remembered: every folder under one dependency file asks the same)."""
     seen: set[str] = set()
     pending = list(requirements)
     while pending:

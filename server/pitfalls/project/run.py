@@ -29,14 +29,13 @@ from typing import Callable, Iterable
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
 from pitfalls.core.rule import Rule
-from pitfalls.core.summary import ModuleSummary
 from pitfalls.project.cache import Cache, Cycles, Entry, index_key
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import display_path
 from pitfalls.project.gitignore import GitIgnore
 from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
-from pitfalls.rules import ALL_RULES, runnable
+from pitfalls import rules as catalog
 
 __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
 
@@ -62,9 +61,9 @@ class CheckResult:
 
 def rules_for(config: ConfigResolver, path: Path | str) -> list[type[Rule]]:
     """The rules that run on ``path``: selected and not ignored for it."""
-    codes = config.enabled_codes([r.code for r in ALL_RULES], Path(path))
+    codes = config.enabled_codes(list(catalog.CODES), Path(path))
     settings = config.settings_for(path)
-    return [r for r in runnable(ALL_RULES) if r.code in codes and r.applies(settings)]
+    return [r for r in catalog.runnable(catalog.ALL_RULES) if r.code in codes and r.applies(settings)]
 
 
 def project_files(config: ConfigResolver, targets: list[Path], walked: Iterable[Path] = ()) -> list[Path]:
@@ -151,7 +150,7 @@ class _Run:
         self.files = [str(f) for f in dict.fromkeys([*targets, *project])]
         # One cache file per set of settings: toggling an option back finds its results.
         configured = ",".join(sorted({config.config_for(f).settings.fingerprint() for f in self.files}))
-        self.cache = Cache(_cache_root(config, self.files), configured, use_cache, ALL_RULES)
+        self.cache = Cache(_cache_root(config, self.files), configured, use_cache, catalog.CODES)
         self.targets = [Path(t) for t in targets]
         self.target_set = {str(t) for t in targets}
         self.jobs = jobs or os.cpu_count() or 1
@@ -245,20 +244,22 @@ class _Run:
                 found[path] = item.fingerprint
         return found
 
-    def _summary(self, path: str) -> ModuleSummary | dict | None:
+    def _constants(self, path: str) -> Iterable[str]:
+        """The names of the constants ``path``'s summary holds."""
         item = self.phase1.get(path)
         if path in self.fresh or item is None:
             entry = self.fresh.get(path)
-            return entry.summary if entry else None
-        return item.summary
+            return entry.constants if entry else ()
+        return item.summary.constants if item.summary else ()
 
     def build_index(self) -> ProjectIndex:
         if self.index is None:
             self.index = ProjectIndex()
             self.index.ignored_by_git = GitIgnore().ignored
             for path, entry in self.fresh.items():
-                if entry.summary and path not in self.phase1:
-                    self.index.add(ModuleSummary.from_json(entry.summary), entry.fp)
+                summary = entry.module_summary() if path not in self.phase1 else None
+                if summary is not None:
+                    self.index.add(summary, entry.fp)
             for item in self.phase1.values():
                 if item.summary is not None:
                     self.index.add(item.summary, item.fingerprint)
@@ -285,9 +286,7 @@ class _Run:
             if constant not in definers:
                 paths = []
                 for path in fingerprints:
-                    summary = self._summary(path)
-                    constants = summary["constants"] if isinstance(summary, dict) else summary.constants if summary else {}
-                    if constant in constants:
+                    if constant in self._constants(path):
                         paths.append(path)
                 definers[constant] = ",".join(sorted(paths))
             return definers[constant]
@@ -372,7 +371,7 @@ class _Run:
             digest, summary, fp = item.hash, item.summary, item.fingerprint
         else:
             cached = self.fresh[path]
-            digest, summary, fp = cached.hash, cached.summary, cached.fp
+            digest, summary, fp = cached.hash, cached, cached.fp
         if st is not None and digest is not None and not outcome.errors:
             results = (outcome.read, outcome.diagnostics, self.config.fingerprint_for(path))
             self.entries[path] = Entry.make(st, digest, task.module, task.root, summary, fp, results)

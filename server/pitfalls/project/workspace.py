@@ -20,7 +20,7 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
 from pitfalls.core.index import Dependencies, ProjectIndex
 from pitfalls.core.source import ParseFailure
-from pitfalls.core.summary import ModuleSummary
+from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover, is_source
 from pitfalls.project.run import check_files, project_files, rules_for

@@ -9,6 +9,7 @@ import libcst as cst
 
 from pitfalls.core import names
 from pitfalls.core.index import IndexView
+from pitfalls.core.summary_data import BUILTIN_QUALNAMES
 from pitfalls.rules._imports import global_uses
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Severity, Valid
 
@@ -350,7 +351,7 @@ class StarImport(Rule):
         index = self.ctx.index
         uses = {u.name for u in global_uses(self.ctx)} - set(self.ctx.summary.defined)
         # Names read that neither this module nor the builtins bind: only a star import can.
-        free = {n for n in uses if n not in names.BUILTIN_QUALNAMES and not _is_dunder(n)}
+        free = {n for n in uses if n not in BUILTIN_QUALNAMES and not _is_dunder(n)}
         pytest_namespace = _PYTEST_NAMESPACE.match(PurePosixPath(self.ctx.path.replace("\\", "/")).name)
         stars: list[tuple[cst.ImportFrom, str, set[str] | None]] = []
         for node in self._stars:

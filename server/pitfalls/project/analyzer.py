@@ -1,0 +1,112 @@
+"""The work of one worker process (or of a small run's own process): parse, summarise
+and check files, keeping each parsed tree between the two phases (see
+:mod:`pitfalls.project.pool` for the messages)."""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
+from pitfalls.core.index import ProjectIndex
+from pitfalls.core.rule import Rule
+from pitfalls.core.schema import Schemas
+from pitfalls.core.settings import Settings
+from pitfalls.core.source import ParseFailure, decode, parse_error
+from pitfalls.core.summary_ast import summarize_source
+from pitfalls.core.summary_data import ModuleSummary
+from pitfalls.project.files import UnreadableFile, content_hash, read_bounded
+from pitfalls.project.pool import (
+    PROGRESS_INTERVAL_SECONDS, Check, Checked, FileTask, Message, Progress, SetIndex, Stop, Summarise, Summarised,
+    Tick, no_tick,
+)
+
+
+class Analyzer:
+    """Holds parsed trees between the phases. One per worker process."""
+
+    def __init__(self) -> None:
+        self.trees: dict[str, ParsedFile] = {}
+        self.index = ProjectIndex()
+
+    def handle(self, message: Message, tick: Tick = no_tick) -> Any:
+        """The answer to ``message``; ``tick(1)`` after each file."""
+        match message:
+            case Summarise(tasks):
+                return [self._after(self._summarise(task), tick) for task in tasks]
+            case SetIndex(index):
+                self.index = index
+                return None
+            case Check(items):
+                return [self._after(self._check(*item), tick) for item in items]
+        raise TypeError(f"unknown message {message!r}")
+
+    @staticmethod
+    def _after(answer: Any, tick: Tick) -> Any:
+        tick(1)
+        return answer
+
+    def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
+        """Parse the file; summarise it, unless its summary is ``cached`` and current."""
+        try:
+            data = read_bounded(task.path, task.max_file_mb)
+        except UnreadableFile as exc:
+            return Summarised(task.path, None, None, None, parse_error(task.display, str(exc)))
+        digest = content_hash(data)
+        try:
+            source = decode(task.display, data)
+            # A file only summarised: from CPython's ast, the same summary at about a fifth
+            # of libcst's cost, and no tree kept (libcst still decides what ast cannot).
+            if not task.checked:
+                where = {"name": task.module, "path": task.path, "root": task.root, "is_package": task.is_package}
+                summary = summarize_source(source, display=task.display, **where)
+                if summary is not None:
+                    return Summarised(task.path, digest, summary, summary.fingerprint(), None)
+            parsed = parse_file(
+                task.path, source, name=task.module, root=task.root,
+                is_package=task.is_package, display=task.display, summary=cached, python=task.python,
+            )
+        except ParseFailure as exc:
+            return Summarised(task.path, digest, None, None, exc.diagnostic)
+        self.trees[task.path] = parsed
+        fingerprint = self.index.fingerprints[task.path] if cached is not None else parsed.summary.fingerprint()
+        return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error)
+
+    def _check(self, task: FileTask, rules: list[type[Rule]], settings: Settings, schemas: Schemas) -> Checked:
+        """Run the rules; a file not parsed in phase 1 (its summary was cached, its results
+        stale) is parsed now, and its phase-1 facts returned with the outcome."""
+        late = None
+        if task.path not in self.trees:
+            late = self._summarise(task, self.index.by_path.get(task.path))
+            if late.failure is not None:
+                return Checked(task.path, late, FileOutcome([late.failure]))
+        parsed = self.trees.pop(task.path)
+        outcome = check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display)
+        return Checked(task.path, late, outcome)
+
+
+def worker_main(conn: Any) -> None:
+    # A worker holds many parsed trees and makes no reference cycles worth collecting:
+    # the cyclic collector would only rescan the trees, over and over (about a third of
+    # the parse time).
+    gc.disable()
+    analyzer = Analyzer()
+    pending = 0
+    last = time.monotonic()
+
+    def tick(done: int) -> None:
+        nonlocal pending, last
+        pending += done
+        if time.monotonic() - last >= PROGRESS_INTERVAL_SECONDS:
+            conn.send(Progress(pending))
+            pending, last = 0, time.monotonic()
+
+    while True:
+        message = conn.recv()
+        if isinstance(message, Stop):
+            conn.close()
+            return
+        answer = analyzer.handle(message, tick)
+        pending = 0  # the parent counts the answer's files itself
+        conn.send(answer)
