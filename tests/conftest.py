@@ -77,3 +77,13 @@ def run_main(monkeypatch, capsys):
         return code, out, err
 
     return call
+
+
+def add_rules(monkeypatch, *rules) -> None:
+    """The rule catalog with ``rules`` (test rules) added, for this test."""
+    from pitfalls import rules as catalog
+
+    monkeypatch.setattr(catalog, "ALL_RULES", [*catalog.ALL_RULES, *rules])
+    monkeypatch.setattr(catalog, "CODES", (*catalog.CODES, *(rule.code for rule in rules)))
+    for rule in rules:
+        monkeypatch.setitem(catalog.RULES_BY_CODE, rule.code, rule)

@@ -241,7 +241,7 @@ def test_checking_one_file_keeps_the_rest_of_the_cache(app: Path) -> None:
 def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
     import libcst as cst
     from pitfalls.core.rule import Rule
-    from pitfalls import rules as catalog
+    from conftest import add_rules
 
     class ReportsDouble(Rule):
         """Test rule: reports every function named ``double``."""
@@ -255,7 +255,39 @@ def test_a_new_rule_runs_on_cached_files(app: Path, monkeypatch) -> None:
                 self.ctx.report(node, "double")
 
     run(app)
-    monkeypatch.setattr(catalog, "ALL_RULES", [*catalog.ALL_RULES, ReportsDouble])
-    monkeypatch.setattr(catalog, "CODES", (*catalog.CODES, ReportsDouble.code))
+    add_rules(monkeypatch, ReportsDouble)
     assert ("app/util.py", "PF989", 1) in codes(run(app, use_cache=False))
     assert ("app/util.py", "PF989", 1) in codes(run(app))
+
+
+# The CLI in a subprocess, printing what it loaded of the engine: libcst and the rule modules.
+LOADED_PROBE = """
+import sys
+from pitfalls.cli.main import main
+
+code = main(sys.argv[1:])
+engine = sorted(m for m in sys.modules if m == "libcst" or m.startswith("pitfalls.rules.pf"))
+print("loaded:", "libcst" in engine, len(engine) - ("libcst" in engine), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_a_warm_run_loads_neither_libcst_nor_the_rules(app: Path) -> None:
+    """A run whose results all come from the cache answers without the engine: importing
+    libcst and the rules was most of its time."""
+    import subprocess
+    import sys
+
+    def loaded() -> tuple[str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", LOADED_PROBE, "check", ".", "--output-format", "json"],
+            cwd=app, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 1, proc.stderr  # routes.py's PF401
+        return proc.stdout, proc.stderr.strip().splitlines()[-1]
+
+    cold_report, cold = loaded()
+    warm_report, warm = loaded()
+    assert cold.startswith("loaded: True ") and cold != "loaded: True 0"
+    assert warm == "loaded: False 0"
+    assert warm_report == cold_report and '"PF401"' in warm_report

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from conftest import add_rules
 from pitfalls.cli import main as cli_module
 from pitfalls.core.context import NodeEdit
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity
@@ -188,8 +189,7 @@ class _Renames(Rule):
 
 @pytest.fixture
 def extra_rules(monkeypatch):
-    rules = [*engine.ALL_RULES, _BreaksSyntax, _Renames]
-    monkeypatch.setattr(engine, "ALL_RULES", rules)
+    add_rules(monkeypatch, _BreaksSyntax, _Renames)
 
 
 def test_cli_refuses_a_fix_that_would_not_parse(project, monkeypatch, capsys, extra_rules) -> None:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from conftest import REPO
+from conftest import REPO, add_rules
 from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
 from pitfalls.core.rule import Rule
 from pitfalls.project import run as engine
 from pitfalls.project.config import ConfigResolver
-from pitfalls.rules import RULES_BY_CODE
 from test_cli import findings
 
 LEGACY = '''\
@@ -198,8 +197,7 @@ class _Crashes(Rule):
 
 
 def test_unused_noqa_says_nothing_of_a_rule_that_crashed(project, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(engine, "ALL_RULES", [*engine.ALL_RULES, _Crashes])
-    monkeypatch.setitem(RULES_BY_CODE, _Crashes.code, _Crashes)
+    add_rules(monkeypatch, _Crashes)
     root = project({"app.py": "print(1)  # noqa: PF992\nx = 1  # noqa: PF992\n"})
     code, out, err = check(root, capsys)
     assert (code, out) == (0, "All checks passed!\n")

@@ -67,10 +67,11 @@ class ProjectConfig:
         dependency files say (the pydantic major where the configuration does not set
         ``pydantic-version``; the modules its dependencies provide), and the environment
         variables the repository's files define (``environment``)."""
-        project = self._project_settings()
-        folder = Path(os.path.dirname(os.path.abspath(path)))
-        found = self._per_folder.get(str(folder))
+        folder_text = os.path.dirname(os.path.abspath(path))
+        found = self._per_folder.get(folder_text)
         if found is None:
+            project = self._project_settings()
+            folder = Path(folder_text)
             update: dict[str, object] = {}
             if project.pydantic_version is None:
                 major = pydantic_major(nearest_declared(folder, self.root, self._declared))
@@ -94,12 +95,15 @@ class ProjectConfig:
                 found = self._variants[key]
             else:
                 found = project
-            self._per_folder[str(folder)] = found
+            self._per_folder[folder_text] = found
         return found
 
     def python_floor(self, path: Path | str) -> tuple[int, int] | None:
         """The oldest Python the file's project admits (``requires-python``), if it says."""
-        return python_floor(Path(os.path.dirname(os.path.abspath(path))), self.root, self._python)
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder in self._python:
+            return self._python[folder]
+        return python_floor(Path(folder), self.root, self._python)
 
     def _project_settings(self) -> Settings:
         """The settings plus the environment variables the repository's files define: a
@@ -141,6 +145,8 @@ class ProjectConfig:
     def matches(self, path: Path, patterns: list[str]) -> bool:
         """``matches_any`` relative to the root; an absolute pattern (one an extended
         configuration set) against the absolute path."""
+        if not patterns:
+            return False
         anchored = [p for p in patterns if os.path.isabs(p)]
         relative = [p for p in patterns if not os.path.isabs(p)]
         full = Path(os.path.abspath(path)).as_posix()
@@ -177,6 +183,7 @@ class ConfigResolver:
         self._nearest: dict[str, ProjectConfig | None] = {}  # folder -> nearest configuration with a table
         self._pyprojects: dict[str, Path | None] = {}  # folder -> nearest pyproject.toml
         self._loaded: dict[Path | None, ProjectConfig] = {}  # its file (or a defaults' pyproject.toml) -> one
+        self._by_path: dict[str, ProjectConfig] = {}  # a path as asked about -> config_for's answer
 
     def folder_config(self, folder: Path | str) -> ProjectConfig:
         """The configuration of the files in ``folder``."""
@@ -195,7 +202,11 @@ class ConfigResolver:
     def config_for(self, path: Path | str) -> ProjectConfig:
         """The configuration ``path`` (a file, or a folder as a walk meets it) is checked or
         excluded with: its folder's."""
-        return self.folder_config(os.path.dirname(os.path.abspath(path)))
+        key = os.fspath(path)
+        found = self._by_path.get(key)
+        if found is None:
+            found = self._by_path[key] = self.folder_config(os.path.dirname(os.path.abspath(path)))
+        return found
 
     def configs(self) -> list[ProjectConfig]:
         """The configurations resolved so far."""

@@ -10,6 +10,7 @@ older than 0.100 (the first release supporting pydantic 2) means pydantic 1.
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -74,7 +75,10 @@ UNDECLARED_FOLDERS = frozenset({"tests", "test", "testing", "docs", "doc", "exam
 
 def pydantic_major(declared: Declared | None) -> int | None:
     """The pydantic major version ``declared`` pins; None when it does not say, or admits both."""
-    return _major(declared.runtime) if declared is not None else None
+    if declared is None:
+        return None
+    pydantic, fastapi = declared.runtime.get("pydantic"), declared.runtime.get("fastapi")
+    return _major(None if pydantic is None else str(pydantic), None if fastapi is None else str(fastapi))
 
 
 def dependency_modules(declared: Declared | None) -> frozenset[str] | None:
@@ -109,15 +113,16 @@ def python_floor(folder: Path, stop: Path, memo: dict[str, tuple[int, int] | Non
     return memo[key]
 
 
-def _major(requirements: dict[str, SpecifierSet]) -> int | None:
-    pydantic = requirements.get("pydantic")
+@functools.lru_cache(maxsize=64)
+def _major(pydantic: str | None, fastapi: str | None) -> int | None:
+    """From the pydantic and FastAPI specifiers (remembered: every folder under one
+    dependency file asks the same)."""
     if pydantic is not None:
-        admitted = _admitted(pydantic, _PYDANTIC_1 + _PYDANTIC_2)
+        admitted = _admitted(SpecifierSet(pydantic), _PYDANTIC_1 + _PYDANTIC_2)
         one = any(v.major == 1 for v in admitted)
         two = any(v.major == 2 for v in admitted)
         return 1 if one and not two else 2 if two and not one else None
-    fastapi = requirements.get("fastapi")
-    if fastapi is not None and str(fastapi) and not any(v >= _FASTAPI_PYDANTIC_2 for v in _admitted(fastapi, ("1.0",))):
+    if fastapi and not any(v >= _FASTAPI_PYDANTIC_2 for v in _admitted(SpecifierSet(fastapi), ("1.0",))):
         return 1
     return None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, Callable
 
+from pitfalls import rules as catalog
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.rule import Rule
@@ -109,6 +110,7 @@ class Pool:
     def __init__(self, size: int) -> None:
         from pitfalls.project.analyzer import Analyzer, worker_main  # the engine, with the first pool
 
+        catalog.load()  # here, before the workers fork: they share the rules' modules
         self.local = Analyzer() if size <= 1 else None
         self.conns: list[Any] = []
         self.procs: list[Any] = []

@@ -149,7 +149,7 @@ class _Run:
         self.config = config
         self.files = [str(f) for f in dict.fromkeys([*targets, *project])]
         # One cache file per set of settings: toggling an option back finds its results.
-        configured = ",".join(sorted({config.config_for(f).settings.fingerprint() for f in self.files}))
+        configured = ",".join(sorted({c.settings.fingerprint() for c in {config.config_for(f) for f in self.files}}))
         self.cache = Cache(_cache_root(config, self.files), configured, use_cache, catalog.CODES)
         self.targets = [Path(t) for t in targets]
         self.target_set = {str(t) for t in targets}

@@ -10,6 +10,7 @@ its file name says.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -36,7 +37,9 @@ CODES: tuple[str, ...] = tuple(_MODULES)
 NAMES: dict[str, str] = {code: name for code, (_, name) in _MODULES.items()}
 
 
-def _collect() -> list[type[Rule]]:
+@functools.cache
+def load() -> list[type[Rule]]:
+    """Every rule class, by code: their modules imported (once)."""
     from pitfalls.core.rule import Rule
 
     rules: list[type[Rule]] = []
@@ -56,9 +59,9 @@ def _collect() -> list[type[Rule]]:
 def __getattr__(attribute: str) -> Any:
     """``ALL_RULES`` and ``RULES_BY_CODE``, the rule classes, imported when first asked for."""
     if attribute == "ALL_RULES":
-        value: Any = _collect()
+        value: Any = load()
     elif attribute == "RULES_BY_CODE":
-        value = {rule.code: rule for rule in __getattr__("ALL_RULES")}
+        value = {rule.code: rule for rule in load()}
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
     globals()[attribute] = value
