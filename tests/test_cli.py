@@ -416,6 +416,11 @@ def test_parallel_check_matches_single_process(big_project, cli) -> None:
     assert after.stdout == cold.stdout
     assert not any(i["code"] == "PF401" for i in json.loads(after.stdout))
 
+    # One file, as a pre-commit hook passes it: the workers with nothing to check idle.
+    one, sizes = probe("check", "--jobs", "3", "--no-cache", "--output-format", "json", "app/m7.py", cwd=big_project)
+    assert max(sizes) > 1
+    assert json.loads(one.stdout) == [i for i in json.loads(cold.stdout) if i["filename"] == "app/m7.py"] != []
+
 
 def test_checking_one_file_still_sees_the_rest_of_the_project(project, cli) -> None:
     """What a pre-commit hook does: pass only the changed files."""

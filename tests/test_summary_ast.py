@@ -247,3 +247,28 @@ def test_what_python_refuses_is_left_to_libcst(source: str) -> None:
     assert summarize_source(source, display="m.py", name="m", path="/p/m.py", root="/p", is_package=False) is None
     with pytest.raises(ParseFailure):
         parse("m.py", source)
+
+
+@pytest.mark.parametrize(
+    ("source", "dynamic"),
+    [
+        ("x = globals()\n", True),
+        ("vars( )['a'] = 1\n", True),
+        ("def f():\n    locals()\n", True),
+        ("exec (code)\n", True),
+        ("import sys\nsys.modules[__name__].x = 1\n", True),
+        ("def f():\n\tglobal\tcounter\n", True),
+        ("myglobals()\n", False),  # another name that ends like one
+        ("_exec(code)\nrunexec (code)\n", False),
+        ("vars(obj)\n", False),  # an object's attributes, not the module's
+        ("sys.modulesx = 1\n", False),
+        ("a = 1; global_x = 2\n", False),
+        ('"""The global state."""\nx = "global y"\n', False),  # a word, not a statement
+        ("x = 1\r global y\n", False),  # `^` is after a newline only
+    ],
+)
+def test_what_binds_module_names_dynamically(source: str, dynamic: bool) -> None:
+    """A module that may bind names no statement shows (its summary's ``open_names``)."""
+    from pitfalls.core.summary_data import _binds_dynamically
+
+    assert _binds_dynamically(source) is dynamic

@@ -153,11 +153,14 @@ def _adapter() -> TypeAdapter[ModuleSummary]:
 
 ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
 SETATTR = frozenset({"setattr", "object.__setattr__"})
-# Source text through which a module may bind names no statement shows.
-_DYNAMIC_NAMES = re.compile(r"\bglobals\s*\(|\b(?:vars|locals)\s*\(\s*\)|\bexec\s*\(|\bsys\.modules\b|^[ \t]*global[ \t]", re.M)
-# A word every match holds: tested first, as the pattern itself scans slowly (a tenth of
-# an ast summary's time on every file).
-_DYNAMIC_WORDS = ("global", "vars", "locals", "exec", "sys.modules")
+# Code that binds module names no statement shows: `globals()`, `vars()`, `locals()`,
+# `exec(`, `sys.modules`, a `global` statement. Each pattern starts with its word, which
+# `re` finds as fast as `str.find`; the word's start is checked by hand (a leading `\b` or
+# `^` would make `re` try every position: a tenth of an ast summary's time).
+_DYNAMIC_CALLS = tuple(
+    re.compile(pattern) for pattern in (r"globals\s*\(", r"vars\s*\(\s*\)", r"locals\s*\(\s*\)", r"exec\s*\(", r"sys\.modules\b")
+)
+_GLOBAL_STATEMENT = re.compile(r"global[ \t]")
 
 
 class SummaryState:
@@ -263,7 +266,16 @@ class SummaryState:
 
 
 def _binds_dynamically(source: str) -> bool:
-    return any(word in source for word in _DYNAMIC_WORDS) and _DYNAMIC_NAMES.search(source) is not None
+    for pattern in _DYNAMIC_CALLS:
+        for match in pattern.finditer(source):
+            start = match.start()
+            if start == 0 or not (source[start - 1].isalnum() or source[start - 1] == "_"):
+                return True
+    for match in _GLOBAL_STATEMENT.finditer(source):
+        line_start = source.rfind("\n", 0, match.start()) + 1
+        if source[line_start:match.start()].strip(" \t") == "":
+            return True
+    return False
 
 
 class SelfUsesState:

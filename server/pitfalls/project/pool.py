@@ -128,16 +128,18 @@ class Pool:
     def size(self) -> int:
         return 1 if self.local is not None else len(self.conns)
 
-    def map(self, messages: list[Message], tick: Tick = no_tick) -> list[Any]:
-        """Send one message per worker; their answers in worker order. ``tick`` hears of
-        files finished as workers report them, every file once."""
+    def map(self, messages: list[Message | None], tick: Tick = no_tick) -> list[Any]:
+        """Send one message per worker (None: that worker has nothing to do); their answers
+        in worker order (None for an idle worker). ``tick`` hears of files finished as
+        workers report them, every file once."""
         if self.local is not None:
-            return [self.local.handle(messages[0], tick)]
-        answers: dict[int, Any] = {}
+            return [None if messages[0] is None else self.local.handle(messages[0], tick)]
+        answers: dict[int, Any] = {i: None for i, message in enumerate(messages) if message is None}
         reported = [0] * len(self.conns)
         try:
             for conn, message in zip(self.conns, messages):
-                conn.send(message)
+                if message is not None:
+                    conn.send(message)
             while len(answers) < len(self.conns):
                 for conn in wait([c for i, c in enumerate(self.conns) if i not in answers]):
                     worker = self.conns.index(conn)

@@ -354,11 +354,12 @@ class _Run:
             config = self.config
             item = (self.tasks[path], rules_for(config, path), config.settings_for(path), config.schemas_for(path))
             per_worker[self.owner[path] % self.pool.size].append(item)
-        self.pool.map([SetIndex(index)] * self.pool.size)
-        messages = [Check(items) for items in per_worker]
+        # Only the workers with files to check get the index (pickled whole for each).
+        self.pool.map([SetIndex(index) if items else None for items in per_worker])
+        messages = [Check(items) if items else None for items in per_worker]
         answers = self.pool.map(messages, self._ticker("Checking", len(self.to_check)))
         for answer in answers:
-            for checked in answer:
+            for checked in answer or ():
                 self._take(checked.path, checked.late, checked.outcome)
 
     def _take(self, path: str, late: Summarised | None, outcome) -> None:
