@@ -330,6 +330,7 @@ class ModuleNamer:
     def __init__(self, roots: Iterable[Path | str] = ()) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         self._package_dirs: dict[str, bool] = {}
+        self._roots: dict[str, str] = {}  # folder -> the source root of its files
 
     def _is_package_dir(self, folder: str) -> bool:
         known = self._package_dirs.get(folder)
@@ -350,19 +351,28 @@ class ModuleNamer:
             current = parent
         return folder
 
+    def _root_of(self, folder: str) -> str:
+        """The source root of the files in ``folder`` (an absolute path)."""
+        best = self._roots.get(folder)
+        if best is None:
+            for root in self.roots:
+                if (folder + os.sep).startswith(root + os.sep) and (best is None or len(root) > len(best)):
+                    best = root
+            if best is None:
+                best = self._enclosing_package(folder)
+                while self._is_package_dir(best) and os.path.dirname(best) != best:
+                    best = os.path.dirname(best)
+            self._roots[folder] = best
+        return best
+
     def __call__(self, path: Path | str) -> tuple[str, str, bool]:
         """(module name, source root, is a package ``__init__``)."""
         full = os.path.abspath(path)
-        is_package = os.path.basename(full) in ("__init__.py", "__init__.pyi")
-        best: str | None = None
-        for root in self.roots:
-            if full.startswith(root + os.sep) and (best is None or len(root) > len(best)):
-                best = root
-        if best is None:
-            best = self._enclosing_package(os.path.dirname(full))
-            while self._is_package_dir(best) and os.path.dirname(best) != best:
-                best = os.path.dirname(best)
-        parts = os.path.splitext(os.path.relpath(full, best))[0].split(os.sep)
+        folder, file_name = os.path.split(full)
+        is_package = file_name in ("__init__.py", "__init__.pyi")
+        best = self._root_of(folder)
+        parts = [*os.path.relpath(folder, best).split(os.sep), os.path.splitext(file_name)[0]]
+        parts = [part for part in parts if part != "."]
         if is_package:
             parts = parts[:-1]
         return ".".join(parts), best, is_package

@@ -96,8 +96,9 @@ def python_floor(folder: Path, stop: Path, memo: dict[str, tuple[int, int] | Non
     key = str(folder)
     if key not in memo:
         found = None
+        pyproject = folder / "pyproject.toml"
         try:
-            project = load_toml(folder / "pyproject.toml").get("project")
+            project = load_toml(pyproject).get("project") if pyproject.is_file() else None
         except TomlError:
             project = None
         requires = project.get("requires-python") if isinstance(project, dict) else None
