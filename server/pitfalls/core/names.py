@@ -9,11 +9,6 @@ from typing import Iterator
 
 import libcst as cst
 
-SECRET_WORDS = (
-    "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "private_key",
-    "access_key", "client_secret", "credential", "auth_key",
-)
-
 
 def dotted(expr: cst.BaseExpression | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
@@ -402,11 +397,6 @@ def _bind(built: dict[str, str | None], name: str, value: cst.BaseExpression) ->
     callee = dotted(value.func) if isinstance(value, cst.Call) else None
     # Bound twice to different things: unknown.
     built[name] = callee if built.get(name, callee) == callee else None
-
-
-def is_secret_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
 
 
 _TEST_FILE = re.compile(r"^(test_.*|.*_test|conftest)\.py$")

@@ -242,10 +242,6 @@ class _SummaryBuilder(SummaryState):
         return info
 
 
-_SETATTR = frozenset({"setattr", "object.__setattr__"})
-ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})
-
-
 class _SelfUses(SelfUsesState):
     """Fills a method's ``self_sets``/``self_reads``/``self_calls``/``calls_super_init``
     from one walk of its body."""
