@@ -8,6 +8,7 @@ without the cache, which is the ground truth. The cross-file case also runs the 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,17 @@ def test_a_warm_run_loads_neither_libcst_nor_the_rules(app: Path) -> None:
     assert cold.startswith("loaded: True ") and cold != "loaded: True 0"
     assert warm == "loaded: False 0"
     assert warm_report == cold_report and '"PF401"' in warm_report
+
+
+def test_a_new_requires_python_rechecks_what_it_parses_differently(project) -> None:
+    """The oldest Python a project admits decides which grammar parses its files (a 3.12
+    `type` alias is refused under 3.10, left to libcst's newer grammar under 3.12): cached
+    results of the old floor do not hold."""
+    root = project({"pyproject.toml": "[project]\nname = 'x'\nrequires-python = '>=3.10'\n", "app/m.py": "type Alias = int\n"})
+    if sys.version_info >= (3, 12):
+        pytest.skip("this Python parses `type` aliases itself")
+    assert [d.code for d in run(root).diagnostics] == ["PF000"]
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\nrequires-python = '>=3.12'\n")
+    warm = run(root)
+    assert warm.diagnostics == [] and warm.analysed == 1
+    assert_same_as_cold(root, warm)

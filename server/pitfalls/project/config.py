@@ -120,14 +120,16 @@ class ProjectConfig:
         return self._environment
 
     def fingerprint_for(self, path: Path | str) -> str:
-        """The fingerprint of :meth:`settings_for` and of the schemas: what a cached result
+        """The fingerprint of :meth:`settings_for`, of the schemas and of the oldest Python
+        the file's project admits (it decides which grammar parses): what a cached result
         holds for (the cache file is shared by every configuration of the project)."""
         settings = self.settings_for(path)
         found = self._fingerprints.get(id(settings))
         if found is None or found[0] is not self.schemas:
             fingerprint = settings.fingerprint() + (self.schemas or Schemas()).fingerprint()
             found = self._fingerprints[id(settings)] = (self.schemas, fingerprint)
-        return found[1]
+        floor = self.python_floor(path)
+        return found[1] if floor is None else f"{found[1]}py{floor[0]}.{floor[1]}"
 
     def module_name(self, path: Path | str) -> tuple[str, str, bool]:
         """(module name, source root, is a package) from this configuration's ``src``."""
