@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import write_project
 
 CONFIG = 'import os\n\nPASSWORD = os.environ["DIRECTUS_AGENT_PASSWORD"]\n'
@@ -65,3 +66,18 @@ def test_the_configured_environment_adds_the_deployments_names(tmp_path: Path, c
         "app/config.py": CONFIG,
     })
     assert _pf701(cli("check", ".", cwd=tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "read"),
+    [
+        (".env", True), ("services/api/.env.local", True), ("prod.env", True), ("docker-compose.override.yml", True),
+        ("Dockerfile.dev", True), (".github/workflows/ci.yaml", True), ("deploy/k8s/api.yaml", True),
+        ("config/settings.yaml", False), ("README.md", False), ("environment.py", False),
+    ],
+)
+def test_the_files_the_editor_watches_for_environment_variables(tmp_path: Path, path: str, read: bool) -> None:
+    """A change to one of them re-reads the names PF701 knows (the server asks this)."""
+    from pitfalls.project.environment import is_environment_file
+
+    assert is_environment_file(str(tmp_path / path)) is read

@@ -676,6 +676,18 @@ async def test_a_dependency_file_change_rechecks_what_it_declares(tmp_path: Path
         assert await s.diagnostics(worker, where=lambda d: d == []) == []
 
 
+async def test_an_env_file_change_rechecks_the_variables_it_defines(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", ".env": "DEBUG=1\n", "app.py": "import os\n\nKEY = os.environ['API_KEY']\n"})
+    async with session(tmp_path) as s:
+        app = s.uri("app.py")
+        assert codes(await s.diagnostics(app, where=bool)) == [("PF701", 3)]  # API_KEY defined nowhere
+        (tmp_path / ".env").write_text("DEBUG=1\nAPI_KEY=\n", encoding="utf-8")
+        s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=s.uri(".env"), type=types.FileChangeType.Changed),
+        ]))
+        assert await s.diagnostics(app, where=lambda d: d == []) == []
+
+
 # ---------------------------------------------------------------------------------------
 # Robustness
 

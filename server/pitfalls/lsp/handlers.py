@@ -27,6 +27,7 @@ from pitfalls.lsp.settings import CONFIG_SECTION, settings_dict
 from pitfalls.lsp.text import DocumentStore, encoding_name
 from pitfalls.project.config import CONFIG_FILES
 from pitfalls.project.dependencies import DEPENDENCY_FILE_PATTERNS, is_dependency_file
+from pitfalls.project.environment import WATCHED_PATTERNS, is_environment_file
 from pitfalls.project.discovery import SOURCE_SUFFIXES
 
 log = logging.getLogger("pitfalls.server")
@@ -101,6 +102,7 @@ def create_server() -> PitfallsServer:
                                         types.FileSystemWatcher(glob_pattern="**/*.pyi"),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in DEPENDENCY_FILE_PATTERNS),
+                                        *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED_PATTERNS),
                                     ]
                                 ),
                             )
@@ -215,7 +217,10 @@ def create_server() -> PitfallsServer:
             path = fs_path(change.uri)
             if path is None:
                 continue
-            if os.path.basename(path) in CONFIG_FILES or is_dependency_file(os.path.basename(path)):
+            name = os.path.basename(path)
+            # What a configuration's settings are read from: its file, the dependency files,
+            # and the files defining environment variables (PF701).
+            if name in CONFIG_FILES or is_dependency_file(name) or is_environment_file(path):
                 folder = Path(os.path.dirname(path))
                 for root in ls.projects:
                     # A file its folder's configuration is looked for in, or a service's inside it.

@@ -60,6 +60,21 @@ def environment_names(root: Path) -> tuple[str, ...] | None:
     return tuple(sorted(names)) if found else None
 
 
+# What the language server watches for these files (the events are then judged by
+# :func:`is_environment_file`: Kubernetes YAML can be any YAML).
+WATCHED_PATTERNS = (
+    ".env", ".env.*", "*.env", ".envrc", "*.yml", "*.yaml",
+    "Dockerfile*", "dockerfile*", "Containerfile*", "containerfile*", "*.dockerfile",
+)
+
+
+def is_environment_file(path: str) -> bool:
+    """Whether :func:`environment_names` reads ``path`` (as its name and folders say)."""
+    folder = Path(os.path.dirname(os.path.abspath(path)))
+    in_k8s = any(part in _K8S_FOLDERS for part in folder.parts) or (folder / "Chart.yaml").is_file()
+    return _kind(os.path.basename(path), folder, in_k8s) is not None
+
+
 def _repository(root: Path) -> Path:
     for folder in [root, *root.parents]:
         if (folder / ".git").exists():
