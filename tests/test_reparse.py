@@ -23,7 +23,8 @@ DEMO = REPO / "examples" / "demo"
 
 def _spliced(source: str, new_source: str) -> cst.Module | None:
     module = cst.parse_module(source)
-    return reparse(module, source, Positions(module, source), new_source)
+    splice = reparse(module, source, Positions(module, source), new_source)
+    return None if splice is None else splice.module
 
 
 def test_common_prefix_and_suffix() -> None:
@@ -60,10 +61,12 @@ def test_splices_equal_a_full_parse(name: str) -> None:
 def test_unchanged_statements_keep_their_nodes() -> None:
     source = "a = 1\n\n\ndef f():\n    return 1\n\n\nb = 2\n"
     module = cst.parse_module(source)
-    spliced = reparse(module, source, Positions(module, source), source.replace("return 1", "return 10"))
-    assert spliced is not None
+    splice = reparse(module, source, Positions(module, source), source.replace("return 1", "return 10"))
+    assert splice is not None
+    spliced = splice.module
     assert spliced.body[0] is module.body[0] and spliced.body[2] is module.body[2]
     assert spliced.body[1] is not module.body[1]
+    assert splice.piece == "\n\ndef f():\n    return 10\n"  # the statement re-parsed, with its leading lines
 
 
 FULL_PARSE = {
@@ -189,3 +192,32 @@ def test_no_splice_where_libcst_does_not_give_the_text_back() -> None:
     assert module.code != source
     assert Positions(module, source).statement_extents() is None or "\x0c" in source
     assert reparse(module, source, Positions(module, source), source.replace("c = 3", "c = 4")) is None
+
+
+# (a text CPython compiles, an edit of it): the edited statements compile on their own, but
+# the whole text does not, or it does only where they compile.
+VERDICTS = {
+    "global after assignment": ("y = 1\n\n\nglobal x\n", "x = 1\n\n\nglobal x\n"),
+    "future import no longer first": (
+        "from __future__ import annotations\n\ny = 2\n", "x = 0\nfrom __future__ import annotations\n\ny = 2\n"
+    ),
+    "return outside a function": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 1\n\n\nreturn 2\n"),
+    "an edit that compiles": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 10\n\n\ny = 2\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VERDICTS))
+def test_an_edit_gets_cpythons_verdict_on_the_whole_text(name: str) -> None:
+    """Only the re-parsed statements are compiled when no `__future__` import or `global`
+    statement can tie one statement's verdict to another's; the verdict is a full parse's."""
+    source, new_source = VERDICTS[name]
+    where = {"name": "m", "display": "m.py"}
+    previous = parse_file("m.py", source, **where)
+
+    def verdict(**extra: object) -> object:
+        try:
+            return parse_file("m.py", new_source, **where, **extra).module.code
+        except ParseFailure as exc:
+            return exc.diagnostic
+
+    assert verdict(previous=previous) == verdict()

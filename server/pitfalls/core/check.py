@@ -19,7 +19,7 @@ from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.positions import Positions
-from pitfalls.core.reparse import reparse
+from pitfalls.core.reparse import Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
@@ -123,6 +123,7 @@ class ParsedFile:
     error: str | None = None  # the summariser failed (the file is still checked, with an empty summary)
     # An earlier text's positions, whose statements this tree may share (see reparse).
     earlier: Positions | None = field(default=None, repr=False)
+    python: tuple[int, int] | None = None  # the oldest Python the project admitted when parsed
 
     @cached_property
     def positions(self) -> Positions:
@@ -150,14 +151,16 @@ def parse_file(
     ``previous``: the same file's last parse; an edit of it re-parses only the top-level
     statements it touched (the tree is the one a full parse gives, or a full parse is made)."""
     earlier = reuse = None
-    if previous is not None:
+    # An edit of the text last parsed under the same Python floor (which decides what
+    # CPython's verdict on it was: see ``parse``).
+    if previous is not None and previous.python == python:
         old, earlier = previous, previous.positions
 
-        def reuse(text: str) -> cst.Module | None:
-            return reparse(old.module, old.source, old.positions, text)
+        def reuse(text: str, accept: Callable[[str], bool] | None) -> Splice | None:
+            return reparse(old.module, old.source, old.positions, text, accept)
 
     module = parse(display or path, source, python=python, reuse=reuse)
-    if previous is not None and not _shares_statements(module, previous.module):
+    if earlier is not None and not _shares_statements(module, previous.module):
         earlier = None  # parsed afresh: no spans to reuse
     error = None
     if summary is None:
@@ -167,7 +170,7 @@ def parse_file(
         except Exception as exc:  # a summariser bug must not lose the rest of the project
             error = f"cannot summarise {display or path}: {type(exc).__name__}: {exc}"
             summary = summarize(cst.Module(body=()), **where)
-    return ParsedFile(path, source, module, summary, error, earlier=earlier)
+    return ParsedFile(path, source, module, summary, error, earlier=earlier, python=python)
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:

@@ -16,6 +16,8 @@ whole text, so what the rules see is always what a full parse gives.
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import libcst as cst
 
 from pitfalls.core.positions import Positions
@@ -97,10 +99,17 @@ def _same_defaults(module: cst.Module, piece: cst.Module, first: int, last: int)
     return blocked is None or blocked > last  # no block at all, or the same one after the edit
 
 
-def reparse(module: cst.Module, source: str, positions: Positions, new_source: str) -> cst.Module | None:
+class Splice(NamedTuple):
+    module: cst.Module  # the tree of the new text
+    piece: str  # the new text of the top-level statements re-parsed (whole statements)
+
+
+def reparse(
+    module: cst.Module, source: str, positions: Positions, new_source: str, accept: Callable[[str], bool] | None = None
+) -> Splice | None:
     """``module`` (the tree of ``source``, ``positions`` its spans) updated to the tree
     of ``new_source``, re-parsing only the statements the edit touched; None when that
-    cannot be done exactly."""
+    cannot be done exactly, or ``accept`` refuses their text (asked before libcst sees it)."""
     if "\x0c" in source or "\x0c" in new_source or not module.body:
         return None
     prefix = common_prefix(source, new_source)
@@ -113,6 +122,8 @@ def reparse(module: cst.Module, source: str, positions: Positions, new_source: s
     start = 0 if at_start else extents[first][0]
     end = len(source) if at_end else extents[last][2]
     piece = new_source[start : end + len(new_source) - len(source)]
+    if accept is not None and not accept(piece):
+        return None
     try:
         parsed = cst.parse_module(piece)
     except Exception:  # libcst's syntax errors, and its failures on odd input alike
@@ -138,4 +149,4 @@ def reparse(module: cst.Module, source: str, positions: Positions, new_source: s
         default_newline=module.default_newline,
         has_trailing_newline=spliced.has_trailing_newline,
     ).code
-    return spliced if written == piece else None
+    return Splice(spliced, piece) if written == piece else None

@@ -20,6 +20,8 @@ from pitfalls.core.diagnostics import Diagnostic, Position, Severity
 if TYPE_CHECKING:
     import libcst as cst
 
+    from pitfalls.core.reparse import Splice
+
 NEWLINE = re.compile(r"\r\n?|\n")
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
@@ -201,11 +203,19 @@ def bracket_depth(source: str) -> int:
     return max(accumulate(1 if c in "([{" else -1 for c in brackets))
 
 
+def _ties_statements(source: str) -> bool:
+    """Whether CPython's verdict on one top-level statement of ``source`` may depend on
+    another: a ``from __future__`` import (it must come first, and changes the grammar) or
+    a ``global`` statement (a module-level one must precede the name's uses). Judged by
+    the words, so a comment naming them counts too."""
+    return "__future__" in source or "global" in source
+
+
 def parse(
     path: str,
     source: str,
     python: tuple[int, int] | None = None,
-    reuse: Callable[[str], cst.Module | None] | None = None,
+    reuse: Callable[[str, Callable[[str], bool] | None], Splice | None] | None = None,
 ) -> cst.Module:
     """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
     or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
@@ -215,12 +225,25 @@ def parse(
     to libcst's grammar, which follows the newest Python; errors of meaning (``return``
     outside a function) are still CPython's.
 
-    ``reuse``: gives the tree of ``source`` from an earlier one (an edit re-parsed in
-    place), or None; asked only once CPython has accepted the text.
+    ``reuse(source, accept)``: gives the tree of ``source`` re-parsed in place from an
+    earlier text that CPython compiled (an edit), with the text of the whole statements it
+    re-parsed (which ``accept``, when given, must accept before libcst parses them); or
+    None. When those statements compile on their own, the whole text does (each top-level
+    statement's verdict is its own, unless a ``__future__`` import or a ``global``
+    statement ties them), and it is not compiled again: most of a keystroke's compile.
 
     Raises the process' recursion limit for what follows: code generation, positions and
     fixes recurse once per level of the tree."""
-    refused, deferred = python_refuses(path, source), None
+    splice, asked = None, False
+    if (
+        reuse is not None and (python is None or python <= sys.version_info[:2])
+        and not _ties_statements(source) and too_deep(path, source) is None
+    ):
+        splice, asked = reuse(source, lambda piece: python_refuses(path, piece) is None), True
+    if splice is not None:
+        refused, deferred = None, None
+    else:
+        refused, deferred = python_refuses(path, source), None
     if refused is not None and python is not None and python > sys.version_info[:2] and _grammar_error(source):
         refused, deferred = None, refused  # perhaps newer grammar: libcst decides
     refused = refused or too_deep(path, source)
@@ -229,9 +252,10 @@ def parse(
     if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
         sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
     if reuse is not None and deferred is None:
-        module = reuse(source)
-        if module is not None:
-            return module
+        if not asked:
+            splice = reuse(source, None)
+        if splice is not None:
+            return splice.module
     import libcst as cst  # here, not above: a run whose results are all cached never parses
 
     try:
