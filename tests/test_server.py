@@ -664,28 +664,26 @@ async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
         assert codes(await s.diagnostics(one, where=lambda d: codes(d) == [("PF103", 10)])) == [("PF103", 10)]
 
 
-async def test_a_dependency_file_change_rechecks_what_it_declares(tmp_path: Path) -> None:
-    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "requirements.txt": "httpx\n", "worker.py": "import redis\n"})
-    async with session(tmp_path) as s:
-        worker = s.uri("worker.py")
-        assert codes(await s.diagnostics(worker, where=bool)) == [("PF303", 1)]  # redis declared nowhere
-        (tmp_path / "requirements.txt").write_text("httpx\nredis>=5\n", encoding="utf-8")
-        s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
-            types.FileEvent(uri=s.uri("requirements.txt"), type=types.FileChangeType.Changed),
-        ]))
-        assert await s.diagnostics(worker, where=lambda d: d == []) == []
+# A file a folder's settings are read from, its new text, and the finding it settles.
+SETTINGS_FILES = {
+    "dependency file": ("requirements.txt", "httpx\n", "httpx\nredis>=5\n", "worker.py", "import redis\n", ("PF303", 1)),
+    "env file": (".env", "DEBUG=1\n", "DEBUG=1\nAPI_KEY=\n", "app.py", "import os\n\nKEY = os.environ['API_KEY']\n", ("PF701", 3)),
+}
 
 
-async def test_an_env_file_change_rechecks_the_variables_it_defines(tmp_path: Path) -> None:
-    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", ".env": "DEBUG=1\n", "app.py": "import os\n\nKEY = os.environ['API_KEY']\n"})
+@pytest.mark.parametrize("kind", sorted(SETTINGS_FILES))
+async def test_a_settings_file_change_rechecks_what_it_settles(tmp_path: Path, kind: str) -> None:
+    """A new `requirements.txt` declares `redis`; a new `.env` defines `API_KEY`."""
+    name, before, after, module, code, finding = SETTINGS_FILES[kind]
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", name: before, module: code})
     async with session(tmp_path) as s:
-        app = s.uri("app.py")
-        assert codes(await s.diagnostics(app, where=bool)) == [("PF701", 3)]  # API_KEY defined nowhere
-        (tmp_path / ".env").write_text("DEBUG=1\nAPI_KEY=\n", encoding="utf-8")
+        uri = s.uri(module)
+        assert codes(await s.diagnostics(uri, where=bool)) == [finding]
+        (tmp_path / name).write_text(after, encoding="utf-8")
         s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
-            types.FileEvent(uri=s.uri(".env"), type=types.FileChangeType.Changed),
+            types.FileEvent(uri=s.uri(name), type=types.FileChangeType.Changed),
         ]))
-        assert await s.diagnostics(app, where=lambda d: d == []) == []
+        assert await s.diagnostics(uri, where=lambda d: d == []) == []
 
 
 # ---------------------------------------------------------------------------------------
