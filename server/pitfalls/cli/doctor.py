@@ -24,7 +24,7 @@ from pitfalls.core import names
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.schema import DatabaseSchema, DirectusSchema, Schemas
 from pitfalls.core.source import ParseFailure, decode, parse
-from pitfalls.core.walker import walk
+from pitfalls.core.walker import iter_nodes
 from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.discovery import discover
 from pitfalls.project.files import UnreadableFile, read_bounded
@@ -219,24 +219,20 @@ class Doctor:
     def collections_used(self) -> set[str]:
         """Collections the code names in item calls and `/items/<name>` URLs."""
         used: set[str] = set()
-
-        def call(node: cst.Call) -> None:
-            found = item_call_collection(node)
-            if found is not None:
-                used.add(found[1])
-
-        def text(node: cst.SimpleString | cst.FormattedStringText) -> None:
-            value = names.string_value(node) if isinstance(node, cst.SimpleString) else node.value
-            used.update(ITEMS_URL.findall(value or ""))
-
-        handlers: dict[type, list[Any]] = {cst.Call: [call], cst.SimpleString: [text], cst.FormattedStringText: [text]}
         for path in self.files():
             try:
                 data = read_bounded(path, self.config.settings.max_file_size)
                 module = parse(str(path), decode(str(path), data))
             except (UnreadableFile, ParseFailure):
                 continue
-            walk(module, handlers, {})
+            for node in iter_nodes(module):
+                if isinstance(node, cst.Call):
+                    found = item_call_collection(node)
+                    if found is not None:
+                        used.add(found[1])
+                elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+                    value = names.string_value(node) if isinstance(node, cst.SimpleString) else node.value
+                    used.update(ITEMS_URL.findall(value or ""))
         return {c for c in used if not c.startswith("directus_")}
 
     def analyse(self, schemas: Schemas) -> CheckResult:

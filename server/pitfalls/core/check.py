@@ -9,7 +9,7 @@ the rule examples all come through it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 import libcst as cst
@@ -24,7 +24,7 @@ from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
 from pitfalls.core.summary import ModuleSummary, summarize
-from pitfalls.core.walker import walk
+from pitfalls.core.walker import children_reversed
 
 
 @dataclass
@@ -34,71 +34,69 @@ class FileOutcome:
     errors: list[str] = field(default_factory=list)  # internal rule failures, for logs
 
 
+# The engine's own scope tracking, as (node type, when, first or last, RuleContext method):
+# on entering a class, its name is bound before any rule looks; the rules see a function's
+# or a class's node from the enclosing scope; assignments are recorded once a rule has seen
+# their value.
+_SCOPE_TRACKING: tuple[tuple[type, str, bool, str], ...] = (
+    *((node_type, "visit", False, "push_scope") for node_type in (cst.FunctionDef, cst.Lambda, cst.ClassDef)),
+    *((node_type, "leave", True, "pop_scope") for node_type in (cst.FunctionDef, cst.Lambda, cst.ClassDef)),
+    (cst.With, "visit", True, "enter_with"),
+    (cst.ClassDef, "visit", True, "record_class"),
+    (cst.With, "leave", False, "leave_with"),
+    *((node_type, "visit", True, "record_import") for node_type in (cst.Import, cst.ImportFrom)),
+    *((node_type, "leave", True, "record_assignment") for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)),
+    (cst.For, "visit", True, "record_for"),
+    (cst.WithItem, "visit", True, "record_with_item"),
+    (cst.ExceptHandler, "visit", True, "record_except_handler"),
+)
+
+# Which method of which owner (0: the RuleContext, i: the i-th rule) runs on entering and on
+# leaving each node type.
+_Table = dict[type, tuple[tuple[int, str], ...]]
+
+
+@lru_cache(maxsize=64)
+def _dispatch_plan(rules: tuple[type[Rule], ...]) -> tuple[_Table, _Table]:
+    """The handler tables of a rule set, found once (every file of a run has one of a few)."""
+    tables: dict[str, dict[type, list[tuple[int, str]]]] = {"visit": {}, "leave": {}}
+    for owner, rule in enumerate(rules, start=1):
+        for when, found in rule.handlers().items():
+            for node_name, method in found:
+                node_type = getattr(cst, node_name, None)
+                if node_type is None:
+                    raise TypeError(f"{rule.__name__}.{method}: libcst has no node {node_name}")
+                tables[when].setdefault(node_type, []).append((owner, method))
+    for node_type, when, first, method in _SCOPE_TRACKING:
+        entries = tables[when].setdefault(node_type, [])
+        entries.insert(0 if first else len(entries), (0, method))
+    visit, leave = ({t: tuple(e) for t, e in tables[when].items()} for when in ("visit", "leave"))
+    return visit, leave
+
+
+_LEAVE = object()
+
 
 class _Runner:
-    """Dispatch tables for the enabled rules of one file, plus the engine's own scope tracking."""
+    """The enabled rules of one file, run in one traversal with the engine's scope tracking."""
 
     def __init__(self, ctx: RuleContext, rules: list[type[Rule]]) -> None:
         self.ctx = ctx
         self.broken: set[str] = set()
         self.errors: list[str] = []
         self.instances = [rule(ctx) for rule in rules]
-        self.on_enter: dict[type, list[Callable]] = {}
-        self.on_leave: dict[type, list[Callable]] = {}
-        for instance in self.instances:
-            handlers = type(instance).handlers()
-            for node_name, method in handlers["visit"]:
-                self._add(self.on_enter, node_name, instance, method)
-            for node_name, method in handlers["leave"]:
-                self._add(self.on_leave, node_name, instance, method)
-        self._add_scope_tracking()
+        visit, leave = _dispatch_plan(tuple(rules))
+        owners: list[object] = [ctx, *self.instances]
+        kinds: list[type[Rule] | None] = [None, *rules]
 
-    def _add(self, table: dict[type, list[Callable]], node_name: str, instance: Rule, method: str) -> None:
-        node_type = getattr(cst, node_name, None)
-        if node_type is None:
-            raise TypeError(f"{type(instance).__name__}.{method}: libcst has no node {node_name}")
-        bound = getattr(instance, method)
-        rule = type(instance)
-        ctx = self.ctx
+        def bind(table: _Table) -> dict[type, list[tuple[type[Rule] | None, Callable]]]:
+            return {t: [(kinds[i], getattr(owners[i], m)) for i, m in entries] for t, entries in table.items()}
 
-        def handler(node: cst.CSTNode) -> object:
-            if rule.code in self.broken:
-                return None
-            ctx.current_rule = rule
-            try:
-                return bound(node)
-            except Exception as exc:  # one broken rule must not silence the others
-                self.broken.add(rule.code)
-                self.errors.append(f"{rule.code} failed on {ctx.path}: {type(exc).__name__}: {exc}")
-                return None
-            finally:
-                ctx.current_rule = None
-
-        table.setdefault(node_type, []).append(handler)
-
-    def _add_scope_tracking(self) -> None:
-        ctx = self.ctx
-        for node_type, kind in ((cst.FunctionDef, "function"), (cst.Lambda, "function"), (cst.ClassDef, "class")):
-            self.on_enter.setdefault(node_type, []).append(lambda n, k=kind: ctx.push_scope(k, n))
-            self.on_leave.setdefault(node_type, []).insert(0, lambda n: ctx.pop_scope())
-        # `with ... as name`: the binding holds from the statement to the end of its block.
-        self.on_enter.setdefault(cst.With, []).insert(0, ctx.enter_with)
-        self.on_enter.setdefault(cst.ClassDef, []).insert(0, ctx.record_class)
-        self.on_leave.setdefault(cst.With, []).append(ctx.leave_with)
-        for node_type in (cst.Import, cst.ImportFrom):
-            self.on_enter.setdefault(node_type, []).insert(0, ctx.record_import)
-        for node_type in (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr):
-            self.on_leave.setdefault(node_type, []).insert(0, ctx.record_assignment)
-        binders = {
-            cst.For: ctx.record_for,
-            cst.WithItem: lambda n: ctx.record_unknown(n.asname.name if n.asname else None),
-            cst.ExceptHandler: lambda n: ctx.record_unknown(n.name.name if n.name else None),
-        }
-        for node_type, binder in binders.items():
-            self.on_enter.setdefault(node_type, []).insert(0, binder)
+        self.on_enter = bind(visit)
+        self.on_leave = bind(leave)
 
     def run(self) -> None:
-        walk(self.ctx.module, self.on_enter, self.on_leave)
+        self._walk()
         for instance in self.instances:
             rule = type(instance)
             if rule.code in self.broken:
@@ -107,9 +105,52 @@ class _Runner:
             try:
                 instance.finish()
             except Exception as exc:
-                self.broken.add(rule.code)
-                self.errors.append(f"{rule.code} failed on {self.ctx.path}: {type(exc).__name__}: {exc}")
+                self._failed(rule, exc)
         self.ctx.current_rule = None
+
+    def _walk(self) -> None:
+        """Pre-order, source order, without recursion (see :mod:`pitfalls.core.walker`): the
+        handlers of each node on entry and on exit."""
+        on_enter, on_leave, handle = self.on_enter, self.on_leave, self._handle
+        stack: list[object] = [self.ctx.module]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            if node is _LEAVE:
+                node = pop()
+                handle(on_leave[type(node)], node)
+                continue
+            node_type = type(node)
+            handlers = on_enter.get(node_type)
+            descend = handlers is None or handle(handlers, node)
+            if node_type in on_leave:
+                push(node)
+                push(_LEAVE)
+            if descend:
+                extend(children_reversed(node))  # type: ignore[arg-type]
+
+    def _handle(self, handlers: list[tuple[type[Rule] | None, Callable]], node: cst.CSTNode) -> bool:
+        """Call ``handlers`` on ``node``; False when a rule returned ``False`` to prune the
+        node's children, as in libcst's visitors. A rule that raises is not called again:
+        one broken rule must not silence the others."""
+        ctx, broken = self.ctx, self.broken
+        descend = True
+        for rule, handler in handlers:
+            if rule is None:  # the engine's own
+                handler(node)
+            elif rule.code not in broken:
+                ctx.current_rule = rule
+                try:
+                    if handler(node) is False:
+                        descend = False
+                except Exception as exc:
+                    self._failed(rule, exc)
+                ctx.current_rule = None
+        return descend
+
+    def _failed(self, rule: type[Rule], exc: Exception) -> None:
+        self.broken.add(rule.code)
+        self.errors.append(f"{rule.code} failed on {self.ctx.path}: {type(exc).__name__}: {exc}")
 
 
 @dataclass

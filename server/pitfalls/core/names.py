@@ -13,10 +13,11 @@ import libcst as cst
 def dotted(expr: cst.BaseExpression | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if isinstance(expr, cst.Name):
+    # Exact types: isinstance() on libcst's ABCs is slow, and this runs for every name.
+    while type(expr) is cst.Attribute:
+        parts.append(expr.attr.value)  # type: ignore[union-attr]
+        expr = expr.value  # type: ignore[union-attr]
+    if type(expr) is cst.Name:
         parts.append(expr.value)
         return ".".join(reversed(parts))
     return None
@@ -99,8 +100,13 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
 def evaluated(literal: cst.SimpleString | cst.Integer | cst.Float) -> object:
     """The literal's value, without the warnings CPython prints while evaluating it (an
     invalid escape, ``"\\d"``): the code is somebody else's, and the output the user's."""
-    if "\\" not in literal.value:
-        return literal.evaluated_value  # no escape, no warning (and no filter to set up)
+    text = literal.value
+    if "\\" not in text:
+        # No escape: a str literal's value is its text between the quotes, unless a line
+        # ending inside it is one Python rewrites; ``literal_eval`` costs a parse.
+        if type(literal) is cst.SimpleString and "\r" not in text and "b" not in literal.prefix.lower():
+            return literal.raw_value
+        return literal.evaluated_value  # no warning (and no filter to set up)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return literal.evaluated_value

@@ -79,9 +79,11 @@ class Semantic:
                     scope.annotations.setdefault(target, annotation)
         return scope
 
-    def push_scope(self, kind: str, node: cst.CSTNode) -> None:
-        scope = Scope(kind, node)
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+    def push_scope(self, node: cst.FunctionDef | cst.Lambda | cst.ClassDef) -> None:
+        """Entering a function's (or lambda's) body or a class's."""
+        is_class = isinstance(node, cst.ClassDef)
+        scope = Scope("class" if is_class else "function", node)
+        if not is_class:
             packed = (node.params.star_arg, node.params.star_kwarg)  # a tuple, a dict: not what the annotation names
             for param in parameters(node.params):
                 # A parameter's value is unknown, and it hides outer names of its own.
@@ -125,7 +127,8 @@ class Semantic:
             return f"{self.module_name}.{node.name.value}" if self.module_name else node.name.value
         return self._local_classes.get(node)
 
-    def pop_scope(self) -> None:
+    def pop_scope(self, node: cst.CSTNode) -> None:
+        """Leaving the body :meth:`push_scope` entered."""
         self._scopes.pop()
 
     def record_import(self, stmt: cst.Import | cst.ImportFrom) -> None:
@@ -187,6 +190,12 @@ class Semantic:
                 stack.extend(e.value for e in node.elements)
             elif isinstance(node, cst.StarredElement):
                 stack.append(node.value)
+
+    def record_with_item(self, node: cst.WithItem) -> None:
+        self.record_unknown(node.asname.name if node.asname else None)
+
+    def record_except_handler(self, node: cst.ExceptHandler) -> None:
+        self.record_unknown(node.name.name if node.name else None)
 
     def record_for(self, node: cst.For) -> None:
         """``for item in items:`` binds ``item`` to an item of ``items``: annotated with
@@ -414,7 +423,8 @@ class Semantic:
         to return it. Follows plain names through their last assignment, and ``self.x``
         through the class's annotation of ``x`` or the constructors assigned to it."""
         for _ in range(10):
-            if isinstance(expr, cst.Call):
+            kind = type(expr)  # exact types: isinstance() on libcst's ABCs is slow
+            if kind is cst.Call:
                 qual = self.qualified_name(expr.func)
                 if qual is None:
                     return None
@@ -425,10 +435,10 @@ class Semantic:
                     func = self.summary.functions.get(expr.func.value)
                     returned = func.returns if func else None
                 return self.index.resolve(returned) if returned else None
-            if isinstance(expr, cst.Await):
+            if kind is cst.Await:
                 expr = expr.expression
                 continue
-            if isinstance(expr, cst.Attribute):
+            if kind is cst.Attribute:
                 annotation = self.attribute_annotation(expr)
                 if annotation is not None:
                     return self._annotated_class(annotation)
@@ -439,7 +449,7 @@ class Semantic:
                     if names.dotted(value) != "None"
                 }
                 return built.pop() if len(built) == 1 else None
-            if isinstance(expr, cst.Name):
+            if kind is cst.Name:
                 annotation = self.annotation_of(expr.value)
                 if annotation is not None:
                     return self._annotated_class(annotation)

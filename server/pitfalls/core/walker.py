@@ -9,6 +9,7 @@ order, and there is no recursion, so deeply nested expressions cannot overflow t
 from __future__ import annotations
 
 import dataclasses
+from operator import attrgetter
 from typing import Callable, Iterator, Sequence
 
 import libcst as cst
@@ -41,43 +42,69 @@ _TOKEN_FIELDS = frozenset(
     }
 )
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    """The fields of ``node_type`` that can hold nodes: not tokens, not text (``Name.value``)."""
+    return tuple(
+        f.name for f in dataclasses.fields(node_type) if f.name not in _TOKEN_FIELDS and f.type not in (str, "str")
+    )
 
 
-def child_fields(node_type: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(node_type)
-    if fields is None:
-        fields = tuple(
-            f.name for f in dataclasses.fields(node_type) if f.name not in _TOKEN_FIELDS
-        )
-        _FIELDS[node_type] = fields
-    return fields
+# Per node type: one C call that reads all its child fields as a tuple.
+_GETTERS: dict[type, Callable[[cst.CSTNode], tuple[object, ...]]] = {}
+# What each value type met in a child field is. CSTNode is an ABC: isinstance() on it is
+# slow, and this runs for every field.
+_NODES: set[type] = set()
+_OTHERS: set[type] = {type(None), str, tuple, list}
 
 
-_NODE_TYPES: dict[type, bool] = {}
+def _getter(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
+    fields = _child_fields(node_type)
+    if len(fields) == 1:  # attrgetter of one name returns the value, not a tuple
+        one = attrgetter(fields[0])
+
+        def getter(node: cst.CSTNode) -> tuple[object, ...]:
+            return (one(node),)
+    else:
+        getter = attrgetter(*fields) if fields else _no_fields  # type: ignore[assignment]
+    _GETTERS[node_type] = getter
+    return getter
 
 
-def _is_node_type(value_type: type) -> bool:
-    # CSTNode is an ABC: isinstance() on it is slow, and this runs for every field.
-    known = _NODE_TYPES.get(value_type)
-    if known is None:
-        known = _NODE_TYPES[value_type] = issubclass(value_type, cst.CSTNode)
-    return known
+def _no_fields(node: cst.CSTNode) -> tuple[object, ...]:
+    return ()
+
+
+def _is_node(value_type: type) -> bool:
+    if value_type in _NODES:
+        return True
+    if value_type in _OTHERS:
+        return False
+    (_NODES if issubclass(value_type, cst.CSTNode) else _OTHERS).add(value_type)
+    return value_type in _NODES
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's syntactic children, in source order."""
+    node_type = type(node)
+    values = (_GETTERS.get(node_type) or _getter(node_type))(node)
+    nodes = _NODES
     out: list[cst.CSTNode] = []
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
+    for value in values:
         value_type = type(value)
-        if value_type is tuple or value_type is list:
-            for item in value:
-                if _is_node_type(type(item)):
-                    out.append(item)
-        elif _is_node_type(value_type):
-            out.append(value)
+        if value_type in nodes:
+            out.append(value)  # type: ignore[arg-type]
+        elif value_type is tuple or value_type is list:
+            out.extend(item for item in value if type(item) in nodes or _is_node(type(item)))  # type: ignore[attr-defined]
+        elif _is_node(value_type):
+            out.append(value)  # type: ignore[arg-type]
     return out
+
+
+def children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """:func:`children`, last first: what a pre-order walk pushes on its stack."""
+    kids = children(node)
+    kids.reverse()
+    return kids
 
 
 def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -87,9 +114,7 @@ def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         node = pop()
         yield node
-        kids = children(node)
-        kids.reverse()
-        extend(kids)
+        extend(children_reversed(node))
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -99,25 +124,32 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
     stack: list[cst.CSTNode] = [block]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        node_type = type(node)
+        if node_type is cst.SimpleStatementLine or node_type is cst.SimpleStatementSuite:
             yield node
             continue
-        if isinstance(node, cst.BaseCompoundStatement):
+        if _is_compound(node_type):
             yield node
-        body = getattr(node, "body", None)
         nested: list[cst.CSTNode] = []
-        if isinstance(body, (tuple, list)):
-            nested.extend(body)
-        elif isinstance(body, cst.CSTNode):
-            nested.append(body)
-        for name in ("orelse", "handlers", "finalbody", "cases"):
-            extra = getattr(node, name, None)
-            if isinstance(extra, (tuple, list)):
-                nested.extend(extra)
-            elif isinstance(extra, cst.CSTNode):
-                nested.append(extra)
+        for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+            value = getattr(node, name, None)
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                nested.extend(value)  # type: ignore[arg-type]
+            elif _is_node(value_type):
+                nested.append(value)  # type: ignore[arg-type]
         nested.reverse()
         stack.extend(nested)
+
+
+_COMPOUND: dict[type, bool] = {}
+
+
+def _is_compound(node_type: type) -> bool:
+    known = _COMPOUND.get(node_type)
+    if known is None:
+        known = _COMPOUND[node_type] = issubclass(node_type, cst.BaseCompoundStatement)
+    return known
 
 
 def module_level_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
@@ -146,41 +178,3 @@ def module_level_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode
 def _block(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     """A block's statements (a one-line suite's are simple statements, not lines)."""
     return suite.body if isinstance(suite, cst.IndentedBlock) else ()
-
-
-_LEAVE = object()
-
-Handler = Callable[[cst.CSTNode], object]
-
-
-def walk(
-    root: cst.CSTNode,
-    on_enter: dict[type, list[Handler]],
-    on_leave: dict[type, list[Handler]],
-) -> None:
-    """Call the handlers registered for each node type on entry and on exit.
-
-    An entry handler returning ``False`` prunes that node's children (its leave handlers
-    still run), as in libcst's visitors.
-    """
-    stack: list[object] = [root]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node = pop()
-        if node is _LEAVE:
-            left = pop()
-            for handler in on_leave[type(left)]:  # type: ignore[index]
-                handler(left)  # type: ignore[arg-type]
-            continue
-        node_type = type(node)
-        descend = True
-        for handler in on_enter.get(node_type, ()):
-            if handler(node) is False:  # type: ignore[arg-type]
-                descend = False
-        if node_type in on_leave:
-            push(node)
-            push(_LEAVE)
-        if descend:
-            kids = children(node)  # type: ignore[arg-type]
-            kids.reverse()
-            stack.extend(kids)

@@ -90,57 +90,58 @@ def _global_uses(ctx: RuleContext) -> list[NameUse]:
 
     while stack:
         node, c = stack.pop()
-        if isinstance(node, cst.Name):
+        node_type = type(node)  # exact types: isinstance() on libcst's ABCs is slow
+        if node_type is cst.Name:
             if c.store:
                 bind(c, node.value)
             else:
                 pending.append((node.value, c))
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        elif node_type in (cst.Import, cst.ImportFrom):
             if not isinstance(node.names, cst.ImportStar):
                 for alias in node.names:
                     bound = names.dotted(alias.asname.name if alias.asname else alias.name) or ""
                     bind(c, bound.split(".")[0])
-        elif isinstance(node, cst.Attribute):
+        elif node_type is cst.Attribute:
             push([node.value], c._replace(store=False))
-        elif isinstance(node, cst.Subscript):
+        elif node_type is cst.Subscript:
             push(children(node), c._replace(store=False))
-        elif isinstance(node, cst.Arg):
+        elif node_type is cst.Arg:
             push([node.value], c)
-        elif isinstance(node, cst.Annotation):
+        elif node_type is cst.Annotation:
             push([node.annotation], c._replace(annotation=True))
-        elif isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        elif node_type in (cst.SimpleString, cst.ConcatenatedString):
             text = names.string_value(node) if c.annotation and not c.string else None
             if text:
                 try:
                     push([cst.parse_expression(text.strip())], c._replace(string=True))
                 except cst.ParserSyntaxError:
                     pass
-        elif isinstance(node, cst.Assign):
+        elif node_type is cst.Assign:
             push([t.target for t in node.targets], c._replace(store=True))
             push([node.value], c)
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        elif node_type in (cst.AugAssign, cst.AnnAssign):
             push([node.target], c._replace(store=True))
             push([getattr(node, "annotation", None), node.value], c)
-        elif isinstance(node, (cst.For, cst.CompFor)):
+        elif node_type in (cst.For, cst.CompFor):
             push([node.target], c._replace(store=True))
             push([n for n in children(node) if n is not node.target], c)
-        elif isinstance(node, cst.NamedExpr):
+        elif node_type is cst.NamedExpr:
             push([node.target], c._replace(store=True))
             push([node.value], c)
-        elif isinstance(node, cst.WithItem):
+        elif node_type is cst.WithItem:
             push([node.item], c)
             push([node.asname.name if node.asname else None], c._replace(store=True))
-        elif isinstance(node, cst.ExceptHandler):
+        elif node_type is cst.ExceptHandler:
             push([node.name.name if node.name else None], c._replace(store=True))
             push([node.type, node.body], c)
-        elif isinstance(node, cst.Del):
+        elif node_type is cst.Del:
             push([node.target], c._replace(store=True))
-        elif isinstance(node, cst.Global):
+        elif node_type is cst.Global:
             if c.scope is not None:
                 c.scope.globals.update(item.name.value for item in node.names)
-        elif isinstance(node, cst.Nonlocal):
+        elif node_type is cst.Nonlocal:
             pass
-        elif isinstance(node, cst.FunctionDef):
+        elif node_type is cst.FunctionDef:
             bind(c, node.name.value)
             params = parameters(node.params)
             signature = [*node.decorators, *(p.annotation for p in params), *(p.default for p in params)]
@@ -155,20 +156,20 @@ def _global_uses(ctx: RuleContext) -> list[NameUse]:
             else:
                 inner = _Ctx(scope, c.function, c.body_indent, None, c.indent)
             push([node.body], inner)
-        elif isinstance(node, cst.Lambda):
+        elif node_type is cst.Lambda:
             params = parameters(node.params)
             push([p.default for p in params], c)
             push([node.body], c._replace(scope=_Scope(c.scope, {p.name.value for p in params}), klass=None))
-        elif isinstance(node, cst.ClassDef):
+        elif node_type is cst.ClassDef:
             bind(c, node.name.value)
             push([*node.decorators, *node.bases, *node.keywords], c)
             push([node.body], c._replace(klass=node))
-        elif isinstance(node, _COMPREHENSIONS):
+        elif node_type in _COMPREHENSIONS:
             push(children(node), c._replace(scope=_Scope(c.scope), klass=None))
-        elif isinstance(node, cst.IndentedBlock):
+        elif node_type is cst.IndentedBlock:
             indent = c.indent + (node.indent if node.indent is not None else default_indent)
             push(list(node.body), c._replace(indent=indent))
-        elif c.store and not isinstance(node, _TARGET_PARTS):
+        elif c.store and node_type not in _TARGET_PARTS:
             push(children(node), c._replace(store=False))
         else:
             push(children(node), c)
