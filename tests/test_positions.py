@@ -69,3 +69,29 @@ def test_only_the_statements_asked_about_are_generated() -> None:
     start, end = positions.range(call)
     assert (start.line, start.column, end.line, end.column) == (122, 11, 122, 26)
     assert len(positions._pieces) == 1
+
+
+def test_whitespace_of_a_statement_costs_that_statement_alone() -> None:
+    """A node the syntactic walk skips (a line's trailing whitespace, which fixes edit)
+    is found by a walk of the tokens too, not by generating every statement's code."""
+    source = "".join(f"def f{i}(x):\n    return requests.get(x)  # {i}\n\n\n" for i in range(50))
+    module = cst.parse_module(source)
+    line = module.body[30].body.body[0]
+    positions = Positions(module, source)
+    start, end = positions.range(line.trailing_whitespace)
+    assert (start.line, start.column, end.line, end.column) == (122, 26, 123, 0)
+    assert len(positions._pieces) == 1
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_a_wrong_statement_hint_changes_nothing(source: str) -> None:
+    """``range(node, near)`` looks in ``near`` first; a node elsewhere is still found."""
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for near in {id(s): s for s in (module.body[0], module.body[-1])}.values():
+        positions = Positions(module, source)
+        for node, span in expected.items():
+            start, end = positions.range(node, near)
+            assert (start.line, start.column, end.line, end.column) == (
+                span.start.line, span.start.column, span.end.line, span.end.column,
+            ), (type(node).__name__, source)

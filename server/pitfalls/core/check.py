@@ -109,10 +109,25 @@ class _Runner:
         self.ctx.current_rule = None
 
     def _walk(self) -> None:
+        """The module's handlers, then each top-level statement's walk (noting which one
+        the rules are in: where their reports' positions are looked up first)."""
+        ctx, handle = self.ctx, self._handle
+        module = ctx.module
+        handlers = self.on_enter.get(cst.Module)
+        if handlers is None or handle(handlers, module):
+            for statement in module.body:
+                ctx.statement = statement
+                self._walk_from(statement)
+            ctx.statement = None
+        handlers = self.on_leave.get(cst.Module)
+        if handlers is not None:
+            handle(handlers, module)
+
+    def _walk_from(self, root: cst.CSTNode) -> None:
         """Pre-order, source order, without recursion (see :mod:`pitfalls.core.walker`): the
         handlers of each node on entry and on exit."""
         on_enter, on_leave, handle = self.on_enter, self.on_leave, self._handle
-        stack: list[object] = [self.ctx.module]
+        stack: list[object] = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
             node = pop()
@@ -290,7 +305,7 @@ def resolve_reports(
     positions = parsed.positions
     seen: set[tuple[str, int, int, str]] = set()
     for report in reports:
-        start, end = positions.range(report.node)
+        start, end = positions.range(report.node, report.statement)
         code = report.rule.code
         if comments.exempts(code):
             continue
@@ -304,7 +319,8 @@ def resolve_reports(
         seen.add(key)
         fix = None
         if report.fix is not None:
-            edits = tuple(sorted((_edit(positions, e) for e in report.fix.edits), key=lambda e: (e.start, e.end)))
+            near = report.statement or positions.statement_of(report.node)  # where the edits probably are too
+            edits = tuple(sorted((_edit(positions, e, near) for e in report.fix.edits), key=lambda e: (e.start, e.end)))
             fix = Fix(report.fix.message, edits, report.fix.applicability)
         out.append(
             Diagnostic(
@@ -321,19 +337,19 @@ def resolve_reports(
     return out, silenced
 
 
-def _edit(positions: Positions, edit: NodeEdit) -> Edit:
+def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None) -> Edit:
     if isinstance(edit.node, Position):
         return Edit(edit.node, edit.node, edit.content)
-    start, end = positions.range(edit.node)
+    start, end = positions.range(edit.node, statement)
     if edit.mode == "span" and edit.to is not None:
-        to_start, to_end = positions.range(edit.to)
+        to_start, to_end = positions.range(edit.to, statement)
         return Edit(end if edit.from_end else start, to_end if edit.to_end else to_start, edit.content)
     if edit.mode == "before":
         return Edit(start, start, edit.content)
     if edit.mode == "after":
         return Edit(end, end, edit.content)
     if edit.through is not None:
-        end = positions.range(edit.through)[1]
+        end = positions.range(edit.through, statement)[1]
     return Edit(start, end, edit.content)
 
 

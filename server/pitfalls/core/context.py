@@ -67,7 +67,8 @@ class Report:
     fix: PendingFix | None
     severity: Severity
     data: dict[str, Any]
-    line_node: cst.CSTNode | None = None  # report at this node's line instead
+    # The top-level statement the walk was in: where the node's position is looked up first.
+    statement: cst.CSTNode | None = None
 
 
 class RuleContext(Semantic):
@@ -89,6 +90,7 @@ class RuleContext(Semantic):
         self.schemas = schemas or Schemas()  # the Directus and database schemas, when configured
         self.reports: list[Report] = []
         self.current_rule: type[Rule] | None = None
+        self.statement: cst.CSTNode | None = None  # the top-level statement being walked
         self._facts: dict[Callable[[RuleContext], Any], Any] = {}
 
     # -- reporting ----------------------------------------------------------------------
@@ -106,7 +108,7 @@ class RuleContext(Semantic):
         rule = rule or self.current_rule
         assert rule is not None, "report() outside a rule handler needs rule="
         self.reports.append(
-            Report(rule, node, message, fix, severity or rule.severity, data or {})
+            Report(rule, node, message, fix, severity or rule.severity, data or {}, self.statement)
         )
 
     def fix(

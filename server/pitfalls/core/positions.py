@@ -19,7 +19,7 @@ from libcst._nodes.internal import CodegenState
 
 from pitfalls.core.diagnostics import Position
 from pitfalls.core.source import parse_quietly
-from pitfalls.core.walker import iter_nodes
+from pitfalls.core.walker import iter_every_node, iter_nodes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -169,10 +169,10 @@ class Positions:
             owner.update(dict.fromkeys(self._pieces[stmt].spans, stmt))
         return owner
 
-    def _statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The top-level statement ``node`` is in: the statements not yet looked into are
-        walked (cheap) until it is found; for a node the walk does not reach (a comma, a
-        whitespace), every statement's code is generated."""
+        walked (cheap) until it is found; for a node that walk does not reach (a comma, a
+        whitespace), they are walked again, tokens included."""
         stmt = self._owner.get(node)
         if stmt is not None:
             return stmt
@@ -183,8 +183,9 @@ class Positions:
                 if node in self._owner:
                     return candidate
         for candidate in self._module.body:
-            self._piece(candidate)
-        return self._owner.get(node)
+            if any(found is node for found in iter_every_node(candidate)):
+                return candidate
+        return None
 
     def statement_extents(self) -> list[tuple[int, int, int]] | None:
         """Where each top-level statement's text starts (its leading lines), where the
@@ -200,10 +201,15 @@ class Positions:
             return None
         return out
 
-    def _span(self, node: cst.CSTNode) -> tuple[int, int]:
+    def _span(self, node: cst.CSTNode, near: cst.CSTNode | None = None) -> tuple[int, int]:
         if node in self._top:
             return self._top[node]
-        stmt = self._statement_of(node)
+        if near is not None and near in self._base:
+            span = self._piece(near).spans.get(node)
+            if span is not None:
+                base = self._base[near]
+                return span[0] + base, span[1] + base
+        stmt = self.statement_of(node)
         if stmt is None:
             raise KeyError(node)
         start, end = self._piece(stmt).spans[node]
@@ -216,8 +222,10 @@ class Positions:
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return Position(line + 1, offset - self._line_starts[line])
 
-    def range(self, node: cst.CSTNode) -> tuple[Position, Position]:
-        start, end = self._span(node)
+    def range(self, node: cst.CSTNode, near: cst.CSTNode | None = None) -> tuple[Position, Position]:
+        """Where ``node`` is; ``near``: the top-level statement it is probably in, looked
+        at first (the others are searched when it is not there)."""
+        start, end = self._span(node, near)
         return self._position(start), self._position(end)
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, tuple[Position, Position]]:

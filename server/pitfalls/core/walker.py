@@ -42,23 +42,27 @@ _TOKEN_FIELDS = frozenset(
     }
 )
 
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    """The fields of ``node_type`` that can hold nodes: not tokens, not text (``Name.value``)."""
+def _child_fields(node_type: type, tokens: bool) -> tuple[str, ...]:
+    """The fields of ``node_type`` that can hold nodes (not text: ``Name.value``); without
+    ``tokens``, not those of whitespace and punctuation either."""
     return tuple(
-        f.name for f in dataclasses.fields(node_type) if f.name not in _TOKEN_FIELDS and f.type not in (str, "str")
+        f.name for f in dataclasses.fields(node_type)
+        if f.type not in (str, "str") and (tokens or f.name not in _TOKEN_FIELDS)
     )
 
 
+Getter = Callable[[cst.CSTNode], tuple[object, ...]]
 # Per node type: one C call that reads all its child fields as a tuple.
-_GETTERS: dict[type, Callable[[cst.CSTNode], tuple[object, ...]]] = {}
+_GETTERS: dict[type, Getter] = {}
+_TOKEN_GETTERS: dict[type, Getter] = {}  # tokens and whitespace included
 # What each value type met in a child field is. CSTNode is an ABC: isinstance() on it is
 # slow, and this runs for every field.
 _NODES: set[type] = set()
-_OTHERS: set[type] = {type(None), str, tuple, list}
+_OTHERS: set[type] = {type(None), str, bool, tuple, list}
 
 
-def _getter(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
-    fields = _child_fields(node_type)
+def _getter(node_type: type, tokens: bool = False) -> Getter:
+    fields = _child_fields(node_type, tokens)
     if len(fields) == 1:  # attrgetter of one name returns the value, not a tuple
         one = attrgetter(fields[0])
 
@@ -66,7 +70,7 @@ def _getter(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
             return (one(node),)
     else:
         getter = attrgetter(*fields) if fields else _no_fields  # type: ignore[assignment]
-    _GETTERS[node_type] = getter
+    (_TOKEN_GETTERS if tokens else _GETTERS)[node_type] = getter
     return getter
 
 
@@ -83,10 +87,8 @@ def _is_node(value_type: type) -> bool:
     return value_type in _NODES
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The node's syntactic children, in source order."""
-    node_type = type(node)
-    values = (_GETTERS.get(node_type) or _getter(node_type))(node)
+def _nodes_in(values: tuple[object, ...]) -> list[cst.CSTNode]:
+    """The nodes among field values, sequences flattened, in order."""
     nodes = _NODES
     out: list[cst.CSTNode] = []
     for value in values:
@@ -98,6 +100,12 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif _is_node(value_type):
             out.append(value)  # type: ignore[arg-type]
     return out
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's syntactic children, in source order."""
+    node_type = type(node)
+    return _nodes_in((_GETTERS.get(node_type) or _getter(node_type))(node))
 
 
 def children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -115,6 +123,20 @@ def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         node = pop()
         yield node
         extend(children_reversed(node))
+
+
+def iter_every_node(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Like :func:`iter_nodes`, whitespace and punctuation included: every node code
+    generation visits."""
+    stack = [root]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        node_type = type(node)
+        kids = _nodes_in((_TOKEN_GETTERS.get(node_type) or _getter(node_type, tokens=True))(node))
+        kids.reverse()
+        extend(kids)
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
