@@ -1,6 +1,6 @@
 """Benchmark `pitfalls check` against a bare libcst parse of the same files.
 
-    .venv/bin/python bench/cli.py FOLDER [--changed FILE] [--repeat N] [--jobs N] [--keep]
+    .venv/bin/python bench/cli.py FOLDER [--changed FILE] [--repeat N] [--jobs N] [--baseline DIR] [--keep]
     .venv/bin/python bench/cli.py --ecosystem dispatch [--shared ../shared] [...]
 
 FOLDER (or the ecosystem project NAME, unpacked from `SHARED/ecosystem/NAME.tar.xz`) is
@@ -21,7 +21,11 @@ else) into your tree. In that copy it measures:
 
 and prints each against the bare parse of the whole project with the targets: cold CPU
 <= 1.2x, cold wall (all cores) <= 1.2x, pre-commit CPU <= 0.15x, warm wall <= 0.05x.
-`--repeat N` takes the best of N runs of each.
+`--repeat N` takes the best of N runs of each. `--baseline DIR` (a folder holding another
+`pitfalls` package, e.g. the `server/` of `git worktree add CHECKOUT REV`, as in
+`bench/import_graph.py`) measures that one too, on its own copy of the files, each run right
+after the same run of this tree, and prints both side by side: on a machine whose speed
+drifts, ratios from separate benchmark runs do not compare.
 Use a folder big enough (some MB of source) that the CLI's start-up (a few tenths of a
 second) does not dominate, on an otherwise idle machine (the load average is shown).
 
@@ -45,6 +49,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Callable
 
 import libcst
 
@@ -124,14 +129,25 @@ def bare_parse(sources: list[str]) -> tuple[float, int]:
 ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_pitfalls(target: Path | str, *extra: str, jobs: int | None, cwd: Path) -> Run:
+@dataclass
+class Variant:
+    """A pitfalls to measure: this tree's, or a baseline's (first on PYTHONPATH), with its
+    own copy of the files (each writes its own cache)."""
+
+    name: str
+    env: dict[str, str]
+    tree: Path
+    package: Path
+
+
+def run_pitfalls(target: Path | str, *extra: str, jobs: int | None, cwd: Path, env: dict[str, str]) -> Run:
     """One `pitfalls check TARGET` subprocess; CPU includes the worker processes it joins."""
     cmd = [sys.executable, "-m", "pitfalls", "check", str(target), "--exit-zero", "--output-format", "json", *extra]
     if jobs is not None:
         cmd += ["--jobs", str(jobs)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, env=ENVIRONMENT)
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -144,14 +160,14 @@ def run_pitfalls(target: Path | str, *extra: str, jobs: int | None, cwd: Path) -
     return Run(cpu, wall, findings)
 
 
-def precommit(tree: Path, changed: str, jobs: int | None) -> Run:
+def precommit(tree: Path, changed: str, jobs: int | None, env: dict[str, str]) -> Run:
     """The hook's `pitfalls check --force-exclude CHANGED` from the top of the copy, as
     pre-commit runs it on a fresh clone: no cache folder anywhere (it writes one, removed
     again here)."""
     for cache in tree.parent.rglob(".pitfalls_cache"):
         shutil.rmtree(cache)
     try:
-        return run_pitfalls(changed, "--force-exclude", jobs=jobs, cwd=tree)
+        return run_pitfalls(changed, "--force-exclude", jobs=jobs, cwd=tree, env=env)
     finally:
         for cache in tree.parent.rglob(".pitfalls_cache"):
             shutil.rmtree(cache)
@@ -162,12 +178,9 @@ def median_file(files: list[Path]) -> Path:
     return sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
 
 
-def code_digest() -> str:
+def code_digest(package: Path) -> str:
     """A digest of pitfalls' own sources: they key its cache, so a change mid-run spoils it."""
-    import pitfalls
-
     digest = hashlib.blake2b(digest_size=8)
-    package = Path(pitfalls.__file__).resolve().parent
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
@@ -193,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", metavar="FILE", help="the pre-commit run's changed file, relative to FOLDER")
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each measurement (default 1)")
     parser.add_argument("--jobs", "-j", type=int, help="pass --jobs to pitfalls (default: all cores)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print where it is")
     args = parser.parse_args(argv)
     if (args.folder is None) == (args.ecosystem is None):
@@ -203,9 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no {args.shared / 'ecosystem' / args.ecosystem}.tar.xz (pass --shared)")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.baseline is not None and not (args.baseline / "pitfalls" / "__init__.py").is_file():
+        parser.error(f"{args.baseline}: holds no pitfalls package")
+
+    import pitfalls
 
     load_before = os.getloadavg()[0]
-    code_before = code_digest()
     temp = Path(tempfile.mkdtemp(prefix="pitfalls-bench-"))
     try:
         if args.ecosystem is not None:
@@ -225,18 +242,36 @@ def main(argv: list[str] | None = None) -> int:
         sources, lines, size = read_sources(files)
 
         ENVIRONMENT["PYTHONPYCACHEPREFIX"] = str(temp / "bytecode")
+        variants = [Variant("this tree", ENVIRONMENT, tree, Path(pitfalls.__file__).resolve().parent)]
+        if args.baseline is not None:
+            (temp / "copy-baseline").mkdir()
+            baseline = args.baseline.resolve()
+            variants.append(Variant(
+                "baseline", {**ENVIRONMENT, "PYTHONPATH": str(baseline)},
+                copy_tree(folder, temp / "copy-baseline"), baseline / "pitfalls",
+            ))
+        digests = [code_digest(v.package) for v in variants]
         (temp / "warm-up").mkdir()
         (temp / "warm-up" / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
         (temp / "warm-up" / "a.py").write_text("import requests\nrequests.get('u')\n", encoding="utf-8")
-        run_pitfalls(temp / "warm-up", "--no-cache", jobs=args.jobs, cwd=temp / "warm-up")
+        for v in variants:
+            run_pitfalls(temp / "warm-up", "--no-cache", jobs=args.jobs, cwd=temp / "warm-up", env=v.env)
         parse_runs = [bare_parse(sources) for _ in range(args.repeat)]
         parse_cpu = min(cpu for cpu, _ in parse_runs)
         failed = parse_runs[0][1]
 
-        cold = best([run_pitfalls(tree, "--no-cache", jobs=args.jobs, cwd=tree.parent) for _ in range(args.repeat)])
-        hook = best([precommit(tree, changed, args.jobs) for _ in range(args.repeat)])
-        fill = run_pitfalls(tree, jobs=args.jobs, cwd=tree.parent)  # fills .pitfalls_cache/ in the copy
-        warm = best([run_pitfalls(tree, jobs=args.jobs, cwd=tree.parent) for _ in range(args.repeat)])
+        def each(measure: Callable[[Variant], Run]) -> list[Run]:
+            """The best of ``--repeat`` runs of ``measure`` per variant, taken in turns."""
+            runs: list[list[Run]] = [[] for _ in variants]
+            for _ in range(args.repeat):
+                for i, v in enumerate(variants):
+                    runs[i].append(measure(v))
+            return [best(r) for r in runs]
+
+        colds = each(lambda v: run_pitfalls(v.tree, "--no-cache", jobs=args.jobs, cwd=v.tree.parent, env=v.env))
+        hooks = each(lambda v: precommit(v.tree, changed, args.jobs, v.env))
+        fills = [run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env) for v in variants]  # fill the caches
+        warms = each(lambda v: run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env))
     finally:
         if args.keep:
             print(f"temporary copy kept: {temp}")
@@ -258,28 +293,33 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
     if max(load_before, load_after) >= 0.5 * cores:
         print(f"warning: the machine is busy (load average {load_before:.1f} before, {load_after:.1f} after): wall times are pessimistic")
-    if code_digest() != code_before:
+    if [code_digest(v.package) for v in variants] != digests:
         print("warning: pitfalls' own code changed during the benchmark: the warm runs missed the cache")
     if outer is not None and outer.parent != folder:
         print(f"note: settings of {outer} not applied (the copy has its own config)")
-    print(f"findings: {cold.findings} cold, {warm.findings} warm" + ("" if cold.findings == warm.findings == fill.findings else "  <- MISMATCH"))
-    print(f"pre-commit's changed file: {changed} ({changed_lines:,} lines, {hook.findings} findings)")
+    for v, cold, fill, warm, hook in zip(variants, colds, fills, warms, hooks):
+        where = "" if len(variants) == 1 else f"{v.name} ({v.package.parent}): "
+        agree = "" if cold.findings == warm.findings == fill.findings else "  <- MISMATCH"
+        print(f"{where}findings: {cold.findings} cold, {warm.findings} warm{agree}; pre-commit {hook.findings}")
+    print(f"pre-commit's changed file: {changed} ({changed_lines:,} lines)")
     print()
     rows = [
-        ("bare libcst.parse_module, 1 process (CPU)", parse_cpu, 1.0, None),
-        ("pitfalls check --no-cache, cold (CPU)", cold.cpu, cold.cpu / parse_cpu, TARGET_COLD_CPU),
-        ("pitfalls check --no-cache, cold (wall)", cold.wall, cold.wall / parse_cpu, TARGET_COLD_WALL),
-        ("pitfalls check FILE, pre-commit, no cache (CPU)", hook.cpu, hook.cpu / parse_cpu, TARGET_PRECOMMIT_CPU),
-        ("pitfalls check, warm cache (wall)", warm.wall, warm.wall / parse_cpu, TARGET_WARM_WALL),
+        ("pitfalls check --no-cache, cold (CPU)", [r.cpu for r in colds], TARGET_COLD_CPU),
+        ("pitfalls check --no-cache, cold (wall)", [r.wall for r in colds], TARGET_COLD_WALL),
+        ("pitfalls check FILE, pre-commit, no cache (CPU)", [r.cpu for r in hooks], TARGET_PRECOMMIT_CPU),
+        ("pitfalls check, warm cache (wall)", [r.wall for r in warms], TARGET_WARM_WALL),
+        ("(pre-commit wall)", [r.wall for r in hooks], None),
+        ("(warm cache CPU)", [r.cpu for r in warms], None),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'':<{width}}  {'seconds':>8}  {'x parse':>8}  {'target':>8}  result")
-    for label, seconds, ratio, target in rows:
+    width = max(len(r[0]) for r in rows) + 2
+    names = "".join(f"  {v.name:>18}" for v in variants)
+    print(f"{'':<{width}}{names}  {'target':>8}  result")
+    print(f"{'bare libcst.parse_module, 1 process (CPU)':<{width}}" + f"  {parse_cpu:>8.3f}s {1.0:>7.2f}x" * len(variants))
+    for label, seconds, target in rows:
+        cells = "".join(f"  {t:>8.3f}s {t / parse_cpu:>7.2f}x" for t in seconds)
         goal = f"<= {target:g}x" if target is not None else ""
-        result = verdict(ratio, target) if target is not None else ""
-        print(f"{label:<{width}}  {seconds:>8.3f}  {ratio:>7.2f}x  {goal:>8}  {result}")
-    print(f"{'(pre-commit wall)':<{width}}  {hook.wall:>8.3f}  {hook.wall / parse_cpu:>7.2f}x")
-    print(f"{'(warm cache CPU)':<{width}}  {warm.cpu:>8.3f}  {warm.cpu / parse_cpu:>7.2f}x")
+        result = verdict(seconds[0] / parse_cpu, target) if target is not None else ""
+        print(f"{label:<{width}}{cells}  {goal:>8}  {result}")
     return 0
 
 

