@@ -42,6 +42,7 @@ _TOKEN_FIELDS = frozenset(
     }
 )
 
+
 def _child_fields(node_type: type, tokens: bool) -> tuple[str, ...]:
     """The fields of ``node_type`` that can hold nodes (not text: ``Name.value``); without
     ``tokens``, not those of whitespace and punctuation either."""
