@@ -1,6 +1,6 @@
 """Benchmark the language server through a real LSP client over stdio.
 
-    .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--modules 1000] [--cycle-edits 20] [--keep]
+    .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--modules 1000] [--cycle-edits 20] [--baseline DIR] [--keep]
 
 1. Latency: in a fresh temporary project, opens a generated file of ``--lines`` lines (about
    one finding every 12 lines: pydantic v1 calls, HTTP calls without a timeout), then sends
@@ -15,6 +15,10 @@
    its peak RSS, the scan's wall time and the findings published. Then it opens module 0
    and ``--cycle-edits`` times adds or removes an import of module 7 (which imports module
    0): didChange -> the publication showing or dropping PF301 (target p95 <= 100 ms).
+
+With ``--baseline DIR`` (a folder holding another `pitfalls` package, as for `bench/cli.py`),
+each measurement is made with that code's server too, right after this tree's, and both
+are printed: on a machine whose speed drifts, figures from separate runs do not compare.
 
 Nothing is written outside the temporary folders (removed unless ``--keep``). The numbers
 depend on the machine: its CPU, core count and load average are printed with them.
@@ -31,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -191,9 +196,9 @@ async def forward_stderr(stream: asyncio.StreamReader) -> None:
         sys.stderr.buffer.write(line)
 
 
-async def start(root: Path, pull: bool = False) -> Client:
+async def start(root: Path, pull: bool = False, env: dict[str, str] | None = None) -> Client:
     client = Client()
-    await client.start_io(*SERVER)
+    await client.start_io(*SERVER, env=env)
     assert client._server is not None and client._server.stderr is not None
     client.stderr_task = asyncio.ensure_future(forward_stderr(client._server.stderr))  # type: ignore[attr-defined]
     caps = types.ClientCapabilities(
@@ -249,12 +254,22 @@ async def diagnosed(client: Client, uri: str, version: int, pull: bool) -> tuple
     return client.version_published(uri, version) or 0.0, len(client.published[uri][-1][1].diagnostics)
 
 
-async def latency(work: Path, lines: int, edits: int, pull: bool = False) -> bool:
-    root = work / ("pull-latency" if pull else "latency")
+@dataclass
+class Version:
+    """A pitfalls to measure: this tree's (``env`` None), or a baseline's, first on PYTHONPATH;
+    ``label`` names it in the output when there are two."""
+
+    name: str
+    env: dict[str, str] | None = None
+    label: str = ""
+
+
+async def latency(work: Path, lines: int, edits: int, code: Version, pull: bool = False) -> bool:
+    root = work / f"{'pull-latency' if pull else 'latency'}-{code.name}"
     root.mkdir()
     (root / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
     text = big_file(lines)
-    client = await start(root, pull)
+    client = await start(root, pull, code.env)
     try:
         await client.until(lambda: client.scans_ended >= 1)
         uri = from_fs_path(str(root / "big.py"))
@@ -288,10 +303,10 @@ async def latency(work: Path, lines: int, edits: int, pull: bool = False) -> boo
     p50, p95 = percentiles(ms)
     ok = p95 <= TARGET_P95_MS and p50 <= TARGET_P50_MS
     if pull:
-        print(f"pull latency: the same, pulled; first diagnostics after didOpen {first * 1000:.0f} ms")
+        print(f"pull latency{code.label}: the same, pulled; first diagnostics after didOpen {first * 1000:.0f} ms")
         print(f"  {edits} single-character edits, didChange -> the answer to textDocument/diagnostic:")
     else:
-        print(f"latency: {lines}-line file, {baseline} findings; first diagnostics after didOpen {first * 1000:.0f} ms")
+        print(f"latency{code.label}: {lines}-line file, {baseline} findings; first diagnostics after didOpen {first * 1000:.0f} ms")
         print(f"  {edits} single-character edits, didChange -> publishDiagnostics of that version:")
     print(f"  p50 {p50:.0f} ms, p95 {p95:.0f} ms, min {ms[0]:.0f} ms, max {ms[-1]:.0f} ms "
           f"(targets p50 <= {TARGET_P50_MS:.0f} ms, p95 <= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'})")
@@ -301,13 +316,13 @@ async def latency(work: Path, lines: int, edits: int, pull: bool = False) -> boo
     return ok
 
 
-async def memory(work: Path, modules: int, cycle_edits: int) -> bool:
-    root = work / "project"
+async def memory(work: Path, modules: int, cycle_edits: int, version: Version) -> bool:
+    root = work / f"project-{version.name}"
     root.mkdir()
     write_project(root, modules)
     source_lines = sum(p.read_text(encoding="utf-8").count("\n") for p in root.rglob("*.py"))
     t0 = time.perf_counter()
-    client = await start(root)
+    client = await start(root, env=version.env)
     try:
         await client.until(lambda: client.scans_ended >= 1)
         scanned = time.perf_counter() - t0
@@ -320,7 +335,7 @@ async def memory(work: Path, modules: int, cycle_edits: int) -> bool:
     finally:
         await stop(client)
     ok = rss <= TARGET_RSS_MB
-    print(f"memory: {modules}-module project ({source_lines} lines), start-up scan done in {scanned:.1f} s "
+    print(f"memory{version.label}: {modules}-module project ({source_lines} lines), start-up scan done in {scanned:.1f} s "
           f"(server start included), {findings} findings in {files_with_findings} files published")
     print(f"  server RSS after the scan {rss:.0f} MB (peak {peak:.0f} MB) "
           f"(target <= {TARGET_RSS_MB:.0f} MB: {'met' if ok else 'NOT met'})")
@@ -394,14 +409,24 @@ async def main() -> int:
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--modules", type=int, default=1000)
     parser.add_argument("--cycle-edits", type=int, default=20)
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
+    versions = [Version("this")]
+    if args.baseline is not None:
+        if not (args.baseline / "pitfalls" / "__init__.py").is_file():
+            parser.error(f"{args.baseline}: holds no pitfalls package")
+        pythonpath = str(args.baseline.resolve())
+        versions = [Version("this", None, " (this tree)"), Version("baseline", {**os.environ, "PYTHONPATH": pythonpath}, " (baseline)")]
     print(f"machine: {machine()}")
     work = Path(tempfile.mkdtemp(prefix="pitfalls-bench-lsp-"))
     try:
-        ok = await latency(work, args.lines, args.edits)
-        ok = await latency(work, args.lines, args.edits, pull=True) and ok
-        ok = await memory(work, args.modules, args.cycle_edits) and ok
+        ok = True
+        for pull in (False, True):
+            for version in versions:
+                ok = await latency(work, args.lines, args.edits, version, pull) and ok
+        for version in versions:
+            ok = await memory(work, args.modules, args.cycle_edits, version) and ok
     finally:
         if args.keep:
             print(f"kept {work}")
