@@ -19,7 +19,7 @@ from libcst._nodes.internal import CodegenState
 
 from pitfalls.core.diagnostics import Position
 from pitfalls.core.source import parse_quietly
-from pitfalls.core.walker import iter_every_node, iter_nodes
+from pitfalls.core.walker import iter_nodes
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -183,7 +183,7 @@ class Positions:
                 if node in self._owner:
                     return candidate
         for candidate in self._module.body:
-            if any(found is node for found in iter_every_node(candidate)):
+            if any(found is node for found in iter_nodes(candidate, tokens=True)):
                 return candidate
         return None
 

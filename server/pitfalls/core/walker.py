@@ -116,28 +116,24 @@ def children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
     return kids
 
 
-def iter_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node below and including ``root``, pre-order, source order."""
+def _every_child_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """All the node's children, whitespace and punctuation included, last first."""
+    node_type = type(node)
+    kids = _nodes_in((_TOKEN_GETTERS.get(node_type) or _getter(node_type, tokens=True))(node))
+    kids.reverse()
+    return kids
+
+
+def iter_nodes(root: cst.CSTNode, *, tokens: bool = False) -> Iterator[cst.CSTNode]:
+    """Every node below and including ``root``, pre-order, source order; with ``tokens``,
+    whitespace and punctuation too (every node code generation visits)."""
+    kids_of = _every_child_reversed if tokens else children_reversed
     stack = [root]
     pop, extend = stack.pop, stack.extend
     while stack:
         node = pop()
         yield node
-        extend(children_reversed(node))
-
-
-def iter_every_node(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Like :func:`iter_nodes`, whitespace and punctuation included: every node code
-    generation visits."""
-    stack = [root]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        node = pop()
-        yield node
-        node_type = type(node)
-        kids = _nodes_in((_TOKEN_GETTERS.get(node_type) or _getter(node_type, tokens=True))(node))
-        kids.reverse()
-        extend(kids)
+        extend(kids_of(node))
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
