@@ -26,9 +26,10 @@ def dotted(expr: cst.BaseExpression | None) -> str | None:
 def last_name(expr: cst.BaseExpression) -> str | None:
     """The last identifier of a Name/Attribute (``get`` for ``requests.get``): the cheap
     first test of a handler, before resolving the whole qualified name."""
-    if isinstance(expr, cst.Attribute):
+    expr_type = type(expr)
+    if expr_type is cst.Attribute:
         return expr.attr.value
-    if isinstance(expr, cst.Name):
+    if expr_type is cst.Name:
         return expr.value
     return None
 
@@ -116,14 +117,14 @@ def string_value(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain (non-f) string literal, implicit concatenation included
     (iteratively: generated modules concatenate thousands of literals)."""
     parts: list[str] = []
-    while isinstance(expr, cst.ConcatenatedString):
+    while type(expr) is cst.ConcatenatedString:
         left = expr.left
-        if not isinstance(left, cst.SimpleString):
+        if type(left) is not cst.SimpleString:
             return None
         value = evaluated(left)
         parts.append(value if isinstance(value, str) else "\0")
         expr = expr.right
-    if not isinstance(expr, cst.SimpleString):
+    if type(expr) is not cst.SimpleString:
         return None
     value = evaluated(expr)
     if not isinstance(value, str) or "\0" in parts:
@@ -364,29 +365,30 @@ def yielded_values(func: cst.FunctionDef) -> list[str | None] | None:
     stack: list[cst.CSTNode] = [func.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        node_type = type(node)
+        if node_type is cst.SimpleStatementLine or node_type is cst.SimpleStatementSuite:
             for small in node.body:
                 value = getattr(small, "value", None)
-                if isinstance(value, cst.Await):
+                if type(value) is cst.Await:
                     value = value.expression
-                if isinstance(value, cst.Yield):
-                    yields.append(value.value if isinstance(value.value, cst.BaseExpression) else None)
-                elif isinstance(small, cst.Assign) and value is not None:
+                if type(value) is cst.Yield:
+                    yields.append(None if value.value is None or type(value.value) is cst.From else value.value)
+                elif type(small) is cst.Assign and value is not None:
                     for target in small.targets:
-                        if isinstance(target.target, cst.Name):
+                        if type(target.target) is cst.Name:
                             _bind(built, target.target.value, value)
             continue
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not func:
+        if (node_type is cst.FunctionDef or node_type is cst.ClassDef) and node is not func:
             continue
-        if isinstance(node, cst.With):
+        if node_type is cst.With:
             for item in node.items:
-                if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                if item.asname is not None and type(item.asname.name) is cst.Name:
                     _bind(built, item.asname.name.value, item.item)
         for name in ("body", "orelse", "handlers", "finalbody", "cases"):
             extra = getattr(node, name, None)
-            if isinstance(extra, (tuple, list)):
+            if type(extra) is tuple or type(extra) is list:
                 stack.extend(extra)
-            elif isinstance(extra, cst.CSTNode):
+            elif extra is not None and isinstance(extra, cst.CSTNode):
                 stack.append(extra)
     if not yields:
         return None
@@ -418,12 +420,12 @@ def is_script(module: cst.Module) -> bool:
     """A command-line script: the module runs ``if __name__ == "__main__":`` or parses its
     arguments (``parser.parse_args()``) at module level."""
     for stmt in module.body:
-        if isinstance(stmt, cst.If) and is_main_guard(stmt.test):
+        if type(stmt) is cst.If and is_main_guard(stmt.test):
             return True
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 value = getattr(small, "value", None)
-                if isinstance(value, cst.Call) and last_name(value.func) == "parse_args":
+                if type(value) is cst.Call and last_name(value.func) == "parse_args":
                     return True
     return False
 

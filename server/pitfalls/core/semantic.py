@@ -81,7 +81,7 @@ class Semantic:
 
     def push_scope(self, node: cst.FunctionDef | cst.Lambda | cst.ClassDef) -> None:
         """Entering a function's (or lambda's) body or a class's."""
-        is_class = isinstance(node, cst.ClassDef)
+        is_class = type(node) is cst.ClassDef
         scope = Scope("class" if is_class else "function", node)
         if not is_class:
             packed = (node.params.star_arg, node.params.star_kwarg)  # a tuple, a dict: not what the annotation names
@@ -140,8 +140,9 @@ class Semantic:
         """Called when leaving an assignment, so that while its right-hand side is
         visited the name still holds its previous value (``sql = sql + "..."``)."""
         scope = self._scopes[-1]
-        if isinstance(stmt, cst.AugAssign):
-            if isinstance(stmt.target, cst.Name):
+        stmt_type = type(stmt)
+        if stmt_type is cst.AugAssign:
+            if type(stmt.target) is cst.Name:
                 name = stmt.target.value
                 previous = self.value_of(name)
                 if previous is not None and isinstance(stmt.operator, cst.AddAssign):
@@ -151,9 +152,9 @@ class Semantic:
                     left=previous if previous is not None else stmt.target, operator=operator, right=stmt.value
                 )
             return
-        if isinstance(stmt, cst.Assign):
+        if stmt_type is cst.Assign:
             for target in stmt.targets:
-                if isinstance(target.target, cst.Name):
+                if type(target.target) is cst.Name:
                     self._remember_previous(target.target.value, stmt.value)
                     # A plain assignment rebinds the name: an earlier annotation no longer holds.
                     scope.values[target.target.value] = stmt.value
@@ -161,9 +162,9 @@ class Semantic:
                 else:
                     self.record_unknown(target.target)
             return
-        if isinstance(stmt, cst.AnnAssign) and stmt.value is not None:
+        if stmt_type is cst.AnnAssign and stmt.value is not None:
             self._annotated.add(stmt.value)
-            if isinstance(stmt.target, cst.Name):
+            if type(stmt.target) is cst.Name:
                 self._remember_previous(stmt.target.value, stmt.value)
         for target, value, annotation in _assigned(stmt):
             if value is not None:
@@ -251,7 +252,7 @@ class Semantic:
         for scope in reversed(self._scopes):
             if scope.kind == "function":
                 node = scope.node
-                return isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+                return type(node) is cst.FunctionDef and node.asynchronous is not None
         return False
 
     @property
@@ -548,7 +549,7 @@ def _is_self_attribute(target: cst.BaseExpression) -> bool:
 def parameters(params: cst.Parameters) -> list[cst.Param]:
     """Every parameter a signature binds, ``*args`` and ``**kwargs`` included."""
     out = [*params.posonly_params, *params.params, *params.kwonly_params]
-    if isinstance(params.star_arg, cst.Param):
+    if type(params.star_arg) is cst.Param:
         out.append(params.star_arg)
     if params.star_kwarg is not None:
         out.append(params.star_kwarg)
@@ -559,12 +560,13 @@ def _flat_statements(body: Any) -> list[cst.BaseSmallStatement]:
     """The small statements of a module or class body, through ``if`` and ``try`` blocks."""
     out: list[cst.BaseSmallStatement] = []
     for stmt in body:
-        if isinstance(stmt, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
-            out.append(stmt)
-        elif isinstance(stmt, cst.SimpleStatementLine):
+        stmt_type = type(stmt)
+        if stmt_type is cst.SimpleStatementLine:
             out.extend(stmt.body)
-        elif isinstance(stmt, (cst.If, cst.Try)):
+        elif stmt_type is cst.If or stmt_type is cst.Try:
             out.extend(_flat_statements(stmt.body.body))
+        elif isinstance(stmt, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
+            out.append(stmt)
     return out
 
 
@@ -572,14 +574,16 @@ def _assigned(
     stmt: cst.CSTNode,
 ) -> list[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
     """(name, value, annotation) for each plain name an assignment statement binds."""
-    if isinstance(stmt, cst.Assign):
+    stmt_type = type(stmt)
+    if stmt_type is cst.Assign:
         return [
             (t.target.value, stmt.value, None)
             for t in stmt.targets
-            if isinstance(t.target, cst.Name)
+            if type(t.target) is cst.Name
         ]
-    if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+    if stmt_type is cst.AnnAssign and type(stmt.target) is cst.Name:
         return [(stmt.target.value, stmt.value, stmt.annotation.annotation)]
-    if isinstance(stmt, cst.NamedExpr) and isinstance(stmt.target, cst.Name):
+    if stmt_type is cst.NamedExpr and type(stmt.target) is cst.Name:
         return [(stmt.target.value, stmt.value, None)]
     return []
+

@@ -68,9 +68,9 @@ class _SummaryBuilder(SummaryState):
     def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
         """Record imports nested in functions/classes (they never bind module names)."""
         for stmt in iter_statements(node):
-            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if type(stmt) is cst.SimpleStatementLine or type(stmt) is cst.SimpleStatementSuite:
                 for small in stmt.body:
-                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    if type(small) is cst.Import or type(small) is cst.ImportFrom:
                         self._record_imports(small, scope)
 
     # -- statements ---------------------------------------------------------------------
