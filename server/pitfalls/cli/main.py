@@ -27,7 +27,6 @@ from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
 from pitfalls.project.run import CheckResult, EngineError, check_files, project_files
 from pitfalls import rules as catalog
-from pitfalls.sources.directus import Credentials, DirectusClient
 from pitfalls.sources.errors import SchemaSourceError
 from pitfalls.sources.load import load_each
 from pitfalls.sources.trust import approve, normalise
@@ -178,6 +177,8 @@ def _config(args: argparse.Namespace) -> ConfigResolver:
 def _snapshot(args: argparse.Namespace) -> int:
     """Write the live schema as the token sees it: for CI and editors without server access
     (a non-admin token cannot call `/schema/snapshot`, but can often read the fields)."""
+    from pitfalls.sources.directus import Credentials, DirectusClient  # this command's alone: see sources.load
+
     config = _config(args).folder_config(Path.cwd())
     url = config.settings.directus.url
     if not url:

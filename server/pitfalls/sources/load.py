@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pitfalls.core.schema import DirectusSchema, Schemas
 from pitfalls.project.config import ProjectConfig
 from pitfalls.sources.database import reflect_database, sqlite_url_relative_to
-from pitfalls.sources.directus import Credentials, fetch_permissions, fetch_schema, read_snapshot
 from pitfalls.sources import trust
 from pitfalls.sources.errors import SchemaSourceError
 from pitfalls.sources.trust import may_contact
@@ -169,6 +168,12 @@ def refused_redis(
 def _directus(config: ProjectConfig, live: bool, env: Mapping[str, str] | None, warnings: list[str]) -> DirectusSchema | None:
     settings = config.settings.directus
     snapshot = snapshot_path(config)
+    if not (settings.url or snapshot):
+        return None
+    # Here, not at the top: its response models cost every run (a warm one included) a few
+    # milliseconds to build, and most projects name no Directus.
+    from pitfalls.sources.directus import Credentials, fetch_permissions, fetch_schema, read_snapshot
+
     permissions = None
     refused = refused_directus(config) if settings.url and live else None
     if refused:
