@@ -7,11 +7,13 @@ without the cache, which is the ground truth. The cross-file case also runs the 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from pitfalls.project.cache import _signed, _verified
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import CheckResult, check_files
@@ -99,6 +101,19 @@ def test_warm_run_reuses_every_result(app: Path) -> None:
     assert warm.analysed == 0
     assert warm.diagnostics == cold.diagnostics
     assert cache_files[0].read_bytes() == stored
+
+
+def test_a_warm_run_never_decodes_the_summaries(app: Path) -> None:
+    """They are the cache file's second line, read only to build the index; a warm run
+    builds none (here that line is signed but not JSON: decoding it would fail)."""
+    cold = run(app)
+    [cache_file] = (app / ".pitfalls_cache").rglob("*.json")
+    main, _, summaries = _verified(cache_file.read_bytes()).partition(b"\n")
+    assert json.loads(summaries).keys() == {str(p) for p in (app / "app").glob("*.py")}
+    cache_file.write_bytes(_signed(main + b"\nnot json"))
+    warm = run(app)
+    assert warm.analysed == 0
+    assert warm.diagnostics == cold.diagnostics
 
 
 def test_touch_without_change_keeps_the_cache(app: Path) -> None:

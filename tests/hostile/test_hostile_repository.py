@@ -310,7 +310,8 @@ def test_a_cache_this_user_did_not_write_is_ignored(tmp_path: Path, run_main, mo
     assert run_main("check", ".", cwd=repo)[0] == 1
     [cache_file] = (repo / ".pitfalls_cache").rglob("*.json")
     _, _, payload = cache_file.read_bytes().partition(b"\n")
-    forged = json.dumps(_emptied(json.loads(payload))).encode()
+    main, _, summaries = payload.partition(b"\n")
+    forged = json.dumps(_emptied(json.loads(main))).encode() + b"\n" + summaries
     attacker_key = b"k" * 32  # signed, but not with this user's key
     cache_file.write_bytes(hmac.new(attacker_key, forged, hashlib.sha256).hexdigest().encode() + b"\n" + forged)
     code, out, _ = run_main("check", ".", cwd=repo)

@@ -9,6 +9,9 @@ Per project it keeps the import cycles' fingerprints with the state of the index
 computed from, so a warm run never rebuilds the index to validate results that read cycles.
 Each file is signed with a key of this user's (outside every repository): a cache someone
 else wrote, a committed one included, is ignored.
+
+The summaries, two thirds of the file, are its second line: a run decodes them only when it
+builds the index (a warm run does not), the rest at once.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -43,6 +46,20 @@ class Results:
         return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in self.diagnostics]
 
 
+class _Summaries:
+    """A cache file's summaries line (JSON: path -> summary text), decoded when first asked."""
+
+    def __init__(self, line: bytes) -> None:
+        self._line = line
+        self._texts: dict[str, str] | None = None
+
+    def get(self, path: str) -> str | None:
+        if self._texts is None:
+            self._texts = json.loads(self._line)
+            self._line = b""
+        return self._texts.get(path)
+
+
 @dataclass
 class Entry:
     mtime_ns: int
@@ -51,11 +68,13 @@ class Entry:
     module: str
     root: str
     # The ModuleSummary as JSON text, decoded only when the index is built (a warm run
-    # builds none), and the names of its constants, which every run may ask about.
+    # builds none), and the names of its constants, which every run may ask about. An
+    # entry read from the cache finds its text in the file's summaries (``stored``).
     summary: str | None
     constants: list[str]
     fp: str | None  # the summary's fingerprint
     results: Results | None  # None when the file was only summarised for the index
+    stored: tuple[_Summaries, str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def make(
@@ -70,7 +89,7 @@ class Entry:
     ) -> Entry:
         """``summary``: the file's, or the cached entry that holds it."""
         if isinstance(summary, Entry):
-            text, constants = summary.summary, summary.constants
+            text, constants = summary.summary_text(), summary.constants
         elif summary is not None:
             text, constants = json.dumps(summary.to_json(), separators=(",", ":")), list(summary.constants)
         else:
@@ -83,25 +102,34 @@ class Entry:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """All but the summary's text (see :meth:`summary_text`): whether it has one."""
         results = self.results
         return {
             "mtime_ns": self.mtime_ns, "size": self.size, "hash": self.hash, "module": self.module, "root": self.root,
-            "summary": self.summary, "constants": self.constants, "fp": self.fp,
+            "summary": self.summary is not None or self.stored is not None, "constants": self.constants, "fp": self.fp,
             "results": None if results is None
             else {"read": results.read.to_json(), "diagnostics": results.diagnostics, "settings": results.settings},
         }
 
+    def summary_text(self) -> str | None:
+        if self.stored is not None:
+            summaries, path = self.stored
+            self.summary, self.stored = summaries.get(path), None
+        return self.summary
+
     def module_summary(self) -> ModuleSummary | None:
-        return None if self.summary is None else ModuleSummary.from_json(json.loads(self.summary))
+        text = self.summary_text()
+        return None if text is None else ModuleSummary.from_json(json.loads(text))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Entry:
+    def from_json(cls, path: str, data: dict[str, Any], summaries: _Summaries) -> Entry:
         results = data["results"]
         return cls(
-            data["mtime_ns"], data["size"], data["hash"], data["module"], data["root"], data["summary"],
+            data["mtime_ns"], data["size"], data["hash"], data["module"], data["root"], None,
             data["constants"], data["fp"],
             None if results is None
             else Results(Dependencies.from_json(results["read"]), results["diagnostics"], results["settings"]),
+            (summaries, path) if data["summary"] else None,
         )
 
 
@@ -138,10 +166,12 @@ class Cache:
 
     def _load(self) -> None:
         try:
-            data = json.loads(_verified(read_bounded(self.file, MAX_CACHE_MB)))
-            if data.get("version") != __version__:
+            main, newline, summaries = _verified(read_bounded(self.file, MAX_CACHE_MB)).partition(b"\n")
+            data = json.loads(main)
+            if not newline or data.get("version") != __version__:
                 return
-            self.entries = {path: Entry.from_json(entry) for path, entry in data["files"].items()}
+            stored = _Summaries(summaries)
+            self.entries = {path: Entry.from_json(path, entry, stored) for path, entry in data["files"].items()}
             if data.get("cycles"):
                 self.cycles = Cycles(data["cycles"]["key"], data["cycles"]["fingerprints"])
         except (UnreadableFile, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
@@ -159,12 +189,15 @@ class Cache:
         payload: dict[str, Any] = {"version": __version__, "files": {p: e.to_json() for p, e in entries.items()}}
         if cycles is not None:
             payload["cycles"] = dataclasses.asdict(cycles)
+        texts = {p: text for p, e in entries.items() if (text := e.summary_text()) is not None}
+        lines = [json.dumps(payload, separators=(",", ":")), json.dumps(texts, separators=(",", ":"))]
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# Created by pitfalls\n*\n", encoding="utf-8")
-            replace_file(self.file, _signed(json.dumps(payload, separators=(",", ":")).encode("utf-8")))
+            replace_file(self.file, _signed("\n".join(lines).encode("utf-8")))
+
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
 
