@@ -425,7 +425,6 @@ async def main() -> int:
     if args.rounds < 1:
         parser.error("--rounds: at least 1")
     versions = [Version("this")]
-
     if args.baseline is not None:
         if not (args.baseline / "pitfalls" / "__init__.py").is_file():
             parser.error(f"{args.baseline}: holds no pitfalls package")

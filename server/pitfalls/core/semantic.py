@@ -586,4 +586,3 @@ def _assigned(
     if stmt_type is cst.NamedExpr and type(stmt.target) is cst.Name:
         return [(stmt.target.value, stmt.value, None)]
     return []
-

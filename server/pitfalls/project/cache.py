@@ -197,7 +197,6 @@ class Cache:
             if not ignore.exists():
                 ignore.write_text("# Created by pitfalls\n*\n", encoding="utf-8")
             replace_file(self.file, _signed("\n".join(lines).encode("utf-8")))
-
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
 
