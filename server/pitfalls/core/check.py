@@ -24,7 +24,7 @@ from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
 from pitfalls.core.summary import ModuleSummary, summarize
-from pitfalls.core.walker import children_reversed
+from pitfalls.core.walker import LEAVES, children_reversed
 
 
 @dataclass
@@ -126,7 +126,7 @@ class _Runner:
     def _walk_from(self, root: cst.CSTNode) -> None:
         """Pre-order, source order, without recursion (see :mod:`pitfalls.core.walker`): the
         handlers of each node on entry and on exit."""
-        on_enter, on_leave, handle = self.on_enter, self.on_leave, self._handle
+        on_enter, on_leave, handle, leaves = self.on_enter, self.on_leave, self._handle, LEAVES
         stack: list[object] = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -141,7 +141,7 @@ class _Runner:
             if node_type in on_leave:
                 push(node)
                 push(_LEAVE)
-            if descend:
+            if descend and node_type not in leaves:
                 extend(children_reversed(node))  # type: ignore[arg-type]
 
     def _handle(self, handlers: list[tuple[type[Rule] | None, Callable]], node: cst.CSTNode) -> bool:

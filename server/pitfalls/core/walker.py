@@ -32,7 +32,12 @@ _TOKEN_FIELDS = frozenset(
         "whitespace_after_case", "whitespace_after_match", "whitespace_after_type",
         "whitespace_after_equal", "whitespace_before_equal", "whitespace_before_walrus",
         "whitespace_after_walrus", "whitespace_before_expression", "whitespace_before_from",
-        "whitespace_before_value", "whitespace_after_expression",
+        "whitespace_before_value", "whitespace_after_expression", "whitespace_after_type_parameters",
+        "whitespace_after_func", "whitespace_before_indicator", "whitespace_after_indicator",
+        "whitespace_after_cls", "whitespace_after_equals", "whitespace_after_except",
+        "whitespace_after_kwds", "whitespace_after_lazy", "whitespace_after_test",
+        "whitespace_after_value", "whitespace_after_while", "whitespace_before_patterns",
+        "whitespace_before_rest", "whitespace_before_test", "whitespace_between",
         "lpar", "rpar", "comma", "semicolon", "colon", "equal", "dot", "lbracket", "rbracket",
         "lbrace", "rbrace", "newline", "leading_lines", "header", "footer", "indent",
         "trailing_whitespace", "operator", "first_line", "empty_lines", "lines_after_decorators",
@@ -60,6 +65,9 @@ _TOKEN_GETTERS: dict[type, Getter] = {}  # tokens and whitespace included
 # slow, and this runs for every field.
 _NODES: set[type] = set()
 _OTHERS: set[type] = {type(None), str, bool, tuple, list}
+# The node types with no syntactic children (``Name``, the literals), as met: a walk need
+# not ask for theirs (about a third of a module's nodes).
+LEAVES: set[type] = set()
 
 
 def _getter(node_type: type, tokens: bool = False) -> Getter:
@@ -71,6 +79,8 @@ def _getter(node_type: type, tokens: bool = False) -> Getter:
             return (one(node),)
     else:
         getter = attrgetter(*fields) if fields else _no_fields  # type: ignore[assignment]
+        if not fields and not tokens:
+            LEAVES.add(node_type)
     (_TOKEN_GETTERS if tokens else _GETTERS)[node_type] = getter
     return getter
 
@@ -111,7 +121,8 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
     """:func:`children`, last first: what a pre-order walk pushes on its stack."""
-    kids = children(node)
+    node_type = type(node)
+    kids = _nodes_in((_GETTERS.get(node_type) or _getter(node_type))(node))
     kids.reverse()
     return kids
 
@@ -128,12 +139,14 @@ def iter_nodes(root: cst.CSTNode, *, tokens: bool = False) -> Iterator[cst.CSTNo
     """Every node below and including ``root``, pre-order, source order; with ``tokens``,
     whitespace and punctuation too (every node code generation visits)."""
     kids_of = _every_child_reversed if tokens else children_reversed
+    leaves = () if tokens else LEAVES  # every node has token children
     stack = [root]
     pop, extend = stack.pop, stack.extend
     while stack:
         node = pop()
         yield node
-        extend(kids_of(node))
+        if type(node) not in leaves:
+            extend(kids_of(node))
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
