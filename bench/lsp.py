@@ -446,7 +446,6 @@ async def main() -> int:
                     kind = "pull" if pull else "push"
                     print(f"best of {args.rounds} rounds, {kind}{version.label}: p50 {min(m.p50 for m in measured):.0f} ms, "
                           f"p95 {min(m.p95 for m in measured):.0f} ms")
-
         for version in versions:
             ok = await memory(work, args.modules, args.cycle_edits, version) and ok
     finally:

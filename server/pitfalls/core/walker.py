@@ -121,8 +121,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
     """:func:`children`, last first: what a pre-order walk pushes on its stack."""
-    node_type = type(node)
-    kids = _nodes_in((_GETTERS.get(node_type) or _getter(node_type))(node))
+    kids = children(node)
     kids.reverse()
     return kids
 
@@ -139,7 +138,7 @@ def iter_nodes(root: cst.CSTNode, *, tokens: bool = False) -> Iterator[cst.CSTNo
     """Every node below and including ``root``, pre-order, source order; with ``tokens``,
     whitespace and punctuation too (every node code generation visits)."""
     kids_of = _every_child_reversed if tokens else children_reversed
-    leaves = () if tokens else LEAVES  # every node has token children
+    leaves = () if tokens else LEAVES  # a syntactic leaf may still hold whitespace and brackets
     stack = [root]
     pop, extend = stack.pop, stack.extend
     while stack:

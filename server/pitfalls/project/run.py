@@ -149,15 +149,13 @@ def _without_cycle_collection() -> Iterator[None]:
     and over (a quarter of the CPU of a run in this process, as small runs are). Worker
     processes never collect; here the collector is back on when the run ends and takes
     the few cycles it left."""
-    if not gc.isenabled():  # the language server collects on its own schedule
-        yield
-        return
+    enabled = gc.isenabled()  # off already: the language server collects on its own schedule
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
-
+        if enabled:
+            gc.enable()
 
 
 class _Run:
