@@ -31,11 +31,11 @@ class ImportGraph:
                 if info.name is not None:
                     self._imported.setdefault(info.module, set()).add(info.name)
         if earlier is None:
-            self.edges = {path: _edges(index, summary) for path, summary in index.by_path.items()}
+            self.edges = {path: module_imports(index, summary) for path, summary in index.by_path.items()}
         else:
             self.edges = dict(earlier.edges)
             for path in changed:
-                self.edges[path] = _edges(index, index.by_path[path])
+                self.edges[path] = module_imports(index, index.by_path[path])
         self._component = _components(self.edges)
         self._members: dict[int, list[str]] = {}
         for member, component in self._component.items():
@@ -115,7 +115,7 @@ class ImportGraph:
         return found
 
 
-def _edges(index: ProjectIndex, summary: ModuleSummary) -> list[str]:
+def module_imports(index: ProjectIndex, summary: ModuleSummary) -> list[str]:
     """The modules ``summary``'s module imports at module level (a stub: none)."""
     from pitfalls.core.index import IndexView
 

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from pitfalls.core.summary_data import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
@@ -73,9 +75,13 @@ class ProjectIndex:
         self.remove(summary.path)
         if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
             self._earlier, self._changed = graph, changed | {summary.path}  # an edit: update the graph
+        else:
+            self._graph = self._earlier = None  # a new module: other imports may resolve to it
         self.by_path[summary.path] = summary
         self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
-        self._by_name.setdefault(summary.name, []).append(summary)
+        # In path order: which of two modules of one name a lookup finds must not depend
+        # on the order they were summarised in.
+        insort(self._by_name.setdefault(summary.name, []), summary, key=attrgetter("path"))
 
     def remove(self, path: str) -> None:
         old = self.by_path.pop(path, None)
@@ -90,6 +96,18 @@ class ProjectIndex:
     def defining(self, constant: str) -> list[str]:
         """Paths of the modules that define the string collection ``constant``."""
         return [p for p, s in self.by_path.items() if constant in s.constants]
+
+    def everything(self) -> dict[str, ModuleSummary]:
+        """Every module's summary, by path."""
+        return self.by_path
+
+    def fingerprint_of(self, path: str) -> str | None:
+        """The fingerprint of ``path``'s summary (None: no module there)."""
+        return self.fingerprints.get(path)
+
+    def graph_for(self, path: str) -> ImportGraph:
+        """The import graph, as far as it concerns the module at ``path``."""
+        return self.import_graph()
 
     def modules(self, name: str) -> list[ModuleSummary]:
         """Every module called ``name``, one per source root that has it."""
@@ -158,7 +176,7 @@ class IndexView:
 
     def _graph_of(self, summary: ModuleSummary) -> ImportGraph:
         """The import graph, recording what it says of ``summary``'s module as read."""
-        graph = self.index.import_graph()
+        graph = self.index.graph_for(summary.path)
         self.read.cycle = graph.fingerprint(summary.path)
         return graph
 
@@ -280,12 +298,20 @@ class IndexView:
         Recorded as a dependency on which modules define it, so that adding or removing
         such a constant anywhere invalidates cached results that read it."""
         found = []
-        for path, summary in sorted(self.index.by_path.items()):
-            if name in summary.constants:
-                found.append((summary.name, summary.constants[name]))
-                self.read.summaries[path] = self.index.fingerprints[path]
-        self.read.constants[name] = ",".join(sorted(self.index.defining(name)))
+        definers = sorted(self.index.defining(name))
+        for path in definers:
+            summary = self.index.by_path[path]
+            found.append((summary.name, summary.constants[name]))
+            self.read.summaries[path] = self.index.fingerprints[path]
+        self.read.constants[name] = ",".join(definers)
         return found
+
+    def every_module(self) -> Iterable[ModuleSummary]:
+        """Every module of the project, each recorded as read, in path order (a question
+        that stops at the first module that decides it reads the same ones every time)."""
+        for path, summary in sorted(self.index.everything().items()):
+            self.read.summaries[path] = self.index.fingerprints[path]
+            yield summary
 
     def project_imports(self, summary: ModuleSummary, scopes: tuple[str, ...] = ("module",)) -> list[tuple[ImportInfo, str]]:
         """The imports of ``summary`` that reach project modules, with each module reached:

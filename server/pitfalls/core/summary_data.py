@@ -331,6 +331,7 @@ class ModuleNamer:
         self.roots = [os.path.abspath(r) for r in roots]
         self._package_dirs: dict[str, bool] = {}
         self._roots: dict[str, str] = {}  # folder -> the source root of its files
+        self._packages: dict[str, list[str]] = {}  # folder -> the package its files are in, as parts
 
     def _is_package_dir(self, folder: str) -> bool:
         known = self._package_dirs.get(folder)
@@ -371,10 +372,10 @@ class ModuleNamer:
         folder, file_name = os.path.split(full)
         is_package = file_name in ("__init__.py", "__init__.pyi")
         best = self._root_of(folder)
-        parts = [*os.path.relpath(folder, best).split(os.sep), os.path.splitext(file_name)[0]]
-        parts = [part for part in parts if part != "."]
-        if is_package:
-            parts = parts[:-1]
+        package = self._packages.get(folder)
+        if package is None:
+            package = self._packages[folder] = [part for part in os.path.relpath(folder, best).split(os.sep) if part != "."]
+        parts = package if is_package else [*package, os.path.splitext(file_name)[0]]
         return ".".join(parts), best, is_package
 
 

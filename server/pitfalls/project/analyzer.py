@@ -49,29 +49,10 @@ class Analyzer:
 
     def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
         """Parse the file; summarise it, unless its summary is ``cached`` and current."""
-        try:
-            data = read_bounded(task.path, task.max_file_mb)
-        except UnreadableFile as exc:
-            return Summarised(task.path, None, None, None, parse_error(task.display, str(exc)))
-        digest = content_hash(data)
-        try:
-            source = decode(task.display, data)
-            # A file only summarised: from CPython's ast, the same summary at about a fifth
-            # of libcst's cost, and no tree kept (libcst still decides what ast cannot).
-            if not task.checked:
-                where = {"name": task.module, "path": task.path, "root": task.root, "is_package": task.is_package}
-                summary = summarize_source(source, display=task.display, **where)
-                if summary is not None:
-                    return Summarised(task.path, digest, summary, summary.fingerprint(), None)
-            parsed = parse_file(
-                task.path, source, name=task.module, root=task.root,
-                is_package=task.is_package, display=task.display, summary=cached, python=task.python,
-            )
-        except ParseFailure as exc:
-            return Summarised(task.path, digest, None, None, exc.diagnostic)
-        self.trees[task.path] = parsed
-        fingerprint = self.index.fingerprints[task.path] if cached is not None else parsed.summary.fingerprint()
-        return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error)
+        summarised, parsed = summarise_file(task, cached, self.index.fingerprints.get(task.path))
+        if parsed is not None:
+            self.trees[task.path] = parsed
+        return summarised
 
     def _check(self, task: FileTask, rules: list[type[Rule]], settings: Settings, schemas: Schemas) -> Checked:
         """Run the rules; a file not parsed in phase 1 (its summary was cached, its results
@@ -84,6 +65,35 @@ class Analyzer:
         parsed = self.trees.pop(task.path)
         outcome = check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display)
         return Checked(task.path, late, outcome)
+
+
+def summarise_file(
+    task: FileTask, cached: ModuleSummary | None = None, cached_fingerprint: str | None = None
+) -> tuple[Summarised, ParsedFile | None]:
+    """Read and summarise the file (its summary is ``cached``, when current), with the tree
+    libcst parsed for it, if it did."""
+    try:
+        data = read_bounded(task.path, task.max_file_mb)
+    except UnreadableFile as exc:
+        return Summarised(task.path, None, None, None, parse_error(task.display, str(exc))), None
+    digest = content_hash(data)
+    try:
+        source = decode(task.display, data)
+        # A file only summarised: from CPython's ast, the same summary at about a fifth
+        # of libcst's cost, and no tree kept (libcst still decides what ast cannot).
+        if not task.checked:
+            where = {"name": task.module, "path": task.path, "root": task.root, "is_package": task.is_package}
+            summary = summarize_source(source, display=task.display, **where)
+            if summary is not None:
+                return Summarised(task.path, digest, summary, summary.fingerprint(), None), None
+        parsed = parse_file(
+            task.path, source, name=task.module, root=task.root,
+            is_package=task.is_package, display=task.display, summary=cached, python=task.python,
+        )
+    except ParseFailure as exc:
+        return Summarised(task.path, digest, None, None, exc.diagnostic), None
+    fingerprint = cached_fingerprint if cached is not None and cached_fingerprint else parsed.summary.fingerprint()
+    return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error), parsed
 
 
 def worker_main(conn: Any) -> None:

@@ -26,12 +26,12 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def display_path(path: Path, base: Path | None = None) -> str:
+def display_path(path: Path | str, base: Path | str | None = None) -> str:
     """Relative to ``base`` (the working directory) when below it, else absolute."""
-    base_text = os.path.abspath(base or Path.cwd())
+    base_text = os.path.abspath(base or os.getcwd())
     full = os.path.abspath(path)
     if full.startswith(base_text + os.sep):
-        return os.path.relpath(full, base_text)
+        return full[len(base_text) + 1 :]  # both normal: the relative path, without relpath's cost
     return full
 
 

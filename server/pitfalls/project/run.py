@@ -30,11 +30,13 @@ from typing import Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
+from pitfalls.core.lazy_index import LazyIndex
 from pitfalls.core.rule import Rule
+from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, Cycles, Entry, index_key
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
-from pitfalls.project.files import display_path
+from pitfalls.project.files import UnreadableFile, display_path, read_bounded
 from pitfalls.project.gitignore import GitIgnore
 from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
 from pitfalls import rules as catalog
@@ -43,6 +45,9 @@ __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_
 
 # Below this much source, worker processes cost more than they save.
 PARALLEL_THRESHOLD_BYTES = 400_000
+# A run whose targets are at most this part of the project's files (and small enough to be
+# checked in this process) summarises only the modules their checks need (a lazy index).
+LAZY_SHARE = 0.1
 
 # Hears how far a run is: (step, files done, files in the step), for a progress display.
 Progress = Callable[[str, int, int], None]
@@ -132,6 +137,7 @@ def check_files(
     try:
         with _without_cycle_collection():
             run.plan()
+            run.lazy = not keep_index and run.few_targets()
             run.summarise()
             run.triage()
             run.check()
@@ -189,6 +195,9 @@ class _Run:
         self.index: ProjectIndex | None = None
         self.cycles: Cycles | None = None
         self.progress = progress
+        self.lazy = False  # the index summarises a module only when a check needs it
+        self.loaded = 0  # files a lazy index read and summarised
+        self._texts: dict[str, bytes | None] = {}  # path -> its bytes, for a lazy index's text search
 
     def _ticker(self, step: str, total: int) -> Tick:
         """Counts a step's files for ``progress``."""
@@ -205,11 +214,12 @@ class _Run:
     # -- plan: stat every file; a cached summary holds while the file and its name do --
 
     def plan(self) -> None:
+        base = os.path.abspath(self.base or os.getcwd())
         for path in self.files:
             name, root, is_package = self.config.module_name(path)
             config = self.config.config_for(path)
             self.tasks[path] = FileTask(
-                path, display_path(Path(path), self.base), name, root, is_package,
+                path, display_path(path, base), name, root, is_package,
                 config.settings.max_file_size, config.python_floor(path), path in self.target_set,
             )
             try:
@@ -230,9 +240,16 @@ class _Run:
     def _workers(self, paths: list[str]) -> int:
         return 1 if sum(self.sizes[p] for p in paths) < PARALLEL_THRESHOLD_BYTES else self.jobs
 
+    def few_targets(self) -> bool:
+        """Whether the targets are few enough for a lazy index (see :data:`LAZY_SHARE`)."""
+        targets = [p for p in self.files if p in self.target_set]
+        return len(targets) <= LAZY_SHARE * len(self.files) and self._workers(targets) == 1
+
     # -- summarise: phase 1 over the changed files ----------------------------------------
 
     def summarise(self) -> None:
+        if self.lazy:
+            self.changed = [p for p in self.changed if p in self.target_set]  # the rest when needed
         if not self.changed:
             return
         self.pool = Pool(min(self._workers(self.changed), len(self.changed)))
@@ -272,6 +289,14 @@ class _Run:
         return item.summary.constants if item.summary else ()
 
     def build_index(self) -> ProjectIndex:
+        if self.index is None and self.lazy:
+            paths_by_name: dict[str, list[str]] = {}
+            for path in self.files:
+                paths_by_name.setdefault(self.tasks[path].module, []).append(path)
+            self.index = LazyIndex(paths_by_name, self._load, self._mentions)
+            self.index.ignored_by_git = GitIgnore().ignored
+            for path in self.target_set:
+                self.index.ensure(path)
         if self.index is None:
             self.index = ProjectIndex()
             self.index.ignored_by_git = GitIgnore().ignored
@@ -284,6 +309,31 @@ class _Run:
                     self.index.add(item.summary, item.fingerprint)
         return self.index
 
+    def _load(self, path: str) -> tuple[ModuleSummary, str] | None:
+        """A lazy index's module: from this run's phase 1, else the cache, else summarised now."""
+        item, entry = self.phase1.get(path), self.fresh.get(path)
+        if item is None and entry is not None:
+            summary = entry.module_summary()
+            return None if summary is None or not entry.fp else (summary, entry.fp)
+        if item is None:
+            from pitfalls.project.analyzer import summarise_file  # the engine, loaded with the pool
+
+            item = self.phase1[path] = summarise_file(self.tasks[path])[0]
+            self.loaded += 1
+            if item.error:
+                self.errors.append(item.error)
+        return None if item.summary is None or not item.fingerprint else (item.summary, item.fingerprint)
+
+    def _mentions(self, path: str, word: str) -> bool:
+        """Whether the file may spell ``word`` (a word not in ASCII: it may)."""
+        if path not in self._texts:
+            try:
+                self._texts[path] = read_bounded(path, self.tasks[path].max_file_mb)
+            except UnreadableFile:
+                self._texts[path] = None
+        data = self._texts[path]
+        return data is not None and (not word.isascii() or word.encode() in data)
+
     def _cycle_fingerprints(self, fingerprints: dict[str, str]) -> dict[str, str]:
         """The project phase: import cycles from the cache when the index is as it was,
         else computed once from the index (built for it)."""
@@ -295,6 +345,48 @@ class _Run:
         return self.cycles.fingerprints
 
     def triage(self) -> None:
+        holds = self._lazy_judge() if self.lazy else self._judge()
+        for path in self.files:
+            entry, item, task = self.fresh.get(path), self.phase1.get(path), self.tasks[path]
+            is_target = path in self.target_set
+            if entry is not None:
+                if is_target and holds(path, entry):
+                    self.entries[path] = entry
+                    self.diagnostics.extend(entry.results.load(task.display))  # type: ignore[union-attr]
+                elif is_target:
+                    self.to_check.append(path)
+                elif self.lazy or (self.config.config_for(path).schemas is None and entry.results is not None):
+                    # Its results are not judged now (a lazy index does not know all it
+                    # may have read; its schemas were not loaded for this run: another
+                    # service's), and are when it is checked.
+                    self.entries[path] = entry
+                else:
+                    self.entries[path] = entry if holds(path, entry) else dataclasses.replace(entry, results=None)
+            elif item is not None and item.failure is not None and is_target:
+                self.diagnostics.append(item.failure)
+                self._keep_summary(path)
+            elif is_target:
+                self.to_check.append(path)
+            elif not self.lazy:
+                self._keep_summary(path)
+        if self.to_check and self.cycles is None and not self.lazy:
+            self._cycle_fingerprints(self._fingerprints())  # fresh results record them too
+
+    def _keep_summary(self, path: str) -> None:
+        """The cache entry of a file read this run and not checked: its summary, or the
+        PF000 that stopped it."""
+        item, st, task = self.phase1.get(path), self.stats[path], self.tasks[path]
+        if item is None or item.hash is None or st is None:
+            return
+        if item.failure is not None:
+            results = (Dependencies(), [item.failure], self.config.fingerprint_for(path))
+            self.entries[path] = Entry.make(st, item.hash, task.module, task.root, None, None, results)
+        elif item.summary is not None:
+            self.entries[path] = Entry.make(st, item.hash, task.module, task.root, item.summary, item.fingerprint, None)
+
+    def _judge(self) -> Callable[[str, Entry], bool]:
+        """Whether a cached result holds, judged from the summaries' fingerprints (the index
+        is built only for the import cycles, and only when a result read them)."""
         fingerprints = self._fingerprints()
         names = {entry.module for entry in self.fresh.values() if entry.fp}
         names.update(item.summary.name for item in self.phase1.values() if item.summary is not None)
@@ -328,33 +420,24 @@ class _Run:
                     return False
             return True
 
-        for path in self.files:
-            entry, item, st, task = self.fresh.get(path), self.phase1.get(path), self.stats[path], self.tasks[path]
-            is_target = path in self.target_set
-            if entry is not None:
-                if is_target and holds(path, entry):
-                    self.entries[path] = entry
-                    self.diagnostics.extend(entry.results.load(task.display))  # type: ignore[union-attr]
-                elif is_target:
-                    self.to_check.append(path)
-                elif self.config.config_for(path).schemas is None and entry.results is not None:
-                    # Its schemas were not loaded for this run (another service's): its
-                    # results cannot be judged now, and are when it is checked.
-                    self.entries[path] = entry
-                else:
-                    self.entries[path] = entry if holds(path, entry) else dataclasses.replace(entry, results=None)
-            elif item is not None and item.failure is not None:
-                if is_target:
-                    self.diagnostics.append(item.failure)
-                if item.hash is not None and st is not None:
-                    results = (Dependencies(), [item.failure], self.config.fingerprint_for(path))
-                    self.entries[path] = Entry.make(st, item.hash, task.module, task.root, None, None, results)
-            elif is_target:
-                self.to_check.append(path)
-            elif item is not None and item.summary is not None and st is not None and item.hash:
-                self.entries[path] = Entry.make(st, item.hash, task.module, task.root, item.summary, item.fingerprint, None)
-        if self.to_check and self.cycles is None:
-            self._cycle_fingerprints(fingerprints)  # fresh results record them too
+        return holds
+
+    def _lazy_judge(self) -> Callable[[str, Entry], bool]:
+        """Whether a cached result holds, judged by asking the lazy index what it read."""
+        index = self.build_index()
+
+        def holds(path: str, entry: Entry) -> bool:
+            if entry.results is None or entry.results.settings != self.config.fingerprint_for(path):
+                return False
+            read = entry.results.read
+            return (
+                all(index.fingerprint_of(dep) == fp for dep, fp in read.summaries.items())
+                and not any(index.modules(name) for name in read.missing)
+                and all(",".join(sorted(index.defining(name))) == paths for name, paths in read.constants.items())
+                and (read.cycle is None or index.graph_for(path).fingerprint(path) == read.cycle)
+            )
+
+        return holds
 
     # -- check: phase 2 on the files whose results do not hold ---------------------------
 
@@ -362,7 +445,8 @@ class _Run:
         if not self.to_check:
             return
         index = self.build_index()
-        index.import_graph()  # once, here, before the index goes to the workers
+        if not self.lazy:
+            index.import_graph()  # once, here, before the index goes to the workers
         if self.pool is None:
             self.pool = Pool(self._workers(self.to_check))
         for i, bucket in enumerate(split([p for p in self.to_check if p not in self.owner], self.sizes, self.pool.size)):
@@ -399,6 +483,9 @@ class _Run:
     # -- save and report ------------------------------------------------------------------
 
     def save(self) -> None:
+        if self.lazy:
+            for path in self.phase1.keys() - self.entries.keys() - self.target_set:
+                self._keep_summary(path)  # read for the lazy index
         self.cache.save(self.entries, set(self.files), self.cycles or self.cache.cycles)
 
     def result(self, keep_index: bool) -> CheckResult:
@@ -409,6 +496,6 @@ class _Run:
         displays = {p: self.tasks[p].display for p in self.files if p in targets}
         dependencies = {p: e.results.read for p, e in self.entries.items() if p in targets and e.results}
         return CheckResult(
-            self.diagnostics, self.targets, self.errors, len(self.to_check), hashes, displays, len(self.changed),
+            self.diagnostics, self.targets, self.errors, len(self.to_check), hashes, displays, len(self.changed) + self.loaded,
             self.build_index() if keep_index else None, dependencies,
         )

@@ -571,8 +571,7 @@ def _may_be_other(ctx: RuleContext, qualname: str, attr: str) -> bool:
     view = ctx.index
     if any(cls in _PROTOCOLS for cls in mro(view, qualname) or ()):
         return True
-    for path, summary in view.index.by_path.items():
-        view.read.summaries[path] = view.index.fingerprints[path]
+    for summary in view.every_module():
         for info in summary.classes.values():
             if qualname in view.ancestors(info.qualname):
                 known = _names_of(ctx, info.qualname)

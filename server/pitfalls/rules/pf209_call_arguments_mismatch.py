@@ -637,8 +637,10 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
             return
         keywords = [arg.keyword.value for arg in node.args if arg.keyword is not None]
         unknown = [k for k in keywords if not k.startswith("_") and k not in attributes]
-        backrefs = self.ctx.fact(_project_backrefs)
-        if unknown and backrefs is not None and not set(unknown) & backrefs:
+        if not unknown:
+            return
+        backrefs = self.ctx.fact(_project_backrefs)  # every module's: asked only when it decides
+        if backrefs is not None and not set(unknown) & backrefs:
             verb = "is an invalid keyword argument" if len(unknown) == 1 else "are invalid keyword arguments"
             self.ctx.report(
                 node,
@@ -696,10 +698,8 @@ def _model_attributes(index: IndexView, qualname: str) -> set[str] | None:
 def _project_backrefs(ctx: RuleContext) -> set[str] | None:
     """The names ``backref=`` of the project's relationships add to other models; None
     when a relationship's source is not in the index (an unannotated one may add any)."""
-    view = ctx.index
     found: set[str] = set()
-    for path, summary in view.index.by_path.items():
-        view.read.summaries[path] = view.index.fingerprints[path]
+    for summary in ctx.index.every_module():
         for info in summary.classes.values():
             for attribute in info.relationships:
                 if not _relationship_backrefs(info, attribute, found):
