@@ -140,3 +140,11 @@ def test_an_edited_module_updates_the_graph_in_place() -> None:
     index.remove("/p/app/b.py")  # a module gone: built afresh
     _same_graph(index)
     assert index.import_graph().fingerprint("/p/app/a.py") == ""
+
+
+def test_a_module_added_after_the_graph_was_built_is_in_the_next_graph() -> None:
+    """A new file (created in the editor) may close a cycle: the graph is built again."""
+    index = index_of(module("app.a", "import app.b\n"))
+    assert index.import_graph().fingerprint("/p/app/a.py") == ""
+    index.add(module("app.b", "import app.a\n"))
+    assert index.import_graph().fingerprint("/p/app/a.py") != ""
