@@ -1,8 +1,9 @@
-"""``check_files`` leaves the cyclic garbage collector as it found it.
+"""``check_files`` leaves the cyclic garbage collector as it found it, and leaves it nothing.
 
 A run turns the collector off while it works (it would only rescan the trees and summaries
 it allocates) and back on when it ends; a caller that manages collections itself (the
-language server) keeps it off.
+language server) keeps it off. So a checked file must be freed by reference counting alone:
+a reference cycle through its rules would keep its whole tree until the collector ran.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import gc
 from pathlib import Path
 
 import pytest
+from pitfalls import rules as catalog
+from pitfalls.core.check import check_text
+from pitfalls.core.context import RuleContext
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files
@@ -40,3 +44,26 @@ def test_the_collector_is_off_during_a_run_and_as_it_was_after(tmp_path: Path, e
     finally:
         (gc.enable if was else gc.disable)()
     assert seen and not any(seen)
+
+
+def test_a_checked_file_leaves_nothing_for_the_cyclic_collector() -> None:
+    """Rules whose helpers call back into them (PF105, PF403, PF404) and facts that keep
+    their context (``Clients``) make cycles; the check breaks them when it is done."""
+    source = (
+        "import asyncio, subprocess, requests\n\n\n"
+        "async def handler(db, name):\n"
+        "    requests.get('https://example.com')\n"
+        "    subprocess.run(f'ls {name}', shell=True)\n"
+        "    db.execute(f'SELECT * FROM t WHERE name = {name}')\n"
+    )
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        outcome = check_text("/p/app.py", source, list(catalog.load()), name="app")
+        left = [o for o in gc.get_objects() if isinstance(o, RuleContext)]
+    finally:
+        if was:
+            gc.enable()
+    assert {"PF103", "PF404", "PF105", "PF403"} <= {d.code for d in outcome.diagnostics}
+    assert left == []

@@ -143,6 +143,11 @@ class RuleContext(Semantic):
             value = self._facts[compute] = compute(self)
             return value
 
+    def close(self) -> None:
+        """Drop the facts once the rules are done (one that keeps its context makes a
+        reference cycle: see ``check._Runner.close``)."""
+        self._facts.clear()
+
 
 def _is_script(ctx: RuleContext) -> bool:
     return names.is_script(ctx.module)
