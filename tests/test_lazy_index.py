@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from pitfalls.core.index import ProjectIndex
-from pitfalls.core.lazy_index import LazyIndex
+from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_ast import summarize_source
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.config import ConfigResolver
@@ -38,6 +38,7 @@ PROJECT = {
     "other/uses.py": "import pkg.helpers\nfrom pkg.helpers import VALUE\n",
     "other/constants.py": "STATUSES = ('x',)\n",
     "other/unrelated.py": "X = 1\n",
+    "other/spaced.py": "from pkg . \\\n    helpers import SPACED\n",  # Python allows both around a dot
 }
 
 
@@ -61,7 +62,7 @@ def lazy(by_name: dict[str, list[str]], found: dict[str, ModuleSummary], loaded:
         loaded.append(path)
         return found[path], found[path].fingerprint()
 
-    return LazyIndex(by_name, load, lambda path, word: word in Path(path).read_text(encoding="utf-8"))
+    return LazyIndex(by_name, load, lambda path, name: spells(Path(path).read_bytes(), name))
 
 
 def test_every_answer_is_the_whole_index_answer(tmp_path: Path) -> None:
@@ -79,6 +80,7 @@ def test_every_answer_is_the_whole_index_answer(tmp_path: Path) -> None:
         assert len(loaded) < everywhere, path
     assert graph.imported_names(str(root / "pkg/__init__.py")) == {"helpers", "service"}  # `from . import`, `from .. import`
     assert graph.paths_back(str(root / "pkg/models.py"))  # on a cycle
+    assert graph.imported_names(str(root / "pkg/helpers.py")) == {"VALUE", "SPACED"}
     for name in [*by_name, "pkg.nothing", "requests"]:
         loaded = []
         index = lazy(by_name, found, loaded)

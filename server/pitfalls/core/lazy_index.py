@@ -17,7 +17,9 @@ loading, before it answers, every module the answer could depend on:
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from pitfalls.core.index import ProjectIndex
@@ -29,8 +31,26 @@ if TYPE_CHECKING:
 # A module's summary and fingerprint, read when first needed (None: no summary, as for a
 # file that does not parse).
 Loader = Callable[[str], "tuple[ModuleSummary, str] | None"]
-# Whether the file at a path may spell a word (False only when it certainly does not).
+# Whether the file at a path may spell a name, dotted or not (False only when it certainly
+# does not: see :func:`spells`).
 Mentions = Callable[[str, str], bool]
+# Between the parts of a dotted name Python allows spaces and backslash continuations.
+_GAP = rb"[ \t\f]*(?:\\(?:\r\n|\r|\n)[ \t\f]*)*"
+
+
+def spells(data: bytes, name: str) -> bool:
+    """Whether source bytes ``data`` may spell ``name`` (``pkg.mod``: also ``pkg . mod``);
+    True for a name not in ASCII (the file's encoding is not known here)."""
+    if not name.isascii():
+        return True
+    if "." not in name:
+        return name.encode() in data
+    return _dotted(name).search(data) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _dotted(name: str) -> re.Pattern[bytes]:
+    return re.compile((_GAP + rb"\." + _GAP).join(re.escape(part.encode()) for part in name.split(".")))
 
 
 class LazyIndex(ProjectIndex):

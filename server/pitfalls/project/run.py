@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
-from pitfalls.core.lazy_index import LazyIndex
+from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.rule import Rule
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, Cycles, Entry, index_key
@@ -324,15 +324,15 @@ class _Run:
                 self.errors.append(item.error)
         return None if item.summary is None or not item.fingerprint else (item.summary, item.fingerprint)
 
-    def _mentions(self, path: str, word: str) -> bool:
-        """Whether the file may spell ``word`` (a word not in ASCII: it may)."""
+    def _mentions(self, path: str, name: str) -> bool:
+        """Whether the file may spell ``name`` (a lazy index's text search)."""
         if path not in self._texts:
             try:
                 self._texts[path] = read_bounded(path, self.tasks[path].max_file_mb)
             except UnreadableFile:
                 self._texts[path] = None
         data = self._texts[path]
-        return data is not None and (not word.isascii() or word.encode() in data)
+        return data is not None and spells(data, name)
 
     def _cycle_fingerprints(self, fingerprints: dict[str, str]) -> dict[str, str]:
         """The project phase: import cycles from the cache when the index is as it was,
