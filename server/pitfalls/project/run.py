@@ -295,8 +295,9 @@ class _Run:
                 paths_by_name.setdefault(self.tasks[path].module, []).append(path)
             self.index = LazyIndex(paths_by_name, self._load, self._mentions)
             self.index.ignored_by_git = GitIgnore().ignored
-            for path in self.target_set:
-                self.index.ensure(path)
+            for path in self.files:
+                if path in self.target_set:
+                    self.index.ensure(path)
         if self.index is None:
             self.index = ProjectIndex()
             self.index.ignored_by_git = GitIgnore().ignored
