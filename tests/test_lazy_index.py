@@ -78,6 +78,9 @@ def test_every_answer_is_the_whole_index_answer(tmp_path: Path) -> None:
         assert part.paths_back(path) == graph.paths_back(path), path
         assert part.imported_names(path) == graph.imported_names(path), path
         assert len(loaded) < everywhere, path
+        alone = lazy(by_name, found, [])
+        alone.ensure(path)  # the graph asked for directly: the imports are followed first
+        assert alone.import_graph().paths_back(path) == graph.paths_back(path), path
     assert graph.imported_names(str(root / "pkg/__init__.py")) == {"helpers", "service"}  # `from . import`, `from .. import`
     assert graph.paths_back(str(root / "pkg/models.py"))  # on a cycle
     assert graph.imported_names(str(root / "pkg/helpers.py")) == {"VALUE", "SPACED"}

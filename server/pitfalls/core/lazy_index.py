@@ -100,8 +100,6 @@ class LazyIndex(ProjectIndex):
         return super().fingerprint_of(path)
 
     def graph_for(self, path: str) -> ImportGraph:
-        from pitfalls.core.import_graph import module_imports
-
         self.ensure(path)
         summary = self.by_path.get(path)
         if summary is not None and path not in self._importers:
@@ -109,13 +107,19 @@ class LazyIndex(ProjectIndex):
             for other in self._paths:
                 if other not in self._tried and self._may_import(other, summary.name):
                     self.ensure(other)
+        return self.import_graph()
+
+    def import_graph(self) -> ImportGraph:
+        """The graph of the modules loaded, once every module they import is loaded too."""
+        from pitfalls.core.import_graph import module_imports
+
         pending = [p for p in self.by_path if p not in self._followed]
         while pending:
             for other in pending:
                 self._followed.add(other)
                 module_imports(self, self.by_path[other])  # loads each module it imports
             pending = [p for p in self.by_path if p not in self._followed]
-        return self.import_graph()
+        return super().import_graph()
 
     def _may_import(self, path: str, name: str) -> bool:
         """Whether the file at ``path`` may import from module ``name``: its text spells the
