@@ -42,43 +42,46 @@ PROJECT = {
 }
 
 
-def summaries(root: Path) -> tuple[dict[str, list[str]], dict[str, ModuleSummary]]:
-    """Every module of the project under ``root``: paths by module name, summaries by path."""
+def summaries(root: Path) -> tuple[dict[str, tuple[str, bool]], dict[str, ModuleSummary]]:
+    """Every module of the project under ``root``: (name, is a package) and summary by path."""
     config = ConfigResolver(root=root)
-    by_name: dict[str, list[str]] = {}
+    modules: dict[str, tuple[str, bool]] = {}
     found: dict[str, ModuleSummary] = {}
     for path in map(str, discover([root], config)):
         name, source_root, is_package = config.module_name(path)
-        by_name.setdefault(name, []).append(path)
+        modules[path] = (name, is_package)
         source = Path(path).read_text(encoding="utf-8")
         summary = summarize_source(source, display=path, name=name, path=path, root=source_root, is_package=is_package)
         assert summary is not None
         found[path] = summary
-    return by_name, found
+    return modules, found
 
 
-def lazy(by_name: dict[str, list[str]], found: dict[str, ModuleSummary], loaded: list[str]) -> LazyIndex:
+def lazy(modules: dict[str, tuple[str, bool]], found: dict[str, ModuleSummary], loaded: list[str]) -> LazyIndex:
     def load(path: str) -> tuple[ModuleSummary, str]:
         loaded.append(path)
         return found[path], found[path].fingerprint()
 
-    return LazyIndex(by_name, load, lambda path, name: spells(Path(path).read_bytes(), name))
+    return LazyIndex(modules, load, lambda path, name: spells(Path(path).read_bytes(), name))
 
 
 def test_every_answer_is_the_whole_index_answer(tmp_path: Path) -> None:
     root = write_project(tmp_path, PROJECT)
-    by_name, found = summaries(root)
+    modules, found = summaries(root)
+    by_name: dict[str, list[str]] = {}
+    for path, (name, _) in modules.items():
+        by_name.setdefault(name, []).append(path)
     whole = ProjectIndex(found.values())
     graph = whole.import_graph()
     everywhere = len(found)
     for path in found:
         loaded: list[str] = []
-        part = lazy(by_name, found, loaded).graph_for(path)
+        part = lazy(modules, found, loaded).graph_for(path)
         assert part.fingerprint(path) == graph.fingerprint(path), path
         assert part.paths_back(path) == graph.paths_back(path), path
         assert part.imported_names(path) == graph.imported_names(path), path
         assert len(loaded) < everywhere, path
-        alone = lazy(by_name, found, [])
+        alone = lazy(modules, found, [])
         alone.ensure(path)  # the graph asked for directly: the imports are followed first
         assert alone.import_graph().paths_back(path) == graph.paths_back(path), path
     assert graph.imported_names(str(root / "pkg/__init__.py")) == {"helpers", "service"}  # `from . import`, `from .. import`
@@ -86,16 +89,16 @@ def test_every_answer_is_the_whole_index_answer(tmp_path: Path) -> None:
     assert graph.imported_names(str(root / "pkg/helpers.py")) == {"VALUE", "SPACED"}
     for name in [*by_name, "pkg.nothing", "requests"]:
         loaded = []
-        index = lazy(by_name, found, loaded)
+        index = lazy(modules, found, loaded)
         assert index.module(name) == whole.module(name)
         assert index.modules(name) == whole.modules(name)
         assert set(loaded) == set(by_name.get(name, ()))
     for constant in ["STATUSES", "VALUE", "NOWHERE"]:
         loaded = []
-        assert sorted(lazy(by_name, found, loaded).defining(constant)) == sorted(whole.defining(constant))
+        assert sorted(lazy(modules, found, loaded).defining(constant)) == sorted(whole.defining(constant))
         assert str(root / "other/unrelated.py") not in loaded
     loaded = []
-    assert lazy(by_name, found, loaded).everything() == whole.everything()
+    assert lazy(modules, found, loaded).everything() == whole.everything()
     assert len(loaded) == everywhere
 
 

@@ -18,7 +18,6 @@ loading, before it answers, every module the answer could depend on:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from typing import TYPE_CHECKING, Callable, Mapping
 
@@ -28,9 +27,9 @@ from pitfalls.core.summary_data import ModuleSummary
 if TYPE_CHECKING:
     from pitfalls.core.import_graph import ImportGraph
 
-# A module's summary and fingerprint, read when first needed (None: no summary, as for a
-# file that does not parse).
-Loader = Callable[[str], "tuple[ModuleSummary, str] | None"]
+# A module's summary and fingerprint (None: computed from the summary), read when first
+# needed; None when there is no summary, as for a file that does not parse.
+Loader = Callable[[str], "tuple[ModuleSummary, str | None] | None"]
 # Whether the file at a path may spell a name, dotted or not (False only when it certainly
 # does not: see :func:`spells`).
 Mentions = Callable[[str, str], bool]
@@ -54,12 +53,16 @@ def _dotted(name: str) -> re.Pattern[bytes]:
 
 
 class LazyIndex(ProjectIndex):
-    def __init__(self, paths_by_name: Mapping[str, list[str]], load: Loader, mentions: Mentions) -> None:
+    def __init__(self, modules: Mapping[str, tuple[str, bool]], load: Loader, mentions: Mentions) -> None:
+        """``modules``: every file of the project, as (module name, is a package's
+        ``__init__``) by path, in the run's order."""
         super().__init__()
-        self._paths_by_name = paths_by_name
-        self._paths = [path for paths in paths_by_name.values() for path in paths]
+        self._paths = list(modules)
+        self._paths_by_name: dict[str, list[str]] = {}
+        for path, (name, _) in modules.items():
+            self._paths_by_name.setdefault(name, []).append(path)
         # Each file's package, as its relative imports start from (None: a top-level module).
-        self._packages = {path: _package_of(name, path) for name, paths in paths_by_name.items() for path in paths}
+        self._packages = {path: _package_of(name, is_package) for path, (name, is_package) in modules.items()}
         self._load = load
         self._mentions = mentions
         self._tried: set[str] = set()
@@ -136,8 +139,8 @@ class LazyIndex(ProjectIndex):
         return shared > 0 and self._mentions(path, ".".join(parts[shared:]))
 
 
-def _package_of(name: str, path: str) -> list[str] | None:
+def _package_of(name: str, is_package: bool) -> list[str] | None:
     """The package a module's relative imports start from: the module's own name for a
     package's ``__init__``, else its parent's."""
-    parts = name.split(".") if os.path.basename(path).startswith("__init__.") else name.split(".")[:-1]
+    parts = name.split(".") if is_package else name.split(".")[:-1]
     return parts or None

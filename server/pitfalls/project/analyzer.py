@@ -49,7 +49,7 @@ class Analyzer:
 
     def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
         """Parse the file; summarise it, unless its summary is ``cached`` and current."""
-        summarised, parsed = summarise_file(task, cached, self.index.fingerprints.get(task.path))
+        summarised, parsed = summarise_file(task, None if cached is None else (cached, self.index.fingerprints[task.path]))
         if parsed is not None:
             self.trees[task.path] = parsed
         return summarised
@@ -68,10 +68,10 @@ class Analyzer:
 
 
 def summarise_file(
-    task: FileTask, cached: ModuleSummary | None = None, cached_fingerprint: str | None = None
+    task: FileTask, cached: tuple[ModuleSummary, str] | None = None
 ) -> tuple[Summarised, ParsedFile | None]:
-    """Read and summarise the file (its summary is ``cached``, when current), with the tree
-    libcst parsed for it, if it did."""
+    """Read and summarise the file (its summary and fingerprint are ``cached``, when
+    current), with the tree libcst parsed for it, if it did."""
     try:
         data = read_bounded(task.path, task.max_file_mb)
     except UnreadableFile as exc:
@@ -88,11 +88,11 @@ def summarise_file(
                 return Summarised(task.path, digest, summary, summary.fingerprint(), None), None
         parsed = parse_file(
             task.path, source, name=task.module, root=task.root,
-            is_package=task.is_package, display=task.display, summary=cached, python=task.python,
+            is_package=task.is_package, display=task.display, summary=None if cached is None else cached[0], python=task.python,
         )
     except ParseFailure as exc:
         return Summarised(task.path, digest, None, None, exc.diagnostic), None
-    fingerprint = cached_fingerprint if cached is not None and cached_fingerprint else parsed.summary.fingerprint()
+    fingerprint = cached[1] if cached is not None else parsed.summary.fingerprint()
     return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error), parsed
 
 

@@ -242,8 +242,7 @@ class _Run:
 
     def few_targets(self) -> bool:
         """Whether the targets are few enough for a lazy index (see :data:`LAZY_SHARE`)."""
-        targets = [p for p in self.files if p in self.target_set]
-        return len(targets) <= LAZY_SHARE * len(self.files) and self._workers(targets) == 1
+        return len(self.target_set) <= LAZY_SHARE * len(self.files) and self._workers(list(self.target_set)) == 1
 
     # -- summarise: phase 1 over the changed files ----------------------------------------
 
@@ -290,14 +289,12 @@ class _Run:
 
     def build_index(self) -> ProjectIndex:
         if self.index is None and self.lazy:
-            paths_by_name: dict[str, list[str]] = {}
-            for path in self.files:
-                paths_by_name.setdefault(self.tasks[path].module, []).append(path)
-            self.index = LazyIndex(paths_by_name, self._load, self._mentions)
+            modules = {path: (self.tasks[path].module, self.tasks[path].is_package) for path in self.files}
+            self.index = LazyIndex(modules, self._load, self._mentions)
             self.index.ignored_by_git = GitIgnore().ignored
             for path in self.files:
                 if path in self.target_set:
-                    self.index.ensure(path)
+                    self.index.ensure(path)  # the files checked are in it, as in the whole index
         if self.index is None:
             self.index = ProjectIndex()
             self.index.ignored_by_git = GitIgnore().ignored
@@ -310,12 +307,13 @@ class _Run:
                     self.index.add(item.summary, item.fingerprint)
         return self.index
 
-    def _load(self, path: str) -> tuple[ModuleSummary, str] | None:
-        """A lazy index's module: from this run's phase 1, else the cache, else summarised now."""
+    def _load(self, path: str) -> tuple[ModuleSummary, str | None] | None:
+        """A lazy index's module, as the whole index takes it (see :meth:`build_index`):
+        from this run's phase 1, else the cache, else summarised now."""
         item, entry = self.phase1.get(path), self.fresh.get(path)
         if item is None and entry is not None:
             summary = entry.module_summary()
-            return None if summary is None or not entry.fp else (summary, entry.fp)
+            return None if summary is None else (summary, entry.fp)
         if item is None:
             from pitfalls.project.analyzer import summarise_file  # the engine, loaded with the pool
 
@@ -323,7 +321,7 @@ class _Run:
             self.loaded += 1
             if item.error:
                 self.errors.append(item.error)
-        return None if item.summary is None or not item.fingerprint else (item.summary, item.fingerprint)
+        return None if item.summary is None else (item.summary, item.fingerprint)
 
     def _mentions(self, path: str, name: str) -> bool:
         """Whether the file may spell ``name`` (a lazy index's text search)."""
