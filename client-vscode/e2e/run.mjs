@@ -153,6 +153,22 @@ async function startBrowser() {
 }
 
 /** The Problems panel's markers (rows of the tree's second level) as code and line. */
+/** Fill the Problems panel's filter and wait for ``row``. The panel, opened just before,
+ * can render again and drop what was typed (seen once in CI: 47 problems unfiltered, the
+ * row out of view), so the filter is filled again whenever it is found empty. */
+async function filteredUntilShown(filter, value, row) {
+    const deadline = Date.now() + FIRST_DIAGNOSTICS_TIMEOUT;
+    for (;;) {
+        if (await filter.inputValue() !== value) await filter.fill(value);
+        try {
+            await row.waitFor({ timeout: 2_000 });
+            return;
+        } catch (error) {
+            if (Date.now() > deadline) throw error;
+        }
+    }
+}
+
 async function problems() {
     const texts = await page.locator('.markers-panel .monaco-list-row[aria-level="2"]').allInnerTexts();
     return texts.map((text) => ({ code: text.match(/\bPF\d{3}\b/)?.[0], line: Number(text.match(/\[Ln (\d+), Col \d+\]/)?.[1]) }));
@@ -213,11 +229,10 @@ test('the bundled server\'s diagnostics show in the Problems panel and a quick f
 
         // the Problems panel, filtered to the file (its tree shows only the rows in view)
         await page.keyboard.press('Control+Shift+M');
-        await page.getByPlaceholder(/^Filter/).fill(`**/${target.path}`);
         const targetRow = page.locator('.markers-panel .monaco-list-row[aria-level="2"]')
             .filter({ hasText: target.code })
             .filter({ hasText: `[Ln ${target.line},` });
-        await targetRow.waitFor({ timeout: FIRST_DIAGNOSTICS_TIMEOUT });
+        await filteredUntilShown(page.getByPlaceholder(/^Filter/), `**/${target.path}`, targetRow);
         await page.locator('.markers-panel .monaco-list-row[aria-level="1"]', { hasText: basename(target.path) }).waitFor();
         const shown = await problems();
         assert.ok(shown.some((p) => p.code === target.code && p.line === target.line), JSON.stringify(shown));
