@@ -321,3 +321,90 @@ def test_a_new_requires_python_rechecks_what_it_parses_differently(project) -> N
     warm = run(root)
     assert warm.diagnostics == [] and warm.analysed == 1
     assert_same_as_cold(root, warm)
+
+
+# The CLI in a subprocess, printing whether it imported pydantic (it validates tables).
+PYDANTIC_PROBE = """
+import sys
+from pitfalls.cli.main import main
+
+code = main(sys.argv[1:])
+print("pydantic:", "pydantic" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+RICH_TABLE = """\
+[tool.pitfalls]
+select = ["PF1", "PF4"]
+per-file-ignores = {"tests/*" = ["PF102"], "app/legacy.py" = ["PF4"]}
+environment = ["APP_ENV"]
+dependency-modules = ["requests"]
+max-file-size = 2
+[tool.pitfalls.framework]
+mixin-order = ["A", "B"]
+[tool.pitfalls.directus]
+timeout = 3
+models = {Article = "articles"}
+"""
+
+
+def test_a_warm_run_validates_no_table_again(app: Path, tmp_path: Path) -> None:
+    """Importing pydantic was half of a warm run: a table validated before is remembered
+    (signed, beside the cache key), with the same settings and so the same report."""
+    import subprocess
+
+    (app / "pyproject.toml").write_text(RICH_TABLE, encoding="utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+    def probe(*extra: str) -> tuple[str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", PYDANTIC_PROBE, "check", ".", "--output-format", "json", *extra],
+            cwd=app, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, env=env,
+        )
+        assert proc.returncode == 1, proc.stderr  # routes.py's PF401
+        return proc.stdout, proc.stderr.strip().splitlines()[-1]
+
+    uncached_report, uncached = probe("--no-cache")
+    assert uncached == "pydantic: True" and not (tmp_path / "user-cache/pitfalls/settings.json").exists()
+    cold_report, cold = probe()
+    warm_report, warm = probe()
+    assert (cold, warm) == ("pydantic: True", "pydantic: False")
+    assert warm_report == cold_report == uncached_report and '"PF401"' in warm_report
+
+
+def test_known_tables_give_the_settings_validation_gives(tmp_path: Path) -> None:
+    """Remembered settings equal validated ones, types included (tuples stay tuples, floats
+    floats); a bad table raises every time; a file this user did not sign is ignored."""
+    import tomllib
+
+    from pitfalls.core.settings import ConfigError, parse_settings
+    from pitfalls.project.cache import KnownTables
+
+    table = tomllib.loads(RICH_TABLE)["tool"]["pitfalls"]
+    file = tmp_path / "settings.json"
+    expected = parse_settings(table)
+    first, again = KnownTables(file).parse(table), KnownTables(file).parse(table)
+    assert first == again == expected
+    assert type(again.environment) is tuple and type(again.directus.timeout) is float
+    assert list(again.per_file_ignores) == list(expected.per_file_ignores)
+    assert file.exists()
+
+    bad = {"select": ["XYZ"]}
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="bad value for 'select'"):
+            KnownTables(file).parse(bad)
+
+    signed = file.read_bytes()
+    known = json.loads(_verified(signed))
+    forged = {key: {**value, "select": ["PF9"]} for key, value in known.items()}
+    file.write_bytes(signed.split(b"\n", 1)[0] + b"\n" + json.dumps(forged).encode())
+    assert KnownTables(file).parse(table) == expected
+
+
+def test_known_tables_keep_the_newest(tmp_path: Path, monkeypatch) -> None:
+    from pitfalls.project.cache import KnownTables
+
+    monkeypatch.setattr(KnownTables, "MAX_TABLES", 3)
+    file = tmp_path / "settings.json"
+    for size in range(1, 6):
+        KnownTables(file).parse({"max-file-size": size})
+    assert len(json.loads(_verified(file.read_bytes()))) == 3

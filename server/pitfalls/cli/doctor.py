@@ -12,6 +12,7 @@ holds a token or a password.
 from __future__ import annotations
 
 import sys
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -239,7 +240,7 @@ class Doctor:
         """One run of the rules doctor reports, with the project index: PF5xx and PF6xx
         against the schemas there are, and PF303 (imports) for the framework's checks."""
         selected = [p for p, on in (("PF5", schemas.directus), ("PF6", schemas.database)) if on is not None]
-        settings = self.config.settings.model_copy(update={"select": [*selected, IMPORTS], "ignore": []})
+        settings = dataclasses.replace(self.config.settings, select=[*selected, IMPORTS], ignore=[])
         config = ProjectConfig(settings, self.config.root, self.config.source)
         config.schemas = schemas
         resolver = ConfigResolver(fixed=config)

@@ -20,8 +20,9 @@ from pitfalls.cli.terminal import ProgressLine, printable
 from pitfalls.cli.add_noqa import add_noqa
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
-from pitfalls.core.settings import ConfigError
+from pitfalls.core.settings import ConfigError, parse_settings
 from pitfalls.core.source import ParseFailure, decode, source_encoding
+from pitfalls.project.cache import KnownTables
 from pitfalls.project.config import ConfigResolver, load_config, unknown_selector
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
@@ -169,9 +170,11 @@ def _config(args: argparse.Namespace) -> ConfigResolver:
         unknown = unknown_selector(overrides)
         if unknown is not None:
             raise UsageError(f"unknown rule code or prefix in --{unknown[0]}: {unknown[1]}")
+    # Tables validated before are remembered, as results are (not with --no-cache).
+    parse = parse_settings if getattr(args, "no_cache", False) else KnownTables().parse
     if args.config is not None:
-        return ConfigResolver(fixed=load_config(args.config, Path.cwd(), overrides))
-    return ConfigResolver(overrides)
+        return ConfigResolver(fixed=load_config(args.config, Path.cwd(), overrides, parse))
+    return ConfigResolver(overrides, parse=parse)
 
 
 def _snapshot(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pitfalls.core.settings import settings_json
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.files import display_path
 from pitfalls.rules import CODES
@@ -31,7 +32,7 @@ def show_settings(resolver: ConfigResolver, path: Path) -> str:
         f"Project root: {config.root}",
         f"Enabled rules: {', '.join(enabled) or 'none'}",
     ]
-    settings = config.settings_for(path).model_dump(mode="json", by_alias=True)
+    settings = settings_json(config.settings_for(path), by_alias=True)
     lines += [f"{key} = {json.dumps(value)}" for key, value in _flat(settings)]
     return "\n".join(lines) + "\n"
 

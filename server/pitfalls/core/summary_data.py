@@ -16,9 +16,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from pydantic import TypeAdapter
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 # Names that are not imported but still name something: the builtins.
 BUILTIN_QUALNAMES = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")}
@@ -148,6 +149,8 @@ def _adapter() -> TypeAdapter[ModuleSummary]:
     """pydantic-core (de)serialises the nested dataclasses far faster than
     dataclasses.asdict; built when first needed (a warm run needs none, and building it
     costs a tenth of that run)."""
+    from pydantic import TypeAdapter
+
     return TypeAdapter(ModuleSummary)
 
 

@@ -9,19 +9,18 @@ What is checked here is only what names the editor in its errors.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
-from pitfalls.core.settings import ConfigError, Settings
+from pitfalls.core.settings import ConfigError, Settings, setting_keys
 from pitfalls.project.config import EXTENDING, ConfigResolver, ProjectConfig, validate_table
 
 CONFIG_SECTION = "pitfalls"
 RUN_MODES = ("onType", "onSave")
 SERVER_KEYS = frozenset({"run"})
-_SETTING_KEYS = frozenset(
-    key for name, info in Settings.model_fields.items() for key in (name.replace("_", "-"), info.alias) if key
-) | set(EXTENDING)
+_SETTING_KEYS = frozenset(setting_keys()) | {f.name.replace("_", "-") for f in dataclasses.fields(Settings)} | set(EXTENDING)
 
 
 def _kebab(key: str) -> str:

@@ -17,6 +17,7 @@ builds the index (a warm run does not), the rest at once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ from typing import Any, Iterable
 from pitfalls import __version__
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies
+from pitfalls.core.settings import Settings, parse_settings, settings_from_json, settings_json
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
 
@@ -141,6 +143,7 @@ class Cycles:
     fingerprints: dict[str, str]
 
 
+@functools.cache
 def _engine_fingerprint() -> str:
     """Changes whenever pitfalls' own code does (a rule added or edited), not only its version."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=8)
@@ -199,6 +202,58 @@ class Cache:
             replace_file(self.file, _signed("\n".join(lines).encode("utf-8")))
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
+
+
+class KnownTables:
+    """Validates ``[tool.pitfalls]`` tables, remembering the settings of each valid one in
+    a signed file of this user's (beside the cache key): the same table under the same
+    pitfalls gives the same settings, and importing pydantic to validate it again would be
+    half of a warm run. A table the file does not know (or one it cannot key: a TOML date
+    has no JSON twin) is validated; its errors are never remembered."""
+
+    MAX_TABLES = 256  # the oldest go first
+
+    def __init__(self, file: Path | None = None) -> None:
+        self.file = file or cache_key_file().with_name("settings.json")
+        self._known: dict[str, dict[str, Any]] | None = None
+
+    def parse(self, table: dict[str, Any], source: Path | None = None) -> Settings:
+        known, key = self._load(), _table_key(table)
+        if key is not None and key in known:
+            try:
+                return settings_from_json(known[key])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # not what this pitfalls wrote: validated again, and replaced
+        settings = parse_settings(table, source)
+        if key is not None:
+            known.pop(key, None)
+            known[key] = settings_json(settings)
+            for stale in list(known)[: max(0, len(known) - self.MAX_TABLES)]:
+                del known[stale]
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+                replace_file(self.file, _signed(json.dumps(known, separators=(",", ":")).encode("utf-8")))
+            except OSError:
+                pass  # validated again next time
+        return settings
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._known is None:
+            try:
+                known = json.loads(_verified(read_bounded(self.file, MAX_CACHE_MB)))
+                self._known = known if isinstance(known, dict) else {}
+            except (UnreadableFile, OSError, ValueError, RecursionError):
+                self._known = {}
+        return self._known
+
+
+def _table_key(table: dict[str, Any]) -> str | None:
+    """The table and this pitfalls' code, hashed; None for a table JSON cannot spell exactly."""
+    try:
+        text = json.dumps(table, allow_nan=False)  # in the table's order: so are the settings' mappings
+    except (TypeError, ValueError):
+        return None
+    return hashlib.blake2b(f"{_engine_fingerprint()}\0{text}".encode(), digest_size=16).hexdigest()
 
 
 # A cache file is `<HMAC-SHA256 of the payload, hex>\n<payload>`, keyed by a secret of this

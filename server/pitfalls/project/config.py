@@ -12,6 +12,7 @@ ask which configuration governs a file.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import glob
 import os
@@ -20,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pitfalls.core.schema import Schemas
-from pitfalls.core.settings import ConfigError, Settings, code_matches, parse_settings
+from pitfalls.core.settings import ConfigError, ParseSettings, Settings, code_matches, parse_settings
 from pitfalls.core.summary_data import ModuleNamer
 from pitfalls.project.dependencies import (
     UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, pydantic_major,
@@ -91,7 +92,7 @@ class ProjectConfig:
             if update:
                 key = tuple(sorted(update.items()))
                 if key not in self._variants:
-                    self._variants[key] = project.model_copy(update=update)
+                    self._variants[key] = dataclasses.replace(project, **update)
                 found = self._variants[key]
             else:
                 found = project
@@ -116,7 +117,7 @@ class ProjectConfig:
                 self._environment = self.settings
             else:
                 names = tuple(sorted({*found, *(configured or ())}))
-                self._environment = self.settings.model_copy(update={"environment": names})
+                self._environment = dataclasses.replace(self.settings, environment=names)
         return self._environment
 
     def fingerprint_for(self, path: Path | str) -> str:
@@ -174,12 +175,15 @@ class ConfigResolver:
     """Which configuration each file is checked with, for the CLI and the editor alike: its
     nearest one, with ``overrides`` (the command line's or the editor's options) on top; or
     the ``fixed`` one for every file (``--config``). Each file is read once, each folder's
-    answer kept. ``root`` roots the defaults where no ``pyproject.toml`` is above a file."""
+    answer kept. ``root`` roots the defaults where no ``pyproject.toml`` is above a file;
+    ``parse`` validates each table (see :class:`~pitfalls.project.cache.KnownTables`)."""
 
     def __init__(
-        self, overrides: dict[str, Any] | None = None, *, root: Path | None = None, fixed: ProjectConfig | None = None
+        self, overrides: dict[str, Any] | None = None, *, root: Path | None = None, fixed: ProjectConfig | None = None,
+        parse: ParseSettings = parse_settings,
     ) -> None:
         self.overrides = dict(overrides or {})
+        self.parse = parse
         self.root = Path(os.path.abspath(root or Path.cwd()))
         self.fixed = fixed
         self._nearest: dict[str, ProjectConfig | None] = {}  # folder -> nearest configuration with a table
@@ -198,7 +202,7 @@ class ConfigResolver:
         pyproject = self._pyproject(folder)
         if pyproject not in self._loaded:
             root = pyproject.parent if pyproject is not None else self.root
-            self._loaded[pyproject] = make_config({}, root, pyproject, self.overrides)
+            self._loaded[pyproject] = make_config({}, root, pyproject, self.overrides, self.parse)
         return self._loaded[pyproject]
 
     def config_for(self, path: Path | str) -> ProjectConfig:
@@ -258,7 +262,9 @@ class ConfigResolver:
             source = config_file(Path(folder))
             if source is not None:
                 if source not in self._loaded:
-                    self._loaded[source] = make_config(extended_table(source), source.parent, source, self.overrides)
+                    self._loaded[source] = make_config(
+                        extended_table(source, parse=self.parse), source.parent, source, self.overrides, self.parse
+                    )
                 found = self._loaded[source]
             else:
                 parent = os.path.dirname(folder)
@@ -303,24 +309,27 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_config(
-    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None
+    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None, parse: ParseSettings = parse_settings
 ) -> ProjectConfig:
     """``config_path``'s configuration (its paths relative to the working directory, as in
     Ruff's ``--config``), else the one that governs ``start`` (a file or a folder)."""
     if config_path is None:
         folder = Path(os.path.abspath(start))
         folder = folder if folder.is_dir() else folder.parent
-        return ConfigResolver(overrides, root=folder).folder_config(folder)
+        return ConfigResolver(overrides, root=folder, parse=parse).folder_config(folder)
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: no such config file")
     source = Path(os.path.abspath(config_path))
-    return make_config(extended_table(source), Path.cwd(), source, overrides)
+    return make_config(extended_table(source, parse=parse), Path.cwd(), source, overrides, parse)
 
 
-def make_config(table: dict[str, Any], root: Path, source: Path | None, overrides: dict[str, Any] | None) -> ProjectConfig:
+def make_config(
+    table: dict[str, Any], root: Path, source: Path | None, overrides: dict[str, Any] | None,
+    parse: ParseSettings = parse_settings,
+) -> ProjectConfig:
     """A configuration from its file's (extended) table, with ``overrides`` on top."""
     overrides = overrides or {}
-    settings = parse_settings(apply_overrides(table, overrides), source)
+    settings = parse(apply_overrides(table, overrides), source)
     config = ProjectConfig(settings, Path(os.path.abspath(root)), source)
     config.repository_urls = frozenset(
         url
@@ -356,13 +365,13 @@ def config_file(folder: Path) -> Path | None:
     return None
 
 
-def extended_table(source: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+def extended_table(source: Path, chain: tuple[str, ...] = (), parse: ParseSettings = parse_settings) -> dict[str, Any]:
     """``source``'s table over the ones it ``extend``s (``chain``: the files that led here),
     each checked on its own so an error names the file that has it; the extended files'
     paths made absolute (they are relative to their own folder)."""
     table = dict(read_table(source) or {})
     extend = table.pop("extend", None)
-    validate_table(table, source)
+    validate_table(table, source, parse)
     if chain:
         table = absolute_paths(table, source.parent)
     if extend is None:
@@ -375,7 +384,7 @@ def extended_table(source: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"{source}: extend cycle: {' -> '.join([*seen, os.path.realpath(parent)])}")
     if not parent.is_file():
         raise ConfigError(f"{source}: extend: {parent}: no such config file")
-    return apply_overrides(extended_table(parent, seen), table)
+    return apply_overrides(extended_table(parent, seen, parse), table)
 
 
 def absolute_paths(table: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -409,15 +418,15 @@ def absolute_paths(table: dict[str, Any], folder: Path) -> dict[str, Any]:
     return out
 
 
-def validate_table(table: dict[str, Any], source: Path | None) -> None:
+def validate_table(table: dict[str, Any], source: Path | None, parse: ParseSettings = parse_settings) -> None:
     """Every key and value of ``table`` (``extend-*`` as the list they extend, rule codes
     that name no rule), so an error names the file that has it."""
     where = f"{source}: " if source else ""
-    parse_settings({k: v for k, v in table.items() if k not in EXTENDING}, source)
+    parse({k: v for k, v in table.items() if k not in EXTENDING}, source)
     for key, target in EXTENDING.items():
         if key in table:
             try:
-                parse_settings({target: table[key]}, source)
+                parse({target: table[key]}, source)
             except ConfigError as exc:
                 raise ConfigError(re.sub(rf"'{target}(?=[.'])", f"'{key}", str(exc))) from None
     unknown = unknown_selector(table)
