@@ -103,17 +103,32 @@ def test_warm_run_reuses_every_result(app: Path) -> None:
     assert cache_files[0].read_bytes() == stored
 
 
-def test_a_warm_run_never_decodes_the_summaries(app: Path) -> None:
-    """They are the cache file's second line, read only to build the index; a warm run
-    builds none (here that line is signed but not JSON: decoding it would fail)."""
+def test_a_warm_run_never_reads_the_summaries(app: Path) -> None:
+    """They are the cache file's last line, checked and decoded only to build the index; a
+    warm run builds none (here that line is not the one signed: reading it would fail)."""
     cold = run(app)
     [cache_file] = (app / ".pitfalls_cache").rglob("*.json")
-    main, _, summaries = _verified(cache_file.read_bytes()).partition(b"\n")
+    mac, main, summaries = cache_file.read_bytes().split(b"\n")
     assert json.loads(summaries).keys() == {str(p) for p in (app / "app").glob("*.py")}
-    cache_file.write_bytes(_signed(main + b"\nnot json"))
+    cache_file.write_bytes(b"\n".join([mac, main, b"not json"]))
     warm = run(app)
     assert warm.analysed == 0
     assert warm.diagnostics == cold.diagnostics
+
+
+@pytest.mark.parametrize("forged", [b"not json", b"[]", b"{}"])
+def test_summaries_other_than_the_signed_ones_start_the_run_again(app: Path, forged: bytes) -> None:
+    """A run that builds the index finds the summaries line is not the one signed (not
+    JSON, or someone else's: every module missing): it checks again without that cache,
+    and the next run has a good one."""
+    cold = run(app)
+    [cache_file] = (app / ".pitfalls_cache").rglob("*.json")
+    mac, main, _ = cache_file.read_bytes().split(b"\n")
+    cache_file.write_bytes(b"\n".join([mac, main, forged]))
+    edit(app / "app" / "util.py", UTIL + "\n")  # its result read nothing: only it is checked
+    again = run(app)
+    assert again.diagnostics == cold.diagnostics and again.analysed == 5
+    assert run(app).analysed == 0
 
 
 def test_touch_without_change_keeps_the_cache(app: Path) -> None:

@@ -17,7 +17,6 @@ from pitfalls.cli import output
 from pitfalls.cli.errors import UsageError
 from pitfalls.cli.show import show_files, show_settings
 from pitfalls.cli.terminal import ProgressLine, printable
-from pitfalls.cli.add_noqa import add_noqa
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
 from pitfalls.core.settings import ConfigError, parse_settings
@@ -257,6 +256,8 @@ def _check(args: argparse.Namespace) -> int:
 
     result = run()
     if args.add_noqa:
+        from pitfalls.cli.add_noqa import add_noqa  # its own text work (the noqa tokenizer)
+
         return add_noqa(result)
     unsafe = args.unsafe_fixes
     failures: list[str] = []

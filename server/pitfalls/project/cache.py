@@ -10,8 +10,9 @@ computed from, so a warm run never rebuilds the index to validate results that r
 Each file is signed with a key of this user's (outside every repository): a cache someone
 else wrote, a committed one included, is ignored.
 
-The summaries, two thirds of the file, are its second line: a run decodes them only when it
-builds the index (a warm run does not), the rest at once.
+The summaries, two thirds of the file, are its last line, signed apart (the first line's
+signature covers the rest and the summaries' signature): a run checks and decodes them only
+when it builds the index (a warm run does not), the rest at once.
 """
 
 from __future__ import annotations
@@ -48,17 +49,30 @@ class Results:
         return [dataclasses.replace(Diagnostic.from_json(d), path=display) for d in self.diagnostics]
 
 
-class _Summaries:
-    """A cache file's summaries line (JSON: path -> summary text), decoded when first asked."""
+class CorruptCache(Exception):
+    """A cache file whose summaries line is not what its signed first line says."""
 
-    def __init__(self, line: bytes) -> None:
+
+class _Summaries:
+    """A cache file's summaries line (JSON: path -> summary text), checked against its
+    signature and decoded when first asked."""
+
+    def __init__(self, line: bytes, mac: str) -> None:
         self._line = line
+        self._mac = mac
         self._texts: dict[str, str] | None = None
 
     def get(self, path: str) -> str | None:
         if self._texts is None:
-            self._texts = json.loads(self._line)
-            self._line = b""
+            if not hmac.compare_digest(_mac(self._line), self._mac.encode()):
+                raise CorruptCache("the summaries are not the ones signed")
+            try:
+                texts = json.loads(self._line)
+            except (ValueError, RecursionError):
+                raise CorruptCache("the summaries are not JSON") from None
+            if not isinstance(texts, dict):
+                raise CorruptCache("the summaries are not a mapping")
+            self._texts, self._line = texts, b""
         return self._texts.get(path)
 
 
@@ -145,12 +159,18 @@ class Cycles:
 
 @functools.cache
 def _engine_fingerprint() -> str:
-    """Changes whenever pitfalls' own code does (a rule added or edited), not only its version."""
+    """Changes whenever pitfalls' own code does (a rule added or edited), not only its
+    version: each source's name, size and modification time (as for the files checked)."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=8)
-    package = Path(__file__).resolve().parents[1]
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
-        digest.update(source.read_bytes())
+    folders = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    while folders:
+        with os.scandir(folders.pop()) as listing:
+            for entry in sorted(listing, key=lambda entry: entry.name):
+                if entry.is_dir() and entry.name != "__pycache__":
+                    folders.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    st = entry.stat()
+                    digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
@@ -169,11 +189,14 @@ class Cache:
 
     def _load(self) -> None:
         try:
-            main, newline, summaries = _verified(read_bounded(self.file, MAX_CACHE_MB)).partition(b"\n")
+            mac, _, rest = read_bounded(self.file, MAX_CACHE_MB).partition(b"\n")
+            main, newline, summaries = rest.partition(b"\n")
+            if not hmac.compare_digest(mac, _mac(main)):
+                return  # not written by this user
             data = json.loads(main)
             if not newline or data.get("version") != __version__:
                 return
-            stored = _Summaries(summaries)
+            stored = _Summaries(summaries, data["summaries"])
             self.entries = {path: Entry.from_json(path, entry, stored) for path, entry in data["files"].items()}
             if data.get("cycles"):
                 self.cycles = Cycles(data["cycles"]["key"], data["cycles"]["fingerprints"])
@@ -189,17 +212,19 @@ class Cache:
         unchanged = entries.keys() == self.entries.keys() and all(e is self.entries[p] for p, e in entries.items())
         if unchanged and cycles is self.cycles:
             return  # a warm run: the file already says all of this
-        payload: dict[str, Any] = {"version": __version__, "files": {p: e.to_json() for p, e in entries.items()}}
+        texts = {p: text for p, e in entries.items() if (text := e.summary_text()) is not None}
+        summaries = json.dumps(texts, separators=(",", ":")).encode("utf-8")
+        payload: dict[str, Any] = {
+            "version": __version__, "files": {p: e.to_json() for p, e in entries.items()}, "summaries": _mac(summaries).decode(),
+        }
         if cycles is not None:
             payload["cycles"] = dataclasses.asdict(cycles)
-        texts = {p: text for p, e in entries.items() if (text := e.summary_text()) is not None}
-        lines = [json.dumps(payload, separators=(",", ":")), json.dumps(texts, separators=(",", ":"))]
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("# Created by pitfalls\n*\n", encoding="utf-8")
-            replace_file(self.file, _signed("\n".join(lines).encode("utf-8")))
+            replace_file(self.file, _signed(json.dumps(payload, separators=(",", ":")).encode("utf-8")) + b"\n" + summaries)
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
 
@@ -286,15 +311,18 @@ def _user_key() -> bytes:
     return key
 
 
+def _mac(payload: bytes) -> bytes:
+    return hmac.new(_user_key(), payload, hashlib.sha256).hexdigest().encode()
+
+
 def _signed(payload: bytes) -> bytes:
-    return hmac.new(_user_key(), payload, hashlib.sha256).hexdigest().encode() + b"\n" + payload
+    return _mac(payload) + b"\n" + payload
 
 
 def _verified(data: bytes) -> bytes:
-    """The payload of a cache file this user wrote; ValueError for any other."""
+    """The payload of a file this user signed; ValueError for any other."""
     mac, _, payload = data.partition(b"\n")
-    expected = hmac.new(_user_key(), payload, hashlib.sha256).hexdigest().encode()
-    if not hmac.compare_digest(mac, expected):
+    if not hmac.compare_digest(mac, _mac(payload)):
         raise ValueError("not written by this user")
     return payload
 

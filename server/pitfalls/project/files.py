@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -124,6 +123,8 @@ def replace_file(path: Path, data: bytes, mode: int | None = None, before_rename
     ``before_rename`` runs last thing before the rename and may refuse it by raising."""
     tmp = None
     try:
+        import tempfile  # only to write: a check never does
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".pitfalls-tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -10,21 +10,19 @@ pool: a run whose results all come from the cache never starts one.
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass
-from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, Callable
 
 from pitfalls import rules as catalog
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import ProjectIndex
-from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import Settings
 from pitfalls.core.summary_data import ModuleSummary
 
 if TYPE_CHECKING:
     from pitfalls.core.check import FileOutcome
+    from pitfalls.core.rule import Rule
 
 
 class EngineError(Exception):
@@ -73,7 +71,7 @@ class SetIndex:
 
 
 # A file to check with its rules, settings and schemas (each from its own configuration).
-CheckItem = tuple[FileTask, list[type[Rule]], Settings, Schemas]
+CheckItem = tuple[FileTask, "list[type[Rule]]", Settings, Schemas]
 
 
 @dataclass(frozen=True)
@@ -115,6 +113,8 @@ class Pool:
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         if self.local is None:
+            import multiprocessing  # only with workers: a warm run starts none
+
             context = multiprocessing.get_context("fork")
             for _ in range(size):
                 parent, child = context.Pipe()
@@ -134,6 +134,8 @@ class Pool:
         workers report them, every file once."""
         if self.local is not None:
             return [None if messages[0] is None else self.local.handle(messages[0], tick)]
+        from multiprocessing.connection import wait
+
         answers: dict[int, Any] = {i: None for i, message in enumerate(messages) if message is None}
         reported = [0] * len(self.conns)
         try:

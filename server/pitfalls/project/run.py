@@ -26,20 +26,22 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import Dependencies, ProjectIndex
 from pitfalls.core.lazy_index import LazyIndex, spells
-from pitfalls.core.rule import Rule
 from pitfalls.core.summary_data import ModuleSummary
-from pitfalls.project.cache import Cache, Cycles, Entry, index_key
+from pitfalls.project.cache import Cache, CorruptCache, Cycles, Entry, index_key
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import UnreadableFile, display_path, read_bounded
 from pitfalls.project.gitignore import GitIgnore
 from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
 from pitfalls import rules as catalog
+
+if TYPE_CHECKING:
+    from pitfalls.core.rule import Rule
 
 __all__ = ["CheckResult", "EngineError", "check_files", "check_paths", "project_files", "rules_for"]
 
@@ -143,6 +145,17 @@ def check_files(
             run.check()
             run.save()
             return run.result(keep_index)
+    except CorruptCache:
+        # Its summaries are not the ones its first line signed: the run starts again
+        # without that cache (and writes a new one, if it could remove this one).
+        try:
+            run.cache.file.unlink()
+        except OSError:
+            use_cache = False
+        return check_files(
+            targets, config, project=project, use_cache=use_cache, jobs=jobs, base=base, keep_index=keep_index,
+            progress=progress,
+        )
     finally:
         if run.pool is not None:
             run.pool.close()

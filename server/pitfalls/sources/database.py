@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -139,6 +138,8 @@ def _postgres_engine(parsed: URL, where: str, timeout: float) -> Engine:
 
 
 def _sqlite_engine(parsed: URL, where: str, timeout: float) -> Engine:
+    import sqlite3
+
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
