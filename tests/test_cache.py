@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pitfalls.project.cache import _signed, _verified
+from pitfalls.project.cache import _verified
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import CheckResult, check_files
