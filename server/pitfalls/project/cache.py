@@ -57,7 +57,7 @@ class _Summaries:
     """A cache file's summaries line (JSON: path -> summary text), checked against its
     signature and decoded when first asked."""
 
-    def __init__(self, line: bytes, mac: str) -> None:
+    def __init__(self, line: bytes | memoryview, mac: str) -> None:
         self._line = line
         self._mac = mac
         self._texts: dict[str, str] | None = None
@@ -67,7 +67,7 @@ class _Summaries:
             if not hmac.compare_digest(_mac(self._line), self._mac.encode()):
                 raise CorruptCache("the summaries are not the ones signed")
             try:
-                texts = json.loads(self._line)
+                texts = json.loads(bytes(self._line))
             except (ValueError, RecursionError):
                 raise CorruptCache("the summaries are not JSON") from None
             if not isinstance(texts, dict):
@@ -189,17 +189,19 @@ class Cache:
 
     def _load(self) -> None:
         try:
-            mac, _, rest = read_bounded(self.file, MAX_CACHE_MB).partition(b"\n")
-            main, newline, summaries = rest.partition(b"\n")
-            if not hmac.compare_digest(mac, _mac(main)):
+            data = read_bounded(self.file, MAX_CACHE_MB)
+            first = data.find(b"\n")
+            second = data.find(b"\n", first + 1)
+            main = data[first + 1:second]
+            if first < 0 or second < 0 or not hmac.compare_digest(data[:first], _mac(main)):
                 return  # not written by this user
-            data = json.loads(main)
-            if not newline or data.get("version") != __version__:
+            found = json.loads(main)
+            if found.get("version") != __version__:
                 return
-            stored = _Summaries(summaries, data["summaries"])
-            self.entries = {path: Entry.from_json(path, entry, stored) for path, entry in data["files"].items()}
-            if data.get("cycles"):
-                self.cycles = Cycles(data["cycles"]["key"], data["cycles"]["fingerprints"])
+            stored = _Summaries(memoryview(data)[second + 1:], found["summaries"])  # not copied: a warm run never reads it
+            self.entries = {path: Entry.from_json(path, entry, stored) for path, entry in found["files"].items()}
+            if found.get("cycles"):
+                self.cycles = Cycles(found["cycles"]["key"], found["cycles"]["fingerprints"])
         except (UnreadableFile, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             self.entries, self.cycles = {}, None
 

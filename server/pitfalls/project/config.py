@@ -24,7 +24,7 @@ from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, ParseSettings, Settings, code_matches, parse_settings
 from pitfalls.core.summary_data import ModuleNamer
 from pitfalls.project.dependencies import (
-    UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, pydantic_major,
+    UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, own_declared, pydantic_major,
     python_floor,
 )
 from pitfalls.project.environment import environment_names
@@ -68,36 +68,50 @@ class ProjectConfig:
         dependency files say (the pydantic major where the configuration does not set
         ``pydantic-version``; the modules its dependencies provide), and the environment
         variables the repository's files define (``environment``)."""
-        folder_text = os.path.dirname(os.path.abspath(path))
-        found = self._per_folder.get(folder_text)
+        folder = os.path.dirname(os.path.abspath(path))
+        found = self._per_folder.get(folder)
         if found is None:
-            project = self._project_settings()
-            folder = Path(folder_text)
-            update: dict[str, object] = {}
-            if project.pydantic_version is None:
-                major = pydantic_major(nearest_declared(folder, self.root, self._declared))
-                if major is not None:
-                    update["pydantic_version"] = major
-            above = declared_above(folder, self.root, self._declared)
-            if above is not None and above.drops_namespace_folders and project.packages_need_init is None:
-                update["packages_need_init"] = True
-            inside = folder.parts[len(self.root.parts):] if folder.is_relative_to(self.root) else folder.parts
-            if UNDECLARED_FOLDERS.intersection(inside):
-                if project.dependency_modules is not None:
-                    update["dependency_modules"] = None  # PF303 does not ask there
-            else:
-                modules = dependency_modules(above)
-                if modules is not None:
-                    update["dependency_modules"] = tuple(sorted({*modules, *(project.dependency_modules or ())}))
-            if update:
-                key = tuple(sorted(update.items()))
-                if key not in self._variants:
-                    self._variants[key] = dataclasses.replace(project, **update)
-                found = self._variants[key]
-            else:
-                found = project
-            self._per_folder[folder_text] = found
+            found = self._per_folder[folder] = self._folder_settings(folder)
         return found
+
+    def _folder_settings(self, folder_text: str) -> Settings:
+        """:meth:`settings_for` the files in ``folder_text``: its parent's when it declares
+        nothing itself and is no folder whose dependencies go undeclared (every answer
+        below looks up through it to the same dependency files)."""
+        parent = os.path.dirname(folder_text)
+        if (
+            parent != folder_text and parent.startswith(str(self.root))
+            and own_declared(Path(folder_text), self._declared) is None
+            and os.path.basename(folder_text) not in UNDECLARED_FOLDERS
+        ):
+            found = self._per_folder.get(parent)
+            if found is None:
+                found = self._per_folder[parent] = self._folder_settings(parent)
+            return found
+        project = self._project_settings()
+        folder = Path(folder_text)
+        update: dict[str, object] = {}
+        if project.pydantic_version is None:
+            major = pydantic_major(nearest_declared(folder, self.root, self._declared))
+            if major is not None:
+                update["pydantic_version"] = major
+        above = declared_above(folder, self.root, self._declared)
+        if above is not None and above.drops_namespace_folders and project.packages_need_init is None:
+            update["packages_need_init"] = True
+        inside = folder.parts[len(self.root.parts):] if folder.is_relative_to(self.root) else folder.parts
+        if UNDECLARED_FOLDERS.intersection(inside):
+            if project.dependency_modules is not None:
+                update["dependency_modules"] = None  # PF303 does not ask there
+        else:
+            modules = dependency_modules(above)
+            if modules is not None:
+                update["dependency_modules"] = tuple(sorted({*modules, *(project.dependency_modules or ())}))
+        if not update:
+            return project
+        key = tuple(sorted(update.items()))
+        if key not in self._variants:
+            self._variants[key] = dataclasses.replace(project, **update)
+        return self._variants[key]
 
     def python_floor(self, path: Path | str) -> tuple[int, int] | None:
         """The oldest Python the file's project admits (``requires-python``), if it says."""
@@ -190,6 +204,7 @@ class ConfigResolver:
         self._pyprojects: dict[str, Path | None] = {}  # folder -> nearest pyproject.toml
         self._loaded: dict[Path | None, ProjectConfig] = {}  # its file (or a defaults' pyproject.toml) -> one
         self._by_path: dict[str, ProjectConfig] = {}  # a path as asked about -> config_for's answer
+        self._scopes: dict[ProjectConfig, Path | None] = {}  # a configuration -> its folder_scope
 
     def folder_config(self, folder: Path | str) -> ProjectConfig:
         """The configuration of the files in ``folder``."""
@@ -225,12 +240,15 @@ class ConfigResolver:
         it): the outermost configuration's above, else the nearest ``pyproject.toml``'s;
         None with neither (the source roots of their packages are the project)."""
         config = self.folder_config(folder)
-        while config.source is not None and self.fixed is None:
-            above = self._with_table(os.path.dirname(config.root))
-            if above is None or above.root == config.root:
-                break
-            config = above
-        return config.root if config.source is not None else None
+        if config not in self._scopes:
+            outer = config
+            while outer.source is not None and self.fixed is None:
+                above = self._with_table(os.path.dirname(outer.root))
+                if above is None or above.root == outer.root:
+                    break
+                outer = above
+            self._scopes[config] = outer.root if outer.source is not None else None
+        return self._scopes[config]
 
     def scope(self, path: Path | str) -> Path | None:
         return self.folder_scope(os.path.dirname(os.path.abspath(path)))
@@ -259,7 +277,7 @@ class ConfigResolver:
 
     def _with_table(self, folder: str) -> ProjectConfig | None:
         if folder not in self._nearest:
-            source = config_file(Path(folder))
+            source = config_file(folder)
             if source is not None:
                 if source not in self._loaded:
                     self._loaded[source] = make_config(
@@ -274,10 +292,10 @@ class ConfigResolver:
 
     def _pyproject(self, folder: str) -> Path | None:
         if folder not in self._pyprojects:
-            candidate = Path(folder, "pyproject.toml")
+            candidate = os.path.join(folder, "pyproject.toml")
             parent = os.path.dirname(folder)
-            if candidate.is_file():
-                self._pyprojects[folder] = candidate
+            if os.path.isfile(candidate):
+                self._pyprojects[folder] = Path(candidate)
             else:
                 self._pyprojects[folder] = None if parent == folder else self._pyproject(parent)
         return self._pyprojects[folder]
@@ -356,12 +374,12 @@ def read_table(source: Path) -> dict[str, Any] | None:
     return table
 
 
-def config_file(folder: Path) -> Path | None:
+def config_file(folder: Path | str) -> Path | None:
     """The file in ``folder`` (not above) that configures pitfalls, if any."""
     for name in CONFIG_FILES:
-        candidate = folder / name
-        if candidate.is_file() and (name != "pyproject.toml" or read_table(candidate) is not None):
-            return candidate
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate) and (name != "pyproject.toml" or read_table(Path(candidate)) is not None):
+            return Path(candidate)
     return None
 
 

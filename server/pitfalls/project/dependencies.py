@@ -35,7 +35,7 @@ _POETRY_TILDE = re.compile(r"^~(\d+)(?:\.(\d+))?")
 def nearest_declared(folder: Path, stop: Path, memo: dict[str, Declared | None]) -> Declared | None:
     """What the dependency files nearest to ``folder`` (looking up to ``stop``) declare."""
     while True:
-        found = _own_declared(folder, memo)
+        found = own_declared(folder, memo)
         parent = folder.parent
         if found is not None or parent == folder or not str(parent).startswith(str(stop)):
             return found
@@ -49,7 +49,7 @@ def declared_above(folder: Path, stop: Path, memo: dict[str, Declared | None]) -
     found = Declared()
     anchored = False
     while True:
-        own = _own_declared(folder, memo)
+        own = own_declared(folder, memo)
         if own is not None:
             found.everything |= own.everything
             found.complete = found.complete and own.complete
@@ -61,7 +61,8 @@ def declared_above(folder: Path, stop: Path, memo: dict[str, Declared | None]) -
         folder = parent
 
 
-def _own_declared(folder: Path, memo: dict[str, Declared | None]) -> Declared | None:
+def own_declared(folder: Path, memo: dict[str, Declared | None]) -> Declared | None:
+    """What ``folder``'s own dependency files declare (None: it has none that do)."""
     key = str(folder)
     if key not in memo:
         memo[key] = _declared(folder)
@@ -173,11 +174,11 @@ def _declared(folder: Path) -> Declared | None:
     """The folder's dependency files (``pyproject.toml``'s PEP 621, PEP 735, Poetry, PDM, uv
     and Hatch tables, ``requirements*.txt``, ``setup.cfg``); None when it declares nothing."""
     found = Declared()
-    declares = _read_pyproject(folder / "pyproject.toml", found)
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         names = []
+    declares = "pyproject.toml" in names and _read_pyproject(folder / "pyproject.toml", found)
     for name in names:
         if name.startswith("requirements") and name.endswith(".txt"):
             declares = True
@@ -192,7 +193,7 @@ def _declared(folder: Path) -> Declared | None:
                 elif not line.startswith("-"):  # options, `-r` (other files here are read too)
                     _add(found, [line], runtime=True)
     setup_cfg = folder / "setup.cfg"
-    if setup_cfg.is_file():
+    if "setup.cfg" in names and setup_cfg.is_file():
         found.drops_namespace_folders = _finds_regular_packages_only(setup_cfg)
         parser = configparser.ConfigParser()
         try:
@@ -206,7 +207,7 @@ def _declared(folder: Path) -> Declared | None:
             _add(found, (line.strip() for line in requires.splitlines()), runtime=True)
         for extra in extras:
             _add(found, (line.strip() for line in extra.splitlines()))
-    if (folder / "setup.py").is_file():
+    if "setup.py" in names and (folder / "setup.py").is_file():
         found.complete, declares = False, True  # setup.py's requirements are code
         found.drops_namespace_folders = _finds_regular_packages_only(folder / "setup.py")
     return found if declares else None

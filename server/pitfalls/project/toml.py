@@ -7,6 +7,7 @@ out-of-memory killer); both are refused before tomllib sees the text.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,18 @@ class TomlError(Exception):
 
 
 def load_toml(path: Path) -> dict[str, Any]:
+    """The file's data. A run reads a ``pyproject.toml`` for its configuration, its
+    dependencies and its ``requires-python``: the same text is parsed once, and the data
+    is shared between them (never to be changed in place)."""
     try:
         text = read_bounded(path, MAX_TOML_MB).decode("utf-8")
     except (UnreadableFile, UnicodeDecodeError) as exc:
         raise TomlError(f"cannot read: {exc}") from None
+    return _parsed(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> dict[str, Any]:
     for number, line in enumerate(text.splitlines(), 1):
         key = line if line.lstrip().startswith("[") else line.partition("=")[0]
         if key.count(".") >= MAX_KEY_PARTS:
