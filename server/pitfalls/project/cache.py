@@ -192,8 +192,10 @@ class Cache:
             data = read_bounded(self.file, MAX_CACHE_MB)
             first = data.find(b"\n")
             second = data.find(b"\n", first + 1)
+            if first < 0 or second < 0:
+                return
             main = data[first + 1:second]
-            if first < 0 or second < 0 or not hmac.compare_digest(data[:first], _mac(main)):
+            if not hmac.compare_digest(data[:first], _mac(main)):
                 return  # not written by this user
             found = json.loads(main)
             if found.get("version") != __version__:

@@ -68,7 +68,9 @@ class ProjectConfig:
         dependency files say (the pydantic major where the configuration does not set
         ``pydantic-version``; the modules its dependencies provide), and the environment
         variables the repository's files define (``environment``)."""
-        folder = os.path.dirname(os.path.abspath(path))
+        return self._settings_in(os.path.dirname(os.path.abspath(path)))
+
+    def _settings_in(self, folder: str) -> Settings:
         found = self._per_folder.get(folder)
         if found is None:
             found = self._per_folder[folder] = self._folder_settings(folder)
@@ -84,10 +86,7 @@ class ProjectConfig:
             and own_declared(Path(folder_text), self._declared) is None
             and os.path.basename(folder_text) not in UNDECLARED_FOLDERS
         ):
-            found = self._per_folder.get(parent)
-            if found is None:
-                found = self._per_folder[parent] = self._folder_settings(parent)
-            return found
+            return self._settings_in(parent)
         project = self._project_settings()
         folder = Path(folder_text)
         update: dict[str, object] = {}
