@@ -338,16 +338,21 @@ def test_a_new_requires_python_rechecks_what_it_parses_differently(project) -> N
     assert_same_as_cold(root, warm)
 
 
-# The CLI in a subprocess, printing whether it imported pydantic (it validates tables).
+# The CLI in a subprocess, printing whether it imported pydantic (it validates tables) and
+# packaging (it reads requirements).
 PYDANTIC_PROBE = """
 import sys
 from pitfalls.cli.main import main
 
 code = main(sys.argv[1:])
-print("pydantic:", "pydantic" in sys.modules, file=sys.stderr)
+print("pydantic:", "pydantic" in sys.modules, "packaging:", "packaging" in sys.modules, file=sys.stderr)
 sys.exit(code)
 """
 RICH_TABLE = """\
+[project]
+name = "demo"
+requires-python = ">=3.10"
+dependencies = ["pydantic>=2,<3", "requests[socks]>=2"]
 [tool.pitfalls]
 select = ["PF1", "PF4"]
 per-file-ignores = {"tests/*" = ["PF102"], "app/legacy.py" = ["PF4"]}
@@ -363,11 +368,13 @@ models = {Article = "articles"}
 
 
 def test_a_warm_run_validates_no_table_again(app: Path, tmp_path: Path) -> None:
-    """Importing pydantic was half of a warm run: a table validated before is remembered
-    (signed, beside the cache key), with the same settings and so the same report."""
+    """Importing pydantic was half of a warm run, and packaging a tenth: a table validated
+    before, and what dependency files said, are remembered (signed, beside the cache key),
+    with the same settings and so the same report."""
     import subprocess
 
     (app / "pyproject.toml").write_text(RICH_TABLE, encoding="utf-8")
+    (app / "requirements-dev.txt").write_text("pytest>=8\nfastapi>=0.110  # the API\n", encoding="utf-8")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
 
     def probe(*extra: str) -> tuple[str, str]:
@@ -379,10 +386,11 @@ def test_a_warm_run_validates_no_table_again(app: Path, tmp_path: Path) -> None:
         return proc.stdout, proc.stderr.strip().splitlines()[-1]
 
     uncached_report, uncached = probe("--no-cache")
-    assert uncached == "pydantic: True" and not (tmp_path / "user-cache/pitfalls/settings.json").exists()
+    assert uncached == "pydantic: True packaging: True"
+    assert not [p.name for p in (tmp_path / "user-cache/pitfalls").glob("*.json")]
     cold_report, cold = probe()
     warm_report, warm = probe()
-    assert (cold, warm) == ("pydantic: True", "pydantic: False")
+    assert (cold, warm) == ("pydantic: True packaging: True", "pydantic: False packaging: False")
     assert warm_report == cold_report == uncached_report and '"PF401"' in warm_report
 
 
@@ -423,3 +431,52 @@ def test_known_tables_keep_the_newest(tmp_path: Path, monkeypatch) -> None:
     for size in range(1, 6):
         KnownTables(file).parse({"max-file-size": size})
     assert len(json.loads(_verified(file.read_bytes()))) == 3
+
+
+DEPENDENCY_FILES = {
+    "pyproject.toml": (
+        '[project]\nname = "svc"\nrequires-python = ">=3.9,<4"\ndependencies = ["fastapi<0.100", "SQLAlchemy[asyncio]>=2"]\n'
+        '[tool.poetry.group.dev.dependencies]\npytest = "^8"\n'
+    ),
+    "requirements-dev.txt": "httpx>=0.27  # tests\n-e ./vendored\n",
+    "setup.cfg": "[options]\npackages = find:\ninstall_requires =\n    redis>=5\n",
+}
+
+
+def _declarations(folder: Path, store) -> tuple[object, object]:
+    from pitfalls.project.dependencies import FolderDeclarations
+
+    declarations = FolderDeclarations(store)
+    return declarations.own(folder), declarations.python_floor(str(folder), folder)
+
+
+def test_known_facts_give_what_reading_the_files_gives(project, tmp_path: Path) -> None:
+    """What dependency files say, remembered by their content: the same answers as
+    reading them, a changed file read again, and a file this user did not sign (or an
+    answer of the wrong shape) ignored."""
+    from pitfalls.project.cache import KnownFacts, _signed
+
+    folder = project(DEPENDENCY_FILES)
+    file = tmp_path / "facts.json"
+    expected = _declarations(folder, None)
+    assert expected[0].pydantic == 1 and expected[0].complete is False and expected[0].drops_namespace_folders
+    assert {"fastapi", "sqlalchemy[asyncio]", "pytest", "httpx", "redis"} <= expected[0].everything
+    assert expected[1] == (3, 9)
+
+    store = KnownFacts(file)
+    assert _declarations(folder, store) == expected and not file.exists()  # written once, by save()
+    store.save()
+    assert _declarations(folder, KnownFacts(file)) == expected
+
+    signed = file.read_bytes()
+    known = json.loads(_verified(signed))
+    assert sorted(map(type, known.values()), key=str) == [dict, list]
+    wrong = {key: {**value, "pydantic": 2} if isinstance(value, dict) else [3, 12] for key, value in known.items()}
+    file.write_bytes(signed.split(b"\n", 1)[0] + b"\n" + json.dumps(wrong).encode())
+    assert _declarations(folder, KnownFacts(file)) == expected  # not signed by this user
+    file.write_bytes(_signed(json.dumps({key: {"everything": 5} if isinstance(value, dict) else ["3", 9] for key, value in known.items()}).encode()))
+    assert _declarations(folder, KnownFacts(file)) == expected  # signed, but not what pitfalls writes
+
+    edit(folder / "pyproject.toml", DEPENDENCY_FILES["pyproject.toml"].replace("fastapi<0.100", "pydantic>=2").replace(">=3.9", ">=3.11"))
+    changed = _declarations(folder, KnownFacts(file))
+    assert changed == _declarations(folder, None) and changed[0].pydantic == 2 and changed[1] == (3, 11)

@@ -21,7 +21,7 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import Fixed, fix_until_stable, unified_diff
 from pitfalls.core.settings import ConfigError, parse_settings
 from pitfalls.core.source import ParseFailure, decode, source_encoding
-from pitfalls.project.cache import KnownTables
+from pitfalls.project.cache import KnownFacts, KnownTables
 from pitfalls.project.config import ConfigResolver, load_config, unknown_selector
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import FixError, content_hash, replace_file, write_atomically
@@ -157,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _config(args: argparse.Namespace) -> ConfigResolver:
+def _config(args: argparse.Namespace, facts: KnownFacts | None = None) -> ConfigResolver:
     """Each file's configuration (its nearest, or the ``--config`` file for all) with the
     command line's selection and exclusion on top (Ruff's precedence: ``--select`` replaces
-    the configured selection, including its ``ignore``)."""
+    the configured selection, including its ``ignore``); what dependency files say is
+    remembered in ``facts``."""
     overrides: dict[str, object] = dict(_schema_overrides(args))
     if args.command == "check":
         for option in ("select", "ignore", "extend_select", "exclude", "extend_exclude"):
@@ -172,8 +173,8 @@ def _config(args: argparse.Namespace) -> ConfigResolver:
     # Tables validated before are remembered, as results are (not with --no-cache).
     parse = parse_settings if getattr(args, "no_cache", False) else KnownTables().parse
     if args.config is not None:
-        return ConfigResolver(fixed=load_config(args.config, Path.cwd(), overrides, parse))
-    return ConfigResolver(overrides, parse=parse)
+        return ConfigResolver(fixed=load_config(args.config, Path.cwd(), overrides, parse, facts))
+    return ConfigResolver(overrides, parse=parse, facts=facts)
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -223,7 +224,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.stdin_filename is not None and (args.paths not in ([], [Path("-")]) or args.add_noqa):
         raise UsageError("--stdin-filename checks stdin: give it no paths, nor --add-noqa")
     progress = ProgressLine(sys.stderr)  # its second counts from here: finding the files is part of the wait
-    config = _config(args)
+    # What dependency files say is remembered, as results are (not with --no-cache).
+    facts = None if args.no_cache else KnownFacts()
+    config = _config(args, facts)
     if args.stdin_filename is not None:
         files = [args.stdin_filename]
     else:
@@ -255,6 +258,8 @@ def _check(args: argparse.Namespace) -> int:
             progress.close()
 
     result = run()
+    if facts is not None:
+        facts.save()
     if args.add_noqa:
         from pitfalls.cli.add_noqa import add_noqa  # its own text work (the noqa tokenizer)
 

@@ -233,6 +233,40 @@ class Cache:
             pass  # a read-only checkout still gets its results, just not cached
 
 
+class _SignedMemo:
+    """A JSON object in a signed file of this user's (beside the cache key), kept in the
+    order its entries were added; a file this user did not sign reads as empty."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._known: dict[str, Any] | None = None
+
+    def load(self) -> dict[str, Any]:
+        if self._known is None:
+            try:
+                known = json.loads(_verified(read_bounded(self.file, MAX_CACHE_MB)))
+                self._known = known if isinstance(known, dict) else {}
+            except (UnreadableFile, OSError, ValueError, RecursionError):
+                self._known = {}
+        return self._known
+
+    def add(self, key: str, value: Any) -> None:
+        known = self.load()
+        known.pop(key, None)
+        known[key] = value
+
+    def save(self, bound: int) -> None:
+        """Write the entries, less the oldest past ``bound``."""
+        known = self.load()
+        for stale in list(known)[: max(0, len(known) - bound)]:
+            del known[stale]
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(self.file, _signed(json.dumps(known, separators=(",", ":")).encode("utf-8")))
+        except OSError:
+            pass  # computed again next time
+
+
 class KnownTables:
     """Validates ``[tool.pitfalls]`` tables, remembering the settings of each valid one in
     a signed file of this user's (beside the cache key): the same table under the same
@@ -243,11 +277,10 @@ class KnownTables:
     MAX_TABLES = 256  # the oldest go first
 
     def __init__(self, file: Path | None = None) -> None:
-        self.file = file or cache_key_file().with_name("settings.json")
-        self._known: dict[str, dict[str, Any]] | None = None
+        self._memo = _SignedMemo(file or cache_key_file().with_name("settings.json"))
 
     def parse(self, table: dict[str, Any], source: Path | None = None) -> Settings:
-        known, key = self._load(), _table_key(table)
+        known, key = self._memo.load(), _table_key(table)
         if key is not None and key in known:
             try:
                 return settings_from_json(known[key])
@@ -255,25 +288,58 @@ class KnownTables:
                 pass  # not what this pitfalls wrote: validated again, and replaced
         settings = parse_settings(table, source)
         if key is not None:
-            known.pop(key, None)
-            known[key] = settings_json(settings)
-            for stale in list(known)[: max(0, len(known) - self.MAX_TABLES)]:
-                del known[stale]
-            try:
-                self.file.parent.mkdir(parents=True, exist_ok=True)
-                replace_file(self.file, _signed(json.dumps(known, separators=(",", ":")).encode("utf-8")))
-            except OSError:
-                pass  # validated again next time
+            self._memo.add(key, settings_json(settings))
+            self._memo.save(self.MAX_TABLES)
         return settings
 
-    def _load(self) -> dict[str, dict[str, Any]]:
-        if self._known is None:
-            try:
-                known = json.loads(_verified(read_bounded(self.file, MAX_CACHE_MB)))
-                self._known = known if isinstance(known, dict) else {}
-            except (UnreadableFile, OSError, ValueError, RecursionError):
-                self._known = {}
-        return self._known
+
+class KnownFacts:
+    """What pitfalls derives from a repository's files by pure functions (what a folder's
+    dependency files declare, which Python a ``requires-python`` admits), remembered by the
+    files' content in a signed file of this user's (beside the cache key): a warm run reads
+    the answers instead of parsing requirements again, and never imports ``packaging``.
+    New answers are written by :meth:`save`, once per run."""
+
+    MAX_FACTS = 1024  # the oldest go first
+
+    def __init__(self, file: Path | None = None) -> None:
+        self._memo = _SignedMemo(file or cache_key_file().with_name("facts.json"))
+        self._added = False
+
+    def recall(self, kind: str, content: bytes) -> tuple[bool, Any]:
+        """(True, the answer) remembered for ``content`` under this pitfalls, else (False, None)."""
+        known = self._memo.load()
+        key = _fact_key(kind, content)
+        return (True, known[key]) if key in known else (False, None)
+
+    def remember(self, kind: str, content: bytes, value: Any) -> None:
+        self._memo.add(_fact_key(kind, content), value)
+        self._added = True
+
+    def save(self) -> None:
+        if self._added:
+            self._memo.save(self.MAX_FACTS)
+            self._added = False
+
+
+def _fact_key(kind: str, content: bytes) -> str:
+    """The content, what it is, pitfalls' code and the ``packaging`` it parses requirements with, hashed."""
+    digest = hashlib.blake2b(f"{_engine_fingerprint()}\0{_packaging_stamp()}\0{kind}\0".encode(), digest_size=16)
+    digest.update(content)
+    return digest.hexdigest()
+
+
+@functools.cache
+def _packaging_stamp() -> str:
+    """Which ``packaging`` is installed (its ``__init__``'s size and time), found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("packaging")
+    try:
+        st = os.stat(spec.origin) if spec is not None and spec.origin else None
+    except OSError:
+        st = None
+    return f"{st.st_size}:{st.st_mtime_ns}" if st is not None else "?"
 
 
 def _table_key(table: dict[str, Any]) -> str | None:

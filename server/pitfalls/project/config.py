@@ -24,8 +24,7 @@ from pitfalls.core.schema import Schemas
 from pitfalls.core.settings import ConfigError, ParseSettings, Settings, code_matches, parse_settings
 from pitfalls.core.summary_data import ModuleNamer
 from pitfalls.project.dependencies import (
-    UNDECLARED_FOLDERS, Declared, declared_above, dependency_modules, nearest_declared, own_declared, pydantic_major,
-    python_floor,
+    UNDECLARED_FOLDERS, FactStore, FolderDeclarations, dependency_modules, pydantic_major,
 )
 from pitfalls.project.environment import environment_names
 from pitfalls.project.toml import TomlError, load_toml
@@ -44,14 +43,13 @@ class ProjectConfig:
     relative to, and the file (a ``pyproject.toml`` without ``[tool.pitfalls]`` gives the
     defaults)."""
 
-    def __init__(self, settings: Settings, root: Path, source: Path | None) -> None:
+    def __init__(self, settings: Settings, root: Path, source: Path | None, facts: FactStore | None = None) -> None:
         self.settings = settings
         self.root = root
         self.source = source
         # Its files' schemas, once the owner resolved them (the sources sit above this layer).
         self.schemas: Schemas | None = None
-        self._declared: dict[str, Declared | None] = {}  # folder -> what its own dependency files declare
-        self._python: dict[str, tuple[int, int] | None] = {}  # folder -> its requires-python floor
+        self.declarations = FolderDeclarations(facts)  # what each folder's dependency files say
         self._per_folder: dict[str, Settings] = {}
         # One Settings per distinct adjustment: folders under one dependency file share it
         # (and its fingerprint, computed once).
@@ -83,7 +81,7 @@ class ProjectConfig:
         parent = os.path.dirname(folder_text)
         if (
             parent != folder_text and parent.startswith(str(self.root))
-            and own_declared(Path(folder_text), self._declared) is None
+            and self.declarations.own(Path(folder_text)) is None
             and os.path.basename(folder_text) not in UNDECLARED_FOLDERS
         ):
             return self._settings_in(parent)
@@ -91,10 +89,10 @@ class ProjectConfig:
         folder = Path(folder_text)
         update: dict[str, object] = {}
         if project.pydantic_version is None:
-            major = pydantic_major(nearest_declared(folder, self.root, self._declared))
+            major = pydantic_major(self.declarations.nearest(folder, self.root))
             if major is not None:
                 update["pydantic_version"] = major
-        above = declared_above(folder, self.root, self._declared)
+        above = self.declarations.above(folder, self.root)
         if above is not None and above.drops_namespace_folders and project.packages_need_init is None:
             update["packages_need_init"] = True
         inside = folder.parts[len(self.root.parts):] if folder.is_relative_to(self.root) else folder.parts
@@ -114,10 +112,7 @@ class ProjectConfig:
 
     def python_floor(self, path: Path | str) -> tuple[int, int] | None:
         """The oldest Python the file's project admits (``requires-python``), if it says."""
-        folder = os.path.dirname(os.path.abspath(path))
-        if folder in self._python:
-            return self._python[folder]
-        return python_floor(Path(folder), self.root, self._python)
+        return self.declarations.python_floor(os.path.dirname(os.path.abspath(path)), self.root)
 
     def _project_settings(self) -> Settings:
         """The settings plus the environment variables the repository's files define: a
@@ -189,14 +184,16 @@ class ConfigResolver:
     nearest one, with ``overrides`` (the command line's or the editor's options) on top; or
     the ``fixed`` one for every file (``--config``). Each file is read once, each folder's
     answer kept. ``root`` roots the defaults where no ``pyproject.toml`` is above a file;
-    ``parse`` validates each table (see :class:`~pitfalls.project.cache.KnownTables`)."""
+    ``parse`` validates each table (see :class:`~pitfalls.project.cache.KnownTables`);
+    ``facts`` remembers what dependency files say (see :class:`~pitfalls.project.cache.KnownFacts`)."""
 
     def __init__(
         self, overrides: dict[str, Any] | None = None, *, root: Path | None = None, fixed: ProjectConfig | None = None,
-        parse: ParseSettings = parse_settings,
+        parse: ParseSettings = parse_settings, facts: FactStore | None = None,
     ) -> None:
         self.overrides = dict(overrides or {})
         self.parse = parse
+        self.facts = facts
         self.root = Path(os.path.abspath(root or Path.cwd()))
         self.fixed = fixed
         self._nearest: dict[str, ProjectConfig | None] = {}  # folder -> nearest configuration with a table
@@ -216,7 +213,7 @@ class ConfigResolver:
         pyproject = self._pyproject(folder)
         if pyproject not in self._loaded:
             root = pyproject.parent if pyproject is not None else self.root
-            self._loaded[pyproject] = make_config({}, root, pyproject, self.overrides, self.parse)
+            self._loaded[pyproject] = make_config({}, root, pyproject, self.overrides, self.parse, self.facts)
         return self._loaded[pyproject]
 
     def config_for(self, path: Path | str) -> ProjectConfig:
@@ -280,7 +277,7 @@ class ConfigResolver:
             if source is not None:
                 if source not in self._loaded:
                     self._loaded[source] = make_config(
-                        extended_table(source, parse=self.parse), source.parent, source, self.overrides, self.parse
+                        extended_table(source, parse=self.parse), source.parent, source, self.overrides, self.parse, self.facts
                     )
                 found = self._loaded[source]
             else:
@@ -326,28 +323,29 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_config(
-    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None, parse: ParseSettings = parse_settings
+    config_path: Path | None, start: Path, overrides: dict[str, Any] | None = None, parse: ParseSettings = parse_settings,
+    facts: FactStore | None = None,
 ) -> ProjectConfig:
     """``config_path``'s configuration (its paths relative to the working directory, as in
     Ruff's ``--config``), else the one that governs ``start`` (a file or a folder)."""
     if config_path is None:
         folder = Path(os.path.abspath(start))
         folder = folder if folder.is_dir() else folder.parent
-        return ConfigResolver(overrides, root=folder, parse=parse).folder_config(folder)
+        return ConfigResolver(overrides, root=folder, parse=parse, facts=facts).folder_config(folder)
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: no such config file")
     source = Path(os.path.abspath(config_path))
-    return make_config(extended_table(source, parse=parse), Path.cwd(), source, overrides, parse)
+    return make_config(extended_table(source, parse=parse), Path.cwd(), source, overrides, parse, facts)
 
 
 def make_config(
     table: dict[str, Any], root: Path, source: Path | None, overrides: dict[str, Any] | None,
-    parse: ParseSettings = parse_settings,
+    parse: ParseSettings = parse_settings, facts: FactStore | None = None,
 ) -> ProjectConfig:
     """A configuration from its file's (extended) table, with ``overrides`` on top."""
     overrides = overrides or {}
     settings = parse(apply_overrides(table, overrides), source)
-    config = ProjectConfig(settings, Path(os.path.abspath(root)), source)
+    config = ProjectConfig(settings, Path(os.path.abspath(root)), source, facts)
     config.repository_urls = frozenset(
         url
         for section in ("directus", "database", "redis")

@@ -32,11 +32,12 @@ def load_toml(path: Path) -> dict[str, Any]:
         text = read_bounded(path, MAX_TOML_MB).decode("utf-8")
     except (UnreadableFile, UnicodeDecodeError) as exc:
         raise TomlError(f"cannot read: {exc}") from None
-    return _parsed(text)
+    return parse_toml(text)
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(text: str) -> dict[str, Any]:
+def parse_toml(text: str) -> dict[str, Any]:
+    """A TOML text's data (the same text is parsed once: see :func:`load_toml`)."""
     for number, line in enumerate(text.splitlines(), 1):
         key = line if line.lstrip().startswith("[") else line.partition("=")[0]
         if key.count(".") >= MAX_KEY_PARTS:
