@@ -203,6 +203,8 @@ VERDICTS = {
     ),
     "return outside a function": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 1\n\n\nreturn 2\n"),
     "an edit that compiles": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 10\n\n\ny = 2\n"),
+    # CPython compiles it, pitfalls does not analyse it: the edited statement alone says so.
+    "an edit nesting too deeply": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 1\n\n\ny = a" + "[0]" * 2000 + "\n"),
 }
 
 

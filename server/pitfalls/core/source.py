@@ -230,25 +230,22 @@ def parse(
     re-parsed (which ``accept``, when given, must accept before libcst parses them); or
     None. When those statements compile on their own, the whole text does (each top-level
     statement's verdict is its own, unless a ``__future__`` import or a ``global``
-    statement ties them), and it is not compiled again: most of a keystroke's compile.
+    statement ties them), and it is not compiled again: most of a keystroke's compile. So
+    is its depth: the text's is its deepest statement's, and the others were measured when
+    the earlier text was parsed.
 
     Raises the process' recursion limit for what follows: code generation, positions and
     fixes recurse once per level of the tree."""
-    splice, asked = None, False
-    if (
-        reuse is not None and (python is None or python <= sys.version_info[:2])
-        and not _ties_statements(source) and too_deep(path, source) is None
-    ):
-        splice, asked = reuse(source, lambda piece: python_refuses(path, piece) is None), True
-    if splice is not None:
-        refused, deferred = None, None
-    else:
-        refused, deferred = python_refuses(path, source), None
-    if refused is not None and python is not None and python > sys.version_info[:2] and _grammar_error(source):
-        refused, deferred = None, refused  # perhaps newer grammar: libcst decides
-    refused = refused or too_deep(path, source)
-    if refused is not None:
-        raise ParseFailure(refused)
+    splice, asked, deferred = None, False, None
+    if reuse is not None and (python is None or python <= sys.version_info[:2]) and not _ties_statements(source):
+        splice, asked = reuse(source, lambda piece: python_refuses(path, piece) is None and too_deep(path, piece) is None), True
+    if splice is None:
+        refused = python_refuses(path, source)
+        if refused is not None and python is not None and python > sys.version_info[:2] and _grammar_error(source):
+            refused, deferred = None, refused  # perhaps newer grammar: libcst decides
+        refused = refused or too_deep(path, source)
+        if refused is not None:
+            raise ParseFailure(refused)
     if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
         sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
     if reuse is not None and deferred is None:
