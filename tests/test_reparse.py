@@ -14,6 +14,7 @@ from pitfalls.core.check import parse_file
 from pitfalls.core.positions import Positions
 from pitfalls.core.reparse import common_prefix, common_suffix, reparse
 from pitfalls.core.source import ParseFailure
+from pitfalls.core.summary import summarize
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.workspace import Workspace
 
@@ -167,6 +168,8 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
                 continue
             good = text
             parsing += 1
+            name, root, is_package = workspace.config.module_name(path)
+            assert mine.summary == summarize(mine.module, name=name, path=path, root=root, is_package=is_package), (path, edits)
             old = previous.module.body if previous is not None and mine.module is not previous.module else ()
             new = mine.module.body
             if old and new and (old[0] is new[0] or old[-1] is new[-1]):
@@ -182,6 +185,36 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     print(f"{edits} edits, {parsing} parsed, {spliced} spliced, {findings} findings")
     assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
     assert findings > 500, findings
+
+
+# (a text, an edit of it that leaves its class statement as it was, but not what it means)
+RESUMMARISED = {
+    "its base imported from elsewhere": (
+        "from a import Base\n\n\nclass C(Base):\n    x: int = 1\n",
+        "from b import Base\n\n\nclass C(Base):\n    x: int = 1\n",
+    ),
+    "a TypeVar defined above it": (
+        "from typing import Generic\nT = 1\n\n\nclass C(Generic[T]):\n    x: int = 1\n",
+        "from typing import Generic, TypeVar\nT = TypeVar('T')\n\n\nclass C(Generic[T]):\n    x: int = 1\n",
+    ),
+    "the annotation's class defined above it": (
+        "class Modle:\n    pass\n\n\ndef f() -> Model:\n    return g()\n",
+        "class Model:\n    pass\n\n\ndef f() -> Model:\n    return g()\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESUMMARISED))
+def test_an_unchanged_statement_is_summarised_again_when_what_it_names_changed(name: str) -> None:
+    """An edit's summary reuses what an unchanged class or function statement added only
+    while every name it resolved resolves the same way."""
+    source, new_source = RESUMMARISED[name]
+    where = {"name": "app.m", "root": "/p", "is_package": False}
+    previous = parse_file("/p/app/m.py", source, edited=True, **where)
+    edited = parse_file("/p/app/m.py", new_source, previous=previous, edited=True, **where)
+    assert edited.module.body[-1] is previous.module.body[-1]  # spliced: the statement kept
+    assert edited.summary == summarize(cst.parse_module(new_source), path="/p/app/m.py", **where)
+    assert edited.summary != previous.summary
 
 
 def test_no_splice_where_libcst_does_not_give_the_text_back() -> None:

@@ -23,7 +23,7 @@ from pitfalls.core.reparse import Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
-from pitfalls.core.summary import ModuleSummary, summarize
+from pitfalls.core.summary import ModuleSummary, StatementSummaries, summarize
 from pitfalls.core.walker import LEAVES, children_reversed
 
 
@@ -189,6 +189,9 @@ class ParsedFile:
     # An earlier text's positions, whose statements this tree may share (see reparse).
     earlier: Positions | None = field(default=None, repr=False)
     python: tuple[int, int] | None = None  # the oldest Python the project admitted when parsed
+    # What each class and function statement added to the summary, for the next edit's (kept
+    # only for a file parsed to be edited).
+    statements: StatementSummaries | None = field(default=None, repr=False)
 
     @cached_property
     def positions(self) -> Positions:
@@ -209,12 +212,15 @@ def parse_file(
     summary: ModuleSummary | None = None,
     python: tuple[int, int] | None = None,
     previous: ParsedFile | None = None,
+    edited: bool = False,
 ) -> ParsedFile:
     """Parse ``source`` (raising ParseFailure, a PF000 naming ``display``) and summarise
     it as module ``name``, unless its ``summary`` is known and current.
 
     ``previous``: the same file's last parse; an edit of it re-parses only the top-level
-    statements it touched (the tree is the one a full parse gives, or a full parse is made)."""
+    statements it touched (the tree is the one a full parse gives, or a full parse is made)
+    and summarises again only the classes and functions it touched. ``edited``: keep what
+    the next edit needs for that (an editor's buffer)."""
     earlier = reuse = None
     # An edit of the text last parsed under the same Python floor (which decides what
     # CPython's verdict on it was: see ``parse``).
@@ -228,14 +234,20 @@ def parse_file(
     if earlier is not None and not _shares_statements(module, previous.module):
         earlier = None  # parsed afresh: no spans to reuse
     error = None
+    statements: StatementSummaries | None = {} if edited else None
     if summary is None:
         where = {"name": name, "path": path, "root": root, "is_package": is_package}
         try:
-            summary = summarize(module, source=source, **where)
+            summary = summarize(
+                module, source=source, earlier=previous.statements if previous is not None else None,
+                statements=statements, **where,
+            )
         except Exception as exc:  # a summariser bug must not lose the rest of the project
             error = f"cannot summarise {display or path}: {type(exc).__name__}: {exc}"
-            summary = summarize(cst.Module(body=()), **where)
-    return ParsedFile(path, source, module, summary, error, earlier=earlier, python=python)
+            summary, statements = summarize(cst.Module(body=()), **where), None
+    else:
+        statements = None  # not summarised here: nothing to give the next edit
+    return ParsedFile(path, source, module, summary, error, earlier=earlier, python=python, statements=statements)
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:

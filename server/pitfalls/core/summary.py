@@ -15,6 +15,7 @@ without libcst).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
 import libcst as cst
@@ -54,24 +55,65 @@ def _suite(block: cst.BaseSuite) -> Iterable[cst.CSTNode]:
     return [block] if isinstance(block, cst.SimpleStatementSuite) else block.body
 
 
+@dataclass
+class StatementSummary:
+    """What one class or function statement added to its module's summary, and under what:
+    the names it resolved (dotted name -> what it resolved to) and the rest of its context."""
+
+    context: tuple[object, ...]
+    resolved: list[tuple[str, str]]
+    info: ClassInfo | FunctionInfo
+    nested_imports: list[tuple[str, str | None, str, str]]
+
+
+# A summary's class and function statements (the node objects) -> what each added: what the
+# next edit's summary reuses for the statements the edit left alone (see :func:`summarize`).
+StatementSummaries = dict[cst.CSTNode, StatementSummary]
+
+
 class _SummaryBuilder(SummaryState):
     def __init__(self, module: cst.Module, name: str, is_package: bool):
         super().__init__(name, is_package)
         self.module = module
+        self.earlier: StatementSummaries = {}
+        self.statements: StatementSummaries | None = None  # filled when kept
+        self._resolved: list[tuple[str, str]] | None = None  # recorded while a statement is built
+
+    def qualify(self, dotted: str) -> str:
+        found = super().qualify(dotted)
+        if self._resolved is not None:
+            self._resolved.append((dotted, found))
+        return found
+
+    def _definition(self, stmt: cst.ClassDef | cst.FunctionDef) -> ClassInfo | FunctionInfo:
+        """The summary of a module-level class or function, and the imports nested in it;
+        the earlier text's for the same statement when everything it resolved resolves
+        the same way now (an edit elsewhere in the file)."""
+        context = (self.name, self.is_package, self.module.default_indent, self.module.default_newline, tuple(self.typevars))
+        entry = self.earlier.get(stmt)
+        if entry is None or entry.context != context or any(SummaryState.qualify(self, d) != q for d, q in entry.resolved):
+            self._resolved = resolved = []
+            try:
+                info = self._class(stmt) if type(stmt) is cst.ClassDef else self._function(stmt)  # type: ignore[arg-type]
+            finally:
+                self._resolved = None
+            nested = [
+                binding
+                for small in _nested_imports(stmt)
+                for binding in names.import_bindings(small, self.name, self.is_package)
+            ]
+            entry = StatementSummary(context, resolved, info, nested)
+        if self.statements is not None:
+            self.statements[stmt] = entry
+        for binding in entry.nested_imports:
+            self.record_import(*binding, "function")
+        return entry.info
 
     # -- imports ------------------------------------------------------------------------
 
     def _record_imports(self, stmt: cst.Import | cst.ImportFrom, scope: str) -> None:
         for binding in names.import_bindings(stmt, self.name, self.is_package):
             self.record_import(*binding, scope)
-
-    def _scan_imports_in(self, node: cst.CSTNode, scope: str) -> None:
-        """Record imports nested in functions/classes (they never bind module names)."""
-        for stmt in iter_statements(node):
-            if type(stmt) is cst.SimpleStatementLine or type(stmt) is cst.SimpleStatementSuite:
-                for small in stmt.body:
-                    if type(small) is cst.Import or type(small) is cst.ImportFrom:
-                        self._record_imports(small, scope)
 
     # -- statements ---------------------------------------------------------------------
 
@@ -89,12 +131,10 @@ class _SummaryBuilder(SummaryState):
                     self.open_names |= isinstance(small, cst.TypeAlias)
             elif isinstance(stmt, cst.ClassDef):
                 self.defined.append(stmt.name.value)
-                self.classes[stmt.name.value] = self._class(stmt)
-                self._scan_imports_in(stmt, "function")
+                self.classes[stmt.name.value] = self._definition(stmt)  # type: ignore[assignment]
             elif isinstance(stmt, cst.FunctionDef):
                 self.defined.append(stmt.name.value)
-                self.functions[stmt.name.value] = self._function(stmt)
-                self._scan_imports_in(stmt, "function")
+                self.functions[stmt.name.value] = self._definition(stmt)  # type: ignore[assignment]
             elif isinstance(stmt, cst.If):
                 inner = scope
                 if names.is_type_checking_test(stmt.test):
@@ -311,9 +351,24 @@ def local_class_info(
     return builder._class(node, qualname)
 
 
+def _nested_imports(node: cst.CSTNode) -> Iterable[cst.Import | cst.ImportFrom]:
+    """The imports nested in a function or class (they never bind module names)."""
+    for stmt in iter_statements(node):
+        if type(stmt) is cst.SimpleStatementLine or type(stmt) is cst.SimpleStatementSuite:
+            for small in stmt.body:
+                if type(small) is cst.Import or type(small) is cst.ImportFrom:
+                    yield small
+
+
 def summarize(
-    module: cst.Module, *, name: str, path: str, root: str, is_package: bool, source: str | None = None
+    module: cst.Module, *, name: str, path: str, root: str, is_package: bool, source: str | None = None,
+    earlier: StatementSummaries | None = None, statements: StatementSummaries | None = None,
 ) -> ModuleSummary:
-    builder = _SummaryBuilder(module, name, is_package)  # ``source``: the text, when at hand
+    """``module``'s summary (``source``: its text, when at hand). ``statements``, when
+    given, is filled with what each class and function statement added, for the summary
+    of the next edit (``earlier``), which reuses it where the statement is unchanged."""
+    builder = _SummaryBuilder(module, name, is_package)
+    builder.earlier = earlier or {}
+    builder.statements = statements
     builder.build()
     return builder.summary(path, root, module.code if source is None else source)

@@ -91,7 +91,9 @@ class Workspace:
             python = self.config.config_for(path).python_floor(path)
             parsed = _Parsed(
                 text,
-                parse_file(path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good),
+                parse_file(
+                    path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good, edited=True,
+                ),
                 None,
             )
         except ParseFailure as exc:
