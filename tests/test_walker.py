@@ -6,7 +6,12 @@ from __future__ import annotations
 import collections
 import textwrap
 
+import dataclasses
+
 import libcst as cst
+from pitfalls.core.check import check_parsed, parse_file
+from pitfalls.core.index import ProjectIndex
+from pitfalls.core.rule import Rule
 from pitfalls.core.walker import iter_nodes
 
 # A field of each kind that holds only whitespace (a type's parameters, a call's
@@ -65,3 +70,50 @@ def test_the_syntactic_walk_is_the_full_walk_without_tokens() -> None:
     position = {id(node): i for i, node in enumerate(every)}
     order = [position[id(node)] for node in syntactic]
     assert order == sorted(order)
+
+
+class _Recorder(Rule):
+    """Notes every handler call; prunes lambdas and the bodies of `match` statements."""
+
+    code, name, summary = "PF999", "recorder", "notes the walk"
+    seen: list[tuple[str, str, object]] = []
+
+    def _note(self, event: str, node: cst.CSTNode) -> None:
+        self.seen.append((event, type(node).__name__, node.value if isinstance(node, cst.Name) else id(node)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._note("enter", node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self._note("enter", node)
+        return False
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._note("leave", node)
+
+    def visit_Match(self, node: cst.Match) -> bool:
+        self._note("enter", node)
+        return False
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self._note("leave", node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._note("enter", node)
+
+
+def test_an_editors_kept_walks_call_the_handlers_the_walk_calls() -> None:
+    """A buffer's statements' walks, kept for its next edit, call the same handlers on
+    the same nodes in the same order as the walk, pruning included, kept or not."""
+    parsed = parse_file("m.py", SOURCE, name="m", edited=True, python=(3, 13))  # 3.12 syntax
+    index = ProjectIndex([parsed.summary])
+    runs = []
+    for walks in (None, parsed.walks, parsed.walks):  # walked; flattened; the flat walks reused
+        _Recorder.seen = []
+        check_parsed(dataclasses.replace(parsed, walks=walks), index, [_Recorder])
+        runs.append(_Recorder.seen)
+    assert runs[0] == runs[1] == runs[2]
+    names = {value for _, kind, value in runs[0] if kind == "Name"}
+    assert {"os", "Generic", "print", "h", "x"} <= names and not names & {"a", "b", "rest", "v", "others"}  # pruned
+    assert [kind for event, kind, _ in runs[0] if event == "leave"].count("Lambda") == 1
+    assert len(parsed.walks) == len(parsed.module.body)

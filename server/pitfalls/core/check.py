@@ -76,16 +76,22 @@ def _dispatch_plan(rules: tuple[type[Rule], ...]) -> tuple[_Table, _Table]:
 
 _LEAVE = object()
 
+# A file's top-level statements -> (the dispatch plan, the statement's walk under it): kept
+# across the edits of an editor's buffer, whose unchanged statements are the same objects.
+Walks = dict[cst.CSTNode, tuple[tuple[_Table, _Table], list[tuple[cst.CSTNode, bool, int]]]]
+
 
 class _Runner:
     """The enabled rules of one file, run in one traversal with the engine's scope tracking."""
 
-    def __init__(self, ctx: RuleContext, rules: list[type[Rule]]) -> None:
+    def __init__(self, ctx: RuleContext, rules: list[type[Rule]], walks: Walks | None = None) -> None:
         self.ctx = ctx
         self.broken: set[str] = set()
         self.errors: list[str] = []
         self.instances = [rule(ctx) for rule in rules]
-        visit, leave = _dispatch_plan(tuple(rules))
+        self.plan = _dispatch_plan(tuple(rules))
+        self.walks = walks
+        visit, leave = self.plan
         owners: list[object] = [ctx, *self.instances]
         kinds: list[type[Rule] | None] = [None, *rules]
 
@@ -115,9 +121,13 @@ class _Runner:
         module = ctx.module
         handlers = self.on_enter.get(cst.Module)
         if handlers is None or handle(handlers, module):
+            walks = self.walks
             for statement in module.body:
                 ctx.statement = statement
-                self._walk_from(statement)
+                if walks is None:
+                    self._walk_from(statement)
+                else:
+                    self._walk_flat(self._flat(statement))
             ctx.statement = None
         handlers = self.on_leave.get(cst.Module)
         if handlers is not None:
@@ -143,6 +153,53 @@ class _Runner:
                 push(_LEAVE)
             if descend and node_type not in leaves:
                 extend(children_reversed(node))  # type: ignore[arg-type]
+
+    def _flat(self, statement: cst.CSTNode) -> list[tuple[cst.CSTNode, bool, int]]:
+        """The statement's walk as :meth:`_walk_from` makes it, as a list kept for the next
+        edit (see :data:`Walks`): each node that has handlers, on entry (with where to go
+        on when its children are pruned) and on exit."""
+        assert self.walks is not None
+        kept = self.walks.get(statement)
+        if kept is not None and kept[0] is self.plan:
+            return kept[1]
+        visit, leave = self.plan
+        flat: list[tuple[cst.CSTNode, bool, int]] = []
+        stack: list[object] = [statement]
+        while stack:
+            node = stack.pop()
+            if node is _LEAVE:
+                at, node = stack.pop(), stack.pop()
+                if type(node) in leave:
+                    flat.append((node, True, 0))
+                    end = len(flat) - 1  # pruned: its exit handlers still run
+                else:
+                    end = len(flat)
+                if at >= 0:
+                    flat[at] = (node, False, end)  # type: ignore[index]
+                continue
+            node_type = type(node)
+            entered = node_type in visit
+            if entered or node_type in leave:
+                stack += [node, len(flat) if entered else -1, _LEAVE]
+                if entered:
+                    flat.append(None)  # type: ignore[arg-type]  # completed on exit
+            if node_type not in LEAVES:
+                stack.extend(children_reversed(node))  # type: ignore[arg-type]
+        self.walks[statement] = (self.plan, flat)
+        return flat
+
+    def _walk_flat(self, flat: list[tuple[cst.CSTNode, bool, int]]) -> None:
+        on_enter, on_leave, handle = self.on_enter, self.on_leave, self._handle
+        i, count = 0, len(flat)
+        while i < count:
+            node, leaving, end = flat[i]
+            if leaving:
+                handle(on_leave[type(node)], node)
+                i += 1
+            elif handle(on_enter[type(node)], node):
+                i += 1
+            else:
+                i = end
 
     def _handle(self, handlers: list[tuple[type[Rule] | None, Callable]], node: cst.CSTNode) -> bool:
         """Call ``handlers`` on ``node``; False when a rule returned ``False`` to prune the
@@ -192,6 +249,7 @@ class ParsedFile:
     # What each class and function statement added to the summary, for the next edit's (kept
     # only for a file parsed to be edited).
     statements: StatementSummaries | None = field(default=None, repr=False)
+    walks: Walks | None = field(default=None, repr=False)  # likewise, the rules' walks of its statements
 
     @cached_property
     def positions(self) -> Positions:
@@ -247,7 +305,13 @@ def parse_file(
             summary, statements = summarize(cst.Module(body=()), **where), None
     else:
         statements = None  # not summarised here: nothing to give the next edit
-    return ParsedFile(path, source, module, summary, error, earlier=earlier, python=python, statements=statements)
+    walks: Walks | None = None
+    if edited:
+        kept = previous.walks if previous is not None and previous.walks is not None else {}
+        walks = {stmt: kept[stmt] for stmt in module.body if stmt in kept}
+    return ParsedFile(
+        path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks
+    )
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
@@ -273,7 +337,7 @@ def check_parsed(
         path=path, source=parsed.source, module=parsed.module, summary=parsed.summary, index=view,
         settings=settings, schemas=schemas or Schemas(),
     )
-    runner = _Runner(ctx, rules)
+    runner = _Runner(ctx, rules, parsed.walks)
     try:
         return _outcome(parsed, path, rules, runner, view)
     finally:
