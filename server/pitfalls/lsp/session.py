@@ -52,7 +52,10 @@ log = logging.getLogger("pitfalls.server")
 T = TypeVar("T")
 
 PARENT_POLL_SECONDS = 1.0
-FULL_COLLECTION_EVERY = 32  # engine runs between full garbage collections
+# The old generation (the open files' trees, the index: tens of ms to scan) is collected once
+# the engine has been idle this long, and after this many engine runs without a pause.
+FULL_COLLECTION_AFTER_IDLE_SECONDS = 1.0
+FULL_COLLECTION_AT_LEAST_EVERY = 256
 
 
 def fs_path(uri: str) -> str | None:
@@ -107,7 +110,8 @@ class PitfallsServer(LanguageServer):
         self.initialization_options: Any = None
         self.parent_watch: asyncio.Task | None = None
         self.gc_pending = False
-        self.collections = 0
+        self.collections = 0  # engine runs since the last full collection
+        self.idle_collection: asyncio.TimerHandle | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -121,20 +125,37 @@ class PitfallsServer(LanguageServer):
         """Automatic garbage collection is off (see :func:`pitfalls.lsp.server.serve`): collect after engine work,
         once its result is out, in the engine thread, so a check never pays for a collection
         in the middle of a parse. What one check leaves (rules and their context hold each
-        other) is young: the young generations are collected each time (a few ms); the old
-        one, which holds the open files' trees (tens of ms to scan), one time in
-        ``FULL_COLLECTION_EVERY``."""
+        other) is young: the young generations are collected each time (under a ms). The
+        old one, which holds the open files' trees and the index (tens of ms to scan, and
+        seldom anything to free), waits until the engine is idle: a collection then does not
+        hold up the next keystroke's check. Typing without a pause still gets one every
+        ``FULL_COLLECTION_AT_LEAST_EVERY`` runs."""
         if self.gc_pending or self.exiting:
             return
         self.gc_pending = True
+        self.collections += 1
+        full = self.collections >= FULL_COLLECTION_AT_LEAST_EVERY
 
         def collect() -> None:
             self.gc_pending = False
-            self.collections += 1
-            gc.collect(2 if self.collections % FULL_COLLECTION_EVERY == 0 else 1)
+            gc.collect(2 if full else 1)
 
+        self._submit(collect)
+        if full:
+            self.collections = 0
+        if self.idle_collection is not None:
+            self.idle_collection.cancel()
+        self.idle_collection = asyncio.get_running_loop().call_later(FULL_COLLECTION_AFTER_IDLE_SECONDS, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        self.idle_collection = None
+        if self.collections and not self.exiting:
+            self.collections = 0
+            self._submit(lambda: gc.collect(2))
+
+    def _submit(self, work: Callable[[], None]) -> None:
         try:
-            self.engine.submit(collect)
+            self.engine.submit(work)
         except RuntimeError:  # shut down
             pass
 
