@@ -806,7 +806,7 @@ async def server_campaign(projects: dict[str, Path], args: argparse.Namespace, w
             ),
         )
         uri = from_fs_path(str(root))
-        result = await asyncio.wait_for(client.initialize_async(types.InitializeParams(
+        await asyncio.wait_for(client.initialize_async(types.InitializeParams(
             capabilities=caps, process_id=os.getpid(), root_uri=uri,
             workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
         )), args.request_timeout)
