@@ -125,8 +125,7 @@ class Positions:
                 self._base[stmt] = offset
                 offset += piece.length
             self.body_end = offset
-            self._owner = self._owners(previous)
-            self._indexed = set(module.body)
+            self._indexed = set(module.body)  # every statement has its spans: they know its nodes
         self._top.update(self._generate(module.footer, self.body_end))
         end = self._state.offset
         if module.has_trailing_newline and end == 0:
@@ -152,30 +151,22 @@ class Positions:
         if piece is None:
             spans = self._generate((stmt,), 0)
             piece = self._pieces[stmt] = _Piece(spans, self._state.offset)
-            self._owner.update(dict.fromkeys(spans, stmt))
             self._indexed.add(stmt)
         return piece
 
-    def _owners(self, previous: Positions | None) -> dict[cst.CSTNode, cst.CSTNode]:
-        """Each statement's nodes -> the statement: the previous text's, less the
-        statements gone, plus the new ones."""
-        if previous is None:
-            return self._owner
-        owner = dict(previous._owner)
-        for stmt in previous._pieces.keys() - self._pieces.keys():
-            for node in previous._pieces[stmt].spans:
-                owner.pop(node, None)
-        for stmt in self._pieces.keys() - previous._pieces.keys():
-            owner.update(dict.fromkeys(self._pieces[stmt].spans, stmt))
-        return owner
-
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        """The top-level statement ``node`` is in: the statements not yet looked into are
-        walked (cheap) until it is found; for a node that walk does not reach (a comma, a
-        whitespace), they are walked again, tokens included."""
+        """The top-level statement ``node`` is in: one whose spans are known knows all its
+        nodes, tokens included; the others are walked (cheap) until it is found; for a node
+        that walk does not reach (a comma, a whitespace), they are walked again, tokens
+        included."""
         stmt = self._owner.get(node)
         if stmt is not None:
             return stmt
+        pieces = self._pieces
+        for candidate in self._module.body:
+            piece = pieces.get(candidate)
+            if piece is not None and node in piece.spans:
+                return candidate
         for candidate in self._module.body:
             if candidate not in self._indexed:
                 self._indexed.add(candidate)
