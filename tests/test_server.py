@@ -850,3 +850,4 @@ async def test_an_unusable_schema_source_is_one_warning(tmp_path: Path) -> None:
         assert answer[0]["directus"] is None and "is not valid JSON" in answer[0]["warnings"][0]
         warnings = [m for m in s.client.messages if "snap.json" in m.message]
         assert len(warnings) == 1 and warnings[0].type == types.MessageType.Warning  # not repeated
+

@@ -36,7 +36,7 @@ from pitfalls import __version__
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
 from pitfalls.lsp.project import Project, check_buffer, check_closed, scan_project
-from pitfalls.lsp.protocol import PitfallsProtocol
+from pitfalls.lsp.protocol import PitfallsProtocol, converter
 from pitfalls.lsp.pull import Reports
 from pitfalls.lsp.settings import (
     CONFIG_SECTION,
@@ -80,7 +80,8 @@ class PitfallsServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__(
-            "pitfalls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental, protocol_cls=PitfallsProtocol
+            "pitfalls", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental, protocol_cls=PitfallsProtocol,
+            converter_factory=converter,
         )
         self.engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pitfalls-engine")
         self.encoding = "utf-16"
