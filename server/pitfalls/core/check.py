@@ -208,16 +208,16 @@ class _Runner:
         ctx, broken = self.ctx, self.broken
         descend = True
         for rule, handler in handlers:
-            if rule is None:  # the engine's own
+            if rule is None:  # the engine's own (it never reports)
                 handler(node)
-            elif rule.code not in broken:
+            elif not broken or rule.code not in broken:
                 ctx.current_rule = rule
                 try:
                     if handler(node) is False:
                         descend = False
                 except Exception as exc:
                     self._failed(rule, exc)
-                ctx.current_rule = None
+        ctx.current_rule = None
         return descend
 
     def _failed(self, rule: type[Rule], exc: Exception) -> None:
