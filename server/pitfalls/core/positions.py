@@ -106,6 +106,7 @@ class Positions:
         self._pieces: dict[cst.CSTNode, _Piece] = {}
         self._owner: dict[cst.CSTNode, cst.CSTNode] = {}  # node -> its top-level statement
         self._indexed: set[cst.CSTNode] = set()  # statements whose nodes are in _owner
+        self._tokens_indexed: set[cst.CSTNode] = set()  # ... and whose tokens are too
         self._top = self._generate(module.header, 0)
         header_length = self._state.offset
         starts = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
@@ -158,7 +159,7 @@ class Positions:
         """The top-level statement ``node`` is in: one whose spans are known knows all its
         nodes, tokens included; the others are walked (cheap) until it is found; for a node
         that walk does not reach (a comma, a whitespace), they are walked again, tokens
-        included."""
+        included (each statement once: a file's fixes may ask for many)."""
         stmt = self._owner.get(node)
         if stmt is not None:
             return stmt
@@ -174,8 +175,11 @@ class Positions:
                 if node in self._owner:
                     return candidate
         for candidate in self._module.body:
-            if any(found is node for found in iter_nodes(candidate, tokens=True)):
-                return candidate
+            if candidate not in self._tokens_indexed:
+                self._tokens_indexed.add(candidate)
+                self._owner.update(dict.fromkeys(iter_nodes(candidate, tokens=True), candidate))
+                if node in self._owner:
+                    return candidate
         return None
 
     def statement_extents(self) -> list[tuple[int, int, int]] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -28,26 +29,54 @@ INITLESS_BASES = frozenset(
 )
 
 
-def mro(index: IndexView, qualname: str, _seen: tuple[str, ...] = ()) -> list[str] | None:
+def mro(index: IndexView, qualname: str) -> list[str] | None:
     """C3 linearisation of ``qualname``; None when Python could not build one (or the
     hierarchy is cyclic). Bases that do not name anything are ``?<text>`` leaves."""
+    found = _linearisation(index, _MROS.setdefault(index, {}), qualname, ())
+    return None if found is None else list(found)
+
+
+# Each view's linearisations (a file's rules ask for the same hierarchies over and over,
+# and a deep one costs its ancestors' each time): the index does not change under a view.
+_MROS: WeakKeyDictionary[IndexView, dict[str, list[str] | None]] = WeakKeyDictionary()
+
+
+def _linearisation(
+    index: IndexView, known: dict[str, list[str] | None], qualname: str, seen: tuple[str, ...]
+) -> list[str] | None:
+    """:func:`mro`, remembered in ``known``. Whether a class's ancestry reaches a cycle (the
+    only way ``seen``, its subclasses on the way here, can matter) is the class's own
+    affair, so one answer per class holds for every way to it; classes defined inside
+    functions are added to the view as the walk meets them, so theirs are not kept."""
     if qualname.startswith("?"):
         return [qualname]
     qualname = index.resolve(qualname)
-    if qualname in _seen:
+    if qualname in seen:
         return None
+    if qualname in known:
+        return known[qualname]
     info = index.class_info(qualname)
     if info is None:
         return [qualname]
     bases = [index.resolve(b.qualname) if b.qualname else "?" + b.text for b in info.bases]
     sequences = []
+    result: list[str] | None = [qualname]
     for base in bases:
-        linear = mro(index, base, (*_seen, qualname))
+        linear = _linearisation(index, known, base, (*seen, qualname))
         if linear is None:
-            return None
-        sequences.append(linear)
-    sequences.append(list(bases))
-    result = [qualname]
+            result = None
+            break
+        sequences.append(list(linear))
+    if result is not None:
+        sequences.append(list(bases))
+        result = _merged(result, sequences)
+    if "<locals>" not in qualname:
+        known[qualname] = result
+    return result
+
+
+def _merged(result: list[str], sequences: list[list[str]]) -> list[str] | None:
+    """C3's merge of the bases' linearisations and the bases, after ``result``."""
     while True:
         sequences = [s for s in sequences if s]
         if not sequences:
