@@ -202,3 +202,18 @@ def test_unused_noqa_says_nothing_of_a_rule_that_crashed(project, capsys, monkey
     code, out, err = check(root, capsys)
     assert (code, out) == (0, "All checks passed!\n")
     assert "PF992 failed on" in err
+
+
+def test_a_rule_without_its_schema_does_not_run_nor_judge_its_noqa(project, capsys) -> None:
+    """PF505 can say nothing without a Directus schema: it does not run, and a `# noqa:
+    PF505` is not called unused there; with a snapshot it runs, and the same comment is."""
+    from pitfalls.rules._directus import example_files
+
+    app = 'async def load(directus):\n    return await directus.items("articles").read_many()  # noqa: PF505\n'
+    root = project({"app.py": app})
+    assert check(root, capsys, "--select", "PF001,PF505")[:2] == (0, "All checks passed!\n")
+    for name, text in example_files({"articles": ["id", "title"]}).items():
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "pyproject.toml").write_text('[tool.pitfalls.directus]\nsnapshot = "snap.json"\n', encoding="utf-8")
+    _, out, _ = check(root, capsys, "--select", "PF001,PF505")
+    assert named(out) == [("app.py", 2, 58, "PF001")]

@@ -333,9 +333,11 @@ def check_parsed(
     (default: the file's path). What the rules read of the index is in ``read``."""
     path = display or parsed.path
     view = IndexView(index, parsed.summary.root)
+    schemas = schemas or Schemas()
+    rules = [rule for rule in rules if rule.schema_required is None or getattr(schemas, rule.schema_required) is not None]
     ctx = RuleContext(
         path=path, source=parsed.source, module=parsed.module, summary=parsed.summary, index=view,
-        settings=settings, schemas=schemas or Schemas(),
+        settings=settings, schemas=schemas,
     )
     runner = _Runner(ctx, rules, parsed.walks)
     try:

@@ -67,6 +67,9 @@ class Rule:
     summary: ClassVar[str]  # one line, shown by `pitfalls rules`
     severity: ClassVar[Severity] = Severity.ERROR
     fix_applicability: ClassVar[Applicability | None] = None
+    # "directus" or "database": without that schema (``Schemas``) the rule has nothing to
+    # say, and does not run (nor do its ``# noqa`` codes count as unused, see PF001).
+    schema_required: ClassVar[str | None] = None
     # Rules that consult other modules through ctx.index; their cached results are keyed
     # on the summaries they read, so an edit elsewhere invalidates them.
     VALID: ClassVar[list[Example]] = []

@@ -173,6 +173,8 @@ class CollectionModelRule(Rule):
     subclasses get each field of each :class:`DirectusModels` model with the collection's
     field of that name (None when the collection has none)."""
 
+    schema_required = "directus"
+
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
         self.models = ctx.fact(DirectusModels)

@@ -57,6 +57,7 @@ class UnknownCollection(Rule):
     code = "PF505"
     name = "unknown-collection"
     summary = "Directus collection not in the schema"
+    schema_required = "directus"
     fix_applicability = Applicability.SAFE
 
     VALID = [

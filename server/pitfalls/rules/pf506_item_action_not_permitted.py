@@ -69,6 +69,7 @@ class ItemActionNotPermitted(Rule):
     code = "PF506"
     name = "item-action-not-permitted"
     summary = "Item action the Directus token is not permitted"
+    schema_required = "directus"
 
     VALID = [
         # Actions the policies allow, through the SDK and raw HTTP.

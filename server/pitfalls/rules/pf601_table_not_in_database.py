@@ -58,6 +58,7 @@ class TableNotInDatabase(Rule):
     code = "PF601"
     name = "table-not-in-database"
     summary = "SQLAlchemy model's table missing from the database"
+    schema_required = "database"
 
     VALID = [
         # The table exists; so does the view another model maps.

@@ -46,6 +46,7 @@ class ColumnNotInTable(Rule):
     code = "PF602"
     name = "column-not-in-table"
     summary = "SQLAlchemy model column missing from its table"
+    schema_required = "database"
 
     VALID = [
         # Every column is in the table; relationships and properties are no columns.

@@ -71,6 +71,7 @@ class NotNullColumnLeftEmpty(Rule):
     code = "PF603"
     name = "not-null-column-left-empty"
     summary = "NOT NULL column without a default that the model may leave empty"
+    schema_required = "database"
 
     VALID = [
         # Required in the model; nullable or defaulted in the database; the key numbers itself.
