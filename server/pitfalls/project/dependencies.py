@@ -222,7 +222,10 @@ class Declared:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Declared:
         found = cls(set(data["everything"]), data["complete"], data["drops_namespace_folders"], data["pydantic"])
-        if not all(isinstance(name, str) for name in found.everything) or found.pydantic not in (None, 1, 2):
+        if (
+            not all(isinstance(name, str) for name in found.everything) or found.pydantic not in (None, 1, 2)
+            or not isinstance(found.complete, bool) or not isinstance(found.drops_namespace_folders, bool)
+        ):
             raise ValueError("not a Declared")
         return found
 
