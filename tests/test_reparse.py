@@ -170,6 +170,7 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
             parsing += 1
             name, root, is_package = workspace.config.module_name(path)
             assert mine.summary == summarize(mine.module, name=name, path=path, root=root, is_package=is_package), (path, edits)
+            assert mine.fingerprint in (None, mine.summary.fingerprint()), (path, edits)
             old = previous.module.body if previous is not None and mine.module is not previous.module else ()
             new = mine.module.body
             if old and new and (old[0] is new[0] or old[-1] is new[-1]):
@@ -215,6 +216,7 @@ def test_an_unchanged_statement_is_summarised_again_when_what_it_names_changed(n
     assert edited.module.body[-1] is previous.module.body[-1]  # spliced: the statement kept
     assert edited.summary == summarize(cst.parse_module(new_source), path="/p/app/m.py", **where)
     assert edited.summary != previous.summary
+    assert edited.fingerprint == edited.summary.fingerprint() != previous.fingerprint
 
 
 def test_no_splice_where_libcst_does_not_give_the_text_back() -> None:

@@ -23,7 +23,7 @@ from pitfalls.core.reparse import Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
-from pitfalls.core.summary import ModuleSummary, StatementSummaries, summarize
+from pitfalls.core.summary import ModuleSummary, StatementSummaries, fingerprint_of, summarize
 from pitfalls.core.walker import LEAVES, children_reversed
 
 
@@ -250,6 +250,7 @@ class ParsedFile:
     # only for a file parsed to be edited).
     statements: StatementSummaries | None = field(default=None, repr=False)
     walks: Walks | None = field(default=None, repr=False)  # likewise, the rules' walks of its statements
+    fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
 
     @cached_property
     def positions(self) -> Positions:
@@ -309,8 +310,10 @@ def parse_file(
     if edited:
         kept = previous.walks if previous is not None and previous.walks is not None else {}
         walks = {stmt: kept[stmt] for stmt in module.body if stmt in kept}
+    fingerprint = fingerprint_of(summary, statements) if statements else None
     return ParsedFile(
-        path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks
+        path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
+        fingerprint=fingerprint,
     )
 
 

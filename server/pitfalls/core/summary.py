@@ -64,6 +64,20 @@ class StatementSummary:
     resolved: list[tuple[str, str]]
     info: ClassInfo | FunctionInfo
     nested_imports: list[tuple[str, str | None, str, str]]
+    _text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """``repr(info)``, for the summary's fingerprint (computed once per statement)."""
+        if self._text is None:
+            self._text = repr(self.info)
+        return self._text
+
+
+def fingerprint_of(summary: ModuleSummary, statements: StatementSummaries) -> str:
+    """``summary.fingerprint()``, with the reprs ``statements`` keep (an edit's summary
+    shares all but its own statements' with the last one's)."""
+    return summary.fingerprint({id(entry.info): entry.text for entry in statements.values()})
 
 
 # A summary's class and function statements (the node objects) -> what each added: what the

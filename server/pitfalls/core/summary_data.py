@@ -10,13 +10,14 @@ both give the same summary of the same file.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -132,9 +133,24 @@ class ModuleSummary:
     call_classes: dict[str, str] = field(default_factory=dict)
     open_names: bool = False  # it may bind names `defined` misses (unpacking, globals(), exec...)
 
-    def fingerprint(self) -> str:
-        # repr, not JSON: source strings may hold lone surrogates that JSON cannot encode.
-        return hashlib.blake2b(repr(self).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    def fingerprint(self, known: Mapping[int, str] | None = None) -> str:
+        """A digest of ``repr(self)`` (not JSON: source strings may hold lone surrogates that
+        JSON cannot encode). ``known``: the reprs of some of its class and function
+        summaries, by ``id``: an edit's summary shares most of them with the last one's."""
+        text = repr(self) if not known else self._text(known)
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+    def _text(self, known: Mapping[int, str]) -> str:
+        """``repr(self)``, with the reprs in ``known`` taken as they are."""
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "classes" or f.name == "functions":
+                text = "{" + ", ".join(f"{k!r}: {known.get(id(v)) or repr(v)}" for k, v in value.items()) + "}"
+            else:
+                text = repr(value)
+            parts.append(f"{f.name}={text}")
+        return f"{type(self).__qualname__}({', '.join(parts)})"
 
     def to_json(self) -> dict[str, Any]:
         return _adapter().dump_python(self, mode="json")

@@ -114,7 +114,7 @@ class Workspace:
             return set()
         old = self.index.by_path.get(path)
         before = self.index.fingerprints.get(path)
-        self.index.add(parsed.summary)
+        self.index.add(parsed.summary, parsed.fingerprint)
         if self.index.fingerprints[path] == before:
             return set()
         return self.dependents(path, old, parsed.summary)
