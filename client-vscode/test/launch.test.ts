@@ -2,17 +2,17 @@
 // bundle: a `pitfalls` whose main reports the sys.path it was imported with.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { temporary } from './temporary';
 
 const launcher = join(__dirname, '..', '..', 'bundled', 'launch.py');
 const version = spawnSync('python3', ['-c', 'import sys; print("%d%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
 
 /** A copy of launch.py beside libs/ holding a stand-in pitfalls for each of `abis`. */
 function standIn(abis: string[]): string {
-    const root = mkdtempSync(join(tmpdir(), 'pitfalls-bundle-'));
+    const root = temporary('pitfalls-bundle-');
     copyFileSync(launcher, join(root, 'launch.py'));
     mkdirSync(join(root, 'libs'));
     for (const abi of abis) {
@@ -31,7 +31,7 @@ function run(args: string[], cwd?: string) {
 
 test('isolated: the bundle first, no site-packages, no PYTHONPATH, no current directory', () => {
     const script = standIn([`cp${version}`]);
-    const cwd = mkdtempSync(join(tmpdir(), 'pitfalls-cwd-'));
+    const cwd = temporary('pitfalls-cwd-');
     const result = run(['-I', '-S', script, 'server', '--log-level', 'info'], cwd);
     assert.equal(result.status, 3, result.stderr);
     const { argv, path } = JSON.parse(result.stdout);

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { temporary } from './temporary';
 import {
     bundledPythonVersions,
     doctorCommand,
@@ -184,7 +185,7 @@ test('withServer, doctorCommand and shellQuote', () => {
 });
 
 test('the real probe on real files', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pitfalls-resolve-'));
+    const dir = temporary('pitfalls-resolve-');
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     const exe = join(bin, 'pitfalls');
@@ -305,7 +306,7 @@ test('nothing works with a bundle: the message names the Pythons it needs', asyn
 });
 
 test('the bundle\'s Python versions come from its cp3XX folders', () => {
-    const libs = mkdtempSync(join(tmpdir(), 'pitfalls-libs-'));
+    const libs = temporary('pitfalls-libs-');
     for (const name of ['cp313', 'cp39', 'cp311', 'README', 'cp3x']) mkdirSync(join(libs, name));
     assert.deepEqual(bundledPythonVersions(libs), ['3.9', '3.11', '3.13']);
     assert.deepEqual(bundledPythonVersions(join(libs, 'missing')), []);
