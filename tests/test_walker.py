@@ -117,3 +117,37 @@ def test_an_editors_kept_walks_call_the_handlers_the_walk_calls() -> None:
     assert {"os", "Generic", "print", "h", "x"} <= names and not names & {"a", "b", "rest", "v", "others"}  # pruned
     assert [kind for event, kind, _ in runs[0] if event == "leave"].count("Lambda") == 1
     assert len(parsed.walks) == len(parsed.module.body)
+
+
+_COMPUTED: list[str] = []
+
+
+def _name_of(function: cst.FunctionDef) -> str:
+    _COMPUTED.append(function.name.value)
+    return function.name.value
+
+
+class _AsksNodeFacts(Rule):
+    code, name, summary = "PF998", "node-facts", "asks a node fact per function, twice"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        assert self.ctx.node_fact(_name_of, node) == self.ctx.node_fact(_name_of, node) == node.name.value
+
+
+def test_node_facts_are_kept_for_the_statements_an_edit_left_alone() -> None:
+    """``ctx.node_fact`` computes once per check; an editor's next edit reuses the answers
+    for the statements it did not touch, and computes them for those it did."""
+    source = "def a():\n    pass\n\n\ndef b():\n    return 1\n"
+    parsed = parse_file("m.py", source, name="m", edited=True)
+    index = ProjectIndex([parsed.summary])
+    _COMPUTED.clear()
+    check_parsed(parsed, index, [_AsksNodeFacts])
+    assert _COMPUTED == ["a", "b"]
+    edited = parse_file("m.py", source.replace("return 1", "return 2"), name="m", edited=True, previous=parsed)
+    assert edited.module.body[0] is parsed.module.body[0]
+    _COMPUTED.clear()
+    check_parsed(edited, index, [_AsksNodeFacts])
+    assert _COMPUTED == ["b"]
+    _COMPUTED.clear()
+    check_parsed(parse_file("m.py", source, name="m"), index, [_AsksNodeFacts])  # not an editor's
+    assert _COMPUTED == ["a", "b"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 import libcst as cst
 
@@ -75,22 +75,28 @@ def _dispatch_plan(rules: tuple[type[Rule], ...]) -> tuple[_Table, _Table]:
 
 
 _LEAVE = object()
+T = TypeVar("T")
 
 # A file's top-level statements -> (the dispatch plan, the statement's walk under it): kept
 # across the edits of an editor's buffer, whose unchanged statements are the same objects.
 Walks = dict[cst.CSTNode, tuple[tuple[_Table, _Table], list[tuple[cst.CSTNode, bool, int]]]]
+# Likewise, a file's top-level statements -> the node facts computed in them (RuleContext.node_fact).
+NodeFacts = dict[cst.CSTNode, dict[tuple[Callable[[Any], Any], cst.CSTNode], Any]]
 
 
 class _Runner:
     """The enabled rules of one file, run in one traversal with the engine's scope tracking."""
 
-    def __init__(self, ctx: RuleContext, rules: list[type[Rule]], walks: Walks | None = None) -> None:
+    def __init__(
+        self, ctx: RuleContext, rules: list[type[Rule]], walks: Walks | None = None, kept: NodeFacts | None = None
+    ) -> None:
         self.ctx = ctx
         self.broken: set[str] = set()
         self.errors: list[str] = []
         self.instances = [rule(ctx) for rule in rules]
         self.plan = _dispatch_plan(tuple(rules))
         self.walks = walks
+        self.kept = kept
         visit, leave = self.plan
         owners: list[object] = [ctx, *self.instances]
         kinds: list[type[Rule] | None] = [None, *rules]
@@ -121,14 +127,18 @@ class _Runner:
         module = ctx.module
         handlers = self.on_enter.get(cst.Module)
         if handlers is None or handle(handlers, module):
-            walks = self.walks
+            walks, kept = self.walks, self.kept
             for statement in module.body:
                 ctx.statement = statement
                 if walks is None:
                     self._walk_from(statement)
                 else:
+                    if kept is not None:
+                        ctx.node_facts = kept.setdefault(statement, {})
                     self._walk_flat(self._flat(statement))
             ctx.statement = None
+            if kept is not None:
+                ctx.node_facts = {}
         handlers = self.on_leave.get(cst.Module)
         if handlers is not None:
             handle(handlers, module)
@@ -250,6 +260,7 @@ class ParsedFile:
     # only for a file parsed to be edited).
     statements: StatementSummaries | None = field(default=None, repr=False)
     walks: Walks | None = field(default=None, repr=False)  # likewise, the rules' walks of its statements
+    node_facts: NodeFacts | None = field(default=None, repr=False)  # and the node facts computed in them
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
 
     @cached_property
@@ -307,14 +318,22 @@ def parse_file(
     else:
         statements = None  # not summarised here: nothing to give the next edit
     walks: Walks | None = None
+    node_facts: NodeFacts | None = None
     if edited:
-        kept = previous.walks if previous is not None and previous.walks is not None else {}
-        walks = {stmt: kept[stmt] for stmt in module.body if stmt in kept}
+        walks = _kept(module, previous.walks if previous is not None else None)
+        node_facts = _kept(module, previous.node_facts if previous is not None else None)
     fingerprint = fingerprint_of(summary, statements) if statements else None
     return ParsedFile(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
-        fingerprint=fingerprint,
+        node_facts=node_facts, fingerprint=fingerprint,
     )
+
+
+def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.CSTNode, T]:
+    """What ``earlier`` (by top-level statement) holds for the statements ``module`` kept."""
+    if not earlier:
+        return {}
+    return {stmt: earlier[stmt] for stmt in module.body if stmt in earlier}
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
@@ -342,7 +361,7 @@ def check_parsed(
         path=path, source=parsed.source, module=parsed.module, summary=parsed.summary, index=view,
         settings=settings, schemas=schemas,
     )
-    runner = _Runner(ctx, rules, parsed.walks)
+    runner = _Runner(ctx, rules, parsed.walks, parsed.node_facts)
     try:
         return _outcome(parsed, path, rules, runner, view)
     finally:

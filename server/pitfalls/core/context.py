@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pitfalls.core.rule import Rule
 
 T = TypeVar("T")
+N = TypeVar("N", bound=cst.CSTNode)
 
 
 @dataclass
@@ -92,6 +93,9 @@ class RuleContext(Semantic):
         self.current_rule: type[Rule] | None = None
         self.statement: cst.CSTNode | None = None  # the top-level statement being walked
         self._facts: dict[Callable[[RuleContext], Any], Any] = {}
+        # What :meth:`node_fact` computed for the statement being walked; in an editor's
+        # buffer, kept by the runner across edits that leave the statement as it was.
+        self.node_facts: dict[tuple[Callable[[Any], Any], cst.CSTNode], Any] = {}
 
     # -- reporting ----------------------------------------------------------------------
 
@@ -141,6 +145,17 @@ class RuleContext(Semantic):
             return self._facts[compute]
         except KeyError:
             value = self._facts[compute] = compute(self)
+            return value
+
+    def node_fact(self, compute: Callable[[N], T], node: N) -> T:
+        """``compute(node)`` for a node of the statement being walked, computed once. It
+        must be a function of the node alone (a module-level function, never reading the
+        context): an editor keeps its answers while the statement is unchanged."""
+        key = (compute, node)
+        try:
+            return self.node_facts[key]
+        except KeyError:
+            value = self.node_facts[key] = compute(node)
             return value
 
     def close(self) -> None:

@@ -148,7 +148,6 @@ class AsyncValues:
         self._callees: dict[cst.BaseExpression, Callee | None] = {}
         self._self_params: dict[tuple[cst.ClassDef, str], list[tuple[cst.FunctionDef, cst.Param]]] = {}
         self._async_items: set[cst.BaseExpression] = set()
-        self._defs: dict[cst.FunctionDef, frozenset[str]] = {}
 
     # -- project functions --------------------------------------------------------------
 
@@ -192,11 +191,7 @@ class AsyncValues:
         function = self.ctx.function
         if function is None:
             return frozenset()
-        if function not in self._defs:
-            self._defs[function] = frozenset(
-                stmt.name.value for stmt in iter_statements(function.body) if isinstance(stmt, cst.FunctionDef)
-            )
-        return self._defs[function]
+        return self.ctx.node_fact(_nested_def_names, function)
 
     def _method(self, cls: str, name: str) -> Callee | None:
         found = self.ctx.index.method(cls, name)
@@ -555,3 +550,8 @@ def _assigned_parameters(function: cst.FunctionDef, attr: str) -> list[cst.Param
                     if isinstance(target.target, cst.Name):
                         params.pop(target.target.value, None)
     return out
+
+
+def _nested_def_names(function: cst.FunctionDef) -> frozenset[str]:
+    """The names the ``def`` statements inside ``function`` bind."""
+    return frozenset(stmt.name.value for stmt in iter_statements(function.body) if isinstance(stmt, cst.FunctionDef))

@@ -461,7 +461,6 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
         super().__init__(ctx)
         self._marks: dict[str, BindingMark] = {}
         self._functions: list[cst.FunctionDef] = []
-        self._local_defs: dict[cst.FunctionDef, frozenset[str]] = {}
         self._comprehension_names: list[set[str]] = []  # what enclosing comprehensions bind
 
     # -- where the traversal is -------------------------------------------------------
@@ -536,13 +535,7 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
         return any(name in self._defs_in(function) for function in self._functions)
 
     def _defs_in(self, function: cst.FunctionDef) -> frozenset[str]:
-        if function not in self._local_defs:
-            self._local_defs[function] = frozenset(
-                stmt.name.value
-                for stmt in iter_statements(function.body)
-                if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
-            )
-        return self._local_defs[function]
+        return self.ctx.node_fact(_local_defs, function)
 
     def _check_named(self, node: cst.Call, qualname: str) -> bool:
         """``func(...)``, ``module.func(...)``, ``Class(...)``, ``Class.method(...)``;
@@ -755,3 +748,10 @@ def _marked_classes(ctx: RuleContext) -> set[str]:
         for stmt in module_level_statements(ctx.module.body)
         if isinstance(stmt, cst.ClassDef) and (stmt.decorators or stmt.keywords)
     }
+
+
+def _local_defs(function: cst.FunctionDef) -> frozenset[str]:
+    """The names the ``def`` and ``class`` statements inside ``function`` bind."""
+    return frozenset(
+        stmt.name.value for stmt in iter_statements(function.body) if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+    )
