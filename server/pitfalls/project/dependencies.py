@@ -210,8 +210,6 @@ class Declared:
     # Its build packages only folders with `__init__.py` (setuptools' `find_packages()`).
     drops_namespace_folders: bool = False
     pydantic: int | None = None
-    # The runtime requirements' specifiers, while the files are read.
-    runtime: dict[str, SpecifierSet] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -275,7 +273,8 @@ def _declared(files: dict[str, bytes | None]) -> Declared | None:
     import configparser
 
     found = Declared()
-    declares = "pyproject.toml" in files and _read_pyproject(files["pyproject.toml"], found)
+    runtime: dict[str, SpecifierSet] = {}  # the runtime requirements' specifiers, by distribution
+    declares = "pyproject.toml" in files and _read_pyproject(files["pyproject.toml"], found, runtime)
     for name, data in files.items():
         if name.startswith("requirements") and name.endswith(".txt"):
             declares = True
@@ -287,7 +286,7 @@ def _declared(files: dict[str, bytes | None]) -> Declared | None:
                 if line.startswith(("-e", "--editable")):
                     found.complete = False  # a path or URL: whatever it installs
                 elif not line.startswith("-"):  # options, `-r` (other files here are read too)
-                    _add(found, [line], runtime=True)
+                    _add(found, [line], runtime)
     if "setup.cfg" in files:
         found.drops_namespace_folders = _finds_regular_packages_only(files["setup.cfg"])
         parser = configparser.ConfigParser()
@@ -300,7 +299,7 @@ def _declared(files: dict[str, bytes | None]) -> Declared | None:
             requires, extras = None, []
         if requires is not None:
             declares = True
-            _add(found, (line.strip() for line in requires.splitlines()), runtime=True)
+            _add(found, (line.strip() for line in requires.splitlines()), runtime)
         for extra in extras:
             _add(found, (line.strip() for line in extra.splitlines()))
     if "setup.py" in files:
@@ -308,7 +307,7 @@ def _declared(files: dict[str, bytes | None]) -> Declared | None:
         found.drops_namespace_folders = _finds_regular_packages_only(files["setup.py"])
     if not declares:
         return None
-    pydantic, fastapi = found.runtime.get("pydantic"), found.runtime.get("fastapi")
+    pydantic, fastapi = runtime.get("pydantic"), runtime.get("fastapi")
     found.pydantic = _major(None if pydantic is None else str(pydantic), None if fastapi is None else str(fastapi))
     return found
 
@@ -334,8 +333,9 @@ def _text(data: bytes | None) -> str | None:
         return None
 
 
-def _read_pyproject(content: bytes | None, found: Declared) -> bool:
-    """Adds what a ``pyproject.toml`` (its bytes) declares to ``found``; whether it declares anything."""
+def _read_pyproject(content: bytes | None, found: Declared, runtime: dict[str, SpecifierSet]) -> bool:
+    """Adds what a ``pyproject.toml`` (its bytes) declares to ``found`` (its runtime
+    requirements' specifiers to ``runtime``); whether it declares anything."""
     text = _text(content)
     try:
         data = parse_toml(text) if text is not None else None
@@ -347,7 +347,7 @@ def _read_pyproject(content: bytes | None, found: Declared) -> bool:
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     if isinstance(project.get("dependencies"), list):
         declares = True
-        _add(found, (d for d in project["dependencies"] if isinstance(d, str)), runtime=True)
+        _add(found, (d for d in project["dependencies"] if isinstance(d, str)), runtime)
     if "dependencies" in (project.get("dynamic") or ()):
         declares, found.complete = True, False
     poetry = _at(data, ("tool", "poetry"))
@@ -357,7 +357,7 @@ def _read_pyproject(content: bytes | None, found: Declared) -> bool:
             found.everything.add(normal(name))
             version = spec.get("version") if isinstance(spec, dict) else spec
             if isinstance(version, str):
-                _add_specifier(found.runtime, name, _poetry(version))
+                _add_specifier(runtime, name, _poetry(version))
     for group in (_at(data, path) for path in _LIST_GROUPS):
         lists = group.values() if isinstance(group, dict) else [group] if isinstance(group, list) else []
         for requirements in lists:
@@ -387,7 +387,8 @@ def _at(data: object, path: tuple[str, ...]) -> object:
     return data
 
 
-def _add(found: Declared, lines: Iterable[str], runtime: bool = False) -> None:
+def _add(found: Declared, lines: Iterable[str], runtime: dict[str, SpecifierSet] | None = None) -> None:
+    """Adds the distributions ``lines`` name to ``found``; with ``runtime``, their specifiers to it."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     for line in lines:
@@ -400,8 +401,8 @@ def _add(found: Declared, lines: Iterable[str], runtime: bool = False) -> None:
             continue
         found.everything.add(normal(requirement.name))
         found.everything.update(f"{normal(requirement.name)}[{normal(extra)}]" for extra in requirement.extras)
-        if runtime:
-            _add_specifier(found.runtime, requirement.name, str(requirement.specifier))
+        if runtime is not None:
+            _add_specifier(runtime, requirement.name, str(requirement.specifier))
 
 
 def _add_specifier(found: dict[str, SpecifierSet], name: str, spec: str) -> None:
