@@ -480,3 +480,33 @@ def test_known_facts_give_what_reading_the_files_gives(project, tmp_path: Path) 
     edit(folder / "pyproject.toml", DEPENDENCY_FILES["pyproject.toml"].replace("fastapi<0.100", "pydantic>=2").replace(">=3.9", ">=3.11"))
     changed = _declarations(folder, KnownFacts(file))
     assert changed == _declarations(folder, None) and changed[0].pydantic == 2 and changed[1] == (3, 11)
+
+
+# PF208 leaves an attribute alone when some project subclass of the annotated class has it:
+# a question about every module, which a module added anywhere can answer differently.
+SERVICE = "class Service:\n    def run(self):\n        return 1\n"
+USES_SERVICE = "from app.service import Service\n\n\ndef go(svc: Service):\n    return svc.create()\n"
+SUBCLASS = "from app.service import Service\n\n\nclass Special(Service):\n    def create(self):\n        return 2\n"
+USE_PF208 = ("app/use.py", "PF208", 5)
+
+
+def test_a_new_module_changes_results_that_read_every_module(project) -> None:
+    files = {"pyproject.toml": "[tool.pitfalls]\n", "app/__init__.py": "", "app/service.py": SERVICE, "app/use.py": USES_SERVICE}
+    files.update({f"app/m{i}.py": f"VALUE_{i} = {i}\n" for i in range(20)})  # one target is then a lazy run
+    root = project(files)
+    special = root / "app" / "special.py"
+    assert USE_PF208 in codes(run(root))
+
+    special.write_text(SUBCLASS, encoding="utf-8")
+    whole = run(root)
+    assert USE_PF208 not in codes(whole)
+    assert_same_as_cold(root, whole)
+
+    special.unlink()
+    assert USE_PF208 in codes(run(root))
+
+    # Again, as pre-commit checks one file: with a lazy index.
+    special.write_text(SUBCLASS, encoding="utf-8")
+    config = ConfigResolver(root=root)
+    alone = check_files([root / "app" / "use.py"], config, project=discover([root], config), jobs=1, base=root)
+    assert alone.diagnostics == [] and alone.analysed == 1

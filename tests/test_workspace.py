@@ -88,3 +88,18 @@ def test_removing_a_module_affects_its_readers(tmp_path: Path) -> None:
     ws.check(routes, ROUTES)
     assert ws.remove(schemas) == {routes}
     assert codes(ws.check(routes, ROUTES)) == []
+
+
+def test_a_module_added_in_the_editor_reaches_results_that_read_every_module(tmp_path: Path) -> None:
+    # PF208 spares `svc.create()` once some project subclass of `Service` defines `create`.
+    ws = _workspace(tmp_path)
+    write_project(tmp_path, {"app/service.py": "class Service:\n    pass\n"})
+    ws.scan()
+    use, special = str(tmp_path / "app/use.py"), str(tmp_path / "app/special.py")
+    uses = "from app.service import Service\n\n\ndef go(svc: Service):\n    return svc.create()\n"
+    assert codes(ws.check(use, uses)) == [("PF208", 5)]
+    subclass = "from app.service import Service\n\n\nclass Special(Service):\n    def create(self):\n        return 2\n"
+    assert use in ws.update(special, subclass)  # a new module nothing looked up by name
+    assert codes(ws.check(use, uses)) == []
+    assert use in ws.remove(special)
+    assert codes(ws.check(use, uses)) == [("PF208", 5)]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from bisect import insort
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -29,13 +30,28 @@ class Dependencies:
     missing: set[str] = field(default_factory=set)  # module names looked up and not found
     constants: dict[str, str] = field(default_factory=dict)  # constant -> the paths defining it, joined
     cycle: str | None = None  # fingerprint of what the import graph says of the module, when read
+    # When a question about every module was asked, which modules there were (see
+    # ProjectIndex.modules_key): one added anywhere may change the answer, though nothing
+    # looked it up by name.
+    every: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"summaries": self.summaries, "missing": sorted(self.missing), "constants": self.constants, "cycle": self.cycle}
+        return {
+            "summaries": self.summaries, "missing": sorted(self.missing), "constants": self.constants, "cycle": self.cycle,
+            "every": self.every,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dependencies:
-        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"])
+        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"])
+
+
+def modules_key(paths: Iterable[str]) -> str:
+    """One fingerprint of which modules a project has: their paths."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(paths):
+        digest.update(f"{path}\0".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 class ProjectIndex:
@@ -50,6 +66,7 @@ class ProjectIndex:
         # name and root: no other module's imports resolve differently).
         self._earlier: ImportGraph | None = None
         self._changed: set[str] = set()
+        self._modules_key: str | None = None
         # Whether git ignores a path (is_dir keyword), as it ignores files generated at
         # build time; set by the project layer, which reads .gitignore files (core does not).
         self.ignored_by_git: Callable[..., bool] | None = None
@@ -72,7 +89,9 @@ class ProjectIndex:
             return  # the same summary again (an editor re-checking unchanged text)
         graph = self._graph or self._earlier
         changed = self._changed
-        self.remove(summary.path)
+        self._drop(summary.path)
+        if old is None:
+            self._modules_key = None
         if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
             self._earlier, self._changed = graph, changed | {summary.path}  # an edit: update the graph
         else:
@@ -84,6 +103,11 @@ class ProjectIndex:
         insort(self._by_name.setdefault(summary.name, []), summary, key=attrgetter("path"))
 
     def remove(self, path: str) -> None:
+        if self._drop(path):
+            self._modules_key = None
+
+    def _drop(self, path: str) -> bool:
+        """Forget ``path``'s module; whether there was one."""
         old = self.by_path.pop(path, None)
         if old is not None:
             self._graph = self._earlier = None
@@ -92,6 +116,13 @@ class ProjectIndex:
             if not self._by_name[old.name]:
                 del self._by_name[old.name]
             del self.fingerprints[path]
+        return old is not None
+
+    def modules_key(self) -> str:
+        """:func:`modules_key` of the modules summarised: kept until one is added or removed."""
+        if self._modules_key is None:
+            self._modules_key = modules_key(self.by_path)
+        return self._modules_key
 
     def defining(self, constant: str) -> list[str]:
         """Paths of the modules that define the string collection ``constant``."""
@@ -308,7 +339,9 @@ class IndexView:
 
     def every_module(self) -> Iterable[ModuleSummary]:
         """Every module of the project, each recorded as read, in path order (a question
-        that stops at the first module that decides it reads the same ones every time)."""
+        that stops at the first module that decides it reads the same ones every time),
+        and a module added anywhere as a change of what was read."""
+        self.read.every = self.index.modules_key()
         for path, summary in sorted(self.index.everything().items()):
             self.read.summaries[path] = self.index.fingerprints[path]
             yield summary

@@ -98,6 +98,11 @@ class LazyIndex(ProjectIndex):
             self.ensure(path)
         return super().everything()
 
+    def modules_key(self) -> str:
+        """Of every module of the project: all are loaded for it."""
+        self.everything()
+        return super().modules_key()
+
     def fingerprint_of(self, path: str) -> str | None:
         self.ensure(path)
         return super().fingerprint_of(path)

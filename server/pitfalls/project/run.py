@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.index import Dependencies, ProjectIndex
+from pitfalls.core.index import Dependencies, ProjectIndex, modules_key
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, CorruptCache, Cycles, Entry, index_key
@@ -404,6 +404,7 @@ class _Run:
         names.update(item.summary.name for item in self.phase1.values() if item.summary is not None)
         definers: dict[str, str] = {}
         cycles: dict[str, str] | None = None
+        modules = modules_key(fingerprints)
 
         def defining(constant: str) -> str:
             if constant not in definers:
@@ -422,6 +423,8 @@ class _Run:
             if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()):
                 return False
             if not read.missing.isdisjoint(names):
+                return False
+            if read.every is not None and read.every != modules:
                 return False
             if any(defining(name) != paths for name, paths in read.constants.items()):
                 return False
@@ -447,6 +450,7 @@ class _Run:
                 and not any(index.modules(name) for name in read.missing)
                 and all(",".join(sorted(index.defining(name))) == paths for name, paths in read.constants.items())
                 and (read.cycle is None or index.graph_for(path).fingerprint(path) == read.cycle)
+                and (read.every is None or index.modules_key() == read.every)
             )
 
         return holds

@@ -135,13 +135,15 @@ class Workspace:
 
     def dependents(self, path: str, old: ModuleSummary | None, new: ModuleSummary | None) -> set[str]:
         """Files whose last check read ``path``'s summary, looked for its module name and
-        did not find it, asked which modules define a constant it gained or lost, or read
-        import cycles that are no longer what they were."""
+        did not find it, asked which modules define a constant it gained or lost, read
+        import cycles that are no longer what they were, or read every module (when one
+        came or went)."""
         names = {s.name for s in (old, new) if s is not None}
         old_constants = set(old.constants) if old else set()
         new_constants = set(new.constants) if new else set()
         constants = old_constants ^ new_constants
         graph = self.index.import_graph()
+        modules = self.index.modules_key()
         found = set()
         for other, read in self.dependencies.items():
             if other == path:
@@ -151,6 +153,7 @@ class Workspace:
                 or not names.isdisjoint(read.missing)
                 or not constants.isdisjoint(read.constants)
                 or (read.cycle is not None and graph.fingerprint(other) != read.cycle)
+                or (read.every is not None and read.every != modules)
             ):
                 found.add(other)
         return found
