@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import py_compile
 import shutil
+import tarfile
 from pathlib import Path
 
 import libcst as cst
@@ -16,10 +17,15 @@ import pytest
 from conftest import REPO, add_rules
 from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
+from pitfalls.core.check import parse_file
+from pitfalls.core.noqa import NoqaComments
+from pitfalls.core.positions import Positions
+from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.rule import Rule
 from pitfalls.project import run as engine
 from pitfalls.project.config import ConfigResolver
 from test_cli import findings
+from test_summary_ast import SHARED
 
 LEGACY = '''\
 import requests
@@ -217,3 +223,75 @@ def test_a_rule_without_its_schema_does_not_run_nor_judge_its_noqa(project, caps
     (root / "pyproject.toml").write_text('[tool.pitfalls.directus]\nsnapshot = "snap.json"\n', encoding="utf-8")
     _, out, _ = check(root, capsys, "--select", "PF001,PF505")
     assert named(out) == [("app.py", 2, 58, "PF001")]
+
+
+# -- where a `# noqa` goes, found statement by statement --------------------------------------
+
+TOKENS = {
+    "strings and continuations": LEGACY + SILENCED,
+    "header, decorators, comments between statements": (
+        "#!/usr/bin/env python\n# pitfalls: noqa: PF101\n\"\"\"Doc # noqa\"\"\"\n\n\n@decorate(\n    '''\n# noqa\n''')\n"
+        "class A:  # noqa: PF201\n    x = '# noqa'  # noqa: PF102\n\n    # between\n    def f(self):\n        return (1,\n"
+        "                # noqa: PF103\n                2)\n# trailing comment\nx = 1 \\\n    + 2  # noqa\n"
+    ),
+    "no final newline, CRLF and lone CR": "a = 1  # noqa\r\nb = '''x\r\n# noqa'''\rc = 2  # noqa: PF101",
+    "form feed": "a = 1\n\x0c\ndef f():\n    return 1  # noqa: PF101\n",
+    "f-strings": "x = f'{1}#{2}'  # noqa: PF103\ny = f'''\n{x}  # noqa\n'''  # noqa: PF104\n",
+}
+
+
+def assert_scans_agree(source: str, module: cst.Module, positions: Positions) -> bool:
+    """Statement by statement (as a check does) and whole: the same answer for every line;
+    whether the text's lines were answered without tokenizing the whole text."""
+    whole, split = NoqaComments(source), NoqaComments(source, positions.statement_lines)
+    lines = range(1, len(whole.lines) + 1)
+    for line1 in lines:
+        assert split.target(line1) == whole.target(line1), line1
+        assert split.directives(line1) == whole.directives(line1), line1
+        assert split.insertion(line1, ["PF101"]) == whole.insertion(line1, ["PF101"]), line1
+        for code in ("PF101", "PF103"):
+            assert split.silenced_at(line1, code) == whole.silenced_at(line1, code) == _silenced_by_tokens(whole, line1, code)
+    assert split.exempts("PF101") == whole.exempts("PF101") and split.exempts("PF102") == whole.exempts("PF102")
+    in_parts = "_scan" not in vars(split)
+    for line1 in (-1, 0, len(whole.lines) + 1):
+        assert split.target(line1) == whole.target(line1) and split.directives(line1) == whole.directives(line1)
+    return in_parts
+
+
+def _silenced_by_tokens(comments: NoqaComments, line1: int, code: str) -> int | None:
+    """``silenced_at`` as the tokens alone decide it."""
+    target = comments.target(line1)
+    return target if target is not None and any(d.covers(code) for d in comments.directives(target)) else None
+
+
+@pytest.mark.parametrize("case", TOKENS)
+def test_a_noqa_is_found_statement_by_statement_as_in_the_whole_text(case: str) -> None:
+    source = TOKENS[case]
+    module = cst.parse_module(source)
+    assert assert_scans_agree(source, module, Positions(module, source)) or case == "form feed"
+    # An edit re-parsed in place: the statements' starts come from the kept spans.
+    before = parse_file("m.py", source, name="m")
+    edited = source.replace("return", "return  0 or", 1) if "return" in source else source + "z = 3\n"
+    after = parse_file("m.py", edited, name="m", previous=before, edited=True)
+    assert_scans_agree(edited, after.module, after.positions)
+
+
+def test_a_noqa_is_found_statement_by_statement_in_the_ecosystem_projects(tmp_path: Path) -> None:
+    archives = sorted(SHARED.glob("*.tar.xz"))
+    if not archives:
+        pytest.skip("../shared/ecosystem is absent")
+    for archive in archives:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp_path, filter="data")
+    compared = split = 0
+    for path in sorted(tmp_path.rglob("*.py")):
+        source = decode(str(path), path.read_bytes())
+        if "noqa" not in source.lower():
+            continue
+        try:
+            module = parse(str(path), source)
+        except ParseFailure:
+            continue
+        split += assert_scans_agree(source, module, Positions(module, source))
+        compared += 1
+    assert compared > 100 and split > compared * 0.9

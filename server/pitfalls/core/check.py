@@ -372,7 +372,7 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
     """Run the rules, then the ``# noqa`` rules; the diagnostics and what they read."""
     ctx = runner.ctx
     runner.run()
-    comments = NoqaComments(parsed.source)
+    comments = NoqaComments(parsed.source, lambda: parsed.positions.statement_lines())
     diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
     # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
     # to know what every other rule found. A rule that crashed did not run to the end.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import tokenize
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -71,38 +71,61 @@ class _Scan:
 
 class NoqaComments:
     """A text's ``# noqa`` comments, and the line each line's ``# noqa`` goes on. Built once
-    per text; the tokenizer only runs when the text mentions noqa or a noqa is added."""
+    per text; the tokenizer only runs when the text mentions noqa or a noqa is added, and
+    then, when ``starts`` gives the lines the top-level statements start on (where the
+    tokenizer starts afresh), only over the statements asked about: a keystroke in a long
+    file with one ``# noqa`` does not tokenize the whole file."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, starts: Callable[[], list[int] | None] | None = None) -> None:
         self.source = source
         self.mentioned = re.search("noqa", source, re.I) is not None
+        self._starts = starts
+        self._segments: dict[int, _Scan] = {}  # a segment's first line -> its tokens' facts
 
     @cached_property
     def lines(self) -> list[str]:
         return source_lines(self.source)
 
     @cached_property
+    def _lines_with_ends(self) -> list[str]:
+        return lines_with_ends(self.source)
+
+    @cached_property
     def _scan(self) -> _Scan:
-        ends: list[int] = []
-        comments: dict[int, int] = {}
-        # Line endings as \n: the tokenizer splits only there, Python also at \r.
-        lines = iter([line.rstrip("\r\n") + "\n" for line in lines_with_ends(self.source)])
-        try:
-            for tok in tokenize.generate_tokens(lambda: next(lines, "")):
-                if tok.type in (tokenize.NEWLINE, tokenize.NL):
-                    ends.append(tok.start[0])
-                elif tok.type == tokenize.COMMENT:
-                    comments[tok.start[0]] = tok.start[1]
-        except (tokenize.TokenError, SyntaxError):
-            return _Scan(None, {})
-        return _Scan(ends, comments)
+        """The whole text's."""
+        return _tokenize(self._lines_with_ends, 1)
+
+    @cached_property
+    def _bounds(self) -> list[int] | None:
+        """The first lines of the segments tokenized on their own; None: the whole text."""
+        starts = self._starts() if self._starts is not None else None
+        return None if starts is None else sorted({1, *starts})
+
+    def _scan_of(self, line1: int) -> _Scan:
+        """The tokens' facts of the segment holding line ``line1``."""
+        bounds = self._bounds
+        at = -1 if bounds is None else bisect.bisect_right(bounds, line1) - 1
+        if bounds is None or at < 0:
+            return self._scan
+        first = bounds[at]
+        scan = self._segments.get(first)
+        if scan is None:
+            last = bounds[at + 1] - 1 if at + 1 < len(bounds) else None
+            scan = _tokenize(self._lines_with_ends[first - 1 : last], first)
+            if scan.ends is None:  # not a statement's start after all: the whole text from now on
+                self._bounds = None
+                return self._scan
+            self._segments[first] = scan
+        return scan
 
     def target(self, line1: int) -> int | None:
         """The line whose ``# noqa`` applies to line ``line1``: itself, or where the string
         or backslash-continued line it is part of ends. None when that is not known."""
-        ends = self._scan.ends
+        ends = self._scan_of(line1).ends
         if ends is None:
             return line1 if 1 <= line1 <= len(self.lines) else None
+        # A segment that tokenized ends every line in it (an unclosed string or bracket
+        # would have stopped the tokenizer): none found is a line past the text's end.
         at = bisect.bisect_left(ends, line1)
         return ends[at] if at < len(ends) else None
 
@@ -110,20 +133,41 @@ class NoqaComments:
         """The ``# noqa`` directives in the comment of line ``line1`` itself."""
         if not self.mentioned or not 1 <= line1 <= len(self.lines):
             return []
-        scan = self._scan
+        line = self.lines[line1 - 1]
+        if NOQA.search(line) is None:
+            return []
+        scan = self._scan_of(line1)
         if scan.ends is None:  # no tokens: any `# noqa` on the line counts, as Ruff's regex does
-            return directives(self.lines[line1 - 1])
+            return directives(line)
         column = scan.comments.get(line1)
-        return [] if column is None else directives(self.lines[line1 - 1], column)
+        return [] if column is None else directives(line, column)
 
     def silenced_at(self, line1: int, code: str) -> int | None:
         """The line whose ``# noqa`` silences ``code`` reported on line ``line1``, if any."""
-        if not self.mentioned:
+        if not self.mentioned or not self._may_hold_noqa(line1):
             return None
         target = self.target(line1)
         if target is not None and any(d.covers(code) for d in self.directives(target)):
             return target
         return None
+
+    @cached_property
+    def _noqa_lines(self) -> list[int]:
+        """The lines whose text holds a ``# noqa`` (in a comment or not)."""
+        return [line1 for line1, line in enumerate(self.lines, start=1) if NOQA.search(line)]
+
+    def _may_hold_noqa(self, line1: int) -> bool:
+        """Whether the line where line ``line1``'s ``# noqa`` goes may hold one: a line from
+        it to the end of its segment has the text of one. Most reports need no tokens."""
+        found = self._noqa_lines
+        at = bisect.bisect_left(found, line1)
+        if at == len(found):
+            return False
+        bounds = self._bounds
+        if bounds is None:
+            return True
+        after = bisect.bisect_right(bounds, line1)  # the next segment's
+        return after == len(bounds) or found[at] < bounds[after]
 
     def silences(self, line1: int, code: str) -> bool:
         return self.exempts(code) or self.silenced_at(line1, code) is not None
@@ -138,9 +182,9 @@ class NoqaComments:
         if not self.mentioned or not re.search(r"#\s*pitfalls\s*:\s*noqa", self.source, re.I):
             return False, frozenset()
         codes: set[str] = set()
-        for line1, column in self._scan.comments.items():
-            line = self.lines[line1 - 1]
-            match = FILE_NOQA.match(line, column)
+        for line1, line in enumerate(self.lines, start=1):
+            column = self._scan_of(line1).comments.get(line1) if FILE_NOQA.search(line) else None
+            match = None if column is None else FILE_NOQA.match(line, column)
             if match is None or line[:column].strip():
                 continue
             if match.group("codes") is None:
@@ -155,7 +199,7 @@ class NoqaComments:
         they are silenced already or no comment can go there safely."""
         wanted = [c for c in dict.fromkeys(codes) if not self.silences(line1, c)]
         target = self.target(line1)
-        if not wanted or target is None or self._scan.ends is None:
+        if not wanted or target is None or self._scan_of(target).ends is None:
             return None
         line = self.lines[target - 1]
         found = self.directives(target)
@@ -165,6 +209,24 @@ class NoqaComments:
             return target, at, at, f", {listed}"
         stripped = len(line.rstrip())
         return target, stripped, len(line), f"  # noqa: {listed}"
+
+
+def _tokenize(lines: list[str], first: int) -> _Scan:
+    """The tokens' facts of ``lines`` (with their endings), the first being line ``first``."""
+    ends: list[int] = []
+    comments: dict[int, int] = {}
+    # Line endings as \n: the tokenizer splits only there, Python also at \r.
+    feed = iter([line.rstrip("\r\n") + "\n" for line in lines])
+    shift = first - 1
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(feed, "")):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL):
+                ends.append(tok.start[0] + shift)
+            elif tok.type == tokenize.COMMENT:
+                comments[tok.start[0] + shift] = tok.start[1]
+    except (tokenize.TokenError, SyntaxError):
+        return _Scan(None, {})
+    return _Scan(ends, comments)
 
 
 def add_noqa(source: str, findings: Iterable[tuple[int, str]]) -> tuple[str, int]:

@@ -155,6 +155,14 @@ class Positions:
             self._indexed.add(stmt)
         return piece
 
+    def statement_lines(self) -> list[int] | None:
+        """The line each top-level statement's text (with its leading lines) starts on,
+        where a tokenizer starts afresh; None when offsets are not the text's (form feeds)."""
+        if self._to_source is not None:
+            return None
+        starts = self._line_starts
+        return [bisect.bisect_right(starts, self._base[stmt]) for stmt in self._module.body]
+
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The top-level statement ``node`` is in: one whose spans are known knows all its
         nodes, tokens included; the others are walked (cheap) until it is found; for a node
