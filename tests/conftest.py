@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,18 @@ import pytest
 pytest_plugins = ["tests.services.directus", "tests.services.postgres", "tests.services.redis"]
 
 REPO = Path(__file__).resolve().parent.parent
+ECOSYSTEM = REPO.parent / "shared" / "ecosystem"  # real projects' snapshots (its README)
+
+
+def unpack_ecosystem(into: Path, *names: str) -> None:
+    """Unpack the ecosystem projects (those named, else all) into ``into``; the test is
+    skipped when ``../shared`` is not beside the clone."""
+    archives = [ECOSYSTEM / f"{name}.tar.xz" for name in names] or sorted(ECOSYSTEM.glob("*.tar.xz"))
+    if not archives or not all(archive.exists() for archive in archives):
+        pytest.skip("../shared/ecosystem is absent")
+    for archive in archives:
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")
 
 
 def write_project(root: Path, files: dict[str, str]) -> Path:

@@ -10,10 +10,8 @@ of cycles, and on files of the largest ecosystem project (``../shared/ecosystem`
 from __future__ import annotations
 
 import random
-import tarfile
 from pathlib import Path
 
-import pytest
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_ast import summarize_source
@@ -22,9 +20,8 @@ from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files
 
-from tests.conftest import write_project
+from tests.conftest import unpack_ecosystem, write_project
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ecosystem"
 
 PROJECT = {
     "pyproject.toml": "[tool.pitfalls]\n",
@@ -145,11 +142,7 @@ def test_a_lazy_run_reads_what_the_check_needs_and_its_cache_still_judges(tmp_pa
 def test_files_of_an_ecosystem_project_as_pre_commit_checks_them(tmp_path: Path) -> None:
     """Each sampled file checked alone (a lazy run) gives the findings and the recorded
     dependencies that the run over every file gives it."""
-    archive = SHARED / "dispatch.tar.xz"
-    if not archive.exists():
-        pytest.skip("../shared/ecosystem is absent")
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp_path, filter="data")
+    unpack_ecosystem(tmp_path, "dispatch")
     root = tmp_path / "dispatch"
     config = ConfigResolver(root=root)
     files = discover([root], config)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import py_compile
 import shutil
-import tarfile
 from pathlib import Path
 
 import libcst as cst
 import pytest
-from conftest import REPO, add_rules
+from conftest import REPO, add_rules, unpack_ecosystem
 from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
 from pitfalls.core.check import parse_file
@@ -25,7 +24,6 @@ from pitfalls.core.rule import Rule
 from pitfalls.project import run as engine
 from pitfalls.project.config import ConfigResolver
 from test_cli import findings
-from test_summary_ast import SHARED
 
 LEGACY = '''\
 import requests
@@ -277,12 +275,7 @@ def test_a_noqa_is_found_statement_by_statement_as_in_the_whole_text(case: str) 
 
 
 def test_a_noqa_is_found_statement_by_statement_in_the_ecosystem_projects(tmp_path: Path) -> None:
-    archives = sorted(SHARED.glob("*.tar.xz"))
-    if not archives:
-        pytest.skip("../shared/ecosystem is absent")
-    for archive in archives:
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp_path, filter="data")
+    unpack_ecosystem(tmp_path)
     compared = split = 0
     for path in sorted(tmp_path.rglob("*.py")):
         source = decode(str(path), path.read_bytes())

@@ -4,18 +4,17 @@ every file of the ecosystem projects (``../shared/ecosystem``, present in CI).""
 
 from __future__ import annotations
 
-import tarfile
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import unpack_ecosystem
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.summary import summarize
 from pitfalls.core.summary_ast import summarize_source
 from pitfalls.project.analyzer import Analyzer
 from pitfalls.project.pool import FileTask, Summarise
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "ecosystem"
 
 CASES = {
     "parentheses and brackets as written": '''
@@ -192,12 +191,7 @@ def test_every_file_of_the_ecosystem_projects(tmp_path: Path) -> None:
     """Phase 1's way (``summarize_source``) against the libcst builder, file by file; a file
     the ast builder leaves to libcst (None) is one libcst refuses too. About 45 s: the
     libcst parses dominate (``bench/summaries.py`` prints the counts and times)."""
-    archives = sorted(SHARED.glob("*.tar.xz"))
-    if not archives:
-        pytest.skip("../shared/ecosystem is absent")
-    for archive in archives:
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp_path, filter="data")
+    unpack_ecosystem(tmp_path)
     compared, differing = 0, []
     for path in sorted(tmp_path.rglob("*.py")):
         source = decode(str(path), path.read_bytes())

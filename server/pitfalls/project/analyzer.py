@@ -5,6 +5,7 @@ and check files, keeping each parsed tree between the two phases (see
 from __future__ import annotations
 
 import gc
+import pickle
 import time
 from typing import Any
 
@@ -18,7 +19,7 @@ from pitfalls.core.summary_ast import summarize_source
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, content_hash, read_bounded
 from pitfalls.project.pool import (
-    PROGRESS_INTERVAL_SECONDS, Check, Checked, FileTask, Message, Progress, SetIndex, Stop, Summarise, Summarised,
+    PROGRESS_INTERVAL_SECONDS, Check, Checked, FileTask, Message, Progress, Stop, Summarise, Summarised,
     Tick, no_tick,
 )
 
@@ -35,10 +36,8 @@ class Analyzer:
         match message:
             case Summarise(tasks):
                 return [self._after(self._summarise(task), tick) for task in tasks]
-            case SetIndex(index):
-                self.index = index
-                return None
-            case Check(items):
+            case Check(items, index):
+                self.index = pickle.loads(index) if isinstance(index, bytes) else index
                 return [self._after(self._check(*item), tick) for item in items]
         raise TypeError(f"unknown message {message!r}")
 

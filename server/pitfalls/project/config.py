@@ -57,6 +57,7 @@ class ProjectConfig:
         self._environment: Settings | None = None  # the settings with the repository's environment
         self._fingerprints: dict[int, tuple[Schemas | None, str]] = {}
         self._namer: ModuleNamer | None = None
+        self._selected: dict[tuple[str, ...], frozenset[str]] = {}  # codes -> those select and ignore leave
         # The Directus and database URLs its files name (not the command line or the
         # editor): untrusted until the user approves them (`sources.trust`).
         self.repository_urls: frozenset[str] = frozenset()
@@ -168,7 +169,13 @@ class ProjectConfig:
 
     def enabled_codes(self, all_codes: list[str], path: Path | None = None) -> set[str]:
         s = self.settings
-        enabled = {c for c in all_codes if code_matches(c, s.select) and not code_matches(c, s.ignore)}
+        key = tuple(all_codes)
+        selected = self._selected.get(key)
+        if selected is None:
+            selected = self._selected[key] = frozenset(
+                c for c in all_codes if code_matches(c, s.select) and not code_matches(c, s.ignore)
+            )
+        enabled = set(selected)
         if path is not None:
             for pattern, codes in s.per_file_ignores.items():
                 if self.matches(path, [pattern]):

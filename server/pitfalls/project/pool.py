@@ -1,7 +1,7 @@
 """Worker processes that parse each file once and keep the tree between the two phases.
 
 Phase 1 (:class:`Summarise`) reads, parses and summarises files; phase 2 (:class:`Check`)
-runs the rules on them against the project index (:class:`SetIndex`). A worker's
+runs the rules on them against the project index, which comes with it. A worker's
 :class:`~pitfalls.project.analyzer.Analyzer` holds the trees it parsed, so the parent sends
 each file's work to the worker that parsed it. Small runs use one in-process analyzer with
 the same messages. The analyzer (the engine, libcst, the rules) is loaded with the first
@@ -10,8 +10,10 @@ pool: a run whose results all come from the cache never starts one.
 
 from __future__ import annotations
 
+import pickle
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator
 
 from pitfalls import rules as catalog
 from pitfalls.core.diagnostics import Diagnostic
@@ -65,11 +67,6 @@ class Summarise:
     tasks: list[FileTask]
 
 
-@dataclass(frozen=True)
-class SetIndex:
-    index: ProjectIndex
-
-
 # A file to check with its rules, settings and schemas (each from its own configuration).
 CheckItem = tuple[FileTask, "list[type[Rule]]", Settings, Schemas]
 
@@ -77,6 +74,9 @@ CheckItem = tuple[FileTask, "list[type[Rule]]", Settings, Schemas]
 @dataclass(frozen=True)
 class Check:
     items: list[CheckItem]
+    # The project index: as it is in this process, pickled once for every worker (see
+    # :meth:`Pool.shared`).
+    index: ProjectIndex | bytes
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Progress:
     done: int
 
 
-Message = Summarise | SetIndex | Check | Stop
+Message = Summarise | Check | Stop
 # Called with each number of files a message finished, as they finish (for a progress bar).
 Tick = Callable[[int], None]
 # A worker reports progress at most this often: a pipe message per file would cost more.
@@ -128,34 +128,93 @@ class Pool:
     def size(self) -> int:
         return 1 if self.local is not None else len(self.conns)
 
+    def shared(self, value: ProjectIndex) -> ProjectIndex | bytes:
+        """``value`` as every worker gets it: pickled once for all of them, not once per
+        message (the index is megabytes); as it is, in this process."""
+        if self.local is not None:
+            return value
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def stream(
+        self, tasks: list[tuple[FileTask, int]], message: Callable[[list[FileTask]], Message], tick: Tick = no_tick,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> list[list[Any]]:
+        """Hand ``tasks`` (each with its cost: a file's size) out in chunks
+        (``message(chunk)``), each worker taking the next one as it answers the last, and the
+        chunks shrinking as the work runs out (guided scheduling: a chunk is a share of the
+        cost left): the workers finish together however unevenly the costs were guessed,
+        which a split fixed in advance cannot promise. Each worker's answers, in worker order.
+        ``meanwhile`` runs here once the first chunks are out: this process's own work,
+        done while the workers do theirs. ``tick`` hears of every task finished, once."""
+        if self.local is not None:
+            if meanwhile is not None:
+                meanwhile()
+            return [self.local.handle(message([task for task, _ in tasks]), tick) if tasks else []]
+        pending = sorted(tasks, key=lambda task: task[1])  # taken from the end: the costliest first
+        left = sum(cost for _, cost in pending)
+        least = left / 256  # a chunk's least cost: the tail's many small files are not one round trip each
+        answers: list[list[Any]] = [[] for _ in self.conns]
+        handed: dict[int, int] = {}  # worker -> tasks in the chunk it is working on
+
+        def hand(worker: int) -> None:
+            nonlocal left
+            share, chunk = max(left / (2 * len(self.conns)), least), []
+            while pending and (not chunk or share > 0):
+                task, cost = pending.pop()
+                chunk.append(task)
+                share -= cost
+                left -= cost
+            self.conns[worker].send(message(chunk))
+            handed[worker] = len(chunk)
+
+        with _worker_faults():
+            for worker in range(len(self.conns)):
+                if pending:
+                    hand(worker)
+            if meanwhile is not None:
+                meanwhile()
+            for worker, answer, reported in self._answers(handed, tick):
+                answers[worker].extend(answer)
+                tick(handed.pop(worker) - reported)
+                if pending:
+                    hand(worker)
+        return answers
+
     def map(self, messages: list[Message | None], tick: Tick = no_tick) -> list[Any]:
         """Send one message per worker (None: that worker has nothing to do); their answers
         in worker order (None for an idle worker). ``tick`` hears of files finished as
         workers report them, every file once."""
         if self.local is not None:
             return [None if messages[0] is None else self.local.handle(messages[0], tick)]
+        answers: list[Any] = [None] * len(self.conns)
+        busy = {worker for worker, message in enumerate(messages) if message is not None}
+        with _worker_faults():
+            for worker in busy:
+                self.conns[worker].send(messages[worker])
+            for worker, answer, reported in self._answers(busy, tick):
+                answers[worker] = answer
+                busy.remove(worker)
+                if isinstance(answer, list) and len(answer) > reported:
+                    tick(len(answer) - reported)
+        return answers
+
+    def _answers(self, busy: Collection[int], tick: Tick) -> Iterator[tuple[int, Any, int]]:
+        """Each answer of the ``busy`` workers as it comes (the caller takes a worker out of
+        ``busy`` once it has nothing more to say), with how many of its files the worker
+        reported finished before it (their progress goes to ``tick`` as it comes)."""
         from multiprocessing.connection import wait
 
-        answers: dict[int, Any] = {i: None for i, message in enumerate(messages) if message is None}
         reported = [0] * len(self.conns)
-        try:
-            for conn, message in zip(self.conns, messages):
-                if message is not None:
-                    conn.send(message)
-            while len(answers) < len(self.conns):
-                for conn in wait([c for i, c in enumerate(self.conns) if i not in answers]):
-                    worker = self.conns.index(conn)
-                    answer = conn.recv()
-                    if isinstance(answer, Progress):
-                        reported[worker] += answer.done
-                        tick(answer.done)
-                        continue
-                    answers[worker] = answer
-                    if isinstance(answer, list) and len(answer) > reported[worker]:
-                        tick(len(answer) - reported[worker])
-        except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
-            raise EngineError(f"a worker process died ({type(exc).__name__}); rerun with --jobs 1") from None
-        return [answers[i] for i in range(len(self.conns))]
+        while busy:
+            for conn in wait([self.conns[worker] for worker in busy]):
+                worker = self.conns.index(conn)
+                answer = conn.recv()
+                if isinstance(answer, Progress):
+                    reported[worker] += answer.done
+                    tick(answer.done)
+                    continue
+                yield worker, answer, reported[worker]
+                reported[worker] = 0
 
     def close(self) -> None:
         for conn in self.conns:
@@ -167,6 +226,15 @@ class Pool:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
+
+
+@contextmanager
+def _worker_faults() -> Iterator[None]:
+    """A worker that died mid-run, as one line for the user."""
+    try:
+        yield
+    except (EOFError, BrokenPipeError, ConnectionResetError) as exc:
+        raise EngineError(f"a worker process died ({type(exc).__name__}); rerun with --jobs 1") from None
 
 
 def split(paths: list[str], sizes: dict[str, int], parts: int) -> list[list[str]]:

@@ -3,8 +3,9 @@
 Two phases over the same parsed trees. Phase 1 reads, parses and summarises every changed
 file; the summaries make the project index, and project-wide facts (the import cycles) are
 computed from it once. Phase 2 runs the rules, with the index, on every file whose result
-is not already cached. Files are split across worker processes that keep their parsed
-trees between the phases, so each file is parsed once.
+is not already cached. Worker processes take phase 1's files in chunks as they finish the
+last (see :meth:`~pitfalls.project.pool.Pool.stream`) and keep their parsed trees, so each
+file is parsed once and checked in phase 2 by the worker that parsed it.
 
 Each file is checked with its own configuration (see
 :class:`~pitfalls.project.config.ConfigResolver`), but the index covers the whole project
@@ -37,7 +38,7 @@ from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
 from pitfalls.project.files import UnreadableFile, display_path, read_bounded
 from pitfalls.project.gitignore import GitIgnore
-from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, SetIndex, Summarise, Summarised, Tick, split
+from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, Summarise, Summarised, Tick, split
 from pitfalls import rules as catalog
 
 if TYPE_CHECKING:
@@ -202,6 +203,8 @@ class _Run:
         self.phase1: dict[str, Summarised] = {}
         self.owner: dict[str, int] = {}  # path -> worker holding its tree
         self.entries: dict[str, Entry] = {}  # what the cache will hold
+        self._check_items: dict[str, CheckItem] = {}
+        self.reads: dict[str, Dependencies] = {}  # without a cache: what each new result read
         self.diagnostics: list[Diagnostic] = []
         self.errors: list[str] = []
         self.to_check: list[str] = []
@@ -265,9 +268,11 @@ class _Run:
         if not self.changed:
             return
         self.pool = Pool(min(self._workers(self.changed), len(self.changed)))
-        batches = split(self.changed, self.sizes, self.pool.size)
-        messages = [Summarise([self.tasks[p] for p in b]) for b in batches]
-        for worker, answer in enumerate(self.pool.map(messages, self._ticker("Reading", len(self.changed)))):
+        answers = self.pool.stream(
+            [(self.tasks[p], self.sizes[p]) for p in self.changed], Summarise, self._ticker("Reading", len(self.changed)),
+            meanwhile=self._prepare_checks,
+        )
+        for worker, answer in enumerate(answers):
             for item in answer:
                 self.phase1[item.path] = item
                 self.owner[item.path] = worker
@@ -388,7 +393,7 @@ class _Run:
         """The cache entry of a file read this run and not checked: its summary, or the
         PF000 that stopped it."""
         item, st, task = self.phase1.get(path), self.stats[path], self.tasks[path]
-        if item is None or item.hash is None or st is None:
+        if item is None or item.hash is None or st is None or not self.cache.enabled:
             return
         if item.failure is not None:
             results = (Dependencies(), [item.failure], self.config.fingerprint_for(path))
@@ -470,16 +475,27 @@ class _Run:
                 self.owner[path] = i
         per_worker: list[list[CheckItem]] = [[] for _ in range(self.pool.size)]
         for path in self.to_check:
-            config = self.config
-            item = (self.tasks[path], rules_for(config, path), config.settings_for(path), config.schemas_for(path))
-            per_worker[self.owner[path] % self.pool.size].append(item)
-        # Only the workers with files to check get the index (pickled whole for each).
-        self.pool.map([SetIndex(index) if items else None for items in per_worker])
-        messages = [Check(items) if items else None for items in per_worker]
+            per_worker[self.owner[path] % self.pool.size].append(self._check_item(path))
+        shared = self.pool.shared(index)  # only the workers with files to check get it
+        messages = [Check(items, shared) if items else None for items in per_worker]
         answers = self.pool.map(messages, self._ticker("Checking", len(self.to_check)))
         for answer in answers:
             for checked in answer or ():
                 self._take(checked.path, checked.late, checked.outcome)
+
+    def _check_item(self, path: str) -> CheckItem:
+        """What ``path`` is checked with: its rules, settings and schemas."""
+        item = self._check_items.get(path)
+        if item is None:
+            config = self.config
+            item = (self.tasks[path], rules_for(config, path), config.settings_for(path), config.schemas_for(path))
+            self._check_items[path] = item
+        return item
+
+    def _prepare_checks(self) -> None:
+        """The targets' check items, found while the workers parse (this process waits)."""
+        for path in self.target_set:
+            self._check_item(path)
 
     def _take(self, path: str, late: Summarised | None, outcome) -> None:
         self.diagnostics.extend(outcome.diagnostics)
@@ -492,9 +508,13 @@ class _Run:
         else:
             cached = self.fresh[path]
             digest, summary, fp = cached.hash, cached, cached.fp
-        if st is not None and digest is not None and not outcome.errors:
+        if st is None or digest is None or outcome.errors:
+            return
+        if self.cache.enabled:
             results = (outcome.read, outcome.diagnostics, self.config.fingerprint_for(path))
             self.entries[path] = Entry.make(st, digest, task.module, task.root, summary, fp, results)
+        else:  # nothing is saved: only what the result read, for a caller that keeps the index
+            self.reads[path] = outcome.read
 
     # -- save and report ------------------------------------------------------------------
 
@@ -511,6 +531,7 @@ class _Run:
         self.diagnostics.sort(key=Diagnostic.sort_key)
         displays = {p: self.tasks[p].display for p in self.files if p in targets}
         dependencies = {p: e.results.read for p, e in self.entries.items() if p in targets and e.results}
+        dependencies.update(self.reads)
         return CheckResult(
             self.diagnostics, self.targets, self.errors, len(self.to_check), hashes, displays, len(self.changed) + self.loaded,
             self.build_index() if keep_index else None, dependencies,

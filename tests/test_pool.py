@@ -1,0 +1,61 @@
+"""The worker pool: files handed out in chunks by cost, every one answered once, and a
+worker that dies reported in one line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pitfalls.project.pool import EngineError, FileTask, Pool, Summarise
+
+
+def tasks_of(tmp_path: Path, sizes: list[int]) -> list[tuple[FileTask, int]]:
+    tasks = []
+    for i, lines in enumerate(sizes):
+        path = tmp_path / f"m{i}.py"
+        path.write_text("".join(f"x{j} = {j}\n" for j in range(lines)))
+        tasks.append((FileTask(str(path), path.name, path.stem, str(tmp_path), False, 1.0), path.stat().st_size))
+    return tasks
+
+
+def test_every_file_is_summarised_once_by_the_worker_that_parsed_it(tmp_path: Path) -> None:
+    # One big file and many small ones: the chunks shrink as the work runs out.
+    tasks = tasks_of(tmp_path, [400] + [3] * 60)
+    ticks: list[int] = []
+    meanwhile: list[int] = []
+    pool = Pool(2)
+    try:
+        answers = pool.stream(tasks, Summarise, ticks.append, meanwhile=lambda: meanwhile.append(os.getpid()))
+    finally:
+        pool.close()
+    paths = [item.path for answer in answers for item in answer]
+    assert sorted(paths) == sorted(task.path for task, _ in tasks)
+    assert all(item.summary is not None and item.failure is None for answer in answers for item in answer)
+    assert sum(ticks) == len(tasks)
+    assert meanwhile == [os.getpid()]  # once, in this process
+    assert all(answers), "both workers had work"
+    # The costliest file goes first, alone in its worker's first chunk of a share of the cost.
+    assert answers[0][0].path == tasks[0][0].path
+
+
+def test_one_process_runs_the_same_messages_in_place(tmp_path: Path) -> None:
+    tasks = tasks_of(tmp_path, [5, 7])
+    ticks: list[int] = []
+    pool = Pool(1)
+    answers = pool.stream(tasks, Summarise, ticks.append, meanwhile=lambda: ticks.append(0))
+    assert [item.path for item in answers[0]] == [task.path for task, _ in tasks]
+    assert sorted(ticks) == [0, 1, 1]
+
+
+def test_a_worker_that_dies_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    tasks = tasks_of(tmp_path, [5] * 8)
+    pool = Pool(2)
+    try:
+        pool.procs[0].kill()
+        pool.procs[0].join()
+        with pytest.raises(EngineError, match="a worker process died .*rerun with --jobs 1"):
+            pool.stream(tasks, Summarise)
+    finally:
+        pool.close()
