@@ -10,11 +10,13 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
 from pitfalls.core.check import parse_file
 from pitfalls.core.positions import Positions
-from pitfalls.core.reparse import common_prefix, common_suffix, reparse
+from pitfalls.core.reparse import common_prefix, common_suffix, reparse, spliced_in_class
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary import summarize
+from pitfalls.core.walker import iter_nodes
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.workspace import Workspace
 
@@ -70,6 +72,55 @@ def test_unchanged_statements_keep_their_nodes() -> None:
     assert splice.piece == "\n\ndef f():\n    return 10\n"  # the statement re-parsed, with its leading lines
 
 
+SERVICE = """\
+import requests
+
+
+class Service:
+    timeout = 5
+
+    def fetch(self, url) -> requests.Response:
+        return requests.get(url, timeout=self.timeout)
+
+    # Why it retries.
+    @staticmethod
+    def retry(n):
+        return [n] * 3
+
+    async def close(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["after an import", "alone in its file"])
+def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool) -> None:
+    """Its class keeps its other statements (their nodes), their spans and their summaries;
+    the tree, the positions of every node and the summary are a full parse's."""
+    where = {"name": "app.m", "root": "/p", "is_package": False}
+    source = SERVICE.replace("import requests\n\n\n", "") if alone else SERVICE
+    before = parse_file("/p/app/m.py", source, edited=True, **where)
+    assert before.positions.range(before.module)  # as the editor has them: computed
+    text = source.replace("[n] * 3", "[n] * 34")
+    after = parse_file("/p/app/m.py", text, previous=before, edited=True, **where)
+    old, new = before.module.body[-1], after.module.body[-1]
+    assert new is not old and after.module.body[:-1] == before.module.body[:-1]
+    assert after.earlier is not None or "positions" in vars(after)  # the class's spans made from the last ones
+    kept = [a is b for a, b in zip(old.body.body, new.body.body)]
+    assert kept == [True, True, False, True]
+    full = cst.parse_module(text)
+    assert after.module.deep_equals(full) and after.module.code == text
+    expected = MetadataWrapper(full, unsafe_skip_copy=True).resolve(PositionProvider)
+    for mine, theirs in zip(iter_nodes(after.module, tokens=True), iter_nodes(full, tokens=True)):
+        start, end = after.positions.range(mine)
+        span = expected[theirs]
+        assert (start.line, start.column, end.line, end.column) == (
+            span.start.line, span.start.column, span.end.line, span.end.column,
+        ), type(mine).__name__
+    assert after.summary == summarize(full, path="/p/app/m.py", **where)
+    methods = [after.summary.classes["Service"].methods[m] is before.summary.classes["Service"].methods[m] for m in ("fetch", "retry", "close")]
+    assert methods == [True, False, True]
+
+
 FULL_PARSE = {
     # The first indented block sets the file's default indent: changing it changes how
     # every other block is represented.
@@ -79,6 +130,15 @@ FULL_PARSE = {
     "a form feed": ("a = 1\nb = 2\n", "a = 1\n\x0cb = 2\n"),
     "an indented line typed after a block": ("def f():\n    pass\nx = 1\n", "def f():\n    pass\n    y = 2\nx = 1\n"),
     "everything deleted": ("a = 1\n", ""),
+    # Typed right before a statement's first token: the deeper line closes the block above.
+    "an indented comment typed before a class": (
+        "class A:\n    def f(self):\n        return 1\n\n\nclass B:\n    pass\n",
+        "class A:\n    def f(self):\n        return 1\n\n\n        # why\nclass B:\n    pass\n",
+    ),
+    "an indented comment typed before a method": (
+        "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n    def g(self):\n        pass\n\n    y = 2\n",
+        "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n            # why\n    def g(self):\n        pass\n\n    y = 2\n",
+    ),
 }
 
 
@@ -86,10 +146,8 @@ FULL_PARSE = {
 def test_full_parse_where_a_splice_would_differ(name: str) -> None:
     source, new_source = FULL_PARSE[name]
     spliced = _spliced(source, new_source)
-    if spliced is not None:  # a splice is allowed only when it is exact
-        assert spliced.deep_equals(cst.parse_module(new_source)), name
-    else:
-        assert spliced is None
+    # A splice is allowed only when it is exact.
+    assert spliced is None or spliced.deep_equals(cst.parse_module(new_source)), name
 
 
 def test_an_indented_line_after_a_block_joins_the_block() -> None:
@@ -147,7 +205,7 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     workspace.scan()
     files = _sample_files()
     assert len(files) >= 10
-    edits = spliced = findings = parsing = 0
+    edits = spliced = in_class = findings = parsing = 0
     while edits < 1000:
         path = str(rng.choice(files))
         original = Path(path).read_text(encoding="utf-8")
@@ -175,6 +233,7 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
             new = mine.module.body
             if old and new and (old[0] is new[0] or old[-1] is new[-1]):
                 spliced += 1
+                in_class += any(spliced_in_class(a, b) for a, b in zip(old, new) if a is not b)
                 try:
                     whole = parse_file(path, text, name="m")
                 except ParseFailure:  # libcst refuses what the splice accepted: never
@@ -183,8 +242,8 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
         workspace.check(path, original)
     # The comparison means something only if most edits parsed, most of those were
     # spliced, and the checks found things.
-    print(f"{edits} edits, {parsing} parsed, {spliced} spliced, {findings} findings")
-    assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
+    print(f"{edits} edits, {parsing} parsed, {spliced} spliced ({in_class} inside a class), {findings} findings")
+    assert parsing > 600 and spliced > parsing * 0.6 and in_class > 50, (parsing, spliced, in_class)
     assert findings > 500, findings
 
 

@@ -19,7 +19,7 @@ from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments
 from pitfalls.core.positions import Positions
-from pitfalls.core.reparse import Splice, reparse
+from pitfalls.core.reparse import Splice, reparse, spliced_in_class
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
@@ -338,8 +338,11 @@ def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
     """Whether ``module`` was spliced from ``other`` (a splice keeps the first or the last
-    statement: an edit that touched both is parsed whole)."""
-    return bool(module.body and other.body) and (module.body[0] is other.body[0] or module.body[-1] is other.body[-1])
+    statement, or the first of a class's block: an edit that touched both is parsed whole)."""
+    return bool(module.body and other.body) and (
+        module.body[0] is other.body[0] or module.body[-1] is other.body[-1]
+        or (len(module.body) == len(other.body) == 1 and spliced_in_class(other.body[0], module.body[0]))
+    )
 
 
 def check_parsed(

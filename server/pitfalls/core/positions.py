@@ -11,6 +11,7 @@ for. Semantics are PositionProvider's: syntactic ranges where libcst records the
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from typing import Iterable
 
@@ -94,7 +95,8 @@ class Positions:
     off CPython's tree of the text (its first line, less the statement's leading blank and
     comment lines), a tenth of the cost of generating the whole module. With ``previous``
     (the tree of an edit re-parsed in place), the statements both trees share keep their
-    spans and the others are generated at once (the next edit needs every length)."""
+    spans and the others are generated at once (the next edit needs every length); a class
+    whose block was re-parsed in part generates only its new statements."""
 
     def __init__(self, module: cst.Module, source: str, previous: Positions | None = None) -> None:
         self._module = module
@@ -117,8 +119,12 @@ class Positions:
         else:
             self._base = {}
             offset = header_length
-            for stmt in module.body:
+            earlier = previous._module.body if previous is not None else ()
+            same_count = len(earlier) == len(module.body)
+            for i, stmt in enumerate(module.body):
                 piece = previous._pieces.get(stmt) if previous is not None else None
+                if piece is None and same_count and type(stmt) is cst.ClassDef:
+                    piece = self._class_piece(previous, earlier[i], stmt)  # type: ignore[union-attr, arg-type]
                 if piece is not None:
                     self._pieces[stmt] = piece
                 else:
@@ -154,6 +160,53 @@ class Positions:
             piece = self._pieces[stmt] = _Piece(spans, self._state.offset)
             self._indexed.add(stmt)
         return piece
+
+    def _class_piece(self, previous: Positions, old: cst.CSTNode, new: cst.ClassDef) -> _Piece | None:
+        """The spans of class ``new``, made from those of ``old`` (the same class before an
+        edit re-parsed only some statements of its block: see ``reparse``) by generating
+        only the new statements and moving the kept ones after them; None when ``new`` is
+        not such an edit of ``old``."""
+        earlier = previous._pieces.get(old)
+        if earlier is None or type(old) is not cst.ClassDef:
+            return None
+        block, old_block = new.body, old.body  # type: ignore[attr-defined]
+        if type(block) is not cst.IndentedBlock or type(old_block) is not cst.IndentedBlock:
+            return None
+        if any(getattr(new, f) is not getattr(old, f) for f in _CLASS_FIELDS) or any(
+            getattr(block, f) is not getattr(old_block, f) for f in _BLOCK_FIELDS
+        ):
+            return None
+        inner, old_inner = block.body, old_block.body
+        first = next((i for i, (a, b) in enumerate(zip(inner, old_inner)) if a is not b), min(len(inner), len(old_inner)))
+        kept = next((i for i, (a, b) in enumerate(zip(reversed(inner), reversed(old_inner))) if a is not b), 0)
+        kept = min(kept, len(inner) - first, len(old_inner) - first)
+        if first == 0 or kept == 0:
+            return None  # the block's first and last statements are kept by such an edit
+        spans = earlier.spans
+        indent = old_block.indent if old_block.indent is not None else self._module.default_indent
+        start, end = _text_start(old_inner[first], spans, indent), _text_start(old_inner[-kept], spans, indent)
+        state = self._state
+        state.indent_tokens.append(indent)
+        try:
+            fresh = self._generate(inner[first : len(inner) - kept], start)
+        finally:
+            state.indent_tokens.pop()
+        delta = state.offset - end
+        removed = {n for stmt in old_inner[first : len(old_inner) - kept] for n in iter_nodes(stmt, tokens=True)}
+        moved = {
+            node: (a, b) if b < end else (a, b + delta) if a < end else (a + delta, b + delta)
+            for node, (a, b) in spans.items() if node not in removed
+        }
+        moved[new] = moved.pop(old)
+        moved[block] = moved.pop(old_block)
+        moved.update(fresh)
+        self._indexed.add(new)
+        return _Piece(moved, earlier.length + delta)
+
+    def spans_of(self, stmt: cst.CSTNode) -> tuple[int, dict[cst.CSTNode, tuple[int, int]]]:
+        """Where top-level statement ``stmt`` starts (its leading lines), and the spans of
+        its nodes counted from there (syntactic, as :meth:`range`'s)."""
+        return self._base[stmt], self._piece(stmt).spans
 
     def statement_lines(self) -> list[int] | None:
         """The line each top-level statement's text (with its leading lines) starts on,
@@ -233,6 +286,22 @@ class Positions:
 
     def ranges(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, tuple[Position, Position]]:
         return {node: self.range(node) for node in nodes}
+
+
+# The fields of a class statement, and of its block, that an edit of the block's statements keeps.
+_CLASS_FIELDS = tuple(f.name for f in dataclasses.fields(cst.ClassDef) if f.name != "body")
+_BLOCK_FIELDS = tuple(f.name for f in dataclasses.fields(cst.IndentedBlock) if f.name != "body")
+
+
+def _text_start(stmt: cst.CSTNode, spans: dict[cst.CSTNode, tuple[int, int]], indent: str) -> int:
+    """Where the text of ``stmt``, a statement of a top-level class's block, starts: its
+    first leading line (which spans its indent), else its first decorator or itself, less
+    the block's indent."""
+    leading = getattr(stmt, "leading_lines", ())
+    if leading:
+        return spans[leading[0]][0]
+    decorators = getattr(stmt, "decorators", ())
+    return spans[decorators[0] if decorators else stmt][0] - len(indent)
 
 
 def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:

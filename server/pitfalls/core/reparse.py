@@ -4,8 +4,10 @@ A keystroke in the editor changes one statement of a file; parsing the whole fil
 libcst again costs a few hundred milliseconds on a long module. Here the changed region
 (the text between the longest common prefix and suffix of the two texts) is mapped onto
 the previous tree's top-level statements, one statement more on each side when it touches
-a boundary; only their new text is parsed, and its statements replace them. Every other
-statement keeps its node objects, so spans computed for them stay valid (see
+a boundary; only their new text is parsed, and its statements replace them. An edit inside
+one top-level class goes one level down: only the statements of the class's block it
+touched (a method) are parsed, and the class is rebuilt around them. Every other statement
+keeps its node objects, so spans computed for them stay valid (see
 :class:`~pitfalls.core.positions.Positions`).
 
 The result is used only when the spliced tree generates exactly the new text; anything
@@ -70,7 +72,7 @@ def _touched(
     if not meets:
         return None
     first, last = meets[0], meets[-1]
-    if first > 0 and start < extents[first][1]:
+    if first > 0 and start <= extents[first][1]:  # (text typed before its first token too)
         first -= 1
     if last + 1 < len(module.body) and any(
         line.whitespace.value or line.comment for line in module.body[last + 1].leading_lines
@@ -99,9 +101,19 @@ def _same_defaults(module: cst.Module, piece: cst.Module, first: int, last: int)
     return blocked is None or blocked > last  # no block at all, or the same one after the edit
 
 
+def _parsed(text: str, accept: Callable[[str], bool] | None) -> cst.Module | None:
+    """libcst's tree of ``text``; None when ``accept`` refuses the text or libcst does."""
+    if accept is not None and not accept(text):
+        return None
+    try:
+        return cst.parse_module(text)
+    except Exception:  # libcst's syntax errors, and its failures on odd input alike
+        return None
+
+
 class Splice(NamedTuple):
     module: cst.Module  # the tree of the new text
-    piece: str  # the new text of the top-level statements re-parsed (whole statements)
+    piece: str  # the new text re-parsed: whole top-level statements, or whole statements of one class's block
 
 
 def reparse(
@@ -118,15 +130,16 @@ def reparse(
     if touched is None:
         return None
     first, last, extents = touched
+    if first == last and type(module.body[first]) is cst.ClassDef:
+        inside = _reparse_in_class(module, first, positions, source, new_source, prefix, len(source) - suffix, accept)
+        if inside is not _OUTSIDE:
+            return inside  # type: ignore[return-value]
     at_start, at_end = first == 0, last == len(module.body) - 1
     start = 0 if at_start else extents[first][0]
     end = len(source) if at_end else extents[last][2]
     piece = new_source[start : end + len(new_source) - len(source)]
-    if accept is not None and not accept(piece):
-        return None
-    try:
-        parsed = cst.parse_module(piece)
-    except Exception:  # libcst's syntax errors, and its failures on odd input alike
+    parsed = _parsed(piece, accept)
+    if parsed is None:
         return None
     body = list(parsed.body)
     if not body or (parsed.footer and not at_end) or (not parsed.has_trailing_newline and not at_end):
@@ -150,3 +163,84 @@ def reparse(
         has_trailing_newline=spliced.has_trailing_newline,
     ).code
     return Splice(spliced, piece) if written == piece else None
+
+
+_OUTSIDE = object()  # not an edit of one class's block that can be re-parsed on its own
+
+
+def _reparse_in_class(
+    module: cst.Module, index: int, positions: Positions, source: str, new_source: str, start: int, end: int,
+    accept: Callable[[str], bool] | None,
+) -> Splice | None | object:
+    """The edit of [start, end) made inside top-level class ``module.body[index]``,
+    re-parsing only the statements of its block it touched (a method, not the whole
+    class: service classes run to thousands of lines); None when their text is refused
+    (by ``accept``, or libcst), :data:`_OUTSIDE` when this cannot be done exactly.
+
+    The statements are chosen as :func:`_touched` chooses top-level ones, never the
+    block's first or last (its header and footer lines stay out of it). They are parsed
+    between two ``pass`` lines in a class of their own (the same indent, newline and
+    neighbours a full parse sees), and used only when they generate exactly their text."""
+    stmt = module.body[index]
+    block = stmt.body  # type: ignore[attr-defined]
+    if type(block) is not cst.IndentedBlock or len(block.body) < 3 or (block.indent or module.default_indent) != module.default_indent:
+        return _OUTSIDE
+    if "\r" in source and source.count("\r") != source.count("\r\n"):
+        return _OUTSIDE  # a lone carriage return ends lines the search below does not see
+    base, spans = positions.spans_of(stmt)
+    inner = block.body
+    # Where each statement's text starts: the line of its first leading line, decorator or token.
+    starts = [source.rfind("\n", 0, base + spans[_first_node(s)][0]) + 1 for s in inner]
+    meets = [i for i in range(len(inner)) if (i + 1 == len(inner) or starts[i + 1] > start - 1) and starts[i] < end + 1]
+    if not meets:
+        return _OUTSIDE
+    first, last = meets[0], meets[-1]
+    if first > 0 and start <= base + spans[inner[first]][0]:
+        first -= 1  # the edit is in its leading lines, which may now close the block before
+    if last + 1 < len(inner) and any(line.whitespace.value or line.comment for line in inner[last + 1].leading_lines):
+        last += 1  # indented lines above the next one may now belong to the last one's block
+    if first == 0 or last + 1 >= len(inner):
+        return _OUTSIDE
+    region_start, region_end = starts[first], starts[last + 1]
+    if not region_start <= start <= end <= region_end:
+        return _OUTSIDE
+    text = new_source[region_start : region_end + len(new_source) - len(source)]
+    newline, indent = module.default_newline, module.default_indent
+    if not text.endswith(("\n", "\r")):
+        return _OUTSIDE
+    head = f"class _:{newline}{indent}pass{newline}"
+    parsed = _parsed(f"{head}{text}{indent}pass{newline}", accept)
+    if parsed is None:
+        return None
+    wrapped = parsed.body[0] if len(parsed.body) == 1 else None
+    if (
+        type(wrapped) is not cst.ClassDef or type(wrapped.body) is not cst.IndentedBlock or wrapped.body.footer
+        or parsed.header or parsed.footer or parsed.default_indent != indent or parsed.default_newline != newline
+        or len(wrapped.body.body) < 3
+    ):
+        return _OUTSIDE
+    body = wrapped.body.body[1:-1]
+    alone = parsed.with_changes(body=[wrapped.with_changes(body=wrapped.body.with_changes(body=body))])
+    if alone.code != f"class _:{newline}{text}":
+        return _OUTSIDE  # the statements lean on the lines around them
+    replaced = block.with_changes(body=(*inner[:first], *body, *inner[last + 1 :]))
+    changes = {"body": (*module.body[:index], stmt.with_changes(body=replaced), *module.body[index + 1 :])}
+    return Splice(module.with_changes(**changes), text)
+
+
+def spliced_in_class(old: cst.CSTNode, new: cst.CSTNode) -> bool:
+    """Whether ``new`` is class ``old`` with only statements of its block re-parsed."""
+    return (
+        type(old) is cst.ClassDef and type(new) is cst.ClassDef and type(old.body) is cst.IndentedBlock
+        and type(new.body) is cst.IndentedBlock and bool(new.body.body) and new.body.body[0] is old.body.body[0]
+    )
+
+
+def _first_node(stmt: cst.CSTNode) -> cst.CSTNode:
+    """The node a statement's text starts with: its first leading line, else its first
+    decorator, else the statement."""
+    leading = getattr(stmt, "leading_lines", ())
+    if leading:
+        return leading[0]
+    decorators = getattr(stmt, "decorators", ())
+    return decorators[0] if decorators else stmt

@@ -15,7 +15,7 @@ without libcst).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import libcst as cst
@@ -64,6 +64,9 @@ class StatementSummary:
     resolved: list[tuple[str, str]]
     info: ClassInfo | FunctionInfo
     nested_imports: list[tuple[str, str | None, str, str]]
+    # A class's methods, each with what it resolved: an edit of one method of a long class
+    # summarises that one again, not the others.
+    methods: dict[cst.CSTNode, tuple[list[tuple[str, str]], FunctionInfo]] = field(default_factory=dict)
     _text: str | None = None
 
     @property
@@ -92,6 +95,8 @@ class _SummaryBuilder(SummaryState):
         self.earlier: StatementSummaries = {}
         self.statements: StatementSummaries | None = None  # filled when kept
         self._resolved: list[tuple[str, str]] | None = None  # recorded while a statement is built
+        self._methods: dict[cst.CSTNode, tuple[list[tuple[str, str]], FunctionInfo]] | None = None  # the class's, as built
+        self._earlier_methods: dict[cst.CSTNode, tuple[list[tuple[str, str]], FunctionInfo]] | None = None
 
     def qualify(self, dotted: str) -> str:
         found = super().qualify(dotted)
@@ -105,23 +110,50 @@ class _SummaryBuilder(SummaryState):
         the same way now (an edit elsewhere in the file)."""
         context = (self.name, self.is_package, self.module.default_indent, self.module.default_newline, tuple(self.typevars))
         entry = self.earlier.get(stmt)
-        if entry is None or entry.context != context or any(SummaryState.qualify(self, d) != q for d, q in entry.resolved):
-            self._resolved = resolved = []
+        if entry is None or entry.context != context or not self._holds(entry.resolved):
+            self._resolved, self._methods = resolved, methods = [], {}
+            if type(stmt) is cst.ClassDef and self._earlier_methods is None:
+                self._earlier_methods = {
+                    method: known for old in self.earlier.values() if old.context == context for method, known in old.methods.items()
+                }
             try:
                 info = self._class(stmt) if type(stmt) is cst.ClassDef else self._function(stmt)  # type: ignore[arg-type]
             finally:
-                self._resolved = None
+                self._resolved = self._methods = None
             nested = [
                 binding
                 for small in _nested_imports(stmt)
                 for binding in names.import_bindings(small, self.name, self.is_package)
             ]
-            entry = StatementSummary(context, resolved, info, nested)
+            entry = StatementSummary(context, resolved, info, nested, methods)
         if self.statements is not None:
             self.statements[stmt] = entry
         for binding in entry.nested_imports:
             self.record_import(*binding, "function")
         return entry.info
+
+    def _holds(self, resolved: list[tuple[str, str]]) -> bool:
+        """Whether every name resolved as recorded resolves the same way now."""
+        return all(SummaryState.qualify(self, d) == q for d, q in resolved)
+
+    def _method(self, node: cst.FunctionDef) -> FunctionInfo:
+        """A method's summary: the earlier text's for the same node (its class's other
+        methods were edited) when what it resolved still resolves the same way."""
+        known = (self._earlier_methods or {}).get(node)
+        outer = self._resolved
+        if known is not None and self._holds(known[0]):
+            resolved, info = known
+        else:
+            self._resolved = resolved = []
+            try:
+                info = self._function(node, method=True)
+            finally:
+                self._resolved = outer
+        if outer is not None:
+            outer.extend(resolved)  # the class's entry holds only while its methods' do
+        if self._methods is not None:
+            self._methods[node] = (resolved, info)
+        return info
 
     # -- imports ------------------------------------------------------------------------
 
@@ -289,7 +321,7 @@ class _SummaryBuilder(SummaryState):
                             if value is not None:
                                 info.class_constants[target.value] = value
             elif isinstance(stmt, cst.FunctionDef):
-                info.methods[stmt.name.value] = self._function(stmt, method=True)
+                info.methods[stmt.name.value] = self._method(stmt)
             elif isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
                 info.has_inner_config = True
         info.init = info.methods.get("__init__")
