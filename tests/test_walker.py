@@ -116,7 +116,48 @@ def test_an_editors_kept_walks_call_the_handlers_the_walk_calls() -> None:
     names = {value for _, kind, value in runs[0] if kind == "Name"}
     assert {"os", "Generic", "print", "h", "x"} <= names and not names & {"a", "b", "rest", "v", "others"}  # pruned
     assert [kind for event, kind, _ in runs[0] if event == "leave"].count("Lambda") == 1
-    assert len(parsed.walks) == len(parsed.module.body)
+    # Each top-level statement's walk is kept, and each statement's of the class's block.
+    assert set(parsed.walks) == {*parsed.module.body, *parsed.module.body[3].body.body}
+
+
+SERVICE = textwrap.dedent(
+    """\
+    class Service:
+        kind = "s"
+
+        def first(self, items):
+            return sorted(items, key=lambda item: item.rank)
+
+        def second(self, x):
+            match x:
+                case [1, *rest]:
+                    return print(rest)
+            return print(x)
+
+        def third(self):
+            return os.getcwd()
+    """
+)
+
+
+def test_a_class_walk_is_made_of_its_statements_walks() -> None:
+    """An edit inside one method of a class walks that method again and reuses the other
+    statements' walks; the handlers called are a full walk's, pruning included."""
+    before = parse_file("m.py", SERVICE, name="m", edited=True)
+    index = ProjectIndex([before.summary])
+    check_parsed(before, index, [_Recorder])
+    after = parse_file("m.py", SERVICE.replace("print(x)", "print(x, 1)"), name="m", previous=before, edited=True)
+    old, new = before.module.body[0].body.body, after.module.body[0].body.body
+    runs = []
+    for walks in (after.walks, None):
+        _Recorder.seen = []
+        check_parsed(dataclasses.replace(after, walks=walks), index, [_Recorder])
+        runs.append(_Recorder.seen)
+    assert runs[0] == runs[1]
+    assert [after.walks[stmt] is before.walks[stmt] for stmt in (new[0], new[1], new[3])] == [True, True, True]
+    assert new[2] is not old[2] and after.walks[new[2]] is not before.walks[old[2]]
+    names = {value for _, kind, value in runs[0] if kind == "Name"}
+    assert {"sorted", "print", "os"} <= names and not names & {"item", "rest"}  # pruned
 
 
 _COMPUTED: list[str] = []

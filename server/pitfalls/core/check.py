@@ -75,10 +75,12 @@ def _dispatch_plan(rules: tuple[type[Rule], ...]) -> tuple[_Table, _Table]:
 
 
 _LEAVE = object()
+_INNER = object()  # before a statement of a class's block: its own walk goes here
 T = TypeVar("T")
 
-# A file's top-level statements -> (the dispatch plan, the statement's walk under it): kept
-# across the edits of an editor's buffer, whose unchanged statements are the same objects.
+# A file's top-level statements, and its top-level classes' statements -> (the dispatch plan,
+# the statement's walk under it): kept across the edits of an editor's buffer, whose
+# unchanged statements are the same objects.
 Walks = dict[cst.CSTNode, tuple[tuple[_Table, _Table], list[tuple[cst.CSTNode, bool, int]]]]
 # Likewise, a file's top-level statements -> the node facts computed in them (RuleContext.node_fact).
 NodeFacts = dict[cst.CSTNode, dict[tuple[Callable[[Any], Any], cst.CSTNode], Any]]
@@ -166,13 +168,18 @@ class _Runner:
 
     def _flat(self, statement: cst.CSTNode) -> list[tuple[cst.CSTNode, bool, int]]:
         """The statement's walk as :meth:`_walk_from` makes it, as a list kept for the next
-        edit (see :data:`Walks`): each node that has handlers, on entry (with where to go
-        on when its children are pruned) and on exit."""
+        edit (see :data:`Walks`): each node that has handlers, on entry (with how many
+        entries to skip when its children are pruned) and on exit. A class's is made of
+        its block's statements' walks, each kept too: an edit of one method walks that one
+        again, not the class."""
         assert self.walks is not None
         kept = self.walks.get(statement)
         if kept is not None and kept[0] is self.plan:
             return kept[1]
         visit, leave = self.plan
+        block = statement.body if type(statement) is cst.ClassDef else None  # type: ignore[attr-defined]
+        if type(block) is not cst.IndentedBlock:
+            block = None
         flat: list[tuple[cst.CSTNode, bool, int]] = []
         stack: list[object] = [statement]
         while stack:
@@ -185,7 +192,10 @@ class _Runner:
                 else:
                     end = len(flat)
                 if at >= 0:
-                    flat[at] = (node, False, end)  # type: ignore[index]
+                    flat[at] = (node, False, end - at)  # type: ignore[index]
+                continue
+            if node is _INNER:
+                flat.extend(self._flat(stack.pop()))  # type: ignore[arg-type]
                 continue
             node_type = type(node)
             entered = node_type in visit
@@ -193,7 +203,10 @@ class _Runner:
                 stack += [node, len(flat) if entered else -1, _LEAVE]
                 if entered:
                     flat.append(None)  # type: ignore[arg-type]  # completed on exit
-            if node_type not in LEAVES:
+            if node is block:
+                for inner in reversed(block.body):  # type: ignore[union-attr]
+                    stack += [inner, _INNER]
+            elif node_type not in LEAVES:
                 stack.extend(children_reversed(node))  # type: ignore[arg-type]
         self.walks[statement] = (self.plan, flat)
         return flat
@@ -202,14 +215,14 @@ class _Runner:
         on_enter, on_leave, handle = self.on_enter, self.on_leave, self._handle
         i, count = 0, len(flat)
         while i < count:
-            node, leaving, end = flat[i]
+            node, leaving, skip = flat[i]
             if leaving:
                 handle(on_leave[type(node)], node)
                 i += 1
             elif handle(on_enter[type(node)], node):
                 i += 1
             else:
-                i = end
+                i += skip
 
     def _handle(self, handlers: list[tuple[type[Rule] | None, Callable]], node: cst.CSTNode) -> bool:
         """Call ``handlers`` on ``node``; False when a rule returned ``False`` to prune the
@@ -330,10 +343,15 @@ def parse_file(
 
 
 def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.CSTNode, T]:
-    """What ``earlier`` (by top-level statement) holds for the statements ``module`` kept."""
+    """What ``earlier`` (by top-level statement, and by statement of a top-level class's
+    block) holds for the statements ``module`` kept."""
     if not earlier:
         return {}
-    return {stmt: earlier[stmt] for stmt in module.body if stmt in earlier}
+    kept = {stmt: earlier[stmt] for stmt in module.body if stmt in earlier}
+    for stmt in module.body:
+        if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock:
+            kept.update((inner, earlier[inner]) for inner in stmt.body.body if inner in earlier)
+    return kept
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
