@@ -347,8 +347,10 @@ def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.
     block) holds for the statements ``module`` kept."""
     if not earlier:
         return {}
-    kept = {stmt: earlier[stmt] for stmt in module.body if stmt in earlier}
+    kept: dict[cst.CSTNode, T] = {}
     for stmt in module.body:
+        if stmt in earlier:
+            kept[stmt] = earlier[stmt]
         if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock:
             kept.update((inner, earlier[inner]) for inner in stmt.body.body if inner in earlier)
     return kept

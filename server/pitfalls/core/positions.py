@@ -293,15 +293,22 @@ _CLASS_FIELDS = tuple(f.name for f in dataclasses.fields(cst.ClassDef) if f.name
 _BLOCK_FIELDS = tuple(f.name for f in dataclasses.fields(cst.IndentedBlock) if f.name != "body")
 
 
-def _text_start(stmt: cst.CSTNode, spans: dict[cst.CSTNode, tuple[int, int]], indent: str) -> int:
-    """Where the text of ``stmt``, a statement of a top-level class's block, starts: its
-    first leading line (which spans its indent), else its first decorator or itself, less
-    the block's indent."""
+def first_node(stmt: cst.CSTNode) -> cst.CSTNode:
+    """The node a statement's text starts with: its first leading line, else its first
+    decorator, else the statement."""
     leading = getattr(stmt, "leading_lines", ())
     if leading:
-        return spans[leading[0]][0]
+        return leading[0]
     decorators = getattr(stmt, "decorators", ())
-    return spans[decorators[0] if decorators else stmt][0] - len(indent)
+    return decorators[0] if decorators else stmt
+
+
+def _text_start(stmt: cst.CSTNode, spans: dict[cst.CSTNode, tuple[int, int]], indent: str) -> int:
+    """Where the text of ``stmt``, a statement of a top-level class's block, starts: where
+    its :func:`first_node` does, less the block's indent unless that is a leading line
+    (whose span has it)."""
+    node = first_node(stmt)
+    return spans[node][0] - (0 if type(node) is cst.EmptyLine else len(indent))
 
 
 def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:

@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 
 import libcst as cst
 
-from pitfalls.core.positions import Positions
+from pitfalls.core.positions import Positions, first_node
 from pitfalls.core.walker import iter_nodes
 
 
@@ -190,7 +190,7 @@ def _reparse_in_class(
     base, spans = positions.spans_of(stmt)
     inner = block.body
     # Where each statement's text starts: the line of its first leading line, decorator or token.
-    starts = [source.rfind("\n", 0, base + spans[_first_node(s)][0]) + 1 for s in inner]
+    starts = [source.rfind("\n", 0, base + spans[first_node(s)][0]) + 1 for s in inner]
     meets = [i for i in range(len(inner)) if (i + 1 == len(inner) or starts[i + 1] > start - 1) and starts[i] < end + 1]
     if not meets:
         return _OUTSIDE
@@ -235,12 +235,3 @@ def spliced_in_class(old: cst.CSTNode, new: cst.CSTNode) -> bool:
         and type(new.body) is cst.IndentedBlock and bool(new.body.body) and new.body.body[0] is old.body.body[0]
     )
 
-
-def _first_node(stmt: cst.CSTNode) -> cst.CSTNode:
-    """The node a statement's text starts with: its first leading line, else its first
-    decorator, else the statement."""
-    leading = getattr(stmt, "leading_lines", ())
-    if leading:
-        return leading[0]
-    decorators = getattr(stmt, "decorators", ())
-    return decorators[0] if decorators else stmt

@@ -493,9 +493,11 @@ class _Run:
         return item
 
     def _prepare_checks(self) -> None:
-        """The targets' check items, found while the workers parse (this process waits)."""
-        for path in self.target_set:
-            self._check_item(path)
+        """The check items of the targets being parsed (a changed file is checked), found
+        while the workers parse (this process waits); the others' when they are checked."""
+        for path in self.changed:
+            if path in self.target_set:
+                self._check_item(path)
 
     def _take(self, path: str, late: Summarised | None, outcome) -> None:
         self.diagnostics.extend(outcome.diagnostics)
