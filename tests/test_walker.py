@@ -192,3 +192,27 @@ def test_node_facts_are_kept_for_the_statements_an_edit_left_alone() -> None:
     _COMPUTED.clear()
     check_parsed(parse_file("m.py", source, name="m"), index, [_AsksNodeFacts])  # not an editor's
     assert _COMPUTED == ["a", "b"]
+
+
+class _AsksTwice(Rule):
+    """Asks what one attribute names when the walk meets it, and again at the `return`
+    below it: an import in between changed the answer."""
+
+    code, name, summary = "PF997", "asks-twice", "asks a qualified name at two points of the walk"
+    answers: list[str | None] = []
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.node = node
+        self.answers.append(self.ctx.qualified_name(node))
+        self.answers.append(self.ctx.qualified_name(node))  # asked again at once: the same
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.answers.append(self.ctx.qualified_name(self.node))
+
+
+def test_qualified_names_follow_the_bindings_the_walk_records() -> None:
+    """The context remembers its answers about a node only while no binding changes."""
+    parsed = parse_file("m.py", "def f():\n    dumps = json.dumps\n    import json\n    return dumps\n", name="m")
+    _AsksTwice.answers = []
+    check_parsed(parsed, ProjectIndex([parsed.summary]), [_AsksTwice])
+    assert _AsksTwice.answers == [None, None, "json.dumps"]

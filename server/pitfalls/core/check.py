@@ -233,6 +233,7 @@ class _Runner:
         for rule, handler in handlers:
             if rule is None:  # the engine's own (it never reports)
                 handler(node)
+                ctx.bindings_changed()
             elif not broken or rule.code not in broken:
                 ctx.current_rule = rule
                 try:

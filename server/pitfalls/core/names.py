@@ -59,7 +59,7 @@ def import_bindings(
 ) -> Iterator[tuple[str, str | None, str, str]]:
     """(module, attribute or None, bound local name, what that name refers to) for each
     name an import binds."""
-    if isinstance(stmt, cst.Import):
+    if type(stmt) is cst.Import:
         for alias in stmt.names:
             full = attribute_dotted(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -72,7 +72,7 @@ def import_bindings(
     module = absolute_module(
         len(stmt.relative), attribute_dotted(stmt.module) if stmt.module else None, current, is_package
     )
-    if isinstance(stmt.names, cst.ImportStar):
+    if type(stmt.names) is cst.ImportStar:
         yield module, None, "*", module
         return
     for alias in stmt.names:

@@ -17,7 +17,7 @@ from pitfalls.core import names
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import ModuleSummary, local_class_info
 from pitfalls.core.summary_data import BUILTIN_QUALNAMES
-from pitfalls.core.walker import iter_nodes, module_level_statements
+from pitfalls.core.walker import is_kind, iter_nodes, module_level_statements
 
 _UNBOUND = object()
 
@@ -63,8 +63,14 @@ class Semantic:
         self._annotated: set[cst.BaseExpression] = set()
         # For each enclosing `with`: its node, its function, and what `as name` binds each name to.
         self._withs: list[tuple[cst.With, cst.FunctionDef | None, dict[str, cst.BaseExpression]]] = []
+        # qualified_name's answers until the bindings change (by id, kept with their node).
+        self._qualified: dict[int, tuple[cst.BaseExpression, str | None]] = {}
 
     # -- recording (called by the runner as the traversal passes) -----------------------
+
+    def bindings_changed(self) -> None:
+        """Called by the runner after each recording below (rules ask again, not the memo)."""
+        self._qualified.clear()
 
     def _module_scope(self) -> Scope:
         scope = Scope("module", self.module)
@@ -205,7 +211,7 @@ class Semantic:
         if not isinstance(node.target, cst.Name) or node.asynchronous is not None:
             return
         source = node.iter
-        if isinstance(source, cst.Name):
+        if type(source) is cst.Name:
             annotation = self.annotation_of(source.value)
         else:
             annotation = self.attribute_annotation(source)
@@ -372,6 +378,12 @@ class Semantic:
         imported from a project module that re-exports it is the name where it is
         defined: ``AsyncSession`` imported from ``app.db`` (which imports it from
         SQLAlchemy) is ``sqlalchemy.ext.asyncio.AsyncSession``."""
+        known = self._qualified.get(id(expr))  # several rules ask about the same node
+        if known is None or known[0] is not expr:
+            known = self._qualified[id(expr)] = (expr, self._qualified_name(expr))
+        return known[1]
+
+    def _qualified_name(self, expr: cst.BaseExpression) -> str | None:
         text = names.dotted(expr)
         if text is None:
             return None
@@ -484,7 +496,7 @@ class Semantic:
         return found.annotations.get(expr.attr.value) if found is not None else None  # type: ignore[attr-defined]
 
     def _attributes_of(self, expr: cst.BaseExpression) -> _ClassAttributes | None:
-        if not isinstance(expr, cst.Attribute) or not isinstance(expr.value, cst.Name):
+        if type(expr) is not cst.Attribute or type(expr.value) is not cst.Name:
             return None
         receiver = expr.value.value
         cls: cst.ClassDef | None = None
@@ -508,7 +520,7 @@ class Semantic:
         if self._classes is None:
             self._classes = {}
             for stmt in module_level_statements(self.module.body):
-                if isinstance(stmt, cst.ClassDef):
+                if type(stmt) is cst.ClassDef:
                     self._classes[stmt.name.value] = stmt
         return self._classes
 
@@ -527,11 +539,11 @@ class _ClassAttributes:
             for target, value, annotation in _assigned(stmt):
                 found._add(target, value, annotation)
         for child in iter_nodes(node.body):
-            if isinstance(child, cst.Assign):
+            if type(child) is cst.Assign:
                 for target in child.targets:
                     if _is_self_attribute(target.target):
                         found._add(target.target.attr.value, child.value, None)  # type: ignore[attr-defined]
-            elif isinstance(child, cst.AnnAssign) and _is_self_attribute(child.target):
+            elif type(child) is cst.AnnAssign and _is_self_attribute(child.target):
                 found._add(child.target.attr.value, child.value, child.annotation.annotation)  # type: ignore[attr-defined]
         return found
 
@@ -565,7 +577,7 @@ def _flat_statements(body: Any) -> list[cst.BaseSmallStatement]:
             out.extend(stmt.body)
         elif stmt_type is cst.If or stmt_type is cst.Try:
             out.extend(_flat_statements(stmt.body.body))
-        elif isinstance(stmt, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
+        elif is_kind(stmt_type, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
             out.append(stmt)
     return out
 

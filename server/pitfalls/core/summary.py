@@ -168,14 +168,14 @@ class _SummaryBuilder(SummaryState):
 
     def _statements(self, body: Iterable[cst.CSTNode], scope: str) -> None:
         for stmt in body:
-            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if type(stmt) in (cst.SimpleStatementLine, cst.SimpleStatementSuite):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         self._record_imports(small, scope)
                     elif isinstance(small, (cst.Assign, cst.AnnAssign)):
                         self._assignment(small)
                     self.open_names |= isinstance(small, cst.TypeAlias)
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 self.defined.append(stmt.name.value)
                 self.classes[stmt.name.value] = self._definition(stmt)  # type: ignore[assignment]
             elif isinstance(stmt, cst.FunctionDef):
@@ -341,29 +341,29 @@ class _SelfUses(SelfUsesState):
         push = stack.append
         while stack:
             node, store = stack.pop()
-            if isinstance(node, cst.Attribute) and self._is_self(node.value):
+            if type(node) is cst.Attribute and self._is_self(node.value):
                 self.attribute(node.attr.value, store)
                 continue
             if store and isinstance(node, (cst.Tuple, cst.List)):
                 stack.extend((element.value, True) for element in reversed(node.elements))
                 continue
-            if isinstance(node, cst.Assign):
+            if type(node) is cst.Assign:
                 stack.extend((target.target, True) for target in reversed(node.targets))
                 push((node.value, False))  # popped first: the value runs before the targets
-            elif isinstance(node, cst.AnnAssign):
+            elif type(node) is cst.AnnAssign:
                 if node.value is not None:
                     push((node.target, True))
                     push((node.value, False))
-            elif isinstance(node, cst.AugAssign):
+            elif type(node) is cst.AugAssign:
                 push((node.target, True))
                 push((node.target, False))
                 push((node.value, False))
-            elif isinstance(node, (cst.For, cst.AsName)):
+            elif type(node) in (cst.For, cst.AsName):
                 kids = children(node)
                 target = node.target if isinstance(node, cst.For) else node.name
                 stack.extend((kid, kid is target) for kid in reversed(kids))
             else:
-                if isinstance(node, cst.Call):
+                if type(node) is cst.Call:
                     self._call(node)
                 kids = children(node)
                 kids.reverse()

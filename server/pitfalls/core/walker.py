@@ -159,7 +159,7 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
         if node_type is cst.SimpleStatementLine or node_type is cst.SimpleStatementSuite:
             yield node
             continue
-        if _is_compound(node_type):
+        if is_kind(node_type, cst.BaseCompoundStatement):
             yield node
         nested: list[cst.CSTNode] = []
         for name in ("body", "orelse", "handlers", "finalbody", "cases"):
@@ -173,13 +173,15 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(nested)
 
 
-_COMPOUND: dict[type, bool] = {}
+_KINDS: dict[tuple[type, type], bool] = {}
 
 
-def _is_compound(node_type: type) -> bool:
-    known = _COMPOUND.get(node_type)
+def is_kind(node_type: type, base: type) -> bool:
+    """``issubclass(node_type, base)``, remembered: ``isinstance`` with libcst's classes
+    goes through their ABC's slow check whenever the answer is not the class itself."""
+    known = _KINDS.get((node_type, base))
     if known is None:
-        known = _COMPOUND[node_type] = issubclass(node_type, cst.BaseCompoundStatement)
+        known = _KINDS[node_type, base] = issubclass(node_type, base)
     return known
 
 
@@ -190,7 +192,8 @@ def module_level_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode
     while stack:
         stmt = stack.pop()
         yield stmt
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or not isinstance(stmt, cst.BaseCompoundStatement):
+        stmt_type = type(stmt)
+        if stmt_type is cst.FunctionDef or stmt_type is cst.ClassDef or not is_kind(stmt_type, cst.BaseCompoundStatement):
             continue
         nested: list[cst.CSTNode] = list(_block(stmt.body))
         orelse = getattr(stmt, "orelse", None)

@@ -311,9 +311,9 @@ class AsyncLoads:
         """The instance(s) ``expr`` holds, when an async session query in this function
         returned them; None when that is not known."""
         ctx = self.ctx
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             return self._name(expr.value)
-        if isinstance(expr, cst.Await):
+        if type(expr) is cst.Await:
             return self._session_call(expr)
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args:
             base = self.denote(expr.func.value)
@@ -325,7 +325,7 @@ class AsyncLoads:
             if kind == "one":
                 return Instance(base.cls, base.loaded, expr, base.session)
             return Many(base.cls, base.loaded, kind, base.key, base.session)
-        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(expr.slice[0].slice) is cst.Index:
             base = self.denote(expr.value)
             if isinstance(base, Many) and base.kind == "list":
                 return Instance(base.cls, base.loaded, (base.key, ctx.code_for(expr.slice[0].slice)), base.session)

@@ -93,7 +93,7 @@ def class_bases(ctx: RuleContext, node: cst.ClassDef) -> list[ClassBase] | None:
         if arg.star:
             return None
         expr = arg.value
-        subscript = expr if isinstance(expr, cst.Subscript) else None
+        subscript = expr if type(expr) is cst.Subscript else None
         if subscript is not None:
             expr = subscript.value
         out.append(ClassBase(arg, _qualname(ctx, expr), subscript))

@@ -159,7 +159,7 @@ class AsyncValues:
 
     def _callee(self, func: cst.BaseExpression) -> Callee | None:
         ctx = self.ctx
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             receiver = func.value
             method = func.attr.value
             if isinstance(receiver, cst.Call) and names.dotted(receiver.func) == "super" and not receiver.args:
@@ -218,7 +218,7 @@ class AsyncValues:
         found = ctx.class_of_instance(expr)
         if found is not None:
             return found
-        if isinstance(expr, cst.Attribute) and names.dotted(expr.value) in ("self", "cls"):
+        if type(expr) is cst.Attribute and names.dotted(expr.value) in ("self", "cls"):
             return self._parameter_class(expr)
         if isinstance(expr, (cst.Name, cst.Attribute)):
             if isinstance(expr, cst.Name) and (ctx.value_of(expr.value) is not None or ctx.annotation_of(expr.value) is not None):
@@ -283,7 +283,7 @@ class AsyncValues:
 
     def coroutine_method(self, func: cst.BaseExpression) -> str | None:
         """The client type when ``func`` is a coroutine method of a known async client."""
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             return None
         client = self.client_type(func.value)
         if client is None:
@@ -554,4 +554,4 @@ def _assigned_parameters(function: cst.FunctionDef, attr: str) -> list[cst.Param
 
 def _nested_def_names(function: cst.FunctionDef) -> frozenset[str]:
     """The names the ``def`` statements inside ``function`` bind."""
-    return frozenset(stmt.name.value for stmt in iter_statements(function.body) if isinstance(stmt, cst.FunctionDef))
+    return frozenset(stmt.name.value for stmt in iter_statements(function.body) if type(stmt) is cst.FunctionDef)

@@ -35,7 +35,7 @@ def project_schema(ctx: RuleContext) -> DirectusSchema | None:
 def item_call_collection(call: cst.Call) -> tuple[cst.SimpleString, str] | None:
     """``x.create_item("articles", ...)`` and the other item calls: the literal and its name."""
     func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value in ITEM_METHODS and call.args):
+    if not (type(func) is cst.Attribute and func.attr.value in ITEM_METHODS and call.args):
         return None
     first = call.args[0]
     if first.keyword is not None or first.star or not isinstance(first.value, cst.SimpleString):

@@ -61,9 +61,9 @@ def truth_operands(expr: cst.BaseExpression, walked: set[int]) -> list[cst.BaseE
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             stack += (node.right, node.left)
-        elif isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+        elif type(node) is cst.UnaryOperation and type(node.operator) is cst.Not:
             stack.append(node.expression)
         else:
             found.append(node)

@@ -510,7 +510,7 @@ class ManualUuidId(Rule):
 
         for index, arg in enumerate(call.args):
             if arg.keyword is None:
-                if isinstance(arg.value, cst.Dict) and names.last_name(call.func) == "values":
+                if type(arg.value) is cst.Dict and names.last_name(call.func) == "values":
                     self._check_dict(arg.value, model_id)
             elif arg.keyword.value == "id":
                 found = model_id() if self._is_uuid(arg.value) else None

@@ -668,7 +668,7 @@ class HardcodedCredential(Rule):
         ``os.environ[...]`` reads the same variable."""
         if qualname in _LOOKUPS:
             position, environ = _LOOKUPS[qualname]
-        elif isinstance(call.func, cst.Name) and self._is_config_object(call.func.value):
+        elif type(call.func) is cst.Name and self._is_config_object(call.func.value):
             position, environ = None, False  # Config(".env")("NAME", cast, default)
         else:
             return None
@@ -953,7 +953,7 @@ def _import_os(module: cst.Module) -> NodeEdit:
 def _unpacked(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
     """(target, value) pairs of an assignment, tuple unpacking of a literal tuple included:
     ``user, password = "admin", "s3cr3t!9"``."""
-    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List) and type(value) in (cst.Tuple, cst.List):
         targets, values = target.elements, value.elements
         if len(targets) == len(values) and not any(isinstance(e, cst.StarredElement) for e in (*targets, *values)):
             return [pair for t, v in zip(targets, values) for pair in _unpacked(t.value, v.value)]

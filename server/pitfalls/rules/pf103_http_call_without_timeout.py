@@ -331,7 +331,7 @@ class HttpCallWithoutTimeout(ClientRule):
         if method is None:
             return
         # A plain name may be any function under another name: `from requests import get as http_get`.
-        if method not in HTTP_METHODS and not isinstance(func, cst.Name):
+        if method not in HTTP_METHODS and type(func) is not cst.Name:
             return
         if _may_pass_timeout(node) or self.ctx.is_script:
             return
@@ -355,7 +355,7 @@ class HttpCallWithoutTimeout(ClientRule):
             return [NodeEdit(call.whitespace_before_args, _TIMEOUT, mode="after")]
         last = call.args[-1]
         before = call.args[-2].comma.whitespace_after if len(call.args) > 1 else call.whitespace_before_args
-        if not isinstance(before, cst.ParenthesizedWhitespace):  # `f(a, b)`, `f(a, json={...})`
+        if type(before) is not cst.ParenthesizedWhitespace:  # `f(a, b)`, `f(a, json={...})`
             return [NodeEdit(last, f", {_TIMEOUT}", mode="after")]
         # The last argument starts its own line: so does the new one, at the same indentation.
         newline = self.ctx.module.default_newline

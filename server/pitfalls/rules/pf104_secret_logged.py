@@ -282,7 +282,7 @@ class SecretLogged(Rule):
 
     def _output_verb(self, func: cst.BaseExpression) -> str | None:
         """"printed" for a print-like call, "logged" for a logging call, else None."""
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             last = func.value
         elif isinstance(func, cst.Attribute):
             last = func.attr.value

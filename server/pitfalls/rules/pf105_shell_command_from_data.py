@@ -265,7 +265,7 @@ class ShellCommandFromData(DynamicStringRule):
         tail = names.last_name(func)
         if tail is None:
             return
-        if tail not in _TAILS and not isinstance(func, cst.Name):  # a plain name may be an alias
+        if tail not in _TAILS and type(func) is not cst.Name:  # a plain name may be an alias
             return
         qualname = self.ctx.qualified_name(func)
         if qualname in _SHELL_IF_ASKED:

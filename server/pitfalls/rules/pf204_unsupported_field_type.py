@@ -303,7 +303,7 @@ class UnsupportedFieldType(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == self._method and node.args):
+        if not (type(func) is cst.Attribute and func.attr.value == self._method and node.args):
             return
         signature = self._signature(func.value)
         if signature is not None and not any(p.name == _PARAM for p in signature.params):

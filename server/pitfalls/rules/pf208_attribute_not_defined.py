@@ -510,7 +510,7 @@ class AttributeNotDefined(Rule):
             return None
         param = self.ctx.parameter(receiver.value)
         default = param.default if param is not None and param.annotation is None else None
-        if not isinstance(default, cst.Call) or self.ctx.qualified_name(default.func) not in _DEPENDS:
+        if type(default) is not cst.Call or self.ctx.qualified_name(default.func) not in _DEPENDS:
             return None
         arg = next((a for a in default.args if a.keyword is None or a.keyword.value == "dependency"), None)
         qualname = self.ctx.qualified_name(arg.value) if arg is not None else None
@@ -605,7 +605,7 @@ def _opens_in_source(node: cst.ClassDef) -> bool:
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else [node.body]
     for stmt in body:
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            if any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body):
+            if any(type(small) in (cst.Import, cst.ImportFrom) for small in stmt.body):
                 return True
         elif not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             return True
@@ -616,7 +616,7 @@ def _file_classes(ctx: RuleContext) -> dict[str, cst.ClassDef]:
     """The module-level classes of the checked file, by qualified name."""
     prefix = f"{ctx.module_name}." if ctx.module_name else ""
     statements = module_level_statements(ctx.module.body)
-    return {prefix + stmt.name.value: stmt for stmt in statements if isinstance(stmt, cst.ClassDef)}
+    return {prefix + stmt.name.value: stmt for stmt in statements if type(stmt) is cst.ClassDef}
 
 
 def _named_in_file(ctx: RuleContext) -> frozenset[str]:

@@ -513,7 +513,7 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
         if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
             return  # a base `__init__`: PF207's
         head = func
-        while isinstance(head, cst.Attribute):
+        while type(head) is cst.Attribute:
             head = head.value
         if isinstance(head, cst.Name) and self._hidden(head.value):
             return
@@ -753,5 +753,5 @@ def _marked_classes(ctx: RuleContext) -> set[str]:
 def _local_defs(function: cst.FunctionDef) -> frozenset[str]:
     """The names the ``def`` and ``class`` statements inside ``function`` bind."""
     return frozenset(
-        stmt.name.value for stmt in iter_statements(function.body) if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+        stmt.name.value for stmt in iter_statements(function.body) if type(stmt) in (cst.FunctionDef, cst.ClassDef)
     )

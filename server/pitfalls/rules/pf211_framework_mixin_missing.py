@@ -433,7 +433,7 @@ class FrameworkMixinMissing(Rule):
 def _super_init_calls(node: cst.ClassDef) -> list[cst.Call]:
     """The ``super().__init__(...)`` calls of the class's own ``__init__``."""
     for stmt in node.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+        if type(stmt) is cst.FunctionDef and stmt.name.value == "__init__":
             return [n for n in iter_nodes(stmt.body) if isinstance(n, cst.Call) and names.is_super_init_call(n)]
     return []
 

@@ -322,7 +322,7 @@ class UnresolvedImport(Rule):
 
     def _conditional(self, test: cst.BaseExpression) -> bool:
         """A test of the Python version or the platform (for one Python or one system)."""
-        return any(isinstance(n, cst.Attribute) and self.ctx.qualified_name(n) in _CONDITIONS for n in iter_nodes(test))
+        return any(type(n) is cst.Attribute and self.ctx.qualified_name(n) in _CONDITIONS for n in iter_nodes(test))
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:

@@ -822,7 +822,7 @@ class PydanticV1Api(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         config = next(
-            (s for s in node.body.body if isinstance(s, cst.ClassDef) and s.name.value == "Config"),
+            (s for s in node.body.body if type(s) is cst.ClassDef and s.name.value == "Config"),
             None,
         )
         if config is None:

@@ -67,7 +67,7 @@ class Checks:
         self._vet(self._tested(node.test), whole_loop=True)
 
     def enter_for(self, node: cst.For) -> None:
-        if isinstance(node.target, cst.Name) and isinstance(node.iter, cst.Name):
+        if type(node.target) is cst.Name and type(node.iter) is cst.Name:
             self._loops.append((node, node.target.value, node.iter.value))
 
     def leave_for(self, node: cst.For) -> None:
@@ -626,7 +626,7 @@ class SqlBuiltFromData(DynamicStringRule):
         name = names.last_name(func)
         if name is None:
             return
-        if name == "text" or isinstance(func, cst.Name):  # a plain name may be an alias: `text as sql`
+        if name == "text" or type(func) is cst.Name:  # a plain name may be an alias: `text as sql`
             if self.ctx.qualified_name(func) not in _TEXT_FUNCTIONS:
                 return
             keywords, callee = _TEXT_KEYWORDS, "text()"

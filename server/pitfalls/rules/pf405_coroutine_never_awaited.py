@@ -420,7 +420,7 @@ class CoroutineNeverAwaited(Rule):
             self._check(node.value, "discarded")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if isinstance(node.value, cst.Call) and node.attr.value not in _COROUTINE_ATTRIBUTES:
+        if type(node.value) is cst.Call and node.attr.value not in _COROUTINE_ATTRIBUTES:
             self._check(node.value, f"attribute:{node.attr.value}")
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -436,7 +436,7 @@ class CoroutineNeverAwaited(Rule):
             self._check(node.iter, "async for" if node.asynchronous is not None else "iterated")
 
     def visit_Call(self, node: cst.Call) -> None:
-        calls = [arg for arg in node.args if isinstance(arg.value, cst.Call) and not arg.star]
+        calls = [arg for arg in node.args if type(arg.value) is cst.Call and not arg.star]
         if not calls or not isinstance(node.func, (cst.Name, cst.Attribute)):
             return
         use = f"passed:{names.dotted(node.func)}"
@@ -449,11 +449,11 @@ class CoroutineNeverAwaited(Rule):
                     self._check(arg.value, use)  # type: ignore[arg-type]
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.value, cst.Call):
+        if type(node.value) is cst.Call:
             self._assigned([node.target], node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Call):
+        if type(node.value) is cst.Call:
             self._assigned([t.target for t in node.targets], node.value)
 
     def _assigned(self, targets: list[cst.BaseExpression], call: cst.Call) -> None:

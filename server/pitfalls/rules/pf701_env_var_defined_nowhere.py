@@ -262,10 +262,10 @@ class EnvVarDefinedNowhere(Rule):
         self._store(node.target)
 
     def _store(self, target: cst.BaseExpression) -> None:
-        elements = target.elements if isinstance(target, (cst.Tuple, cst.List)) else []
+        elements = target.elements if type(target) in (cst.Tuple, cst.List) else []
         for element in elements:
             self._store(element.value)
-        if isinstance(target, cst.Subscript):
+        if type(target) is cst.Subscript:
             name = environ_item(self.ctx, target)
             if name is not None:
                 self._stores.add(id(target))
@@ -307,7 +307,7 @@ class EnvVarDefinedNowhere(Rule):
                 self._tested_names.add(operand.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and all(a.keyword is not None and a.keyword.value.startswith("_") for a in node.args):
+        if type(node.func) is cst.Name and all(a.keyword is not None and a.keyword.value.startswith("_") for a in node.args):
             self._instantiated.add(node.func.value)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("setenv", "setdefault", "putenv", "delenv"):
             name = literal(node.args[0].value) if node.args else None
