@@ -12,7 +12,8 @@
    measured N times, each time with a fresh server, and the lowest p50 and p95 of the
    rounds are printed last (this machine's speed drifts from one minute to the next).
    Then, once and with no target, the same code as the methods of one class: edits inside
-   a long class (services run to thousands of lines).
+   a long class (services run to thousands of lines), and in its last statement (where
+   code is added to a class).
 2. Memory: starts a fresh server on a generated project of ``--modules`` modules (models
    that import each other's base classes, routes using them: cross-file findings), waits for
    the start-up scan's `$/progress` end and prints the server's RSS (target <= 200 MB),
@@ -286,14 +287,16 @@ class Latency:
 
 
 async def latency(
-    work: Path, lines: int, edits: int, code: Version, pull: bool = False, round_: int = 0, in_class: bool = False
+    work: Path, lines: int, edits: int, code: Version, pull: bool = False, round_: int = 0, in_class: bool = False,
+    at_end: bool = False,
 ) -> Latency:
-    kind = "pull-latency" if pull else "class-latency" if in_class else "latency"
+    kind = "pull-latency" if pull else "class-end-latency" if at_end else "class-latency" if in_class else "latency"
     root = work / f"{kind}-{code.name}-{round_}"
     root.mkdir()
     (root / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
     text = big_class(lines) if in_class else big_file(lines)
-    field = "        value: int = " if in_class else "    value: int = "
+    # (At the end of the class: into the field name of its last statement, a nested model.)
+    field = "        name" if at_end else "        value: int = " if in_class else "    value: int = "
     client = await start(root, pull, code.env)
     try:
         await client.until(lambda: client.scans_ended >= 1)
@@ -306,6 +309,7 @@ async def latency(
         first = arrived - t0
         # Single characters typed into the integer literals of the models' fields.
         targets = [i for i, line in enumerate(text.splitlines()) if line.startswith(field)]
+        targets = targets[-1:] if at_end else targets
         times: list[float] = []
         counts: set[int] = set()
         # This client's collector would pause it while it reads an answer (it keeps every
@@ -334,8 +338,10 @@ async def latency(
     ok = p95 <= TARGET_P95_MS and p50 <= TARGET_P50_MS
     figures = f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, min {ms[0]:.0f} ms, max {ms[-1]:.0f} ms"
     if in_class:
-        print(f"latency in a class{code.label}: the same code as one class's methods, {baseline} findings")
-        print(f"  {edits} single-character edits inside the class, didChange -> publishDiagnostics of that version:")
+        where = "in the last statement of a class" if at_end else "in a class"
+        print(f"latency {where}{code.label}: the same code as one class's methods, {baseline} findings")
+        there = "there" if at_end else "inside the class"
+        print(f"  {edits} single-character edits {there}, didChange -> publishDiagnostics of that version:")
         print(f"  {figures} (no target: the targets are the file's above)")
         ok = True
     else:
@@ -473,8 +479,9 @@ async def main() -> int:
                     kind = "pull" if pull else "push"
                     print(f"best of {args.rounds} rounds, {kind}{version.label}: p50 {min(m.p50 for m in measured):.0f} ms, "
                           f"p95 {min(m.p95 for m in measured):.0f} ms")
-        for version in versions:
-            ok = (await latency(work, args.lines, args.edits, version, in_class=True)).ok and ok
+        for at_end in (False, True):
+            for version in versions:
+                ok = (await latency(work, args.lines, args.edits, version, in_class=True, at_end=at_end)).ok and ok
         for version in versions:
             ok = await memory(work, args.modules, args.cycle_edits, version) and ok
     finally:

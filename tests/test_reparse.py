@@ -92,21 +92,31 @@ class Service:
 """
 
 
+# (the text replaced, its replacement, the method edited)
+METHOD_EDITS = {
+    "a method between two": ("[n] * 3", "[n] * 34", "retry"),
+    "the last method": ("        pass\n", "        return 1\n", "close"),  # (its end is the class's: positions move)
+    "the last method, to a comment": ("        pass\n", "        pass  # done\n", "close"),
+}
+
+
+@pytest.mark.parametrize("edit", METHOD_EDITS)
 @pytest.mark.parametrize("alone", [False, True], ids=["after an import", "alone in its file"])
-def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool) -> None:
+def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool, edit: str) -> None:
     """Its class keeps its other statements (their nodes), their spans and their summaries;
     the tree, the positions of every node and the summary are a full parse's."""
     where = {"name": "app.m", "root": "/p", "is_package": False}
     source = SERVICE.replace("import requests\n\n\n", "") if alone else SERVICE
     before = parse_file("/p/app/m.py", source, edited=True, **where)
     assert before.positions.range(before.module)  # as the editor has them: computed
-    text = source.replace("[n] * 3", "[n] * 34")
+    replaced, replacement, method = METHOD_EDITS[edit]
+    text = source.replace(replaced, replacement)
     after = parse_file("/p/app/m.py", text, previous=before, edited=True, **where)
     old, new = before.module.body[-1], after.module.body[-1]
     assert new is not old and after.module.body[:-1] == before.module.body[:-1]
     assert after.earlier is not None or "positions" in vars(after)  # the class's spans made from the last ones
     kept = [a is b for a, b in zip(old.body.body, new.body.body)]
-    assert kept == [True, True, False, True]
+    assert kept == [True, True, method != "retry", method != "close"]
     full = cst.parse_module(text)
     assert after.module.deep_equals(full) and after.module.code == text
     expected = MetadataWrapper(full, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -118,7 +128,7 @@ def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool) -> None:
         ), type(mine).__name__
     assert after.summary == summarize(full, path="/p/app/m.py", **where)
     methods = [after.summary.classes["Service"].methods[m] is before.summary.classes["Service"].methods[m] for m in ("fetch", "retry", "close")]
-    assert methods == [True, False, True]
+    assert methods == [True, method != "retry", method != "close"]
 
 
 FULL_PARSE = {
@@ -134,6 +144,15 @@ FULL_PARSE = {
     "an indented comment typed before a class": (
         "class A:\n    def f(self):\n        return 1\n\n\nclass B:\n    pass\n",
         "class A:\n    def f(self):\n        return 1\n\n\n        # why\nclass B:\n    pass\n",
+    ),
+    # In a class's last statement: the text typed ends the class, or lies around its end.
+    "a statement typed at column 0 in a class's last method": (
+        "class A:\n    x = 0\n\n    def f(self):\n        a = 1\n        return a\n",
+        "class A:\n    x = 0\n\n    def f(self):\n        a = 1\nb = 2\ndef g():\n        return a\n",
+    ),
+    "a deeper comment typed after a class's last method": (
+        "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n\ny = 2\n",
+        "class A:\n    x = 0\n\n    def f(self):\n        return 1\n            # why\n\n\ny = 2\n",
     ),
     "an indented comment typed before a method": (
         "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n    def g(self):\n        pass\n\n    y = 2\n",
@@ -205,7 +224,7 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     workspace.scan()
     files = _sample_files()
     assert len(files) >= 10
-    edits = spliced = in_class = findings = parsing = 0
+    edits = spliced = in_class = at_class_end = findings = parsing = 0
     while edits < 1000:
         path = str(rng.choice(files))
         original = Path(path).read_text(encoding="utf-8")
@@ -233,7 +252,9 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
             new = mine.module.body
             if old and new and (old[0] is new[0] or old[-1] is new[-1]):
                 spliced += 1
-                in_class += any(spliced_in_class(a, b) for a, b in zip(old, new) if a is not b)
+                inside = [(a, b) for a, b in zip(old, new) if a is not b and spliced_in_class(a, b)]
+                in_class += bool(inside)
+                at_class_end += any(a.body.body[-1] is not b.body.body[-1] for a, b in inside)
                 try:
                     whole = parse_file(path, text, name="m")
                 except ParseFailure:  # libcst refuses what the splice accepted: never
@@ -242,8 +263,10 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
         workspace.check(path, original)
     # The comparison means something only if most edits parsed, most of those were
     # spliced, and the checks found things.
-    print(f"{edits} edits, {parsing} parsed, {spliced} spliced ({in_class} inside a class), {findings} findings")
-    assert parsing > 600 and spliced > parsing * 0.6 and in_class > 50, (parsing, spliced, in_class)
+    print(f"{edits} edits, {parsing} parsed, {spliced} spliced ({in_class} inside a class, {at_class_end} at its end), "
+          f"{findings} findings")
+    assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
+    assert in_class > 50 and at_class_end > 10, (in_class, at_class_end)
     assert findings > 500, findings
 
 

@@ -180,11 +180,12 @@ class Positions:
         first = next((i for i, (a, b) in enumerate(zip(inner, old_inner)) if a is not b), min(len(inner), len(old_inner)))
         kept = next((i for i, (a, b) in enumerate(zip(reversed(inner), reversed(old_inner))) if a is not b), 0)
         kept = min(kept, len(inner) - first, len(old_inner) - first)
-        if first == 0 or kept == 0:
-            return None  # the block's first and last statements are kept by such an edit
+        if first == 0 or (kept == 0 and old_block.footer):
+            return None  # such an edit keeps the block's first statement, and its last unless no footer follows
         spans = earlier.spans
         indent = old_block.indent if old_block.indent is not None else self._module.default_indent
-        start, end = _text_start(old_inner[first], spans, indent), _text_start(old_inner[-kept], spans, indent)
+        start = _text_start(old_inner[first], spans, indent)
+        end = _text_start(old_inner[-kept], spans, indent) if kept else earlier.length
         state = self._state
         state.indent_tokens.append(indent)
         try:
@@ -197,9 +198,9 @@ class Positions:
             node: (a, b) if b < end else (a, b + delta) if a < end else (a + delta, b + delta)
             for node, (a, b) in spans.items() if node not in removed
         }
-        moved[new] = moved.pop(old)
-        moved[block] = moved.pop(old_block)
         moved.update(fresh)
+        end = moved[inner[-1]][1]  # the block's syntactic range ends where its last statement's does, and the class's
+        moved[block], moved[new] = (moved.pop(old_block)[0], end), (moved.pop(old)[0], end)
         self._indexed.add(new)
         return _Piece(moved, earlier.length + delta)
 

@@ -131,7 +131,9 @@ def reparse(
         return None
     first, last, extents = touched
     if first == last and type(module.body[first]) is cst.ClassDef:
-        inside = _reparse_in_class(module, first, positions, source, new_source, prefix, len(source) - suffix, accept)
+        inside = _reparse_in_class(
+            module, first, extents[first][2], positions, source, new_source, prefix, len(source) - suffix, accept
+        )
         if inside is not _OUTSIDE:
             return inside  # type: ignore[return-value]
     at_start, at_end = first == 0, last == len(module.body) - 1
@@ -169,21 +171,23 @@ _OUTSIDE = object()  # not an edit of one class's block that can be re-parsed on
 
 
 def _reparse_in_class(
-    module: cst.Module, index: int, positions: Positions, source: str, new_source: str, start: int, end: int,
-    accept: Callable[[str], bool] | None,
+    module: cst.Module, index: int, class_end: int, positions: Positions, source: str, new_source: str, start: int,
+    end: int, accept: Callable[[str], bool] | None,
 ) -> Splice | None | object:
-    """The edit of [start, end) made inside top-level class ``module.body[index]``,
-    re-parsing only the statements of its block it touched (a method, not the whole
-    class: service classes run to thousands of lines); None when their text is refused
-    (by ``accept``, or libcst), :data:`_OUTSIDE` when this cannot be done exactly.
+    """The edit of [start, end) made inside top-level class ``module.body[index]`` (whose
+    text ends at ``class_end``), re-parsing only the statements of its block it touched
+    (a method, not the whole class: service classes run to thousands of lines); None when
+    their text is refused (by ``accept``, or libcst), :data:`_OUTSIDE` when this cannot be
+    done exactly.
 
     The statements are chosen as :func:`_touched` chooses top-level ones, never the
-    block's first or last (its header and footer lines stay out of it). They are parsed
-    between two ``pass`` lines in a class of their own (the same indent, newline and
-    neighbours a full parse sees), and used only when they generate exactly their text."""
+    block's first (its header lines stay out of it), and the last only in a block without
+    footer lines. They are parsed after a ``pass`` line in a class of their own, and
+    before another unless they end the block (the same indent, newline and neighbours a
+    full parse sees), and used only when they generate exactly their text."""
     stmt = module.body[index]
     block = stmt.body  # type: ignore[attr-defined]
-    if type(block) is not cst.IndentedBlock or len(block.body) < 3 or (block.indent or module.default_indent) != module.default_indent:
+    if type(block) is not cst.IndentedBlock or len(block.body) < 2 or (block.indent or module.default_indent) != module.default_indent:
         return _OUTSIDE
     if "\r" in source and source.count("\r") != source.count("\r\n"):
         return _OUTSIDE  # a lone carriage return ends lines the search below does not see
@@ -199,27 +203,28 @@ def _reparse_in_class(
         first -= 1  # the edit is in its leading lines, which may now close the block before
     if last + 1 < len(inner) and any(line.whitespace.value or line.comment for line in inner[last + 1].leading_lines):
         last += 1  # indented lines above the next one may now belong to the last one's block
-    if first == 0 or last + 1 >= len(inner):
+    at_end = last + 1 == len(inner)  # the class's text ends the piece: no footer lines to place
+    if first == 0 or (at_end and block.footer):
         return _OUTSIDE
-    region_start, region_end = starts[first], starts[last + 1]
+    region_start, region_end = starts[first], class_end if at_end else starts[last + 1]
     if not region_start <= start <= end <= region_end:
         return _OUTSIDE
     text = new_source[region_start : region_end + len(new_source) - len(source)]
     newline, indent = module.default_newline, module.default_indent
     if not text.endswith(("\n", "\r")):
         return _OUTSIDE
-    head = f"class _:{newline}{indent}pass{newline}"
-    parsed = _parsed(f"{head}{text}{indent}pass{newline}", accept)
+    head, tail = f"class _:{newline}{indent}pass{newline}", "" if at_end else f"{indent}pass{newline}"
+    parsed = _parsed(f"{head}{text}{tail}", accept)
     if parsed is None:
         return None
     wrapped = parsed.body[0] if len(parsed.body) == 1 else None
     if (
         type(wrapped) is not cst.ClassDef or type(wrapped.body) is not cst.IndentedBlock or wrapped.body.footer
         or parsed.header or parsed.footer or parsed.default_indent != indent or parsed.default_newline != newline
-        or len(wrapped.body.body) < 3
+        or len(wrapped.body.body) < (2 if at_end else 3)
     ):
         return _OUTSIDE
-    body = wrapped.body.body[1:-1]
+    body = wrapped.body.body[1:] if at_end else wrapped.body.body[1:-1]
     alone = parsed.with_changes(body=[wrapped.with_changes(body=wrapped.body.with_changes(body=body))])
     if alone.code != f"class _:{newline}{text}":
         return _OUTSIDE  # the statements lean on the lines around them
