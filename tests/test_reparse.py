@@ -12,8 +12,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from pitfalls.core.check import parse_file
-from pitfalls.core.positions import Positions
-from pitfalls.core.reparse import common_prefix, common_suffix, reparse, spliced_in_class
+from pitfalls.core.positions import Positions, spliced_in_class
+from pitfalls.core.reparse import common_prefix, common_suffix, reparse
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary import summarize
 from pitfalls.core.walker import iter_nodes
@@ -92,11 +92,13 @@ class Service:
 """
 
 
-# (the text replaced, its replacement, the method edited)
+# (the text replaced, its replacement, the statement of the class's block edited)
 METHOD_EDITS = {
-    "a method between two": ("[n] * 3", "[n] * 34", "retry"),
-    "the last method": ("        pass\n", "        return 1\n", "close"),  # (its end is the class's: positions move)
-    "the last method, to a comment": ("        pass\n", "        pass  # done\n", "close"),
+    "a method between two": ("[n] * 3", "[n] * 34", 2),
+    "the last method": ("        pass\n", "        return 1\n", 3),  # (its end is the class's: positions move)
+    "the last method, to a comment": ("        pass\n", "        pass  # done\n", 3),
+    "the first statement": ("timeout = 5", "timeout = 50", 0),  # (the block's start moves)
+    "the first statement's leading line": ("class Service:\n", "class Service:\n    # why\n", 0),
 }
 
 
@@ -109,14 +111,14 @@ def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool, edit: str
     source = SERVICE.replace("import requests\n\n\n", "") if alone else SERVICE
     before = parse_file("/p/app/m.py", source, edited=True, **where)
     assert before.positions.range(before.module)  # as the editor has them: computed
-    replaced, replacement, method = METHOD_EDITS[edit]
+    replaced, replacement, edited = METHOD_EDITS[edit]
     text = source.replace(replaced, replacement)
     after = parse_file("/p/app/m.py", text, previous=before, edited=True, **where)
     old, new = before.module.body[-1], after.module.body[-1]
     assert new is not old and after.module.body[:-1] == before.module.body[:-1]
     assert after.earlier is not None or "positions" in vars(after)  # the class's spans made from the last ones
     kept = [a is b for a, b in zip(old.body.body, new.body.body)]
-    assert kept == [True, True, method != "retry", method != "close"]
+    assert kept == [i != edited for i in range(4)]
     full = cst.parse_module(text)
     assert after.module.deep_equals(full) and after.module.code == text
     expected = MetadataWrapper(full, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -128,7 +130,7 @@ def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool, edit: str
         ), type(mine).__name__
     assert after.summary == summarize(full, path="/p/app/m.py", **where)
     methods = [after.summary.classes["Service"].methods[m] is before.summary.classes["Service"].methods[m] for m in ("fetch", "retry", "close")]
-    assert methods == [True, method != "retry", method != "close"]
+    assert methods == [i != edited for i in (1, 2, 3)]
 
 
 FULL_PARSE = {

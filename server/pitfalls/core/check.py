@@ -18,8 +18,8 @@ from pitfalls.core.context import NodeEdit, Report, RuleContext
 from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments
-from pitfalls.core.positions import Positions
-from pitfalls.core.reparse import Splice, reparse, spliced_in_class
+from pitfalls.core.positions import Positions, spliced_in_class
+from pitfalls.core.reparse import Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse

@@ -169,19 +169,15 @@ class Positions:
         earlier = previous._pieces.get(old)
         if earlier is None or type(old) is not cst.ClassDef:
             return None
+        if not spliced_in_class(old, new):
+            return None
         block, old_block = new.body, old.body  # type: ignore[attr-defined]
-        if type(block) is not cst.IndentedBlock or type(old_block) is not cst.IndentedBlock:
-            return None
-        if any(getattr(new, f) is not getattr(old, f) for f in _CLASS_FIELDS) or any(
-            getattr(block, f) is not getattr(old_block, f) for f in _BLOCK_FIELDS
-        ):
-            return None
         inner, old_inner = block.body, old_block.body
         first = next((i for i, (a, b) in enumerate(zip(inner, old_inner)) if a is not b), min(len(inner), len(old_inner)))
         kept = next((i for i, (a, b) in enumerate(zip(reversed(inner), reversed(old_inner))) if a is not b), 0)
         kept = min(kept, len(inner) - first, len(old_inner) - first)
-        if first == 0 or (kept == 0 and old_block.footer):
-            return None  # such an edit keeps the block's first statement, and its last unless no footer follows
+        if kept == 0 and old_block.footer:
+            return None  # such an edit keeps the block's last statement when footer lines follow it
         spans = earlier.spans
         indent = old_block.indent if old_block.indent is not None else self._module.default_indent
         start = _text_start(old_inner[first], spans, indent)
@@ -199,8 +195,10 @@ class Positions:
             for node, (a, b) in spans.items() if node not in removed
         }
         moved.update(fresh)
-        end = moved[inner[-1]][1]  # the block's syntactic range ends where its last statement's does, and the class's
-        moved[block], moved[new] = (moved.pop(old_block)[0], end), (moved.pop(old)[0], end)
+        # The block's syntactic range is its statements', and the class's ends with it.
+        del moved[old_block]
+        moved[block] = (moved[inner[0]][0], moved[inner[-1]][1])
+        moved[new] = (moved.pop(old)[0], moved[block][1])
         self._indexed.add(new)
         return _Piece(moved, earlier.length + delta)
 
@@ -292,6 +290,17 @@ class Positions:
 # The fields of a class statement, and of its block, that an edit of the block's statements keeps.
 _CLASS_FIELDS = tuple(f.name for f in dataclasses.fields(cst.ClassDef) if f.name != "body")
 _BLOCK_FIELDS = tuple(f.name for f in dataclasses.fields(cst.IndentedBlock) if f.name != "body")
+
+
+def spliced_in_class(old: cst.CSTNode, new: cst.CSTNode) -> bool:
+    """Whether ``new`` is class ``old`` with only statements of its block re-parsed (all
+    else is the same objects: see ``reparse``)."""
+    return (
+        type(old) is cst.ClassDef and type(new) is cst.ClassDef and type(old.body) is cst.IndentedBlock
+        and type(new.body) is cst.IndentedBlock and bool(new.body.body)
+        and all(getattr(new, f) is getattr(old, f) for f in _CLASS_FIELDS)
+        and all(getattr(new.body, f) is getattr(old.body, f) for f in _BLOCK_FIELDS)
+    )
 
 
 def first_node(stmt: cst.CSTNode) -> cst.CSTNode:

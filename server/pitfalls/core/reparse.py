@@ -180,14 +180,14 @@ def _reparse_in_class(
     their text is refused (by ``accept``, or libcst), :data:`_OUTSIDE` when this cannot be
     done exactly.
 
-    The statements are chosen as :func:`_touched` chooses top-level ones, never the
-    block's first (its header lines stay out of it), and the last only in a block without
-    footer lines. They are parsed after a ``pass`` line in a class of their own, and
-    before another unless they end the block (the same indent, newline and neighbours a
-    full parse sees), and used only when they generate exactly their text."""
+    The statements are chosen as :func:`_touched` chooses top-level ones (the last only in
+    a block without footer lines). They are parsed in a class of their own, after a
+    ``pass`` line unless they start the block and before another unless they end it (the
+    same indent, newline and neighbours a full parse sees), and used only when they
+    generate exactly their text."""
     stmt = module.body[index]
     block = stmt.body  # type: ignore[attr-defined]
-    if type(block) is not cst.IndentedBlock or len(block.body) < 2 or (block.indent or module.default_indent) != module.default_indent:
+    if type(block) is not cst.IndentedBlock or not block.body or (block.indent or module.default_indent) != module.default_indent:
         return _OUTSIDE
     if "\r" in source and source.count("\r") != source.count("\r\n"):
         return _OUTSIDE  # a lone carriage return ends lines the search below does not see
@@ -204,7 +204,7 @@ def _reparse_in_class(
     if last + 1 < len(inner) and any(line.whitespace.value or line.comment for line in inner[last + 1].leading_lines):
         last += 1  # indented lines above the next one may now belong to the last one's block
     at_end = last + 1 == len(inner)  # the class's text ends the piece: no footer lines to place
-    if first == 0 or (at_end and block.footer):
+    if at_end and block.footer:
         return _OUTSIDE
     region_start, region_end = starts[first], class_end if at_end else starts[last + 1]
     if not region_start <= start <= end <= region_end:
@@ -213,7 +213,8 @@ def _reparse_in_class(
     newline, indent = module.default_newline, module.default_indent
     if not text.endswith(("\n", "\r")):
         return _OUTSIDE
-    head, tail = f"class _:{newline}{indent}pass{newline}", "" if at_end else f"{indent}pass{newline}"
+    head = f"class _:{newline}" + (f"{indent}pass{newline}" if first else "")
+    tail = "" if at_end else f"{indent}pass{newline}"
     parsed = _parsed(f"{head}{text}{tail}", accept)
     if parsed is None:
         return None
@@ -221,22 +222,13 @@ def _reparse_in_class(
     if (
         type(wrapped) is not cst.ClassDef or type(wrapped.body) is not cst.IndentedBlock or wrapped.body.footer
         or parsed.header or parsed.footer or parsed.default_indent != indent or parsed.default_newline != newline
-        or len(wrapped.body.body) < (2 if at_end else 3)
+        or len(wrapped.body.body) < (first > 0) + (not at_end) + 1
     ):
         return _OUTSIDE
-    body = wrapped.body.body[1:] if at_end else wrapped.body.body[1:-1]
+    body = wrapped.body.body[(1 if first else 0) : (None if at_end else -1)]
     alone = parsed.with_changes(body=[wrapped.with_changes(body=wrapped.body.with_changes(body=body))])
     if alone.code != f"class _:{newline}{text}":
         return _OUTSIDE  # the statements lean on the lines around them
     replaced = block.with_changes(body=(*inner[:first], *body, *inner[last + 1 :]))
     changes = {"body": (*module.body[:index], stmt.with_changes(body=replaced), *module.body[index + 1 :])}
     return Splice(module.with_changes(**changes), text)
-
-
-def spliced_in_class(old: cst.CSTNode, new: cst.CSTNode) -> bool:
-    """Whether ``new`` is class ``old`` with only statements of its block re-parsed."""
-    return (
-        type(old) is cst.ClassDef and type(new) is cst.ClassDef and type(old.body) is cst.IndentedBlock
-        and type(new.body) is cst.IndentedBlock and bool(new.body.body) and new.body.body[0] is old.body.body[0]
-    )
-
