@@ -11,7 +11,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
-from pitfalls.core.check import parse_file
+from pitfalls.core.check import ParsedFile, parse_file
 from pitfalls.core.positions import Positions, spliced_in_class
 from pitfalls.core.reparse import common_prefix, common_suffix, reparse
 from pitfalls.core.source import ParseFailure
@@ -19,6 +19,8 @@ from pitfalls.core.summary import summarize
 from pitfalls.core.walker import iter_nodes
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.workspace import Workspace
+
+from conftest import unpack_ecosystem
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo"
@@ -119,18 +121,43 @@ def test_an_edit_inside_a_method_parses_that_method_alone(alone: bool, edit: str
     assert after.earlier is not None or "positions" in vars(after)  # the class's spans made from the last ones
     kept = [a is b for a, b in zip(old.body.body, new.body.body)]
     assert kept == [i != edited for i in range(4)]
+    full = _same_as_a_full_parse(after, text)
+    assert after.summary == summarize(full, path="/p/app/m.py", **where)
+    methods = [after.summary.classes["Service"].methods[m] is before.summary.classes["Service"].methods[m] for m in ("fetch", "retry", "close")]
+    assert methods == [i != edited for i in (1, 2, 3)]
+
+
+def _same_as_a_full_parse(parsed: ParsedFile, text: str) -> cst.Module:
+    """The full parse of ``text``, which ``parsed``'s tree equals, with every node where
+    libcst's PositionProvider puts it."""
     full = cst.parse_module(text)
-    assert after.module.deep_equals(full) and after.module.code == text
+    assert parsed.module.deep_equals(full) and parsed.module.code == text
     expected = MetadataWrapper(full, unsafe_skip_copy=True).resolve(PositionProvider)
-    for mine, theirs in zip(iter_nodes(after.module, tokens=True), iter_nodes(full, tokens=True)):
-        start, end = after.positions.range(mine)
+    for mine, theirs in zip(iter_nodes(parsed.module, tokens=True), iter_nodes(full, tokens=True)):
+        start, end = parsed.positions.range(mine)
         span = expected[theirs]
         assert (start.line, start.column, end.line, end.column) == (
             span.start.line, span.start.column, span.end.line, span.end.column,
         ), type(mine).__name__
-    assert after.summary == summarize(full, path="/p/app/m.py", **where)
-    methods = [after.summary.classes["Service"].methods[m] is before.summary.classes["Service"].methods[m] for m in ("fetch", "retry", "close")]
-    assert methods == [i != edited for i in (1, 2, 3)]
+    return full
+
+
+def test_edits_in_a_row_inside_a_class_keep_every_position() -> None:
+    """Each edit moves the spans the one before made (a class's spans are kept per
+    statement of its block after its first edit)."""
+    text = SERVICE
+    parsed = parse_file("/p/app/m.py", text, name="app.m", edited=True)
+    for replaced, replacement in [
+        ("[n] * 3", "[n] * 34"), ("        pass\n", "        return 1\n"), ("timeout = 5", "timeout = 50"),
+        ("return 1\n", "return 1  # done\n"), ("class Service:\n", "class Service:\n    # why\n"), ("* 34", "* 3"),
+    ]:
+        parsed.positions  # (as the editor has them)
+        assert replaced in text
+        text = text.replace(replaced, replacement, 1)
+        edited = parse_file("/p/app/m.py", text, name="app.m", edited=True, previous=parsed)
+        assert edited.module.body[0] is parsed.module.body[0]  # the class re-parsed in part
+        _same_as_a_full_parse(edited, text)
+        parsed = edited
 
 
 FULL_PARSE = {
@@ -270,6 +297,56 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     assert parsing > 600 and spliced > parsing * 0.6, (parsing, spliced)
     assert in_class > 50 and at_class_end > 10, (in_class, at_class_end)
     assert findings > 500, findings
+
+
+# What is typed into real classes, besides single characters: lines, a method, a comment.
+CLASS_PIECES = ["x", "1", "_", " ", "(", ":", ",", "#", '"', "\\", "\n", "\n    # note\n", "\n        y = 2\n",
+                "\n    def z(self):\n        pass\n", "\n# top\n", "pass", "\n    "]
+
+
+def test_random_edits_inside_real_classes_equal_a_full_parse(tmp_path: Path) -> None:
+    """Edits in the classes of a real project (models, services, tables), most in their
+    first or last statement, some in files with Windows line endings: the tree is a full
+    parse's, every node is where positions computed afresh put it, the summary is the
+    same; and most of those edits were re-parsed inside their class."""
+    unpack_ecosystem(tmp_path, "fief")
+    rng = random.Random(20261206)
+    files = sorted(tmp_path.rglob("*.py"))
+    counts = {"start": 0, "end": 0, "between": 0, "edits": 0}
+    for path in rng.sample(files, 80):
+        source = path.read_text(encoding="utf-8")
+        source = source.replace("\n", "\r\n") if rng.random() < 0.25 else source
+        parsed = parse_file(str(path), source, name="m", edited=True)
+        for _ in range(8):
+            classes = [s for s in parsed.module.body if type(s) is cst.ClassDef and type(s.body) is cst.IndentedBlock]
+            if not classes:
+                break
+            cls = rng.choice(classes)
+            base, spans = parsed.positions.spans_of(cls)
+            statement = rng.choice([cls.body.body[0], cls.body.body[-1], rng.choice(cls.body.body)])
+            start, end = spans[statement]
+            at = base + rng.randint(start, max(start, end - 1))
+            text = source[:at] + rng.choice(CLASS_PIECES) + source[at:]
+            try:
+                edited = parse_file(str(path), text, name="m", edited=True, previous=parsed)
+            except ParseFailure:
+                continue
+            full = cst.parse_module(text)
+            assert edited.module.deep_equals(full), (path, at)
+            counts["edits"] += 1
+            fresh = Positions(edited.module, text)
+            for node in iter_nodes(edited.module, tokens=True):
+                assert edited.positions.range(node) == fresh.range(node), (path, at, type(node).__name__)
+            assert edited.summary == summarize(full, path=str(path), name="m", root="", is_package=False), (path, at)
+            old, new = parsed.module.body, edited.module.body
+            changed = [(a, b) for a, b in zip(old, new) if a is not b]
+            if len(old) == len(new) and len(changed) == 1 and spliced_in_class(*changed[0]):
+                a, b = changed[0]
+                inner, earlier = b.body.body, a.body.body
+                counts["start" if inner[0] is not earlier[0] else "end" if inner[-1] is not earlier[-1] else "between"] += 1
+            source, parsed = text, edited
+    print(counts)
+    assert counts["start"] > 50 and counts["end"] > 30 and counts["between"] > 8, counts
 
 
 # (a text, an edit of it that leaves its class statement as it was, but not what it means)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
-from typing import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -78,13 +78,72 @@ class _OffsetState(CodegenState):
         return _Syntactic(self, node, start_node, end_node)
 
 
+Span = tuple[int, int]
+
+
 class _Piece:
     """One top-level statement's spans, counted from its first character, and its length."""
 
     __slots__ = ("spans", "length")
 
-    def __init__(self, spans: dict[cst.CSTNode, tuple[int, int]], length: int) -> None:
+    def __init__(self, spans: Mapping[cst.CSTNode, Span], length: int) -> None:
         self.spans, self.length = spans, length
+
+
+class _ClassSpans(Mapping[cst.CSTNode, Span]):
+    """A top-level class's spans in two parts: those of its block's statements' nodes,
+    counted from where each statement's text starts, and the class's own (its line, its
+    decorators, the block's footer). An edit of one method moves the statements after it
+    by changing where they start, not every node's span: a dict of each node of a long
+    class, made again per keystroke, costs (libcst's nodes hash in Python)."""
+
+    __slots__ = ("own", "inner", "starts")
+
+    def __init__(
+        self, own: dict[cst.CSTNode, Span], inner: dict[cst.CSTNode, tuple[cst.CSTNode, int, int]],
+        starts: dict[cst.CSTNode, int],
+    ) -> None:
+        self.own = own
+        self.inner = inner  # node -> (the statement of the block holding it, its span from there)
+        self.starts = starts  # a statement of the block -> where its text starts
+
+    @classmethod
+    def split(cls, spans: Mapping[cst.CSTNode, Span], statements: Sequence[cst.CSTNode], indent: str) -> _ClassSpans:
+        """``spans`` (of a class, or of statements of its block) in the two parts."""
+        own = dict(spans)
+        inner: dict[cst.CSTNode, tuple[cst.CSTNode, int, int]] = {}
+        starts: dict[cst.CSTNode, int] = {}
+        for stmt in statements:
+            start = starts[stmt] = _text_start(stmt, spans, indent)
+            for node in iter_nodes(stmt, tokens=True):
+                span = own.pop(node, None)
+                if span is not None:
+                    inner[node] = (stmt, span[0] - start, span[1] - start)
+        return cls(own, inner, starts)
+
+    def get(self, node: cst.CSTNode, default: Span | None = None) -> Span | None:  # type: ignore[override]
+        found = self.inner.get(node)
+        if found is None:
+            return self.own.get(node, default)
+        stmt, start, end = found
+        base = self.starts[stmt]
+        return start + base, end + base
+
+    def __getitem__(self, node: cst.CSTNode) -> Span:
+        span = self.get(node)
+        if span is None:
+            raise KeyError(node)
+        return span
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.inner or node in self.own
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        yield from self.own
+        yield from self.inner
+
+    def __len__(self) -> int:
+        return len(self.own) + len(self.inner)
 
 
 class Positions:
@@ -178,27 +237,35 @@ class Positions:
         kept = min(kept, len(inner) - first, len(old_inner) - first)
         if kept == 0 and old_block.footer:
             return None  # such an edit keeps the block's last statement when footer lines follow it
-        spans = earlier.spans
         indent = old_block.indent if old_block.indent is not None else self._module.default_indent
-        start = _text_start(old_inner[first], spans, indent)
-        end = _text_start(old_inner[-kept], spans, indent) if kept else earlier.length
+        spans = earlier.spans
+        if type(spans) is not _ClassSpans:
+            spans = _ClassSpans.split(spans, old_inner, indent)  # (the class's first edit)
+        start = spans.starts[old_inner[first]]
+        end = spans.starts[old_inner[-kept]] if kept else earlier.length
         state = self._state
         state.indent_tokens.append(indent)
         try:
-            fresh = self._generate(inner[first : len(inner) - kept], start)
+            new_statements = inner[first : len(inner) - kept]
+            fresh = _ClassSpans.split(self._generate(new_statements, start), new_statements, indent)
         finally:
             state.indent_tokens.pop()
         delta = state.offset - end
-        removed = {n for stmt in old_inner[first : len(old_inner) - kept] for n in iter_nodes(stmt, tokens=True)}
-        moved = {
-            node: (a, b) if b < end else (a, b + delta) if a < end else (a + delta, b + delta)
-            for node, (a, b) in spans.items() if node not in removed
-        }
-        moved.update(fresh)
+        nodes = spans.inner.copy()  # (a copy hashes nothing again)
+        for stmt in old_inner[first : len(old_inner) - kept]:
+            for node in iter_nodes(stmt, tokens=True):
+                nodes.pop(node, None)
+        nodes.update(fresh.inner)
+        starts = {stmt: spans.starts[stmt] for stmt in inner[:first]}
+        starts.update(fresh.starts)
+        starts.update((stmt, spans.starts[stmt] + delta) for stmt in inner[len(inner) - kept :])
+        # The class's own nodes after the edit are its block's footer's.
+        own = {node: (a, b) if a < end else (a + delta, b + delta) for node, (a, b) in spans.own.items()}
+        moved = _ClassSpans(own, nodes, starts)
         # The block's syntactic range is its statements', and the class's ends with it.
-        del moved[old_block]
-        moved[block] = (moved[inner[0]][0], moved[inner[-1]][1])
-        moved[new] = (moved.pop(old)[0], moved[block][1])
+        del own[old_block]
+        own[block] = (moved[inner[0]][0], moved[inner[-1]][1])
+        own[new] = (own.pop(old)[0], own[block][1])
         self._indexed.add(new)
         return _Piece(moved, earlier.length + delta)
 
@@ -313,7 +380,7 @@ def first_node(stmt: cst.CSTNode) -> cst.CSTNode:
     return decorators[0] if decorators else stmt
 
 
-def _text_start(stmt: cst.CSTNode, spans: dict[cst.CSTNode, tuple[int, int]], indent: str) -> int:
+def _text_start(stmt: cst.CSTNode, spans: Mapping[cst.CSTNode, Span], indent: str) -> int:
     """Where the text of ``stmt``, a statement of a top-level class's block, starts: where
     its :func:`first_node` does, less the block's indent unless that is a leading line
     (whose span has it)."""
