@@ -103,3 +103,17 @@ def test_a_module_added_in_the_editor_reaches_results_that_read_every_module(tmp
     assert codes(ws.check(use, uses)) == []
     assert use in ws.remove(special)
     assert codes(ws.check(use, uses)) == [("PF208", 5)]
+
+
+def test_a_file_checked_once_keeps_nothing_for_a_next_edit(tmp_path: Path) -> None:
+    """A closed file re-checked (or stdin) gets the same results as a buffer, without the
+    walks and summaries kept to re-check a buffer's next edit in place."""
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes = str(tmp_path / "app/routes.py")
+    once = ws.check(routes, ROUTES, edited=False)
+    kept = ws._parsed[routes].parsed
+    assert kept is not None and kept.walks is None and kept.statements is None
+    ws.forget(routes)
+    assert ws.check(routes, ROUTES).diagnostics == once.diagnostics
+    assert ws._parsed[routes].parsed.walks is not None  # a buffer's

@@ -43,9 +43,9 @@ def check_stdin(args: argparse.Namespace, config: ConfigResolver) -> int:
         for message in workspace.errors:
             print(f"pitfalls: internal error: {message}", file=sys.stderr)
         if args.fix or args.diff:
-            workspace.check(path, text)  # the index holds this text's summary, not the file's
+            workspace.check(path, text, edited=False)  # the index holds this text's summary, not the file's
             final = workspace.fix_all(path, text, unsafe=args.unsafe_fixes)
-        found = [dataclasses.replace(d, path=display) for d in workspace.check(path, final).diagnostics]
+        found = [dataclasses.replace(d, path=display) for d in workspace.check(path, final, edited=False).diagnostics]
     if args.diff:
         sys.stdout.write(unified_diff(display, text, final) if text != final else "")
         return 1 if text != final else 0

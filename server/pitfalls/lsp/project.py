@@ -107,8 +107,8 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
     if failure is not None:
         return converted(text, encoding, [failure], None)
     attach_file_schemas([project.config.config_for(path)])
-    affected = ws.update(path, text)
-    outcome = ws.check(path, text)
+    affected = ws.update(path, text, edited=False)
+    outcome = ws.check(path, text, edited=False)
     ws.forget(path)
     return converted(text, encoding, outcome.diagnostics, None, affected=affected, errors=outcome.errors)
 

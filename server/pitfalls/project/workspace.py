@@ -81,7 +81,7 @@ class Workspace:
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
 
-    def _parse(self, path: str, text: str) -> _Parsed:
+    def _parse(self, path: str, text: str, edited: bool) -> _Parsed:
         parsed = self._parsed.get(path)
         if parsed is not None and parsed.text == text:
             return parsed
@@ -92,7 +92,8 @@ class Workspace:
             parsed = _Parsed(
                 text,
                 parse_file(
-                    path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good, edited=True,
+                    path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good,
+                    edited=edited,
                 ),
                 None,
             )
@@ -101,15 +102,16 @@ class Workspace:
         self._parsed[path] = parsed
         return parsed
 
-    def update(self, path: str, text: str) -> set[str]:
+    def update(self, path: str, text: str, *, edited: bool = True) -> set[str]:
         """Take ``text`` as the content of ``path``; return the other paths whose results
         read this module's summary (or its import cycles, or looked for its name) and
-        changed with it.
+        changed with it. ``edited``: the text of a buffer, whose next edit re-parses in
+        place (else nothing is kept for one: a closed file checked once).
 
         A buffer that does not parse keeps its last good summary in the index, so one
         half-typed line does not ripple through the project."""
         path = os.path.abspath(path)
-        parsed = self._parse(path, text).parsed
+        parsed = self._parse(path, text, edited).parsed
         if parsed is None:
             return set()
         old = self.index.by_path.get(path)
@@ -158,11 +160,12 @@ class Workspace:
                 found.add(other)
         return found
 
-    def check(self, path: str, text: str) -> FileOutcome:
-        """Diagnostics for ``text`` as the content of ``path`` (updating the index first)."""
+    def check(self, path: str, text: str, *, edited: bool = True) -> FileOutcome:
+        """Diagnostics for ``text`` as the content of ``path`` (updating the index first;
+        ``edited`` as for :meth:`update`)."""
         path = os.path.abspath(path)
-        self.update(path, text)
-        parsed = self._parse(path, text)
+        self.update(path, text, edited=edited)
+        parsed = self._parse(path, text, edited)
         if parsed.parsed is None:
             self.dependencies.pop(path, None)
             return FileOutcome([parsed.failure] if parsed.failure else [])
