@@ -560,6 +560,30 @@ def test_output_file_takes_the_report_instead_of_stdout(findings_project, run_ma
     assert err.startswith("pitfalls: error: --output-file blocker/pf.txt: cannot write") and err.count("\n") == 1
 
 
+def test_output_file_writes_through_links_pipes_and_devices(findings_project, run_main) -> None:
+    """`-o /dev/null`, `-o fifo`, `-o link`: what the name leads to gets the report; the
+    name stays what it was (replacing it would turn /dev/null into a file, run as root)."""
+    import stat
+    import threading
+
+    (findings_project / "real.txt").write_text("old\n")
+    (findings_project / "link.txt").symlink_to("real.txt")
+    code, _, _ = run_main("check", "-o", "link.txt", ".", cwd=findings_project)
+    assert code == 1 and (findings_project / "link.txt").is_symlink()
+    assert "PF103" in (findings_project / "real.txt").read_text()
+    fifo = findings_project / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = run_main("check", "-o", "report.fifo", ".", cwd=findings_project)
+    reader.join(30)
+    assert (code, err) == (1, "") and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert b"PF103" in received[0]
+    code, out, err = run_main("check", "-o", os.devnull, ".", cwd=findings_project)
+    assert (code, out, err) == (1, "", "") and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
 def test_show_settings_and_show_files_check_nothing(project, run_main) -> None:
     root = project(
         {

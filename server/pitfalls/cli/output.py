@@ -329,14 +329,22 @@ STATISTICS: dict[str, Callable[[Report], str]] = {
 
 def write(report: Report, fmt: str, stream: TextIO, *, statistics: bool = False, output_file: Path | None = None) -> None:
     """Render ``report`` in ``fmt`` (its ``--statistics`` form if asked) to ``stream``, in
-    the terminal's style there; or, plain, to ``output_file`` (replaced whole, folders made)."""
+    the terminal's style there; or, plain, to ``output_file``: a file is replaced whole
+    (folders made; through a symbolic link, which stays), anything else (``/dev/null``, a
+    pipe) is written to, never replaced."""
     render = (STATISTICS if statistics else FORMATS)[fmt]
     if output_file is None:
         stream.write(render(dataclasses.replace(report, style=Style.for_stream(stream))))
         stream.flush()
         return
     try:
-        output_file.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(output_file, render(report).encode("utf-8"))
+        target = output_file.resolve()
+        data = render(report).encode("utf-8")
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as handle:
+                handle.write(data)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(target, data)
     except OSError as exc:
         raise UsageError(f"--output-file {output_file}: cannot write: {exc.strerror or exc}") from None
