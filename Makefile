@@ -1,8 +1,8 @@
 # `make demo`: install pitfalls into .venv and check the demo project.
 # `make test`: install pitfalls with its test extras into .venv and run the test suite:
 #   the Python tests, the VS Code extension's unit tests (Node and npm), then the
-#   extension end to end in a real VS Code host (code-server and chromium, installed by
-#   client-vscode/scripts/e2e-install.sh into ~/.cache/pitfalls, about 2 minutes once).
+#   extension end to end in a real VS Code host (code-server and chromium, installed
+#   first by client-vscode/scripts/e2e-install.sh into ~/.cache/pitfalls, about 2 minutes once).
 # `make dist`: the wheel and sdist of pitfalls, and the VS Code extension's .vsix with pitfalls
 #   bundled (linux-x64; client-vscode/scripts/build-vsix.sh names the other targets), into dist/.
 #
@@ -20,7 +20,10 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input --quiet
 demo: $(VENV)/.installed
 	@$(BIN)/pitfalls check examples/demo || test $$? -eq 1
 
+# The VS Code host's tools are installed first: the Python tests include the install
+# script's own (a killed install, cleaned by the next run), which need its apt packages.
 test: $(VENV)/.installed-test client-vscode/node_modules/.installed
+	@bash client-vscode/scripts/e2e-install.sh
 	@$(BIN)/python -m pytest -q
 	@cd client-vscode && npm test --silent
 	@cd client-vscode && npm run --silent test:e2e
