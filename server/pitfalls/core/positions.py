@@ -226,9 +226,7 @@ class Positions:
         only the new statements and moving the kept ones after them; None when ``new`` is
         not such an edit of ``old``."""
         earlier = previous._pieces.get(old)
-        if earlier is None or type(old) is not cst.ClassDef:
-            return None
-        if not spliced_in_class(old, new):
+        if earlier is None or not spliced_in_class(old, new):
             return None
         block, old_block = new.body, old.body  # type: ignore[attr-defined]
         inner, old_inner = block.body, old_block.body
