@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 import libcst as cst
 
 from pitfalls.core.positions import Positions, first_node
+from pitfalls.core.source import parse_module
 from pitfalls.core.walker import iter_nodes
 
 
@@ -106,7 +107,7 @@ def _parsed(text: str, accept: Callable[[str], bool] | None) -> cst.Module | Non
     if accept is not None and not accept(text):
         return None
     try:
-        return cst.parse_module(text)
+        return parse_module(text)
     except Exception:  # libcst's syntax errors, and its failures on odd input alike
         return None
 

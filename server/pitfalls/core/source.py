@@ -9,6 +9,7 @@ import ast
 import io
 import re
 import sys
+import threading
 import tokenize
 import warnings
 from contextlib import contextmanager
@@ -256,7 +257,7 @@ def parse(
     import libcst as cst  # here, not above: a run whose results are all cached never parses
 
     try:
-        return cst.parse_module(source)
+        return parse_module(source)
     except cst.ParserSyntaxError as exc:
         if deferred is not None:  # not newer grammar after all: CPython's verdict
             raise ParseFailure(deferred) from None
@@ -265,6 +266,35 @@ def parse(
         raise ParseFailure(parse_error(path, message, exc.editor_line, max(exc.editor_column - 1, 0))) from None
     except (RecursionError, MemoryError, ValueError) as exc:  # pathological input
         raise ParseFailure(parse_error(path, f"not checked: libcst cannot parse this file ({type(exc).__name__})")) from None
+
+
+class _Parsing(threading.local):
+    active = False
+
+
+_parsing = _Parsing()
+
+
+def _validate_unless_parsing(node: cst.CSTNode) -> None:
+    """libcst's ``CSTNode.__post_init__``, which validates every node made, except the
+    nodes its parser makes in this thread: the parser makes only valid ones, and the
+    checks are a sixth of a parse (libcst's own comment there calls them a cost)."""
+    if not _parsing.active:
+        node._validate()
+
+
+def parse_module(text: str) -> cst.Module:
+    """``libcst.parse_module(text)``, without validating the nodes its parser makes.
+    Nodes made by anything else (fixes, other threads) are validated as before."""
+    import libcst as cst
+
+    if cst.CSTNode.__post_init__ is not _validate_unless_parsing:
+        cst.CSTNode.__post_init__ = _validate_unless_parsing  # type: ignore[method-assign]
+    was, _parsing.active = _parsing.active, True
+    try:
+        return cst.parse_module(text)
+    finally:
+        _parsing.active = was
 
 
 def source_lines(source: str) -> list[str]:
