@@ -21,7 +21,10 @@ else) into your tree. In that copy it measures:
 
 and prints each against the bare parse of the whole project with the targets: cold CPU
 <= 1.2x, cold wall (all cores) <= 1.2x, pre-commit CPU <= 0.15x, warm wall <= 0.05x.
-`--repeat N` takes the best of N runs of each. `--baseline DIR` (a folder holding another
+`--repeat N` measures each in N rounds, each round right after a bare parse of its own,
+and prints the best round: the lowest ratio to the parse of the same round (a machine
+whose speed drifts from one minute to the next would otherwise pair a slow parse with a
+fast check, or the reverse); the bare parse's row shows how far its rounds drifted. `--baseline DIR` (a folder holding another
 `pitfalls` package, e.g. the `server/` of `git worktree add CHECKOUT REV`, as in
 `bench/import_graph.py`) measures that one too, on its own copy of the files, each run right
 after the same run of this tree, and prints both side by side: on a machine whose speed
@@ -187,10 +190,6 @@ def code_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
-def best(runs: list[Run]) -> Run:
-    return Run(min(r.cpu for r in runs), min(r.wall for r in runs), runs[-1].findings)
-
-
 def verdict(ratio: float, target: float) -> str:
     return "met" if ratio <= target else "NOT met"
 
@@ -204,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the folder holding ecosystem/NAME.tar.xz (default: ../shared)",
     )
     parser.add_argument("--changed", metavar="FILE", help="the pre-commit run's changed file, relative to FOLDER")
-    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of each measurement (default 1)")
+    parser.add_argument("--repeat", type=int, default=1, help="N rounds of each measurement, the best printed (default 1)")
     parser.add_argument("--jobs", "-j", type=int, help="pass --jobs to pitfalls (default: all cores)")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print where it is")
@@ -256,17 +255,21 @@ def main(argv: list[str] | None = None) -> int:
         (temp / "warm-up" / "a.py").write_text("import requests\nrequests.get('u')\n", encoding="utf-8")
         for v in variants:
             run_pitfalls(temp / "warm-up", "--no-cache", jobs=args.jobs, cwd=temp / "warm-up", env=v.env)
-        parse_runs = [bare_parse(sources) for _ in range(args.repeat)]
-        parse_cpu = min(cpu for cpu, _ in parse_runs)
-        failed = parse_runs[0][1]
+        failed = 0  # files libcst cannot parse (counted by each round's bare parse)
+        parses: list[float] = []
 
-        def each(measure: Callable[[Variant], Run]) -> list[Run]:
-            """The best of ``--repeat`` runs of ``measure`` per variant, taken in turns."""
-            runs: list[list[Run]] = [[] for _ in variants]
+        def each(measure: Callable[[Variant], Run]) -> list[list[tuple[Run, float]]]:
+            """``--repeat`` rounds of ``measure`` per variant, taken in turns, each round
+            after a bare parse of its own: every run with the parse of its round (this
+            machine's speed drifts from one minute to the next)."""
+            nonlocal failed
+            runs: list[list[tuple[Run, float]]] = [[] for _ in variants]
             for _ in range(args.repeat):
+                parse_cpu, failed = bare_parse(sources)
+                parses.append(parse_cpu)
                 for i, v in enumerate(variants):
-                    runs[i].append(measure(v))
-            return [best(r) for r in runs]
+                    runs[i].append((measure(v), parse_cpu))
+            return runs
 
         colds = each(lambda v: run_pitfalls(v.tree, "--no-cache", jobs=args.jobs, cwd=v.tree.parent, env=v.env))
         hooks = each(lambda v: precommit(v.tree, changed, args.jobs, v.env))
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(files)} Python files, {lines:,} lines, {size_text}; "
         f"{cores} cores{f' ({usable} usable)' if usable != cores else ''}; "
         f"libcst {version('libcst')}, Python {sys.version.split()[0]}; "
-        f"best of {args.repeat}"
+        f"best of {args.repeat} round{'s' if args.repeat > 1 else ''}"
     )
     if failed or len(sources) != len(files):
         print(f"files libcst cannot parse: {failed}; not UTF-8 text: {len(files) - len(sources)} (PF000 for both)")
@@ -299,29 +302,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: settings of {outer} not applied (the copy has its own config)")
     for v, cold, fill, warm, hook in zip(variants, colds, fills, warms, hooks):
         where = "" if len(variants) == 1 else f"{v.name} ({v.package.parent}): "
-        agree = "" if cold.findings == warm.findings == fill.findings else "  <- MISMATCH"
-        print(f"{where}findings: {cold.findings} cold, {warm.findings} warm{agree}; pre-commit {hook.findings}")
+        found = {run.findings for run, _ in cold + warm} | {fill.findings}
+        agree = "" if len(found) == 1 else "  <- MISMATCH"
+        print(f"{where}findings: {cold[-1][0].findings} cold, {warm[-1][0].findings} warm{agree}; pre-commit {hook[-1][0].findings}")
     print(f"pre-commit's changed file: {changed} ({changed_lines:,} lines)")
     print()
     rows = [
-        ("pitfalls check --no-cache, cold (CPU)", [r.cpu for r in colds], TARGET_COLD_CPU),
-        ("pitfalls check --no-cache, cold (wall)", [r.wall for r in colds], TARGET_COLD_WALL),
-        ("pitfalls check FILE, pre-commit, no cache (CPU)", [r.cpu for r in hooks], TARGET_PRECOMMIT_CPU),
-        ("pitfalls check, warm cache (wall)", [r.wall for r in warms], TARGET_WARM_WALL),
-        ("(pre-commit wall)", [r.wall for r in hooks], None),
-        ("(warm cache CPU)", [r.cpu for r in warms], None),
+        ("pitfalls check --no-cache, cold (CPU)", colds, "cpu", TARGET_COLD_CPU),
+        ("pitfalls check --no-cache, cold (wall)", colds, "wall", TARGET_COLD_WALL),
+        ("pitfalls check FILE, pre-commit, no cache (CPU)", hooks, "cpu", TARGET_PRECOMMIT_CPU),
+        ("pitfalls check, warm cache (wall)", warms, "wall", TARGET_WARM_WALL),
+        ("(pre-commit wall)", hooks, "wall", None),
+        ("(warm cache CPU)", warms, "cpu", None),
     ]
     width = max(len(r[0]) for r in rows) + 2
     names = "".join(f"  {v.name:>18}" for v in variants)
     print(f"{'':<{width}}{names}  {'target':>8}  result")
-    print(f"{'bare libcst.parse_module, 1 process (CPU)':<{width}}" + f"  {parse_cpu:>8.3f}s {1.0:>7.2f}x" * len(variants))
-    for label, seconds, target in rows:
-        cells = "".join(f"  {t:>8.3f}s {t / parse_cpu:>7.2f}x" for t in seconds)
+    spread = f"{min(parses):.3f}s to {max(parses):.3f}s over the {len(parses)} rounds"
+    print(f"{'bare libcst.parse_module, 1 process (CPU)':<{width}}  {spread}")
+    for label, measured, metric, target in rows:
+        # Each variant's best round: the lowest ratio to the bare parse of the same round.
+        ratios = [min((getattr(run, metric) / parse, getattr(run, metric)) for run, parse in runs) for runs in measured]
+        cells = "".join(f"  {seconds:>8.3f}s {ratio:>7.2f}x" for ratio, seconds in ratios)
         goal = f"<= {target:g}x" if target is not None else ""
-        result = verdict(seconds[0] / parse_cpu, target) if target is not None else ""
+        result = verdict(ratios[0][0], target) if target is not None else ""
         print(f"{label:<{width}}{cells}  {goal:>8}  {result}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
