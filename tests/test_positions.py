@@ -22,6 +22,8 @@ TRICKY = [
     # with `@` alone on its line), comments above, in and after blocks.
     "# header\n\na = 1; b = 2\n# c\n\n@dec\n# between\n@other(\n  1)\ndef f():\n    pass\n    # footer\n\n# lead\nx = 1\n",
     "@\\\ndec\ndef f():\n    pass\ny = [\n    1,\n]  # trailing\n",
+    # A blank line continued by a backslash: libcst keeps the two lines as one leading line.
+    "def f():\n    return 1\n\\\n\n@d\ndef g():\n    return get(x)\n",
 ]
 
 

@@ -63,6 +63,26 @@ def test_splices_equal_a_full_parse(name: str) -> None:
     assert spliced.deep_equals(cst.parse_module(new_source))
 
 
+def test_an_edit_generates_the_code_of_what_it_parsed_and_what_is_asked_alone() -> None:
+    """Where each statement's text starts and ends comes from CPython's tree of the text
+    at the first parse, then from the edits: an edit generates the code of the statement
+    it re-parsed, and positions asked for then, of their statement (not of the whole file,
+    which a first keystroke after opening a long file used to pay for)."""
+    source = "".join(f"def f{i}(x):\n    return requests.get(x)\n\n\n" for i in range(50))
+    where = {"name": "m", "edited": True}
+    before = parse_file("m.py", source, **where)
+    before.positions.range(before.module.body[10].body.body[0].body[0].value)  # a finding's
+    new_source = source.replace("def f40(x):\n    return requests.get(x)", "def f40(x):\n    return requests.get(x, 1)")
+    after = parse_file("m.py", new_source, **where, previous=before)
+    assert after.module.body[0] is before.module.body[0]  # re-parsed in place
+    call = after.module.body[45].body.body[0].body[0].value
+    expected = MetadataWrapper(cst.parse_module(new_source)).resolve(PositionProvider)
+    span = next(span for node, span in expected.items() if isinstance(node, cst.Call) and span.start.line == 182)
+    start, end = after.positions.range(call)
+    assert (start.line, start.column, end.line, end.column) == (span.start.line, span.start.column, span.end.line, span.end.column)
+    assert len(after.positions._pieces) <= 3  # f10's (kept), f40's (re-parsed), f45's (asked)
+
+
 def test_unchanged_statements_keep_their_nodes() -> None:
     source = "a = 1\n\n\ndef f():\n    return 1\n\n\nb = 2\n"
     module = cst.parse_module(source)
@@ -182,6 +202,12 @@ FULL_PARSE = {
     "a deeper comment typed after a class's last method": (
         "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n\ny = 2\n",
         "class A:\n    x = 0\n\n    def f(self):\n        return 1\n            # why\n\n\ny = 2\n",
+    ),
+    # A backslash alone on a line, which libcst's code leaves out: offsets into the
+    # class's code are not offsets into its text.
+    "an edit in a class libcst does not give back": (
+        "class A:\n    x = 1\n    \\\n    y = 3\n\n    def f(self):\n        return 1\n",
+        "class A:\n    x = 1\n    \\\n    y = 3\n\n    def f(self):\n        return 12\n",
     ),
     "an indented comment typed before a method": (
         "class A:\n    x = 0\n\n    def f(self):\n        return 1\n\n    def g(self):\n        pass\n\n    y = 2\n",

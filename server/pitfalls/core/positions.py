@@ -154,8 +154,9 @@ class Positions:
     off CPython's tree of the text (its first line, less the statement's leading blank and
     comment lines), a tenth of the cost of generating the whole module. With ``previous``
     (the tree of an edit re-parsed in place), the statements both trees share keep their
-    spans and the others are generated at once (the next edit needs every length); a class
-    whose block was re-parsed in part generates only its new statements."""
+    extents and whatever spans were generated for them, and only the new statements are
+    generated (the next edit needs their lengths); a class whose block was re-parsed in
+    part generates only its new statements."""
 
     def __init__(self, module: cst.Module, source: str, previous: Positions | None = None) -> None:
         self._module = module
@@ -170,11 +171,17 @@ class Positions:
         self._tokens_indexed: set[cst.CSTNode] = set()  # ... and whose tokens are too
         self._top = self._generate(module.header, 0)
         header_length = self._state.offset
-        starts = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
+        # Each top-level statement's (where its first token is, its length), both counted
+        # from where its text starts: known for every statement, generated or not.
+        self._extents: dict[cst.CSTNode, tuple[int, int]] = {}
+        found = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
         # (The first statement starts where the header ends, or the two trees disagree.)
-        if starts is not None and (starts[:1] or [header_length])[0] == header_length:
-            self._base = dict(zip(module.body, starts))
+        if found is not None and (found[:1] or [(header_length, 0)])[0][0] == header_length:
             self.body_end = len(text) - self._footer_length()
+            self._base = {stmt: start for stmt, (start, _) in zip(module.body, found)}
+            ends = [start for start, _ in found[1:]] + [self.body_end]
+            for stmt, (start, first), end in zip(module.body, found, ends):
+                self._extents[stmt] = (first - start, end - start)
         else:
             self._base = {}
             offset = header_length
@@ -186,12 +193,18 @@ class Positions:
                     piece = self._class_piece(previous, earlier[i], stmt)  # type: ignore[union-attr, arg-type]
                 if piece is not None:
                     self._pieces[stmt] = piece
+                    self._indexed.add(stmt)
+                if previous is not None and stmt in previous._extents:
+                    extent = previous._extents[stmt]  # kept by the edit (its code generated when asked)
+                elif piece is not None:
+                    extent = piece.spans[stmt][0], piece.length
                 else:
                     piece = self._piece(stmt)
+                    extent = piece.spans[stmt][0], piece.length
                 self._base[stmt] = offset
-                offset += piece.length
+                self._extents[stmt] = extent
+                offset += extent[1]
             self.body_end = offset
-            self._indexed = set(module.body)  # every statement has its spans: they know its nodes
         self._top.update(self._generate(module.footer, self.body_end))
         end = self._state.offset
         if module.has_trailing_newline and end == 0:
@@ -309,17 +322,26 @@ class Positions:
 
     def statement_extents(self) -> list[tuple[int, int, int]] | None:
         """Where each top-level statement's text starts (its leading lines), where the
-        statement itself starts, and where its text ends, as offsets into the text; None
-        when code generation does not give the text back statement by statement (libcst
-        drops a few characters in rare places), so offsets into the two would differ."""
+        statement itself starts, and where its text ends, as offsets into the text,
+        without generating the code of statements not generated yet (their extents come
+        from CPython's tree of the text, and then from the edits); None when the code
+        generated for one does not give its text back (libcst drops a few characters in
+        rare places), so offsets into the two would differ there."""
+        if self._top[self._module][1] != self._text_length:
+            return None
         out = []
         for stmt, base in self._base.items():
-            piece = self._piece(stmt)
-            out.append((base, base + piece.spans[stmt][0], base + piece.length))
-        ends = [start for start, _, _ in out[1:]] + [self.body_end]
-        if any(end != ends[i] for i, (_, _, end) in enumerate(out)) or self._top[self._module][1] != self._text_length:
-            return None
+            if not self.gives_text_back(stmt):
+                return None
+            first, length = self._extents[stmt]
+            out.append((base, base + first, base + length))
         return out
+
+    def gives_text_back(self, stmt: cst.CSTNode) -> bool:
+        """Whether top-level statement ``stmt``'s code, if generated yet, is as long as its
+        text (else offsets into its nodes' code are not offsets into the text)."""
+        piece = self._pieces.get(stmt)
+        return piece is None or (piece.spans[stmt][0], piece.length) == self._extents[stmt]
 
     def _span(self, node: cst.CSTNode, near: cst.CSTNode | None = None) -> tuple[int, int]:
         if node in self._top:
@@ -406,9 +428,10 @@ def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:
     return mapping
 
 
-def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -> list[int] | None:
-    """Where each top-level statement's text starts (with its leading lines), from the
-    first line CPython's tree gives it; None when the two trees cannot be matched."""
+def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -> list[tuple[int, int]] | None:
+    """Where each top-level statement's text starts (with its leading lines), and where
+    its first token (after its decorators) is, from the first lines CPython's tree gives
+    it; None when the two trees cannot be matched."""
     try:
         tree = parse_quietly(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -426,8 +449,18 @@ def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -
         start = line_starts[line - 1]
         if decorators and not source.startswith("@", start):
             return None  # `@` on a line of its own
-        starts.append(line_starts[line - 1 - len(stmt.leading_lines)])
+        # Its leading lines end there (not one per line: one can hold a backslash's two).
+        leading = "".join(_empty_line_text(empty, module.default_newline) for empty in stmt.leading_lines)
+        if len(leading) > start or not source.startswith(leading, start - len(leading)):
+            return None
+        starts.append((start - len(leading), line_starts[first.lineno - 1]))
         i += count
     if i != len(statements) or starts != sorted(starts):
         return None
     return starts
+
+
+def _empty_line_text(line: cst.EmptyLine, newline: str) -> str:
+    """The code of a module-level blank or comment line (no indent to write there)."""
+    comment = line.comment.value if line.comment is not None else ""
+    return line.whitespace.value + comment + (line.newline.value or newline)

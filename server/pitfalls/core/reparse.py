@@ -193,6 +193,8 @@ def _reparse_in_class(
     if "\r" in source and source.count("\r") != source.count("\r\n"):
         return _OUTSIDE  # a lone carriage return ends lines the search below does not see
     base, spans = positions.spans_of(stmt)
+    if not positions.gives_text_back(stmt):
+        return _OUTSIDE  # offsets into its code are not offsets into the text
     inner = block.body
     # Where each statement's text starts: the line of its first leading line, decorator or token.
     starts = [source.rfind("\n", 0, base + spans[first_node(s)][0]) + 1 for s in inner]
