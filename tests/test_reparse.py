@@ -375,6 +375,73 @@ def test_random_edits_inside_real_classes_equal_a_full_parse(tmp_path: Path) -> 
     assert counts["start"] > 50 and counts["end"] > 30 and counts["between"] > 8, counts
 
 
+# What is typed anywhere in a module: characters, a backslash alone on a line, lines, a def.
+MODULE_PIECES = ["x", "1", " ", "(", ")", ":", "#", "'", "\\", "\n\\\n", "\n", "\n\n", "\n# note\n", "@d\n",
+                 "\n    y = 2\n", "\ndef z():\n    pass\n", "pass"]
+
+
+def _generated_extents(module: cst.Module, text: str) -> list[tuple[int, int, int]]:
+    """Each statement's extents as the code generated for every statement gives them."""
+    positions = Positions(module, text)
+    return [
+        (base, base + positions.spans_of(stmt)[1][stmt][0], base + positions._piece(stmt).length)
+        for stmt, base in positions._base.items()
+    ]
+
+
+def test_random_edits_anywhere_in_real_files_place_nodes_without_generating_every_statement(tmp_path: Path) -> None:
+    """Edits at random places of a real project's modules (between statements, in
+    decorators, a backslash alone on a line), positions asked for a few nodes between
+    them as findings would: the tree is a full parse's, where each statement starts and
+    ends is what generating every statement's code gives, the nodes asked for are where
+    positions computed afresh put them; and an edit generates the code of a few
+    statements, not of the whole module."""
+    unpack_ecosystem(tmp_path, "mealie")
+    rng = random.Random(20261207)
+    files = [p for p in sorted(tmp_path.rglob("*.py")) if p.stat().st_size > 2000]
+    counts = {"edits": 0, "spliced": 0, "generated": 0, "statements": 0, "nodes": 0}
+    for path in rng.sample(files, 40):
+        source = path.read_text(encoding="utf-8")
+        parsed = parse_file(str(path), source, name="m", edited=True)
+        for _ in range(8):
+            nodes = list(iter_nodes(parsed.module))
+            for node in rng.sample(nodes, min(3, len(nodes))):
+                parsed.positions.range(node)
+            at = rng.randint(0, len(source))
+            text = source[:at] + rng.choice(MODULE_PIECES) + source[at:]
+            before = len(parsed.positions._pieces)
+            try:
+                edited = parse_file(str(path), text, name="m", edited=True, previous=parsed)
+            except ParseFailure:
+                continue
+            full = cst.parse_module(text)
+            assert edited.module.deep_equals(full), (path, at)
+            counts["edits"] += 1
+            old, new = parsed.module.body, edited.module.body
+            if old and new and (old[0] is new[0] or old[-1] is new[-1]):
+                counts["spliced"] += 1
+                earlier = parsed.positions._pieces  # (those the re-parse generated included)
+                counts["generated"] += len(earlier) - before
+                counts["generated"] += sum(earlier.get(s) is not p for s, p in edited.positions._pieces.items())
+                counts["statements"] += len(new)
+            if full.code == text:
+                assert edited.positions.statement_extents() == _generated_extents(full, text), (path, at)
+            fresh, sample = Positions(full, text), list(iter_nodes(edited.module, tokens=True))
+            twins = list(iter_nodes(full, tokens=True))
+            for i in rng.sample(range(len(sample)), min(30, len(sample))):
+                try:
+                    expected = fresh.range(twins[i])
+                except KeyError:
+                    continue  # a token libcst's code never writes (`**` missing in a `match` mapping)
+                assert edited.positions.range(sample[i]) == expected, (path, at, type(sample[i]).__name__)
+                counts["nodes"] += 1
+            source, parsed = text, edited
+    print(counts)
+    assert counts["spliced"] > 100 and counts["nodes"] > 3000, counts
+    # An edit generates the code of the statements it re-parsed (one or two), not of all.
+    assert counts["generated"] < 2 * counts["spliced"] and counts["statements"] > 10 * counts["spliced"], counts
+
+
 # (a text, an edit of it that leaves its class statement as it was, but not what it means)
 RESUMMARISED = {
     "its base imported from elsewhere": (
