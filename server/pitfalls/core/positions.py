@@ -174,6 +174,7 @@ class Positions:
         # Each top-level statement's (where its first token is, its length), both counted
         # from where its text starts: known for every statement, generated or not.
         self._extents: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._lossy: set[cst.CSTNode] = set()  # statements whose code is not as long as their text
         found = None if previous is not None or "\x0c" in source else _statement_starts(module, source, self._line_starts)
         # (The first statement starts where the header ends, or the two trees disagree.)
         if found is not None and (found[:1] or [(header_length, 0)])[0][0] == header_length:
@@ -183,27 +184,31 @@ class Positions:
             for stmt, (start, first), end in zip(module.body, found, ends):
                 self._extents[stmt] = (first - start, end - start)
         else:
-            self._base = {}
+            self._base = base = {}
+            extents, pieces, indexed = self._extents, self._pieces, self._indexed
             offset = header_length
             earlier = previous._module.body if previous is not None else ()
+            earlier_pieces = previous._pieces if previous is not None else {}
+            earlier_extents = previous._extents if previous is not None else {}
             same_count = len(earlier) == len(module.body)
             for i, stmt in enumerate(module.body):
-                piece = previous._pieces.get(stmt) if previous is not None else None
+                piece = earlier_pieces.get(stmt)
                 if piece is None and same_count and type(stmt) is cst.ClassDef:
-                    piece = self._class_piece(previous, earlier[i], stmt)  # type: ignore[union-attr, arg-type]
+                    piece = self._class_piece(previous, earlier[i], stmt)  # type: ignore[arg-type]
+                extent = earlier_extents.get(stmt)  # kept by the edit (its code generated when asked)
                 if piece is not None:
-                    self._pieces[stmt] = piece
-                    self._indexed.add(stmt)
-                if previous is not None and stmt in previous._extents:
-                    extent = previous._extents[stmt]  # kept by the edit (its code generated when asked)
-                elif piece is not None:
-                    extent = piece.spans[stmt][0], piece.length
-                else:
+                    pieces[stmt] = piece
+                    indexed.add(stmt)
+                    if extent is None:  # a class whose block the edit re-parsed in part
+                        extent = piece.spans[stmt][0], piece.length
+                elif extent is None:
                     piece = self._piece(stmt)
                     extent = piece.spans[stmt][0], piece.length
-                self._base[stmt] = offset
-                self._extents[stmt] = extent
+                base[stmt] = offset
+                extents[stmt] = extent
                 offset += extent[1]
+            if previous is not None and previous._lossy:
+                self._lossy = {stmt for stmt in previous._lossy if stmt in base}
             self.body_end = offset
         self._top.update(self._generate(module.footer, self.body_end))
         end = self._state.offset
@@ -231,6 +236,9 @@ class Positions:
             spans = self._generate((stmt,), 0)
             piece = self._pieces[stmt] = _Piece(spans, self._state.offset)
             self._indexed.add(stmt)
+            extent = self._extents.get(stmt)  # (known from the text, when it is)
+            if extent is not None and extent != (spans[stmt][0], piece.length):
+                self._lossy.add(stmt)
         return piece
 
     def _class_piece(self, previous: Positions, old: cst.CSTNode, new: cst.ClassDef) -> _Piece | None:
@@ -327,21 +335,19 @@ class Positions:
         from CPython's tree of the text, and then from the edits); None when the code
         generated for one does not give its text back (libcst drops a few characters in
         rare places), so offsets into the two would differ there."""
-        if self._top[self._module][1] != self._text_length:
+        if self._lossy or self._top[self._module][1] != self._text_length:
             return None
+        extents = self._extents
         out = []
         for stmt, base in self._base.items():
-            if not self.gives_text_back(stmt):
-                return None
-            first, length = self._extents[stmt]
+            first, length = extents[stmt]
             out.append((base, base + first, base + length))
         return out
 
     def gives_text_back(self, stmt: cst.CSTNode) -> bool:
         """Whether top-level statement ``stmt``'s code, if generated yet, is as long as its
         text (else offsets into its nodes' code are not offsets into the text)."""
-        piece = self._pieces.get(stmt)
-        return piece is None or (piece.spans[stmt][0], piece.length) == self._extents[stmt]
+        return stmt not in self._lossy
 
     def _span(self, node: cst.CSTNode, near: cst.CSTNode | None = None) -> tuple[int, int]:
         if node in self._top:
