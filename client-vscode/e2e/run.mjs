@@ -129,6 +129,9 @@ async function startCodeServer() {
 
 async function startBrowser() {
     const playwright = createRequire(join(cacheDir, 'tools', 'package.json'))('playwright-core');
+    // Its own temporary folders too (org.chromium.Chromium.*) go where this run cleans up.
+    const browserTemp = join(work, 'tmp');
+    mkdirSync(browserTemp);
     chromium = startGroup(chromiumExecutable, [
         '--headless=new',
         '--no-sandbox',
@@ -143,7 +146,7 @@ async function startBrowser() {
         '--remote-debugging-address=127.0.0.1',
         '--remote-debugging-port=0',
         'about:blank',
-    ], { logPath: join(artifacts, 'chromium.log') });
+    ], { logPath: join(artifacts, 'chromium.log'), env: { ...process.env, TMPDIR: browserTemp } });
     const match = await waitForOutput(chromium, /DevTools listening on (ws:\/\/\S+)/, STEP_TIMEOUT, 'chromium');
     browser = await playwright.chromium.connectOverCDP(match[1], { timeout: STEP_TIMEOUT });
     const context = browser.contexts()[0];
