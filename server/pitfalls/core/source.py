@@ -278,7 +278,7 @@ _parsing = _Parsing()
 def _validate_unless_parsing(node: cst.CSTNode) -> None:
     """libcst's ``CSTNode.__post_init__``, which validates every node made, except the
     nodes its parser makes in this thread: the parser makes only valid ones, and the
-    checks are a sixth of a parse (libcst's own comment there calls them a cost)."""
+    checks cost a tenth of a parse or more (libcst's own comment there calls them a cost)."""
     if not _parsing.active:
         node._validate()
 
