@@ -22,9 +22,10 @@ else) into your tree. In that copy it measures:
 and prints each against the bare parse of the whole project with the targets: cold CPU
 <= 1.2x, cold wall (all cores) <= 1.2x, pre-commit CPU <= 0.15x, warm wall <= 0.05x.
 `--repeat N` measures each in N rounds, each round right after a bare parse of its own,
-and prints the best round: the lowest ratio to the parse of the same round (a machine
-whose speed drifts from one minute to the next would otherwise pair a slow parse with a
-fast check, or the reverse); the bare parse's row shows how far its rounds drifted. `--baseline DIR` (a folder holding another
+and prints the median round by its ratio to the parse of the same round (a machine whose
+speed drifts from one minute to the next would otherwise pair a parse timed in a fast
+minute with checks timed in a slow one, or the reverse); the bare parse's row shows how
+far its rounds drifted. `--baseline DIR` (a folder holding another
 `pitfalls` package, e.g. the `server/` of `git worktree add CHECKOUT REV`, as in
 `bench/import_graph.py`) measures that one too, on its own copy of the files, each run right
 after the same run of this tree, and prints both side by side: on a machine whose speed
@@ -190,6 +191,10 @@ def code_digest(package: Path) -> str:
     return digest.hexdigest()
 
 
+def _median_low(items: list[tuple[float, float]]) -> tuple[float, float]:
+    return items[(len(items) - 1) // 2]
+
+
 def verdict(ratio: float, target: float) -> str:
     return "met" if ratio <= target else "NOT met"
 
@@ -203,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the folder holding ecosystem/NAME.tar.xz (default: ../shared)",
     )
     parser.add_argument("--changed", metavar="FILE", help="the pre-commit run's changed file, relative to FOLDER")
-    parser.add_argument("--repeat", type=int, default=1, help="N rounds of each measurement, the best printed (default 1)")
+    parser.add_argument("--repeat", type=int, default=1, help="N rounds of each measurement, the median printed (default 1)")
     parser.add_argument("--jobs", "-j", type=int, help="pass --jobs to pitfalls (default: all cores)")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print where it is")
@@ -289,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(files)} Python files, {lines:,} lines, {size_text}; "
         f"{cores} cores{f' ({usable} usable)' if usable != cores else ''}; "
         f"libcst {version('libcst')}, Python {sys.version.split()[0]}; "
-        f"best of {args.repeat} round{'s' if args.repeat > 1 else ''}"
+        f"median of {args.repeat} round{'s' if args.repeat > 1 else ''}"
     )
     if failed or len(sources) != len(files):
         print(f"files libcst cannot parse: {failed}; not UTF-8 text: {len(files) - len(sources)} (PF000 for both)")
@@ -321,8 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     spread = f"{min(parses):.3f}s to {max(parses):.3f}s over the {len(parses)} rounds"
     print(f"{'bare libcst.parse_module, 1 process (CPU)':<{width}}  {spread}")
     for label, measured, metric, target in rows:
-        # Each variant's best round: the lowest ratio to the bare parse of the same round.
-        ratios = [min((getattr(run, metric) / parse, getattr(run, metric)) for run, parse in runs) for runs in measured]
+        # Each variant's median round, by its ratio to the bare parse of the same round (the
+        # lowest would favour a round whose parse met a slow minute and its check a fast one).
+        ratios = [_median_low(sorted((getattr(run, metric) / parse, getattr(run, metric)) for run, parse in runs)) for runs in measured]
         cells = "".join(f"  {seconds:>8.3f}s {ratio:>7.2f}x" for ratio, seconds in ratios)
         goal = f"<= {target:g}x" if target is not None else ""
         result = verdict(ratios[0][0], target) if target is not None else ""
