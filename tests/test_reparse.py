@@ -325,6 +325,18 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
     assert findings > 500, findings
 
 
+def _reparsed_as_a_full_parse(path: Path, text: str, parsed: ParsedFile, at: int) -> tuple[ParsedFile, cst.Module] | None:
+    """``text`` (``parsed``'s text edited at ``at``) parsed as the editor does, and as a full
+    parse does, after asserting the two trees are equal; None when Python refuses it."""
+    try:
+        edited = parse_file(str(path), text, name="m", edited=True, previous=parsed)
+    except ParseFailure:
+        return None
+    full = cst.parse_module(text)
+    assert edited.module.deep_equals(full), (path, at)
+    return edited, full
+
+
 # What is typed into real classes, besides single characters: lines, a method, a comment.
 CLASS_PIECES = ["x", "1", "_", " ", "(", ":", ",", "#", '"', "\\", "\n", "\n    # note\n", "\n        y = 2\n",
                 "\n    def z(self):\n        pass\n", "\n# top\n", "pass", "\n    "]
@@ -353,12 +365,10 @@ def test_random_edits_inside_real_classes_equal_a_full_parse(tmp_path: Path) -> 
             start, end = spans[statement]
             at = base + rng.randint(start, max(start, end - 1))
             text = source[:at] + rng.choice(CLASS_PIECES) + source[at:]
-            try:
-                edited = parse_file(str(path), text, name="m", edited=True, previous=parsed)
-            except ParseFailure:
+            found = _reparsed_as_a_full_parse(path, text, parsed, at)
+            if found is None:
                 continue
-            full = cst.parse_module(text)
-            assert edited.module.deep_equals(full), (path, at)
+            edited, full = found
             counts["edits"] += 1
             fresh = Positions(edited.module, text)
             for node in iter_nodes(edited.module, tokens=True):
@@ -410,12 +420,10 @@ def test_random_edits_anywhere_in_real_files_place_nodes_without_generating_ever
             at = rng.randint(0, len(source))
             text = source[:at] + rng.choice(MODULE_PIECES) + source[at:]
             before = len(parsed.positions._pieces)
-            try:
-                edited = parse_file(str(path), text, name="m", edited=True, previous=parsed)
-            except ParseFailure:
+            found = _reparsed_as_a_full_parse(path, text, parsed, at)
+            if found is None:
                 continue
-            full = cst.parse_module(text)
-            assert edited.module.deep_equals(full), (path, at)
+            edited, full = found
             counts["edits"] += 1
             old, new = parsed.module.body, edited.module.body
             if old and new and (old[0] is new[0] or old[-1] is new[-1]):
