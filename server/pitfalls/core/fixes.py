@@ -8,19 +8,11 @@ parses is refused. Writing files is :mod:`pitfalls.project.files`' job.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Callable
 
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
-from pitfalls.core.source import lines_with_ends
-
-_NEWLINE = re.compile(r"\r\n?|\n")
-
-
-def line_starts(text: str) -> list[int]:
-    """Offsets where each line starts, with Python's (and libcst's) idea of a newline."""
-    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends
 
 
 def offset(starts: list[int], text: str, line: int, column: int) -> int:
@@ -64,9 +56,9 @@ def apply_fixes(text: str, diagnostics: list[Diagnostic], *, unsafe: bool) -> Ap
         seen_fixes.add(diagnostic.fix.edits)
         fixed.append(diagnostic)
     out = text
-    newline = _NEWLINE.search(text)
+    newline = NEWLINE.search(text)
     if newline is not None and newline.group() != "\n":  # a CRLF or CR file keeps its style
-        chosen = [(s, e, _NEWLINE.sub(newline.group(), content)) for s, e, content in chosen]
+        chosen = [(s, e, NEWLINE.sub(newline.group(), content)) for s, e, content in chosen]
     for start, end, content in sorted(chosen, key=lambda s: (s[0], s[1]), reverse=True):
         out = out[:start] + content + out[end:]
     return Applied(out, fixed)

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from pitfalls.core.diagnostics import Position
-from pitfalls.core.source import parse_quietly
+from pitfalls.core.source import line_starts, parse_quietly
 from pitfalls.core.walker import iter_nodes
-
-_NEWLINE = re.compile(r"\r\n?|\n")
-
 
 class _Syntactic:
     """``record_syntactic_position`` as a plain context manager (no generator frames)."""
@@ -163,7 +159,7 @@ class Positions:
         self._state = _OffsetState(module)
         # Code generation ends a module without a final newline with one (then drops it).
         text = source if module.has_trailing_newline else source + module.default_newline
-        self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self._line_starts = line_starts(text)
         self._to_source = _form_feed_map(module, text) if "\x0c" in source else None
         self._pieces: dict[cst.CSTNode, _Piece] = {}
         self._owner: dict[cst.CSTNode, cst.CSTNode] = {}  # node -> its top-level statement
@@ -434,7 +430,7 @@ def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:
     return mapping
 
 
-def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -> list[tuple[int, int]] | None:
+def _statement_starts(module: cst.Module, source: str, line_offsets: list[int]) -> list[tuple[int, int]] | None:
     """Where each top-level statement's text starts (with its leading lines), and where
     its first token (after its decorators) is, from the first lines CPython's tree gives
     it; None when the two trees cannot be matched."""
@@ -452,14 +448,14 @@ def _statement_starts(module: cst.Module, source: str, line_starts: list[int]) -
         first = statements[i]
         decorators = getattr(first, "decorator_list", ())
         line = decorators[0].lineno if decorators else first.lineno
-        start = line_starts[line - 1]
+        start = line_offsets[line - 1]
         if decorators and not source.startswith("@", start):
             return None  # `@` on a line of its own
         # Its leading lines end there (not one per line: one can hold a backslash's two).
         leading = "".join(_empty_line_text(empty, module.default_newline) for empty in stmt.leading_lines)
         if len(leading) > start or not source.startswith(leading, start - len(leading)):
             return None
-        starts.append((start - len(leading), line_starts[first.lineno - 1]))
+        starts.append((start - len(leading), line_offsets[first.lineno - 1]))
         i += count
     if i != len(statements) or starts != sorted(starts):
         return None

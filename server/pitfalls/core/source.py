@@ -303,6 +303,11 @@ def source_lines(source: str) -> list[str]:
     return NEWLINE.split(source)
 
 
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts, with Python's (and libcst's) idea of a newline."""
+    return [0, *(m.end() for m in NEWLINE.finditer(text))]
+
+
 def lines_with_ends(source: str) -> list[str]:
     """The lines of ``source`` with their endings, split where Python splits them."""
     return _LINE_WITH_END.findall(source)

@@ -16,8 +16,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace import Workspace as PyglsWorkspace
 
-from pitfalls.core.fixes import line_starts
-from pitfalls.core.source import lines_with_ends
+from pitfalls.core.source import line_starts, lines_with_ends
 
 
 def _char_units(ch: str, encoding: str) -> int:
