@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
-from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends
+from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends, parse_module
 
 
 def offset(starts: list[int], text: str, line: int, column: int) -> int:
@@ -74,10 +74,8 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
 
 
 def still_parses(text: str) -> bool:
-    import libcst as cst  # here, not above: printing a report never parses
-
     try:
-        cst.parse_module(text)
+        parse_module(text)  # (libcst is imported there: printing a report never parses)
     except Exception:
         return False
     return True
