@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from pitfalls.project.cache import _verified
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
+from pitfalls.project.files import UnreadableFile, read_bounded
 from pitfalls.project.run import CheckResult, check_files
 
 BASE_MODEL = """\
@@ -160,6 +162,10 @@ def test_cross_file_invalidation(app: Path) -> None:
     assert ROUTES_PF401 not in codes(second)
     assert 2 <= second.analysed < 5  # base.py and its dependants, not util.py
     assert_same_as_cold(app, second)
+    # The dependants, re-checked with the summaries cached for them, keep those cached.
+    [cache_file] = (app / ".pitfalls_cache").rglob("*.json")
+    assert json.loads(cache_file.read_bytes().split(b"\n")[2]).keys() == {str(p) for p in (app / "app").glob("*.py")}
+    assert run(app).analysed == 0
 
     edit(app / "app" / "base.py", BASE_MODEL)
     third = run(app)
@@ -510,3 +516,24 @@ def test_a_new_module_changes_results_that_read_every_module(project) -> None:
     config = ConfigResolver(root=root)
     alone = check_files([root / "app" / "use.py"], config, project=discover([root], config), jobs=1, base=root)
     assert alone.diagnostics == [] and alone.analysed == 1
+
+
+def test_a_bounded_read_reserves_the_files_size_not_the_limit(tmp_path: Path) -> None:
+    # The cache is read with a 1 GB limit: a read of "up to the limit" would reserve 1 GB.
+    small = tmp_path / "small.py"
+    small.write_bytes(b"x = 1\n" * 100)
+    tracemalloc.start()
+    try:
+        data = read_bounded(small, 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data == small.read_bytes()
+    assert peak < 100_000
+    # The limit itself holds to the byte.
+    exact = tmp_path / "exact.py"
+    exact.write_bytes(b"#" * 1000)
+    assert read_bounded(exact, 0.001) == exact.read_bytes()
+    exact.write_bytes(b"#" * 1001)
+    with pytest.raises(UnreadableFile, match="over max-file-size"):
+        read_bounded(exact, 0.001)

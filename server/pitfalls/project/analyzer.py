@@ -4,6 +4,7 @@ and check files, keeping each parsed tree between the two phases (see
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import pickle
 import time
@@ -58,9 +59,12 @@ class Analyzer:
         stale) is parsed now, and its phase-1 facts returned with the outcome."""
         late = None
         if task.path not in self.trees:
-            late = self._summarise(task, self.index.by_path.get(task.path))
+            cached = self.index.by_path.get(task.path)
+            late = self._summarise(task, cached)
             if late.failure is not None:
                 return Checked(task.path, late, FileOutcome([late.failure]))
+            if cached is not None:  # the parent's cache entry holds it: no copy goes back
+                late = dataclasses.replace(late, summary=None)
         parsed = self.trees.pop(task.path)
         outcome = check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display)
         return Checked(task.path, late, outcome)

@@ -50,9 +50,14 @@ def read_bounded(path: str | Path, max_mb: float = DEFAULT_MAX_FILE_MB) -> bytes
         raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as file:
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 raise UnreadableFile("cannot read file: not a regular file")
-            data = file.read(limit + 1)
+            # read(n) allocates its n bytes first: ask for what the file holds (a 1 GB limit
+            # would reserve 1 GB for a file of a few), and for the rest if it grew since.
+            data = file.read(min(st.st_size, limit) + 1)
+            if st.st_size < len(data) <= limit:
+                data += file.read(limit + 1 - len(data))
         except OSError as exc:
             raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > limit:

@@ -507,6 +507,8 @@ class _Run:
         if item is not None:
             self.phase1[path] = item
             digest, summary, fp = item.hash, item.summary, item.fingerprint
+            if summary is None and item.failure is None:  # parsed in phase 2, its summary cached
+                summary = self.fresh.get(path)
         else:
             cached = self.fresh[path]
             digest, summary, fp = cached.hash, cached, cached.fp
