@@ -571,6 +571,37 @@ async def test_startup_scan_reports_progress_and_closed_files(tmp_path: Path) ->
         assert watch.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
 
 
+async def test_a_file_open_at_start_up_is_checked_against_the_index_before_the_closed_files(tmp_path: Path) -> None:
+    models = """\
+        class Partner:
+            def __init__(self, name: str) -> None:
+                self.name = name
+        """
+    app = """\
+        from models import Partner
+
+
+        def make():
+            return Partner("a", "b")
+        """
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "models.py": models, "app.py": app, "other.py": APP})
+    async with session(tmp_path, scanned=False) as s:
+        # Opened before the scan starts (it waits for the client's configuration, asked
+        # after this), as an editor restores its tabs.
+        uri = s.open("app.py")
+        await s.until(lambda: sum(scan_ended(s.client)), "the start-up scan")
+        order = [p.uri for p in s.published]
+        first = next(p for p in s.published if p.uri == uri)
+        # Checked once the index is built (the finding needs models.py's summary)...
+        assert first.version == 1 and codes(first.diagnostics) == [("PF209", 5)]
+        # ...before the scan checked the closed files, whose results come after.
+        assert order.index(uri) < order.index(s.uri("other.py"))
+        (reports,) = s.client.progress_reports.values()
+        steps = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+        assert steps == ["Indexing 3 files", "Checking 3 files"]
+        assert codes(s.latest(uri).diagnostics) == [("PF209", 5)]  # type: ignore[union-attr]
+
+
 async def test_a_scan_big_enough_for_worker_processes(tmp_path: Path) -> None:
     # Over the engine's threshold (400 kB) the scan forks worker processes from the
     # server's engine thread while another thread blocks reading stdin.

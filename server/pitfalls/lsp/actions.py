@@ -122,7 +122,7 @@ async def code_actions(ls: PitfallsServer, params: types.CodeActionParams) -> li
         path = fs_path(uri)
         project = ls.project_for(path)
         if project is not None:
-            await project.ready.wait()
+            await project.indexed.wait()
         fixed = await ls.run_engine(fix_all, project, path, text.source)
         _, now = current(ls, uri)
         if fixed != text.source and now is not None and now.source == text.source:

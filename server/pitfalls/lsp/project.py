@@ -39,13 +39,22 @@ class Project:
     config: ConfigResolver
     run: str
     workspace: Workspace
+    # Set once the scan has checked every file (closed files' results, workspace pulls);
+    # ``indexed`` as soon as the index is built, which is all an open buffer's check needs.
     ready: asyncio.Event
+    indexed: asyncio.Event
     live: asyncio.Task | None = None  # keeps the live schemas fresh (see PitfallsServer.keep_live)
     warned: set[str] = field(default_factory=set)  # schema warnings shown for these settings
 
     @classmethod
     def open(cls, root: Path, uri: str | None, config: ConfigResolver, run: str) -> Project:
-        return cls(root, uri, config, run, Workspace(config, root), asyncio.Event())
+        return cls(root, uri, config, run, Workspace(config, root), asyncio.Event(), asyncio.Event())
+
+    def release(self) -> None:
+        """Wake every check waiting on this project: its scan is as done as it will be (or
+        it is never scanned, or a new project replaces it)."""
+        self.indexed.set()
+        self.ready.set()
 
     def configured(self) -> tuple[dict[str, Any], Path, str]:
         """What new editor settings may change: the options on top of the files, and the
@@ -113,6 +122,13 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
     return converted(text, encoding, outcome.diagnostics, None, affected=affected, errors=outcome.errors)
 
 
+def index_project(project: Project, files: list[Path], buffers: dict[str, str]) -> None:
+    """The index alone, with the open buffers' text: the first step of a scan, after
+    which open buffers are checked before the closed files are."""
+    project.workspace.index_only(files)
+    _take_buffers(project.workspace, buffers)
+
+
 def scan_project(
     project: Project, files: list[Path], buffers: dict[str, str], encoding: str
 ) -> tuple[dict[str, Checked], set[str]]:
@@ -127,13 +143,19 @@ def scan_project(
             results[path] = converted(text or "", encoding, diagnostics, None)
         else:
             results[path] = empty(encoding)
+    affected = _take_buffers(ws, buffers)
+    gc.collect()
+    gc.freeze()  # the index and the rest that lives on: never scanned by a collection again
+    return results, affected
+
+
+def _take_buffers(ws: Workspace, buffers: dict[str, str]) -> set[str]:
+    """The open buffers' text into the index (it was read from disk); the files that may change with it."""
     affected: set[str] = set()
     for path, text in buffers.items():
         if ws.is_source(path):
             affected |= ws.update(path, text)
-    gc.collect()
-    gc.freeze()  # the index and the rest that lives on: never scanned by a collection again
-    return results, affected
+    return affected
 
 
 def fix_all(project: Project | None, path: str | None, source: str) -> str:

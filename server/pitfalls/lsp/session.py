@@ -35,7 +35,7 @@ from pygls.workspace import TextDocument
 from pitfalls import __version__
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
-from pitfalls.lsp.project import Project, check_buffer, check_closed, scan_project
+from pitfalls.lsp.project import Project, check_buffer, check_closed, index_project, scan_project
 from pitfalls.lsp.protocol import PitfallsProtocol, converter
 from pitfalls.lsp.pull import Reports
 from pitfalls.lsp.settings import (
@@ -309,7 +309,7 @@ class PitfallsServer(LanguageServer):
         old = self.projects.get(root)
         self.projects[root] = project
         if old is not None:
-            old.ready.set()  # checks waiting on it wake up, see the new project and wait on it
+            old.release()  # checks waiting on it wake up, see the new project and wait on it
             if old.live is not None:
                 old.live.cancel()
 
@@ -330,7 +330,7 @@ class PitfallsServer(LanguageServer):
         if project is None:
             project = self.make_project(config_root, None, self.folder_settings({}))
             assert project is not None
-            project.ready.set()  # not scanned: the index holds the files opened from it
+            project.release()  # not scanned: the index holds the files opened from it
             self.loose[str(config_root)] = project
         return project
 
@@ -357,7 +357,7 @@ class PitfallsServer(LanguageServer):
             version, source = doc.version, doc.source
             project = self.project_for(state.path)
             if project is not None:
-                await project.ready.wait()
+                await project.indexed.wait()
                 if self.project_for(state.path) is not project:
                     continue  # reconfigured meanwhile
             try:
@@ -445,7 +445,9 @@ class PitfallsServer(LanguageServer):
 
     async def scan(self, project: Project) -> None:
         """Check the whole project from disk, with work-done progress; publish closed
-        files' diagnostics; then check the open documents against the fresh index."""
+        files' diagnostics; then check the open documents against the fresh index. A
+        project scanned for the first time builds its index first, from the summaries
+        alone, and its open documents are checked then, before every other file."""
         token: str | None = None
         if self.supports_progress:
             token = f"pitfalls-scan-{uuid.uuid4()}"
@@ -462,10 +464,17 @@ class PitfallsServer(LanguageServer):
             affected: set[str] = set()
             try:
                 files = await self.run_engine(project.workspace.files)
+                if not project.indexed.is_set():
+                    if token:
+                        self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"Indexing {len(files)} files", percentage=5))
+                    await self.run_engine(index_project, project, files, self._buffers())
+                    project.indexed.set()
+                    # The checks that waited for the index submit their work to the engine
+                    # thread (first come, first served) now, before the scan's long step.
+                    await asyncio.sleep(0)
                 if token:
-                    self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"Checking {len(files)} files", percentage=5))
-                buffers = {p: d.source for p, uri in self.open_paths.items() if (d := self.document(uri)) is not None}
-                results, affected = await self.run_engine(scan_project, project, files, buffers, self.encoding)
+                    self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"Checking {len(files)} files", percentage=20))
+                results, affected = await self.run_engine(scan_project, project, files, self._buffers(), self.encoding)
                 self.log_rule_errors(project.workspace.errors)
                 findings = sum(len(r.lsp) for r in results.values())
                 summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"
@@ -473,7 +482,7 @@ class PitfallsServer(LanguageServer):
                 self.config_error(exc)
             except Exception as exc:
                 self.log_error(f"scanning {project.root} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
-            project.ready.set()
+            project.release()
             if self.projects.get(str(project.root)) is not project:
                 return  # re-configured meanwhile: the new project's scan publishes
             for path, result in results.items():
@@ -492,9 +501,13 @@ class PitfallsServer(LanguageServer):
             if project.live is None and project.has_schema_sources:
                 project.live = self.spawn(self.keep_live(project))
         finally:
-            project.ready.set()
+            project.release()
             if token:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
+
+    def _buffers(self) -> dict[str, str]:
+        """The open documents' text, by path."""
+        return {p: d.source for p, uri in self.open_paths.items() if (d := self.document(uri)) is not None}
 
     # -- live schemas ---------------------------------------------------------------------
 
@@ -540,7 +553,7 @@ class PitfallsServer(LanguageServer):
         for key, old in list(self.loose.items()):
             project = self.make_project(old.root, None, self.folder_settings({}), previous=old)
             if project is not None and project.configured() != old.configured():
-                project.ready.set()
+                project.release()
                 self.loose[key] = project
                 for path, uri in list(self.open_paths.items()):
                     if self.project_for(path) is project:

@@ -74,6 +74,12 @@ class Workspace:
             by_path.setdefault(display_to_path.get(diagnostic.path, diagnostic.path), []).append(diagnostic)
         return by_path
 
+    def index_only(self, files: list[Path]) -> None:
+        """The index :meth:`scan` keeps, built from the summaries alone (through the cache,
+        where the scan then finds them): all that checking a buffer needs, at a fraction of
+        the scan's cost, so an editor's open files need not wait for every file's check."""
+        self.summarise(project_files(self.config, files))
+
     def summarise(self, files: list[Path]) -> None:
         """Build the index from ``files`` (through the cache) without running their rules:
         all that checking one text against the project needs (``--stdin-filename``)."""
