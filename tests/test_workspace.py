@@ -117,3 +117,22 @@ def test_a_file_checked_once_keeps_nothing_for_a_next_edit(tmp_path: Path) -> No
     ws.forget(routes)
     assert ws.check(routes, ROUTES).diagnostics == once.diagnostics
     assert ws._parsed[routes].parsed.walks is not None  # a buffer's
+
+
+def test_the_index_only_then_the_scan_give_one_index_and_take_the_summaries_they_share(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.use_cache = True  # the scan finds the summaries the index step cached
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    ws.index_only(ws.files())
+    first = dict(ws.index.by_path)
+    assert set(first) == {str(p) for p in (tmp_path / "app").glob("*.py")}
+    # The file changes on disk in between: its summary is new, the others are the same objects.
+    (tmp_path / "app/base.py").write_text(PLAIN, encoding="utf-8")
+    found = ws.scan()
+    assert found[routes] == []  # base.py is read as it is now: Article is no pydantic model
+    assert ws.index.by_path[base] is not first[base] and ws.index.by_path[base].classes["Base"].bases == []
+    assert all(ws.index.by_path[p] is first[p] for p in first if p != base)
+    # A scan without a cache (nor a known index) builds the same index.
+    fresh = Workspace(ConfigResolver(root=tmp_path), tmp_path, use_cache=False)
+    fresh.scan()
+    assert fresh.index.fingerprints == ws.index.fingerprints

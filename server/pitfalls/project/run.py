@@ -131,12 +131,15 @@ def check_files(
     base: Path | None = None,
     keep_index: bool = False,
     progress: Progress | None = None,
+    known: ProjectIndex | None = None,
 ) -> CheckResult:
     """Check ``targets``; summarise ``project`` (default: the targets) for the index
     (returned with the result when ``keep_index``, for a long-lived process to update).
     Each file is checked against its configuration's ``schemas`` (resolved by the caller).
-    ``progress`` hears of every file read and every file checked."""
-    run = _Run(targets, project or [], config, use_cache, jobs, base, progress)
+    ``progress`` hears of every file read and every file checked. ``known``: the index a
+    long-lived process holds, whose summaries the new index takes where the cache has the
+    same (by fingerprint), instead of decoding them again."""
+    run = _Run(targets, project or [], config, use_cache, jobs, base, progress, known)
     try:
         with _without_cycle_collection():
             run.plan()
@@ -155,7 +158,7 @@ def check_files(
             use_cache = False
         return check_files(
             targets, config, project=project, use_cache=use_cache, jobs=jobs, base=base, keep_index=keep_index,
-            progress=progress,
+            progress=progress, known=known,
         )
     finally:
         if run.pool is not None:
@@ -184,8 +187,10 @@ class _Run:
     def __init__(
         self, targets: list[Path], project: list[Path], config: ConfigResolver,
         use_cache: bool, jobs: int | None, base: Path | None, progress: Progress | None,
+        known: ProjectIndex | None = None,
     ) -> None:
         self.config = config
+        self.known = known
         self.files = [str(f) for f in dict.fromkeys([*targets, *project])]
         # One cache file per set of settings: toggling an option back finds its results.
         configured = ",".join(sorted({c.settings.fingerprint() for c in {config.config_for(f) for f in self.files}}))
@@ -317,13 +322,20 @@ class _Run:
             self.index = ProjectIndex()
             self.index.ignored_by_git = GitIgnore().ignored
             for path, entry in self.fresh.items():
-                summary = entry.module_summary() if path not in self.phase1 else None
+                summary = (self._known(path, entry) or entry.module_summary()) if path not in self.phase1 else None
                 if summary is not None:
                     self.index.add(summary, entry.fp)
             for item in self.phase1.values():
                 if item.summary is not None:
                     self.index.add(item.summary, item.fingerprint)
         return self.index
+
+    def _known(self, path: str, entry: Entry) -> ModuleSummary | None:
+        """The summary the known index holds for ``path``, if it is the one cached."""
+        known = self.known
+        if known is None or not entry.fp or known.fingerprints.get(path) != entry.fp:
+            return None
+        return known.by_path.get(path)
 
     def _load(self, path: str) -> tuple[ModuleSummary, str | None] | None:
         """A lazy index's module, as the whole index takes it (see :meth:`build_index`):

@@ -63,7 +63,7 @@ class Workspace:
         files = self.files() if files is None else files
         result = check_files(
             files, self.config, project=project_files(self.config, files), use_cache=self.use_cache, base=self.root,
-            keep_index=True,
+            keep_index=True, known=self.index,
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
@@ -83,7 +83,7 @@ class Workspace:
     def summarise(self, files: list[Path]) -> None:
         """Build the index from ``files`` (through the cache) without running their rules:
         all that checking one text against the project needs (``--stdin-filename``)."""
-        result = check_files([], self.config, project=files, use_cache=self.use_cache, keep_index=True)
+        result = check_files([], self.config, project=files, use_cache=self.use_cache, keep_index=True, known=self.index)
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
 
