@@ -602,6 +602,19 @@ async def test_a_file_open_at_start_up_is_checked_against_the_index_before_the_c
         assert codes(s.latest(uri).diagnostics) == [("PF209", 5)]  # type: ignore[union-attr]
 
 
+async def test_files_open_in_any_folder_are_checked_before_the_first_folders_files(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    write(one, {"pyproject.toml": "[tool.pitfalls]\n", "closed.py": APP})
+    write(two, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": APP})
+    async with session([one, two], scanned=False) as s:
+        uri = s.open("app.py", root=two)  # before the scans start, as in the test above
+        await s.until(lambda: sum(scan_ended(s.client)) == 2, "both start-up scans")
+        order = [p.uri for p in s.published]
+        # The second folder's index is built before the first folder's files are checked.
+        assert order.index(uri) < order.index(s.uri("closed.py", one))
+        assert codes(s.latest(uri).diagnostics) == [("PF103", 10), ("PF401", 14)]  # type: ignore[union-attr]
+
+
 async def test_a_scan_big_enough_for_worker_processes(tmp_path: Path) -> None:
     # Over the engine's threshold (400 kB) the scan forks worker processes from the
     # server's engine thread while another thread blocks reading stdin.

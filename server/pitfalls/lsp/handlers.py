@@ -117,8 +117,7 @@ def create_server() -> PitfallsServer:
                 project = ls.remake(root, raw)
                 if project is not None:
                     ls.replace(root, project)
-        for project in list(ls.projects.values()):
-            await ls.scan(project)
+        await ls.scan(*ls.projects.values())
 
     @server.feature(REFRESH_SCHEMA_REQUEST)
     async def refresh_live_schema(ls: PitfallsServer, params: Any) -> list[dict[str, Any]]:
@@ -231,12 +230,14 @@ def create_server() -> PitfallsServer:
                 changed_sources.append(path)
         if reload:
             settings = await ls.pull_configuration() if ls.supports_config else {r: ls.folder_settings({}) for r in ls.projects}
+            remade = []
             for root in reload:
                 project = ls.remake(root, settings.get(root, {}))
                 if project is None:
                     continue
                 ls.replace(root, project)  # always re-scan: the file's settings may have changed
-                await ls.scan(project)
+                remade.append(project)
+            await ls.scan(*remade)
         ls.enqueue_closed(p for p in changed_sources if ls.project_for(p) is not None)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -262,8 +263,7 @@ def create_server() -> PitfallsServer:
             if project is not None:
                 ls.projects[str(root)] = project
                 added.append(project)
-        for project in added:
-            await ls.scan(project)
+        await ls.scan(*added)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -6,7 +6,8 @@ check runs only mark it dirty: when the check finishes its result is published o
 document is still at the version it checked, and the newest text is checked next. No
 sleep-based debounce. Closed files an edit may affect are re-checked one at a time, so an
 open document's check never waits for more than one of them. Each folder is scanned at
-start-up (``$/progress``) and whenever its configuration or schemas change.
+start-up (``$/progress``) and whenever its configuration or schemas change (see
+:mod:`~pitfalls.lsp.scanning`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import multiprocessing
 import os
 import sys
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +35,8 @@ from pygls.workspace import TextDocument
 from pitfalls import __version__
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
-from pitfalls.lsp.project import Project, check_buffer, check_closed, index_project, scan_project
+from pitfalls.lsp import scanning
+from pitfalls.lsp.project import Project, check_buffer, check_closed
 from pitfalls.lsp.protocol import PitfallsProtocol, converter
 from pitfalls.lsp.pull import Reports
 from pitfalls.lsp.settings import (
@@ -443,69 +444,11 @@ class PitfallsServer(LanguageServer):
 
     # -- scanning -------------------------------------------------------------------------
 
-    async def scan(self, project: Project) -> None:
-        """Check the whole project from disk, with work-done progress; publish closed
-        files' diagnostics; then check the open documents against the fresh index. A
-        project scanned for the first time builds its index first, from the summaries
-        alone, and its open documents are checked then, before every other file."""
-        token: str | None = None
-        if self.supports_progress:
-            token = f"pitfalls-scan-{uuid.uuid4()}"
-            try:
-                await self.work_done_progress.create_async(token)
-            except Exception:
-                token = None
-        name = project.root.name or str(project.root)
-        if token:
-            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="pitfalls", message=f"Finding files in {name}", percentage=0))
-        summary = "failed"
-        try:
-            results: dict[str, Checked] = {}
-            affected: set[str] = set()
-            try:
-                files = await self.run_engine(project.workspace.files)
-                if not project.indexed.is_set():
-                    if token:
-                        self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"Indexing {len(files)} files", percentage=5))
-                    await self.run_engine(index_project, project, files, self._buffers())
-                    project.indexed.set()
-                    # The checks that waited for the index submit their work to the engine
-                    # thread (first come, first served) now, before the scan's long step.
-                    await asyncio.sleep(0)
-                if token:
-                    self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"Checking {len(files)} files", percentage=20))
-                results, affected = await self.run_engine(scan_project, project, files, self._buffers(), self.encoding)
-                self.log_rule_errors(project.workspace.errors)
-                findings = sum(len(r.lsp) for r in results.values())
-                summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"
-            except ConfigError as exc:
-                self.config_error(exc)
-            except Exception as exc:
-                self.log_error(f"scanning {project.root} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
-            project.release()
-            if self.projects.get(str(project.root)) is not project:
-                return  # re-configured meanwhile: the new project's scan publishes
-            for path, result in results.items():
-                if path not in self.open_paths and path not in affected:
-                    self.publish_closed(path, result.lsp)
-            for path in list(self.closed_published):
-                if project.contains(path) and path not in results and self.project_for(path) is project:
-                    self.publish_closed(path, [])
-            self.log(f"pitfalls: {project.root}: {summary}")
-            for path, uri in list(self.open_paths.items()):
-                state = self.docs.get(uri)
-                # A check already waiting for this scan runs against the fresh index anyway.
-                if state is not None and (state.task is None or state.task.done()) and self.project_for(path) is project:
-                    self.schedule(uri)
-            self.enqueue_closed(p for p in affected if p not in self.open_paths)
-            if project.live is None and project.has_schema_sources:
-                project.live = self.spawn(self.keep_live(project))
-        finally:
-            project.release()
-            if token:
-                self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
+    async def scan(self, *projects: Project) -> None:
+        """Check each project's files from disk (see :func:`pitfalls.lsp.scanning.scan`)."""
+        await scanning.scan(self, *projects)
 
-    def _buffers(self) -> dict[str, str]:
+    def buffers(self) -> dict[str, str]:
         """The open documents' text, by path."""
         return {p: d.source for p, uri in self.open_paths.items() if (d := self.document(uri)) is not None}
 
@@ -540,6 +483,7 @@ class PitfallsServer(LanguageServer):
     async def reconfigure(self, folders: dict[str, Any]) -> None:
         """New settings for each folder (root -> raw settings): rebuild and re-scan the
         folders whose configuration changed."""
+        changed = []
         for root, raw in folders.items():
             project = self.remake(root, raw)
             if project is None:
@@ -549,7 +493,8 @@ class PitfallsServer(LanguageServer):
                 old.run = project.run
                 continue
             self.replace(root, project)
-            await self.scan(project)
+            changed.append(project)
+        await self.scan(*changed)
         for key, old in list(self.loose.items()):
             project = self.make_project(old.root, None, self.folder_settings({}), previous=old)
             if project is not None and project.configured() != old.configured():
