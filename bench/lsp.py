@@ -1,6 +1,7 @@
 """Benchmark the language server through a real LSP client over stdio.
 
-    .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--rounds 1] [--modules 1000] [--cycle-edits 20] [--baseline DIR] [--keep]
+    .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--rounds 1] [--modules 1000] [--cycle-edits 20]
+        [--ecosystem NAME [--shared DIR]] [--baseline DIR] [--keep]
 
 1. Latency: in a fresh temporary project, opens a generated file of ``--lines`` lines (about
    one finding every 12 lines: pydantic v1 calls, HTTP calls without a timeout), then sends
@@ -22,6 +23,10 @@
    (no target). Then ``--cycle-edits`` times it adds or removes an import of module 7
    (which imports module 0) in module 0: didChange -> the publication showing or dropping
    PF301 (target p95 <= 100 ms).
+3. With ``--ecosystem NAME`` (e.g. dispatch, unpacked from ``SHARED/ecosystem/NAME.tar.xz``):
+   a server on a fresh copy of that project (no cache), its file of median size opened
+   right away: when that file's diagnostics came and when the scan of every file ended
+   (no target).
 
 With ``--baseline DIR`` (a folder holding another `pitfalls` package, as for `bench/cli.py`),
 each measurement is made with that code's server too, right after this tree's, and both
@@ -50,6 +55,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cli import median_file  # noqa: E402
+from ecosystem import unpack  # noqa: E402
 
 TARGET_P50_MS = 30.0
 TARGET_P95_MS = 50.0
@@ -370,7 +379,7 @@ async def memory(work: Path, modules: int, cycle_edits: int, version: Version) -
     try:
         # A file open when the editor starts (as VS Code restores its editors): its first
         # diagnostics, then the end of the scan of every file.
-        uri = open_module(client, root)
+        uri = open_file(client, root / "app" / "models" / "m0000.py")  # which module 7 imports
         opened = time.perf_counter()
         await client.until(lambda: client.scans_ended >= 1)
         scanned = time.perf_counter() - t0
@@ -401,9 +410,8 @@ async def memory(work: Path, modules: int, cycle_edits: int, version: Version) -
     return ok and met
 
 
-def open_module(client: Client, root: Path) -> str:
-    """Open module 0 (which module 7 imports) as version 1; its URI."""
-    path = root / "app" / "models" / "m0000.py"
+def open_file(client: Client, path: Path) -> str:
+    """Open ``path`` as version 1; its URI."""
     uri = from_fs_path(str(path))
     text = path.read_text(encoding="utf-8")
     client.text_document_did_open(
@@ -439,6 +447,27 @@ async def cycle_updates(client: Client, uri: str, edits: int) -> list[float] | N
     return times
 
 
+async def start_up(work: Path, project: Path, version: Version) -> None:
+    """A server on a fresh copy of ``project`` (no cache), its file of median size opened
+    right away (an editor restoring its tabs): when that file's diagnostics came, and when
+    the scan of every file ended."""
+    root = work / f"{project.name}-{version.name}"
+    shutil.copytree(project, root, symlinks=True)
+    path = median_file(sorted(root.rglob("*.py")))
+    client = await start(root, env=version.env)
+    try:
+        uri = open_file(client, path)
+        opened = time.perf_counter()
+        await client.until(lambda: client.scans_ended >= 1)
+        scanned = time.perf_counter() - opened
+        await client.until(lambda: client.version_published(uri, 1) is not None, timeout=60)
+        first = (client.version_published(uri, 1) or opened) - opened
+    finally:
+        await stop(client)
+    print(f"start-up on {project.name}{version.label}: {path.relative_to(root)}, open from the start, had its diagnostics "
+          f"{first:.1f} s after didOpen; the scan of every file ended after {scanned:.1f} s (no target)")
+
+
 def percentiles(ms: list[float]) -> tuple[float, float]:
     """p50 and p95 (the nearest rank) of ``ms``."""
     ms = sorted(ms)
@@ -466,10 +495,17 @@ async def main() -> int:
     parser.add_argument("--modules", type=int, default=1000)
     parser.add_argument("--cycle-edits", type=int, default=20)
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
+    parser.add_argument("--ecosystem", metavar="NAME", help="also time a start-up on the ecosystem project NAME (e.g. dispatch)")
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared",
+        help="the folder holding ecosystem/NAME.tar.xz (default: ../shared)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds: at least 1")
+    if args.ecosystem is not None and not (args.shared / "ecosystem" / f"{args.ecosystem}.tar.xz").is_file():
+        parser.error(f"no {args.shared / 'ecosystem' / args.ecosystem}.tar.xz (pass --shared)")
     versions = [Version("this")]
     if args.baseline is not None:
         if not (args.baseline / "pitfalls" / "__init__.py").is_file():
@@ -497,6 +533,10 @@ async def main() -> int:
                 ok = (await latency(work, args.lines, args.edits, version, in_class=True, at_end=at_end)).ok and ok
         for version in versions:
             ok = await memory(work, args.modules, args.cycle_edits, version) and ok
+        if args.ecosystem is not None:
+            project = unpack(args.shared, work / "unpacked", {args.ecosystem})[args.ecosystem]
+            for version in versions:
+                await start_up(work, project, version)
     finally:
         if args.keep:
             print(f"kept {work}")
