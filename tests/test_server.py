@@ -628,6 +628,22 @@ async def test_a_scan_big_enough_for_worker_processes(tmp_path: Path) -> None:
         assert codes(s.latest(s.uri("pkg/m042.py")).diagnostics) == [("PF103", 10), ("PF401", 14)]  # type: ignore[union-attr]
 
 
+async def test_an_edit_during_the_start_up_scan_is_checked_before_the_scan_ends(tmp_path: Path) -> None:
+    # Big enough for worker processes and a check of a second or more: the edit's check
+    # runs between the workers' reports, not after every file is checked.
+    filler = "".join(f"def helper_{i}(a, b):\n    return [a * b + {i} for _ in range(3)]\n\n\n" for i in range(80))
+    files = {f"pkg/m{i:03d}.py": APP + "\n\n" + filler for i in range(300)}
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "pkg/__init__.py": "", "app.py": APP, **files})
+    async with session(tmp_path, scanned=False) as s:
+        uri = s.open("app.py")
+        assert codes(await s.diagnostics(uri, version=1)) == [("PF103", 10), ("PF401", 14)]
+        edited = s.change(uri, [types.TextEdit(range=types.Range(start=types.Position(line=12, character=0), end=types.Position(line=14, character=0)), new_text="")])
+        await s.until(lambda: sum(scan_ended(s.client)), "the start-up scan", timeout=120)
+        assert codes(await s.diagnostics(uri, version=edited)) == [("PF103", 10)]
+        order = [(p.uri, p.version) for p in s.published]
+        assert order.index((uri, edited)) < order.index((s.uri("pkg/m000.py"), None))
+
+
 async def test_folders_added_and_removed(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     write(one, {"pyproject.toml": "[tool.pitfalls]\n", "app.py": "x = 1\n"})

@@ -136,3 +136,18 @@ def test_the_index_only_then_the_scan_give_one_index_and_take_the_summaries_they
     fresh = Workspace(ConfigResolver(root=tmp_path), tmp_path, use_cache=False)
     fresh.scan()
     assert fresh.index.fingerprints == ws.index.fingerprints
+
+
+def test_a_buffer_checked_between_the_files_of_a_scan_sees_the_index_the_scan_replaces(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    routes = str(tmp_path / "app/routes.py")
+    ws.index_only(ws.files())
+    seen = []
+
+    def between() -> None:  # where the language server checks an open document mid-scan
+        seen.append(codes(ws.check(routes, ROUTES.replace("def show", "\n\ndef show"))))
+
+    found = ws.scan(between=between)
+    assert len(seen) == 2 * len(ws.files())  # after each file read and each checked (in process, no cache)
+    assert seen[0] == [("PF401", 7)]  # the buffer's text, against the index step's index
+    assert [(d.code, d.start.line) for d in found[routes]] == [("PF401", 5)]  # the disk's

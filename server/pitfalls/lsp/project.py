@@ -13,7 +13,7 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pitfalls.core.check import check_text
 from pitfalls.core.diagnostics import Diagnostic
@@ -122,22 +122,23 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
     return converted(text, encoding, outcome.diagnostics, None, affected=affected, errors=outcome.errors)
 
 
-def index_project(project: Project, files: list[Path], buffers: dict[str, str]) -> None:
+def index_project(project: Project, files: list[Path], buffers: dict[str, str], between: Callable[[], None]) -> None:
     """The index alone, with the open buffers' text: the first step of a scan, after
-    which open buffers are checked before the closed files are."""
-    project.workspace.index_only(files)
+    which open buffers are checked before the closed files are. ``between``: called
+    between files (see :meth:`Workspace.scan`)."""
+    project.workspace.index_only(files, between)
     _take_buffers(project.workspace, buffers)
 
 
 def scan_project(
-    project: Project, files: list[Path], buffers: dict[str, str], encoding: str
+    project: Project, files: list[Path], buffers: dict[str, str], encoding: str, between: Callable[[], None]
 ) -> tuple[dict[str, Checked], set[str]]:
     """The scan, then the open buffers' text into the index; returns closed files' results
-    and the files the buffers may change."""
+    and the files the buffers may change. ``between``: called between files."""
     ws = project.workspace
     attach_file_schemas(project.config.configs())
     results: dict[str, Checked] = {}
-    for path, diagnostics in ws.scan(files).items():
+    for path, diagnostics in ws.scan(files, between).items():
         if diagnostics:
             text, _ = read_source(path)
             results[path] = converted(text or "", encoding, diagnostics, None)

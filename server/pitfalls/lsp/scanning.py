@@ -4,7 +4,9 @@ folder's configuration or schemas change, with work-done progress.
 A project scanned for the first time builds its index first, from the summaries alone
 (the CPython-``ast`` ones, through the cache), then checks every file; the documents open
 in it are checked as soon as its index is built, before any file of a scan is. Several
-projects scanned together build all their indexes first.
+projects scanned together build all their indexes first. While a scan checks files, the
+open documents' checks run between them (``PitfallsServer.editor_work``): an edit does not
+wait for the scan's end.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ async def _index(ls: PitfallsServer, one: _Scan) -> None:
         one.files = await ls.run_engine(project.workspace.files)
         if not project.indexed.is_set():
             _report(ls, one, f"Indexing {len(one.files)} files", 5)
-            await ls.run_engine(index_project, project, one.files, ls.buffers())
+            await ls.run_engine(index_project, project, one.files, ls.buffers(), ls.editor_work)
             project.indexed.set()
             # The checks that waited for the index submit their work to the engine thread
             # (first come, first served) now, before the scan's long step.
@@ -96,7 +98,7 @@ async def _check_every_file(ls: PitfallsServer, one: _Scan) -> None:
     if files is not None:
         try:
             _report(ls, one, f"Checking {len(files)} files", 20)
-            results, affected = await ls.run_engine(scan_project, project, files, ls.buffers(), ls.encoding)
+            results, affected = await ls.run_engine(scan_project, project, files, ls.buffers(), ls.encoding, ls.editor_work)
             ls.log_rule_errors(project.workspace.errors)
             findings = sum(len(r.lsp) for r in results.values())
             one.summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"

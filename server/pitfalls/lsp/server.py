@@ -3,7 +3,7 @@
 It maps LSP onto :class:`pitfalls.project.workspace.Workspace` (one per workspace folder,
 each with its own configuration) and nothing in the engine knows LSP. The pieces:
 :mod:`~pitfalls.lsp.handlers` (the LSP methods), :mod:`~pitfalls.lsp.session` (the state:
-projects, documents, scheduling), :mod:`~pitfalls.lsp.scanning` (folders checked whole),
+projects, documents, scheduling; :mod:`~pitfalls.lsp.jobs`), :mod:`~pitfalls.lsp.scanning` (folders checked whole),
 :mod:`~pitfalls.lsp.project` (the engine work),
 :mod:`~pitfalls.lsp.settings`, :mod:`~pitfalls.lsp.actions`, :mod:`~pitfalls.lsp.convert`,
 :mod:`~pitfalls.lsp.text` (positions) and :mod:`~pitfalls.lsp.protocol` (JSON-RPC with a

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import sys
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from pitfalls import __version__
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked, converted
 from pitfalls.lsp import scanning
+from pitfalls.lsp.jobs import EditorJob
 from pitfalls.lsp.project import Project, check_buffer, check_closed
 from pitfalls.lsp.protocol import PitfallsProtocol, converter
 from pitfalls.lsp.pull import Reports
@@ -114,6 +116,7 @@ class PitfallsServer(LanguageServer):
         self.gc_pending = False
         self.collections = 0  # engine runs since the last full collection
         self.idle_collection: asyncio.TimerHandle | None = None
+        self.editor_jobs: deque[EditorJob] = deque()  # see run_editor
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -122,6 +125,32 @@ class PitfallsServer(LanguageServer):
             return await asyncio.get_running_loop().run_in_executor(self.engine, fn, *args)
         finally:
             self.collect_garbage()
+
+    async def run_editor(self, fn: Callable[..., T], *args: Any) -> T:
+        """:meth:`run_engine` for the work an editor waits on (an open document's check):
+        the engine thread runs it in turn, or sooner, between the files of a scan's long
+        check (see :meth:`editor_work`)."""
+        loop = asyncio.get_running_loop()
+        job = EditorJob(fn, args, loop, loop.create_future())
+        self.editor_jobs.append(job)
+        self.engine.submit(self._run_in_turn, job)
+        try:
+            return await job.done
+        finally:
+            self.collect_garbage()
+
+    def _run_in_turn(self, job: EditorJob) -> None:
+        try:
+            self.editor_jobs.remove(job)
+        except ValueError:
+            return  # a scan ran it
+        job.run()
+
+    def editor_work(self) -> None:
+        """Engine thread, between the files of a scan: run the editor's work waiting (it
+        reads the index the scan replaces only when it ends)."""
+        while self.editor_jobs:
+            self.editor_jobs.popleft().run()
 
     def collect_garbage(self) -> None:
         """Automatic garbage collection is off (see :func:`pitfalls.lsp.server.serve`): collect after engine work,
@@ -362,7 +391,7 @@ class PitfallsServer(LanguageServer):
                 if self.project_for(state.path) is not project:
                     continue  # reconfigured meanwhile
             try:
-                result = await self.run_engine(check_buffer, project, state.path, source, version, self.encoding)
+                result = await self.run_editor(check_buffer, project, state.path, source, version, self.encoding)
             except ConfigError as exc:
                 self.config_error(exc)
                 result = converted(source, self.encoding, [], version)
