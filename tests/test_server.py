@@ -597,8 +597,11 @@ async def test_a_file_open_at_start_up_is_checked_against_the_index_before_the_c
         # ...before the scan checked the closed files, whose results come after.
         assert order.index(uri) < order.index(s.uri("other.py"))
         (reports,) = s.client.progress_reports.values()
-        steps = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
-        assert steps == ["Indexing 3 files", "Checking 3 files"]
+        steps = [r for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+        assert [r.message for r in steps if "/" not in r.message] == ["Indexing 3 files", "Checking 3 files"]
+        counted = [r.message for r in steps if "/" in r.message]  # how far each step is, as files are done
+        assert counted and all(re.fullmatch(r"(Reading|Checking) \d+/3 files", m) for m in counted)
+        assert [r.percentage for r in steps] == sorted(r.percentage for r in steps)  # never back
         assert codes(s.latest(uri).diagnostics) == [("PF209", 5)]  # type: ignore[union-attr]
 
 

@@ -144,10 +144,10 @@ def test_a_buffer_checked_between_the_files_of_a_scan_sees_the_index_the_scan_re
     ws.index_only(ws.files())
     seen = []
 
-    def between() -> None:  # where the language server checks an open document mid-scan
+    def between(step: str, done: int, total: int) -> None:  # where the language server checks an open document mid-scan
         seen.append(codes(ws.check(routes, ROUTES.replace("def show", "\n\ndef show"))))
 
-    found = ws.scan(between=between)
+    found = ws.scan(progress=between)
     assert len(seen) == 2 * len(ws.files())  # after each file read and each checked (in process, no cache)
     assert seen[0] == [("PF401", 7)]  # the buffer's text, against the index step's index
     assert [(d.code, d.start.line) for d in found[routes]] == [("PF401", 5)]  # the disk's

@@ -13,7 +13,7 @@ import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pitfalls.core.check import check_text
 from pitfalls.core.diagnostics import Diagnostic
@@ -22,6 +22,7 @@ from pitfalls.core.settings import Settings
 from pitfalls.lsp.convert import Checked, converted, empty
 from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.files import read_source
+from pitfalls.project.run import Progress
 from pitfalls.project.workspace import Workspace
 from pitfalls.rules import ALL_RULES, runnable
 from pitfalls.sources.load import has_sources, load_each
@@ -122,23 +123,23 @@ def check_closed(project: Project, path: str, encoding: str) -> Checked | None:
     return converted(text, encoding, outcome.diagnostics, None, affected=affected, errors=outcome.errors)
 
 
-def index_project(project: Project, files: list[Path], buffers: dict[str, str], between: Callable[[], None]) -> None:
+def index_project(project: Project, files: list[Path], buffers: dict[str, str], progress: Progress) -> None:
     """The index alone, with the open buffers' text: the first step of a scan, after
-    which open buffers are checked before the closed files are. ``between``: called
-    between files (see :meth:`Workspace.scan`)."""
-    project.workspace.index_only(files, between)
+    which open buffers are checked before the closed files are. ``progress``: see
+    :meth:`Workspace.scan`."""
+    project.workspace.index_only(files, progress)
     _take_buffers(project.workspace, buffers)
 
 
 def scan_project(
-    project: Project, files: list[Path], buffers: dict[str, str], encoding: str, between: Callable[[], None]
+    project: Project, files: list[Path], buffers: dict[str, str], encoding: str, progress: Progress
 ) -> tuple[dict[str, Checked], set[str]]:
     """The scan, then the open buffers' text into the index; returns closed files' results
-    and the files the buffers may change. ``between``: called between files."""
+    and the files the buffers may change. ``progress``: see :meth:`Workspace.scan`."""
     ws = project.workspace
     attach_file_schemas(project.config.configs())
     results: dict[str, Checked] = {}
-    for path, diagnostics in ws.scan(files, between).items():
+    for path, diagnostics in ws.scan(files, progress).items():
         if diagnostics:
             text, _ = read_source(path)
             results[path] = converted(text or "", encoding, diagnostics, None)

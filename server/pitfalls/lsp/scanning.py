@@ -6,12 +6,13 @@ A project scanned for the first time builds its index first, from the summaries 
 in it are checked as soon as its index is built, before any file of a scan is. Several
 projects scanned together build all their indexes first. While a scan checks files, the
 open documents' checks run between them (``PitfallsServer.editor_work``): an edit does not
-wait for the scan's end.
+wait for the scan's end; and the client hears how many files are done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -23,9 +24,13 @@ from lsprotocol import types
 from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked
 from pitfalls.lsp.project import Project, index_project, scan_project
+from pitfalls.project.run import Progress
 
 if TYPE_CHECKING:
     from pitfalls.lsp.session import PitfallsServer
+
+
+_REPORT_SECONDS = 0.25  # a client's progress need not move more often
 
 
 @dataclass
@@ -68,6 +73,25 @@ async def _progress(ls: PitfallsServer, project: Project) -> str | None:
     return token
 
 
+def _ticks(ls: PitfallsServer, one: _Scan, low: int, high: int) -> Progress:
+    """The engine's progress callback for a step of the scan, called in the engine thread
+    between files: the editor's waiting work runs; the client hears how far the step is (at
+    most every :data:`_REPORT_SECONDS`), its percentage going from ``low`` to ``high``."""
+    loop = asyncio.get_running_loop()
+    last = -_REPORT_SECONDS
+
+    def tick(step: str, done: int, total: int) -> None:
+        nonlocal last
+        ls.editor_work()
+        now = time.monotonic()
+        if one.token and total and now - last >= _REPORT_SECONDS:
+            last = now
+            message, percentage = f"{step} {done}/{total} files", low + (high - low) * done // total
+            loop.call_soon_threadsafe(_report, ls, one, message, percentage)  # (before the step's end)
+
+    return tick
+
+
 def _report(ls: PitfallsServer, one: _Scan, message: str, percentage: int) -> None:
     if one.token:
         ls.work_done_progress.report(one.token, types.WorkDoneProgressReport(message=message, percentage=percentage))
@@ -80,7 +104,7 @@ async def _index(ls: PitfallsServer, one: _Scan) -> None:
         one.files = await ls.run_engine(project.workspace.files)
         if not project.indexed.is_set():
             _report(ls, one, f"Indexing {len(one.files)} files", 5)
-            await ls.run_engine(index_project, project, one.files, ls.buffers(), ls.editor_work)
+            await ls.run_engine(index_project, project, one.files, ls.buffers(), _ticks(ls, one, 5, 20))
             project.indexed.set()
             # The checks that waited for the index submit their work to the engine thread
             # (first come, first served) now, before the scan's long step.
@@ -98,7 +122,7 @@ async def _check_every_file(ls: PitfallsServer, one: _Scan) -> None:
     if files is not None:
         try:
             _report(ls, one, f"Checking {len(files)} files", 20)
-            results, affected = await ls.run_engine(scan_project, project, files, ls.buffers(), ls.encoding, ls.editor_work)
+            results, affected = await ls.run_engine(scan_project, project, files, ls.buffers(), ls.encoding, _ticks(ls, one, 20, 100))
             ls.log_rule_errors(project.workspace.errors)
             findings = sum(len(r.lsp) for r in results.values())
             one.summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, check_text, parse_file
 from pitfalls.core.diagnostics import Diagnostic
@@ -25,11 +24,6 @@ from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover, is_source
 from pitfalls.project.run import Progress, check_files, project_files, rules_for
-
-
-def _calling(between: Callable[[], None] | None) -> Progress | None:
-    """A run's progress callback that calls ``between``."""
-    return None if between is None else lambda step, done, total: between()
 
 
 @dataclass
@@ -63,15 +57,15 @@ class Workspace:
         """Whether the folder's check covers ``path`` (the CLI's discovery rules)."""
         return is_source(path, self.config, self.root)
 
-    def scan(self, files: list[Path] | None = None, between: Callable[[], None] | None = None) -> dict[str, list[Diagnostic]]:
+    def scan(self, files: list[Path] | None = None, progress: Progress | None = None) -> dict[str, list[Diagnostic]]:
         """Check every file of the folder from disk; keep the index of their projects (the
-        whole repository's, as the CLI's). Diagnostics by path. ``between`` is called
-        between files: an editor's checks may run there, against the index as it was (the
-        scan's replaces it when it ends)."""
+        whole repository's, as the CLI's). Diagnostics by path. ``progress`` hears of the
+        files read and checked, between them: an editor's checks may run there, against the
+        index as it was (the scan's replaces it when it ends)."""
         files = self.files() if files is None else files
         result = check_files(
             files, self.config, project=project_files(self.config, files), use_cache=self.use_cache, base=self.root,
-            keep_index=True, known=self.index, progress=_calling(between),
+            keep_index=True, known=self.index, progress=progress,
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
@@ -82,18 +76,18 @@ class Workspace:
             by_path.setdefault(display_to_path.get(diagnostic.path, diagnostic.path), []).append(diagnostic)
         return by_path
 
-    def index_only(self, files: list[Path], between: Callable[[], None] | None = None) -> None:
+    def index_only(self, files: list[Path], progress: Progress | None = None) -> None:
         """The index :meth:`scan` keeps, built from the summaries alone (through the cache,
         where the scan then finds them): all that checking a buffer needs, at a fraction of
         the scan's cost, so an editor's open files need not wait for every file's check."""
-        self.summarise(project_files(self.config, files), between)
+        self.summarise(project_files(self.config, files), progress)
 
-    def summarise(self, files: list[Path], between: Callable[[], None] | None = None) -> None:
+    def summarise(self, files: list[Path], progress: Progress | None = None) -> None:
         """Build the index from ``files`` (through the cache) without running their rules:
         all that checking one text against the project needs (``--stdin-filename``)."""
         result = check_files(
             [], self.config, project=files, use_cache=self.use_cache, keep_index=True, known=self.index,
-            progress=_calling(between),
+            progress=progress,
         )
         self.index = result.index or ProjectIndex()
         self.errors = result.errors
