@@ -4,6 +4,9 @@ worker that dies reported in one line."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,37 @@ def test_a_worker_that_dies_is_one_line_not_a_hang(tmp_path: Path) -> None:
             pool.stream(tasks, Summarise)
     finally:
         pool.close()
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    # A parent killed mid-run (an editor killing its language server) runs no clean-up: its
+    # workers must see their pipe close and end, not wait forever holding its stdio open.
+    script = (
+        "import sys\n"
+        "from pitfalls.project.pool import Pool\n"
+        "pool = Pool(2)\n"
+        "print(*(proc.pid for proc in pool.procs), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    workers = [int(pid) for pid in parent.stdout.readline().split()]  # type: ignore[union-attr]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30  # a liveness bound, not a speed: they end at once
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+    parent.stdin.close()  # type: ignore[union-attr]
+    parent.stdout.close()  # type: ignore[union-attr]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by init, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

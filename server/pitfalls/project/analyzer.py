@@ -8,7 +8,7 @@ import dataclasses
 import gc
 import pickle
 import time
-from typing import Any
+from typing import Any, Iterable
 
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.index import ProjectIndex
@@ -99,7 +99,12 @@ def summarise_file(
     return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error), parsed
 
 
-def worker_main(conn: Any) -> None:
+def worker_main(conn: Any, inherited: Iterable[Any] = ()) -> None:
+    """A worker's life: answer the parent's messages until Stop, or until the parent is
+    gone (killed mid-run: its end of the pipe closes). ``inherited``: the parent's ends of
+    the pipes, which the fork copied here; kept open, they would hide that."""
+    for other in inherited:
+        other.close()
     # A worker holds many parsed trees and makes no reference cycles worth collecting:
     # the cyclic collector would only rescan the trees, over and over (about a third of
     # the parse time).
@@ -116,7 +121,10 @@ def worker_main(conn: Any) -> None:
             pending, last = 0, time.monotonic()
 
     while True:
-        message = conn.recv()
+        try:
+            message = conn.recv()
+        except EOFError:  # the parent is gone: nobody waits for an answer
+            return
         if isinstance(message, Stop):
             conn.close()
             return

@@ -118,7 +118,7 @@ class Pool:
             context = multiprocessing.get_context("fork")
             for _ in range(size):
                 parent, child = context.Pipe()
-                proc = context.Process(target=worker_main, args=(child,), daemon=True)
+                proc = context.Process(target=worker_main, args=(child, [*self.conns, parent]), daemon=True)
                 proc.start()
                 child.close()
                 self.conns.append(parent)
