@@ -631,7 +631,7 @@ async def test_a_scan_big_enough_for_worker_processes(tmp_path: Path) -> None:
         assert codes(s.latest(s.uri("pkg/m042.py")).diagnostics) == [("PF103", 10), ("PF401", 14)]  # type: ignore[union-attr]
 
 
-async def test_an_edit_during_the_start_up_scan_is_checked_before_the_scan_ends(tmp_path: Path) -> None:
+async def test_an_edit_and_fix_all_during_the_start_up_scan_are_answered_before_the_scan_ends(tmp_path: Path) -> None:
     # Big enough for worker processes and a check of a second or more: the edit's check
     # runs between the workers' reports, not after every file is checked.
     filler = "".join(f"def helper_{i}(a, b):\n    return [a * b + {i} for _ in range(3)]\n\n\n" for i in range(80))
@@ -640,6 +640,11 @@ async def test_an_edit_during_the_start_up_scan_is_checked_before_the_scan_ends(
     async with session(tmp_path, scanned=False) as s:
         uri = s.open("app.py")
         assert codes(await s.diagnostics(uri, version=1)) == [("PF103", 10), ("PF401", 14)]
+        # Fix-all is asked for while the scan runs, and answered between its files too.
+        (fix_all,) = await s.actions(uri, [], only=["source.fixAll.pitfalls"])
+        assert not sum(scan_ended(s.client)) and s.latest(s.uri("pkg/m000.py")) is None
+        edits, version = edits_of(fix_all.edit, uri)  # type: ignore[arg-type]
+        assert version == 1 and [e.new_text for e in edits if "model_dump" in e.new_text]
         edited = s.change(uri, [types.TextEdit(range=types.Range(start=types.Position(line=12, character=0), end=types.Position(line=14, character=0)), new_text="")])
         await s.until(lambda: sum(scan_ended(s.client)), "the start-up scan", timeout=120)
         assert codes(await s.diagnostics(uri, version=edited)) == [("PF103", 10)]

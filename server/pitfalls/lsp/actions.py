@@ -123,7 +123,7 @@ async def code_actions(ls: PitfallsServer, params: types.CodeActionParams) -> li
         project = ls.project_for(path)
         if project is not None:
             await project.indexed.wait()
-        fixed = await ls.run_engine(fix_all, project, path, text.source)
+        fixed = await ls.run_editor(fix_all, project, path, text.source)
         _, now = current(ls, uri)
         if fixed != text.source and now is not None and now.source == text.source:
             actions.append(
