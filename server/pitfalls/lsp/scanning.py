@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from pitfalls.core.settings import ConfigError
 from pitfalls.lsp.convert import Checked
 from pitfalls.lsp.project import Project, index_project, scan_project
 from pitfalls.project.run import Progress
@@ -111,7 +109,7 @@ async def _index(ls: PitfallsServer, one: _Scan) -> None:
             await asyncio.sleep(0)
     except Exception as exc:
         one.files = None
-        _failed(ls, project, exc)
+        ls.engine_failed(exc, f"scanning {project.root}")
         project.release()
 
 
@@ -127,7 +125,7 @@ async def _check_every_file(ls: PitfallsServer, one: _Scan) -> None:
             findings = sum(len(r.lsp) for r in results.values())
             one.summary = f"{len(files)} files, {findings} finding{'s' if findings != 1 else ''}"
         except Exception as exc:
-            _failed(ls, project, exc)
+            ls.engine_failed(exc, f"scanning {project.root}")
     project.release()
     if ls.projects.get(str(project.root)) is not project:
         return  # re-configured meanwhile: the new project's scan publishes
@@ -146,10 +144,3 @@ async def _check_every_file(ls: PitfallsServer, one: _Scan) -> None:
     ls.enqueue_closed(p for p in affected if p not in ls.open_paths)
     if project.live is None and project.has_schema_sources:
         project.live = ls.spawn(ls.keep_live(project))
-
-
-def _failed(ls: PitfallsServer, project: Project, exc: Exception) -> None:
-    if isinstance(exc, ConfigError):
-        ls.config_error(exc)
-    else:
-        ls.log_error(f"scanning {project.root} failed: {type(exc).__name__}: {exc}", traceback.format_exc())

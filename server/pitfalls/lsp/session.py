@@ -243,6 +243,14 @@ class PitfallsServer(LanguageServer):
                 self.logged.add(error)
                 self.log(f"pitfalls: internal error: {error}", types.MessageType.Error)
 
+    def engine_failed(self, exc: Exception, doing: str) -> None:
+        """Engine work raised: a bad configuration file is the user's to fix (said once,
+        see :meth:`config_error`), anything else is ours (logged with its traceback)."""
+        if isinstance(exc, ConfigError):
+            self.config_error(exc)
+        else:
+            self.log_error(f"{doing} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+
     def config_error(self, exc: ConfigError) -> None:
         """A configuration file the engine met is bad (a service's, deep in the folder): say
         so once; its files are not checked until it is fixed."""
@@ -392,11 +400,8 @@ class PitfallsServer(LanguageServer):
                     continue  # reconfigured meanwhile
             try:
                 result = await self.run_editor(check_buffer, project, state.path, source, version, self.encoding)
-            except ConfigError as exc:
-                self.config_error(exc)
-                result = converted(source, self.encoding, [], version)
             except Exception as exc:
-                self.log_error(f"checking {state.uri} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+                self.engine_failed(exc, f"checking {state.uri}")
                 result = converted(source, self.encoding, [], version)
             current = self.document(state.uri)
             moved = self.project_for(state.path) is not project  # re-configured while it ran
@@ -448,11 +453,8 @@ class PitfallsServer(LanguageServer):
             await project.ready.wait()
             try:
                 result = await self.run_engine(check_closed, project, path, self.encoding)
-            except ConfigError as exc:
-                self.config_error(exc)
-                continue
             except Exception as exc:
-                self.log_error(f"checking {path} failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+                self.engine_failed(exc, f"checking {path}")
                 continue
             if result is None:
                 continue
