@@ -1,5 +1,5 @@
 """Parsing without libcst's per-node validation: the same trees, and every node made
-elsewhere still validated."""
+elsewhere still validated. And where lines start, as Python counts them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pitfalls.core import source
 from pitfalls.core.source import parse_module
@@ -64,3 +66,11 @@ def test_another_thread_s_nodes_are_validated_during_a_parse() -> None:
     finally:
         source._parsing.active = False
     assert len(failures) == 1
+
+
+@given(st.lists(st.sampled_from(["a", "é", "\n", "\r", "\r\n", "\x0c", "\u2028", "  "]), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_line_starts_are_where_python_starts_a_line(text: str) -> None:
+    # Only \n, \r\n and \r end a line (not a form feed, not U+2028), whichever way is taken.
+    expected = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n" or (ch == "\r" and text[i + 1 : i + 2] != "\n"))]
+    assert source.line_starts(text) == expected
