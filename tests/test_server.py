@@ -907,6 +907,30 @@ async def test_schema_settings_merge_and_refresh_on_request(tmp_path: Path) -> N
         await s.until(lambda: any(p.uri == uri and not p.diagnostics for p in s.published[count:]), "PF501 gone")
 
 
+@pytest.mark.parametrize("name", ["snap.json", "schema/snapshot.yaml"])
+async def test_a_snapshot_rewritten_on_disk_is_read_again(tmp_path: Path, name: str) -> None:
+    import json
+
+    import yaml
+
+    def snapshot(fields: list[str]) -> str:
+        text = _snapshot(fields)
+        return yaml.safe_dump(json.loads(text)) if name.endswith(".yaml") else text
+
+    pyproject = f"[tool.pitfalls.directus]\nsnapshot = '{name}'\nmodels = {{ Post = 'articles' }}\n"
+    write(tmp_path, {"pyproject.toml": pyproject, "app.py": DIRECTUS_MODEL, name: snapshot(["id", "title"])})
+    async with session(tmp_path) as s:
+        uri = s.open("app.py")
+        assert codes(await s.diagnostics(uri, version=1)) == [("PF501", 6)]
+        # `directus schema snapshot` writes the file again, with the field: the editor says so.
+        (tmp_path / name).write_text(snapshot(["id", "title", "references"]), encoding="utf-8")
+        count = len(s.published)
+        s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=s.uri(name), type=types.FileChangeType.Changed)],
+        ))
+        await s.until(lambda: any(p.uri == uri and not p.diagnostics for p in s.published[count:]), "PF501 gone")
+
+
 async def test_an_unusable_schema_source_is_one_warning(tmp_path: Path) -> None:
     write(tmp_path, {"app.py": DIRECTUS_MODEL, "snap.json": "{not json"})
     options = {"directus": {"snapshot": "snap.json", "models": {"Post": "articles"}}}

@@ -29,6 +29,7 @@ from pitfalls.project.config import CONFIG_FILES
 from pitfalls.project.dependencies import DEPENDENCY_FILE_PATTERNS, is_dependency_file
 from pitfalls.project.environment import WATCHED_PATTERNS, is_environment_file
 from pitfalls.project.discovery import SOURCE_SUFFIXES
+from pitfalls.sources.directus import SNAPSHOT_SUFFIXES
 
 log = logging.getLogger("pitfalls.server")
 
@@ -103,6 +104,7 @@ def create_server() -> PitfallsServer:
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in DEPENDENCY_FILE_PATTERNS),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED_PATTERNS),
+                                        *(types.FileSystemWatcher(glob_pattern=f"**/*{suffix}") for suffix in SNAPSHOT_SUFFIXES),
                                     ]
                                 ),
                             )
@@ -212,10 +214,13 @@ def create_server() -> PitfallsServer:
     async def did_change_watched_files(ls: PitfallsServer, params: types.DidChangeWatchedFilesParams) -> None:
         changed_sources: list[str] = []
         reload: dict[str, Any] = {}
+        snapshots: set[str] = set()
         for change in params.changes:
             path = fs_path(change.uri)
             if path is None:
                 continue
+            if path.endswith(SNAPSHOT_SUFFIXES):
+                snapshots.add(os.path.normpath(path))
             name = os.path.basename(path)
             # What a configuration's settings are read from: its file, the dependency files,
             # and the files defining environment variables (PF701).
@@ -238,6 +243,8 @@ def create_server() -> PitfallsServer:
                 ls.replace(root, project)  # always re-scan: the file's settings may have changed
                 remade.append(project)
             await ls.scan(*remade)
+        if snapshots:
+            await ls.snapshots_changed(snapshots, skip=set(reload))
         ls.enqueue_closed(p for p in changed_sources if ls.project_for(p) is not None)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)

@@ -49,7 +49,7 @@ from pitfalls.lsp.settings import (
     settings_dict,
     split_settings,
 )
-from pitfalls.sources.load import ConfigSchemas, has_sources, load_each
+from pitfalls.sources.load import ConfigSchemas, has_sources, load_each, snapshot_path
 
 log = logging.getLogger("pitfalls.server")
 T = TypeVar("T")
@@ -510,6 +510,16 @@ class PitfallsServer(LanguageServer):
             self.log(f"pitfalls: {project.root}: schema changed, checking again")
             await self.scan(project)
         return loaded
+
+    async def snapshots_changed(self, paths: set[str], skip: set[str]) -> None:
+        """Files that may be Directus snapshots changed on disk: re-read the schemas of the
+        projects that name one of them (but those in ``skip``, made again already)."""
+        for root, project in list(self.projects.items()):
+            if root in skip:
+                continue
+            configs = await self.run_engine(project.config.configs)
+            if any(os.path.normpath(named) in paths for config in configs if (named := snapshot_path(config))):
+                await self.refresh_schemas(project)
 
     async def reconfigure(self, folders: dict[str, Any]) -> None:
         """New settings for each folder (root -> raw settings): rebuild and re-scan the

@@ -138,6 +138,7 @@ def _shape_error(where: str, exc: ValidationError) -> SchemaSourceError:
 # Snapshot files. Parsed once per (path, mtime, size) per process.
 
 _SNAPSHOTS: dict[str, tuple[tuple[int, int], DirectusSchema | SchemaSourceError]] = {}
+SNAPSHOT_SUFFIXES = (".json", ".yaml", ".yml")  # what ``directus schema snapshot`` writes (the editor watches them)
 
 
 def read_snapshot(path: str) -> DirectusSchema:
