@@ -109,7 +109,9 @@ class RedisSettings:
     streams: list[str] = field(default_factory=list)
 
 
-DEFAULT_MAX_FILE_MB = 3
+# A float, as validation and remembered settings give it: the settings' fingerprint (the
+# cache file's name) spells 3 and 3.0 apart.
+DEFAULT_MAX_FILE_MB = 3.0
 
 
 @dataclass(frozen=True)

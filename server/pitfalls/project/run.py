@@ -36,7 +36,7 @@ from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, CorruptCache, Cycles, Entry, index_key
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import DiscoveryError, discover
-from pitfalls.project.files import UnreadableFile, display_path, read_bounded
+from pitfalls.project.files import UnreadableFile, content_hash, display_path, read_bounded
 from pitfalls.project.gitignore import GitIgnore
 from pitfalls.project.pool import Check, CheckItem, EngineError, FileTask, Pool, Summarise, Summarised, Tick, split
 from pitfalls import rules as catalog
@@ -250,13 +250,23 @@ class _Run:
             st = self.stats[path]
             self.sizes[path] = st.st_size if st else 0
             entry, task = self.cache.entries.get(path), self.tasks[path]
-            if (
-                entry and st and entry.mtime_ns == st.st_mtime_ns and entry.size == st.st_size
-                and entry.module == task.module and entry.root == task.root
-            ):
-                self.fresh[path] = entry
-            else:
-                self.changed.append(path)
+            if entry and st and entry.size == st.st_size and entry.module == task.module and entry.root == task.root:
+                if entry.mtime_ns == st.st_mtime_ns:
+                    self.fresh[path] = entry
+                    continue
+                if self._same_bytes(task, entry):  # touched, checked out again, a cache restored in CI
+                    self.fresh[path] = dataclasses.replace(entry, mtime_ns=st.st_mtime_ns)
+                    continue
+            self.changed.append(path)
+
+    @staticmethod
+    def _same_bytes(task: FileTask, entry: Entry) -> bool:
+        """Whether the file still holds the bytes ``entry`` was made from, though its mtime
+        moved: reading and hashing it costs a hundredth of parsing it."""
+        try:
+            return content_hash(read_bounded(task.path, task.max_file_mb)) == entry.hash
+        except UnreadableFile:
+            return False
 
     def _workers(self, paths: list[str]) -> int:
         return 1 if sum(self.sizes[p] for p in paths) < PARALLEL_THRESHOLD_BYTES else self.jobs
@@ -283,11 +293,6 @@ class _Run:
                 self.owner[item.path] = worker
                 if item.error:
                     self.errors.append(item.error)
-        # Same content after all (only the mtime moved): the cached results may still hold.
-        for path, item in self.phase1.items():
-            entry, st = self.cache.entries.get(path), self.stats[path]
-            if entry and item.failure is None and item.hash == entry.hash and entry.fp == item.fingerprint:
-                self.fresh[path] = dataclasses.replace(entry, mtime_ns=st.st_mtime_ns if st else 0)
 
     # -- triage: which cached results still hold --------------------------------------
 
