@@ -17,7 +17,8 @@ else) into your tree. In that copy it measures:
   of median size), run from the copy's top with no `.pitfalls_cache/` anywhere (it still
   reads the whole project for the index, and writes a cache);
 - warm: wall time of `pitfalls check COPY --exit-zero --output-format json` after one
-  run has filled `.pitfalls_cache/`;
+  run has filled `.pitfalls_cache/`; and the same after every file's mtime moved, its
+  bytes not (a checkout of another branch and back, a cache restored in CI: no target);
 
 and prints each against the bare parse of the whole project with the targets: cold CPU
 <= 1.2x, cold wall (all cores) <= 1.2x, pre-commit CPU <= 0.15x, warm wall <= 0.05x.
@@ -177,6 +178,14 @@ def precommit(tree: Path, changed: str, jobs: int | None, env: dict[str, str]) -
             shutil.rmtree(cache)
 
 
+def touched(variant: Variant, jobs: int | None) -> Run:
+    """A warm run after every file's mtime moved and its bytes did not."""
+    now = time.time_ns()
+    for path in variant.tree.rglob("*.py"):
+        os.utime(path, ns=(now, now))
+    return run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+
+
 def median_file(files: list[Path]) -> Path:
     """The file of median size: a typical change."""
     return sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
@@ -280,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         hooks = each(lambda v: precommit(v.tree, changed, args.jobs, v.env))
         fills = [run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env) for v in variants]  # fill the caches
         warms = each(lambda v: run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env))
+        toucheds = each(lambda v: touched(v, args.jobs))
     finally:
         if args.keep:
             print(f"temporary copy kept: {temp}")
@@ -305,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: pitfalls' own code changed during the benchmark: the warm runs missed the cache")
     if outer is not None and outer.parent != folder:
         print(f"note: settings of {outer} not applied (the copy has its own config)")
-    for v, cold, fill, warm, hook in zip(variants, colds, fills, warms, hooks):
+    for v, cold, fill, warm, hook, touch in zip(variants, colds, fills, warms, hooks, toucheds):
         where = "" if len(variants) == 1 else f"{v.name} ({v.package.parent}): "
-        found = {run.findings for run, _ in cold + warm} | {fill.findings}
+        found = {run.findings for run, _ in cold + warm + touch} | {fill.findings}
         agree = "" if len(found) == 1 else "  <- MISMATCH"
         print(f"{where}findings: {cold[-1][0].findings} cold, {warm[-1][0].findings} warm{agree}; pre-commit {hook[-1][0].findings}")
     print(f"pre-commit's changed file: {changed} ({changed_lines:,} lines)")
@@ -317,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         ("pitfalls check --no-cache, cold (wall)", colds, "wall", TARGET_COLD_WALL),
         ("pitfalls check FILE, pre-commit, no cache (CPU)", hooks, "cpu", TARGET_PRECOMMIT_CPU),
         ("pitfalls check, warm cache (wall)", warms, "wall", TARGET_WARM_WALL),
+        ("pitfalls check, warm cache, every file touched (wall)", toucheds, "wall", None),
         ("(pre-commit wall)", hooks, "wall", None),
         ("(warm cache CPU)", warms, "cpu", None),
     ]
