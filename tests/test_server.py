@@ -723,6 +723,7 @@ async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
         (tmp_path / "two.py").unlink()
         s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=two, type=types.FileChangeType.Deleted)]))
         assert await s.diagnostics(two, where=lambda d: d == []) == []
+        assert sum(scan_ended(s.client)) == 1  # checked one by one, no scan
 
         # pyproject.toml changes re-configure the folder.
         (tmp_path / "pyproject.toml").write_text("[tool.pitfalls]\nignore = ['PF4']\n", encoding="utf-8")
@@ -730,6 +731,22 @@ async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
             types.FileEvent(uri=s.uri("pyproject.toml"), type=types.FileChangeType.Changed),
         ]))
         assert codes(await s.diagnostics(one, where=lambda d: codes(d) == [("PF103", 10)])) == [("PF103", 10)]
+
+
+async def test_many_files_changed_on_disk_at_once_are_scanned_again(tmp_path: Path) -> None:
+    from pitfalls.lsp.scanning import RESCAN_AT
+
+    names = [f"pkg/m{i:03d}.py" for i in range(RESCAN_AT)]
+    write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "pkg/__init__.py": "", **{name: "x = 1\n" for name in names}})
+    async with session(tmp_path) as s:
+        for name in names:  # a branch switched: every module rewritten
+            (tmp_path / name).write_text(APP, encoding="utf-8")
+        s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=s.uri(name), type=types.FileChangeType.Changed) for name in names
+        ]))
+        await s.until(lambda: sum(scan_ended(s.client)) == 2, "a second scan")
+        for name in names:
+            assert codes(s.latest(s.uri(name)).diagnostics) == [("PF103", 10), ("PF401", 14)]  # type: ignore[union-attr]
 
 
 # A file a folder's settings are read from, its new text, and the finding it settles.

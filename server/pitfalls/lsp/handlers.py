@@ -21,7 +21,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import from_fs_path
 
-from pitfalls.lsp import actions, pull
+from pitfalls.lsp import actions, pull, scanning
 from pitfalls.lsp.session import DocState, PitfallsServer, fs_path
 from pitfalls.lsp.settings import CONFIG_SECTION, settings_dict
 from pitfalls.lsp.text import DocumentStore, encoding_name
@@ -245,7 +245,7 @@ def create_server() -> PitfallsServer:
             await ls.scan(*remade)
         if snapshots:
             await ls.snapshots_changed(snapshots, skip=set(reload))
-        ls.enqueue_closed(p for p in changed_sources if ls.project_for(p) is not None)
+        scanning.disk_changed(ls, changed_sources)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_workspace_folders(ls: PitfallsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:

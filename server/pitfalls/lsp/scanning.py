@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 
 _REPORT_SECONDS = 0.25  # a client's progress need not move more often
+# Files of one project changed on disk at once (a branch switched, a formatter run) from
+# which a scan (its worker processes, the cache) is sooner than checking them one by one.
+RESCAN_AT = 50
 
 
 @dataclass
@@ -144,3 +147,32 @@ async def _check_every_file(ls: PitfallsServer, one: _Scan) -> None:
     ls.enqueue_closed(p for p in affected if p not in ls.open_paths)
     if project.live is None and project.has_schema_sources:
         project.live = ls.spawn(ls.keep_live(project))
+
+
+def disk_changed(ls: PitfallsServer, paths: list[str]) -> None:
+    """Source files changed on disk: check them again one by one, or scan their project
+    again when :data:`RESCAN_AT` or more of its files changed (one scan at a time, and one
+    more when more change during it). dispatch, 400 files rewritten: 5.6 s until every
+    result is in, where one by one took 15 s."""
+    by_project: dict[str, list[str]] = {}
+    for path in paths:
+        project = ls.project_for(path)
+        if project is not None:
+            by_project.setdefault(str(project.root), []).append(path)
+    for root, changed in by_project.items():
+        if len(changed) < RESCAN_AT:
+            ls.enqueue_closed(changed)
+            continue
+        ls.rescan_wanted.add(root)
+        if root not in ls.rescans or ls.rescans[root].done():
+            ls.rescans[root] = ls.spawn(_rescan(ls, root))
+
+
+async def _rescan(ls: PitfallsServer, root: str) -> None:
+    while root in ls.rescan_wanted and not ls.exiting:
+        ls.rescan_wanted.discard(root)
+        project = ls.projects.get(root)
+        if project is None:
+            return
+        await project.ready.wait()
+        await scan(ls, project)

@@ -96,6 +96,8 @@ class PitfallsServer(LanguageServer):
         self.closed_published: set[str] = set()  # paths with closed-file diagnostics shown
         self.closed_queue: dict[str, None] = {}  # closed files to re-check, in order
         self.closed_task: asyncio.Task | None = None
+        self.rescans: dict[str, asyncio.Task] = {}  # by project root: see scanning.disk_changed
+        self.rescan_wanted: set[str] = set()
         self.tasks: set[asyncio.Task] = set()
         self.logged: set[str] = set()
         self.shutdown_requested = False
