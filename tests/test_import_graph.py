@@ -148,3 +148,16 @@ def test_a_module_added_after_the_graph_was_built_is_in_the_next_graph() -> None
     assert index.import_graph().fingerprint("/p/app/a.py") == ""
     index.add(module("app.b", "import app.a\n"))
     assert index.import_graph().fingerprint("/p/app/a.py") != ""
+
+
+def test_a_module_summarised_again_to_the_same_summary_keeps_the_graph() -> None:
+    """A closed file checked again because a module it reads changed: its summary is made
+    anew, equal to the last; the graph stands, lookups find the new summary."""
+    index = index_of(module("app.a", "import app.b\n"), module("app.b", "import app.a\n"))
+    graph = index.import_graph()
+    again = module("app.b", "import app.a\n")
+    index.add(again)
+    assert index.import_graph() is graph and graph.fingerprint("/p/app/b.py") != ""
+    assert index.module("app.b") is again and index.by_path["/p/app/b.py"] is again
+    index.add(module("app.b", "x = 1\n"))  # a change: the graph follows
+    assert index.import_graph() is not graph and index.import_graph().fingerprint("/p/app/a.py") == ""

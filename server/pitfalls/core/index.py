@@ -87,6 +87,14 @@ class ProjectIndex:
         old = self.by_path.get(summary.path)
         if old is summary:
             return  # the same summary again (an editor re-checking unchanged text)
+        fingerprint = fingerprint or summary.fingerprint()
+        if old is not None and self.fingerprints[summary.path] == fingerprint and (old.name, old.root) == (summary.name, summary.root):
+            # The same summary made again (a closed file checked again because a module it
+            # reads changed): no lookup, and no import graph, changes with it.
+            self.by_path[summary.path] = summary
+            found = self._by_name[summary.name]
+            found[next(i for i, each in enumerate(found) if each is old)] = summary
+            return
         graph = self._graph or self._earlier
         changed = self._changed
         self._drop(summary.path)
@@ -97,7 +105,7 @@ class ProjectIndex:
         else:
             self._graph = self._earlier = None  # a new module: other imports may resolve to it
         self.by_path[summary.path] = summary
-        self.fingerprints[summary.path] = fingerprint or summary.fingerprint()
+        self.fingerprints[summary.path] = fingerprint
         # In path order: which of two modules of one name a lookup finds must not depend
         # on the order they were summarised in.
         insort(self._by_name.setdefault(summary.name, []), summary, key=attrgetter("path"))
