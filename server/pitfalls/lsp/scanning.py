@@ -175,4 +175,5 @@ async def _rescan(ls: PitfallsServer, root: str) -> None:
         if project is None:
             return
         await project.ready.wait()
-        await scan(ls, project)
+        if ls.projects.get(root) is project:  # (not re-configured meanwhile: that scans anyway)
+            await scan(ls, project)
