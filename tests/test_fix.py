@@ -75,8 +75,13 @@ def test_fix_that_breaks_syntax_is_detected() -> None:
     text = "value = compute(1)\n"
     broken = apply_fixes(text, [_fix_diag((1, 8), (1, 18), "compute((1")], unsafe=False)
     assert broken.text == "value = compute((1\n"
-    assert not still_parses(broken.text)
-    assert still_parses(text)
+    assert not still_parses(broken.text, text)
+    assert still_parses(text, text)
+    # CPython's verdict, which libcst alone would miss: `return` outside a function.
+    assert not still_parses("return compute(1)\n", text)
+    # Unless the text before did not compile either (a newer Python's grammar, say): libcst decides.
+    assert still_parses("return compute(2)\n", "return compute(1)\n")
+    assert not still_parses("return compute((2\n", "return compute(1)\n")
 
 
 # ---------------------------------------------------------------------------------------

@@ -47,10 +47,11 @@ def _add_to_file(path: str, checked: str | None, findings: list[tuple[int, str]]
         raise FixError(f"cannot read file: {exc.strerror or exc}") from None
     if content_hash(original) != checked:
         raise FixError("file changed while pitfalls was running; no noqa added")
-    text, added = noqa.add_noqa(decode(path, original), findings)
+    before = decode(path, original)
+    text, added = noqa.add_noqa(before, findings)
     if not added:
         return 0
-    if not still_parses(text):  # the tokenizer and the parser disagree about the file
+    if not still_parses(text, before):  # the tokenizer and the parser disagree about the file
         raise FixError("the comments would not parse; file left unchanged")
     write_atomically(Path(path), original, text, source_encoding(original))
     return added

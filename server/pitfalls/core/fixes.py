@@ -2,7 +2,7 @@
 
 Edits of different fixes never overlap in one round: a fix that collides with one already
 taken waits for the next round (after a re-check), as in Ruff. A fixed text that no longer
-parses is refused. Writing files is :mod:`pitfalls.project.files`' job.
+parses (compiles) is refused. Writing files is :mod:`pitfalls.project.files`' job.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
-from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends, parse_module
+from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends, parse_module, python_refuses
 
 
 def offset(starts: list[int], text: str, line: int, column: int) -> int:
@@ -73,7 +73,15 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
     return False
 
 
-def still_parses(text: str) -> bool:
+def still_parses(text: str, before: str) -> bool:
+    """Whether ``text``, an edit of ``before``, still parses: CPython compiles it (never
+    runs it; a twentieth of a libcst parse, and what importing it needs). Where CPython
+    did not compile ``before`` either (a newer Python's grammar), libcst decides, as the
+    check does."""
+    if python_refuses("", text) is None:
+        return True
+    if python_refuses("", before) is None:
+        return False
     try:
         parse_module(text)  # (libcst is imported there: printing a report never parses)
     except Exception:
@@ -128,7 +136,7 @@ def fix_until_stable(
             applied = apply_fixes(text, found, unsafe=unsafe)
             if not applied.fixed or applied.text == text:
                 continue
-            if not still_parses(applied.text):
+            if not still_parses(applied.text, text):
                 refused.add(path)
                 continue
             changed[path] = applied.text
