@@ -151,3 +151,31 @@ def test_a_buffer_checked_between_the_files_of_a_scan_sees_the_index_the_scan_re
     assert len(seen) == 2 * len(ws.files())  # after each file read and each checked (in process, no cache)
     assert seen[0] == [("PF401", 7)]  # the buffer's text, against the index step's index
     assert [(d.code, d.start.line) for d in found[routes]] == [("PF401", 5)]  # the disk's
+
+
+def test_a_detached_check_of_the_buffer_or_a_fix_of_it_is_a_fresh_checks(tmp_path: Path) -> None:
+    """Fix rounds check texts detached from the index: the buffer's own text on its tree,
+    a fixed text spliced into it; both give what a check of a fresh parse gives, and the
+    index keeps the buffer's summary."""
+    from pitfalls.core.check import check_text
+    from pitfalls.project.run import rules_for
+
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes = str(tmp_path / "app/routes.py")
+    buffer = ROUTES + "\n\ndef more():\n    return Article(title='y').json()\n"
+    ws.check(routes, buffer)
+    fingerprint = ws.index.fingerprints[routes]
+    fixed = buffer.replace(".dict()", ".model_dump()")  # the first statement kept, the last spliced
+
+    def fresh(text: str) -> list[tuple[str, int]]:
+        name, root, is_package = ws.config.module_name(routes)
+        return codes(check_text(
+            routes, text, rules_for(ws.config, routes), name=name, root=root, is_package=is_package, index=ws.index,
+            settings=ws.config.settings_for(routes), schemas=ws.config.schemas_for(routes),
+        ))
+
+    assert codes(ws.check_detached(routes, buffer)) == fresh(buffer) == [("PF401", 5), ("PF401", 9)]
+    assert codes(ws.check_detached(routes, fixed)) == fresh(fixed) == [("PF401", 9)]
+    assert codes(ws.check_detached(routes, "def broken(:\n")) == [("PF000", 1)]
+    assert ws.index.fingerprints[routes] == fingerprint and ws.fix_all(routes, buffer) == fixed.replace(".json()", ".model_dump_json()")

@@ -189,13 +189,26 @@ class Workspace:
 
     def check_detached(self, path: str, text: str) -> FileOutcome:
         """Check ``text`` as ``path`` against the index without changing the workspace
-        (a fix round's text is not the buffer)."""
+        (a fix round's text is not the buffer). The buffer's own text is checked on its
+        tree; another text (a fix's) is spliced into that tree where it can be."""
         path = os.path.abspath(path)
         name, root, is_package = self.config.module_name(path)
-        return check_text(
-            path, text, rules_for(self.config, path), name=name, root=root, is_package=is_package,
-            index=self.index, settings=self.config.settings_for(path), schemas=self.config.schemas_for(path),
-        )
+        rules, settings, schemas = rules_for(self.config, path), self.config.settings_for(path), self.config.schemas_for(path)
+        held = self._parsed.get(path)
+        if held is None or held.parsed is None:
+            return check_text(
+                path, text, rules, name=name, root=root, is_package=is_package, index=self.index, settings=settings,
+                schemas=schemas,
+            )
+        parsed = held.parsed
+        if held.text != text:
+            try:
+                parsed = parse_file(
+                    path, text, name=name, root=root, is_package=is_package, python=parsed.python, previous=parsed,
+                )
+            except ParseFailure as exc:
+                return FileOutcome([exc.diagnostic])
+        return check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas)
 
     def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:
         """``text`` with every (safe) fix applied, re-checked until nothing changes: what
