@@ -5,8 +5,8 @@ of the folder (in parallel, through the cache: :func:`~pitfalls.project.run.chec
 as the CLI does, each file with its own configuration) and keeps the index of the whole
 project around it; ``update()`` re-summarises one module from an unsaved buffer and says
 which other files' results that may change; ``check()`` runs the rules on one file against
-the current index, through the same :func:`~pitfalls.core.check.check_text` as every other
-check. Nothing here knows LSP.
+the current index, through the same :func:`~pitfalls.core.check.parse_file` and
+:func:`~pitfalls.core.check.check_parsed` as every other check. Nothing here knows LSP.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, check_text, parse_file
+from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
 from pitfalls.core.index import Dependencies, ProjectIndex
@@ -192,23 +192,19 @@ class Workspace:
         (a fix round's text is not the buffer). The buffer's own text is checked on its
         tree; another text (a fix's) is spliced into that tree where it can be."""
         path = os.path.abspath(path)
-        name, root, is_package = self.config.module_name(path)
-        rules, settings, schemas = rules_for(self.config, path), self.config.settings_for(path), self.config.schemas_for(path)
         held = self._parsed.get(path)
-        if held is None or held.parsed is None:
-            return check_text(
-                path, text, rules, name=name, root=root, is_package=is_package, index=self.index, settings=settings,
-                schemas=schemas,
-            )
-        parsed = held.parsed
-        if held.text != text:
+        parsed = held.parsed if held is not None else None
+        if parsed is None or held.text != text:  # type: ignore[union-attr]
+            name, root, is_package = self.config.module_name(path)
+            python = self.config.config_for(path).python_floor(path)
             try:
-                parsed = parse_file(
-                    path, text, name=name, root=root, is_package=is_package, python=parsed.python, previous=parsed,
-                )
+                parsed = parse_file(path, text, name=name, root=root, is_package=is_package, python=python, previous=parsed)
             except ParseFailure as exc:
                 return FileOutcome([exc.diagnostic])
-        return check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas)
+        return check_parsed(
+            parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
+            schemas=self.config.schemas_for(path),
+        )
 
     def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:
         """``text`` with every (safe) fix applied, re-checked until nothing changes: what
