@@ -5,6 +5,7 @@ the editor's path with a full check each time."""
 
 from __future__ import annotations
 
+import __future__
 import random
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from pitfalls.core.check import ParsedFile, parse_file
 from pitfalls.core.positions import Positions, spliced_in_class
-from pitfalls.core.reparse import common_prefix, common_suffix, reparse
+from pitfalls.core.reparse import common_prefix, common_suffix, future_imports, reparse
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary import summarize
 from pitfalls.core.walker import iter_nodes
@@ -498,6 +499,20 @@ VERDICTS = {
     "future import no longer first": (
         "from __future__ import annotations\n\ny = 2\n", "x = 0\nfrom __future__ import annotations\n\ny = 2\n"
     ),
+    "docstring no longer a docstring": (
+        '"""Doc."""\nfrom __future__ import annotations\n\ny = 2\n',
+        'x = """Doc."""\nfrom __future__ import annotations\n\ny = 2\n',
+    ),
+    # Compiles alone, not under `annotations`: a named expression in an annotation.
+    "an edit under a future import": (
+        "from __future__ import annotations\n\ndef f(x: int):\n    pass\n",
+        "from __future__ import annotations\n\ndef f(x: (y := 1)):\n    pass\n",
+    ),
+    "an edit in a class under a future import": (
+        "from __future__ import annotations\n\nclass C:\n    def f(self, x: int):\n        pass\n",
+        "from __future__ import annotations\n\nclass C:\n    def f(self, x: (y := 1)):\n        pass\n",
+    ),
+    "a global word that is not a statement": ("global_x = 1\n\n\ny = 2\n", "global_x = 1\n\n\ny = 3\n"),
     "return outside a function": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 1\n\n\nreturn 2\n"),
     "an edit that compiles": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 10\n\n\ny = 2\n"),
     # CPython compiles it, pitfalls does not analyse it: the edited statement alone says so.
@@ -507,8 +522,9 @@ VERDICTS = {
 
 @pytest.mark.parametrize("name", sorted(VERDICTS))
 def test_an_edit_gets_cpythons_verdict_on_the_whole_text(name: str) -> None:
-    """Only the re-parsed statements are compiled when no `__future__` import or `global`
-    statement can tie one statement's verdict to another's; the verdict is a full parse's."""
+    """Only the re-parsed statements are compiled (under the module's `__future__`
+    features) when no `global` statement can tie one statement's verdict to another's;
+    the verdict is a full parse's."""
     source, new_source = VERDICTS[name]
     where = {"name": "m", "display": "m.py"}
     previous = parse_file("m.py", source, **where)
@@ -520,3 +536,41 @@ def test_an_edit_gets_cpythons_verdict_on_the_whole_text(name: str) -> None:
             return exc.diagnostic
 
     assert verdict(previous=previous) == verdict()
+
+
+@pytest.mark.parametrize(
+    ("source", "futures"),
+    [
+        ("x = 1\n", (0, 0)),
+        ('"""Doc."""\nx = 1\n', (0, 0)),
+        ("from __future__ import annotations\nx = 1\n", (1, __future__.annotations.compiler_flag)),
+        (
+            '"""Doc."""\nfrom __future__ import annotations\nfrom __future__ import generator_stop, division\nx = 1\n',
+            (3, sum(getattr(__future__, name).compiler_flag for name in ("annotations", "generator_stop", "division"))),
+        ),
+        # A comment or a string naming it is no import.
+        ("# from __future__ import annotations\nx = '__future__'\n", (0, 0)),
+    ],
+)
+def test_future_imports_are_the_leading_ones(source: str, futures: tuple[int, int]) -> None:
+    assert future_imports(cst.parse_module(source)) == futures
+
+
+def test_an_edit_below_future_imports_compiles_only_its_statement_under_their_flags() -> None:
+    """What ``accept`` (CPython's verdict) is asked: the re-parsed statement alone, with
+    the flags the module's future imports set; an edit of the imports is parsed whole."""
+    source = "from __future__ import annotations\n\n\ndef f():\n    return 1\n\n\ny = 2\n"
+    module = cst.parse_module(source)
+    asked: list[tuple[str, int]] = []
+
+    def accept(text: str, flags: int) -> bool:
+        asked.append((text, flags))
+        return True
+
+    splice = reparse(module, source, Positions(module, source), source.replace("return 1", "return 10"), accept)
+    assert splice is not None and splice.module.code == source.replace("return 1", "return 10")
+    assert asked == [("\n\ndef f():\n    return 10\n", __future__.annotations.compiler_flag)]
+    asked.clear()
+    edited = source.replace("annotations", "annotations, division")
+    assert reparse(module, source, Positions(module, source), edited, accept) is None
+    assert asked == []

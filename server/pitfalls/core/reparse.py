@@ -10,6 +10,11 @@ touched (a method) are parsed, and the class is rebuilt around them. Every other
 keeps its node objects, so spans computed for them stay valid (see
 :class:`~pitfalls.core.positions.Positions`).
 
+Only the statements re-parsed are handed to ``accept`` (CPython's verdict, see
+:func:`~pitfalls.core.source.parse`), with the compiler flags of the module's
+``from __future__`` imports: under them a statement compiles alone as it does in the module.
+An edit of those imports, or of the docstring before them, is parsed whole.
+
 The result is used only when the spliced tree generates exactly the new text; anything
 else (the edit reaches into a header comment's neighbour in a way the splice cannot
 express, a form feed, a fragment libcst refuses) returns None and the caller parses the
@@ -18,10 +23,12 @@ whole text, so what the rules see is always what a full parse gives.
 
 from __future__ import annotations
 
+import __future__
 from typing import Callable, NamedTuple
 
 import libcst as cst
 
+from pitfalls.core import names
 from pitfalls.core.positions import Positions, first_node
 from pitfalls.core.source import parse_module
 from pitfalls.core.walker import iter_nodes
@@ -102,6 +109,32 @@ def _same_defaults(module: cst.Module, piece: cst.Module, first: int, last: int)
     return blocked is None or blocked > last  # no block at all, or the same one after the edit
 
 
+# Judges a re-parsed text before libcst sees it, given the module's future flags.
+Accept = Callable[[str, int], bool]
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString)
+
+
+def future_imports(module: cst.Module) -> tuple[int, int]:
+    """How many of the module's first statements are its docstring and its
+    ``from __future__`` imports, and the compiler flags those imports set. In a text
+    CPython compiled they are all of its future imports: they must come first."""
+    count = flags = 0
+    for at, stmt in enumerate(module.body):
+        if type(stmt) is not cst.SimpleStatementLine:
+            break
+        small = stmt.body
+        if at == 0 and len(small) == 1 and type(small[0]) is cst.Expr and isinstance(small[0].value, _STRINGS):
+            continue  # the docstring
+        if not all(type(s) is cst.ImportFrom and names.dotted(s.module) == "__future__" for s in small):  # type: ignore[attr-defined]
+            break
+        for s in small:
+            for alias in s.names:  # type: ignore[attr-defined, union-attr]  # never `*`: CPython refuses it
+                feature = getattr(__future__, alias.name.value, None)  # type: ignore[union-attr]
+                flags |= getattr(feature, "compiler_flag", 0)
+        count = at + 1
+    return count, flags
+
+
 def _parsed(text: str, accept: Callable[[str], bool] | None) -> cst.Module | None:
     """libcst's tree of ``text``; None when ``accept`` refuses the text or libcst does."""
     if accept is not None and not accept(text):
@@ -118,11 +151,12 @@ class Splice(NamedTuple):
 
 
 def reparse(
-    module: cst.Module, source: str, positions: Positions, new_source: str, accept: Callable[[str], bool] | None = None
+    module: cst.Module, source: str, positions: Positions, new_source: str, accept: Accept | None = None
 ) -> Splice | None:
     """``module`` (the tree of ``source``, ``positions`` its spans) updated to the tree
     of ``new_source``, re-parsing only the statements the edit touched; None when that
-    cannot be done exactly, or ``accept`` refuses their text (asked before libcst sees it)."""
+    cannot be done exactly, or ``accept`` refuses their text (asked before libcst sees it,
+    with the module's future flags)."""
     if "\x0c" in source or "\x0c" in new_source or not module.body:
         return None
     prefix = common_prefix(source, new_source)
@@ -131,9 +165,13 @@ def reparse(
     if touched is None:
         return None
     first, last, extents = touched
+    futures, flags = future_imports(module) if "__future__" in source else (0, 0)
+    if first < futures:
+        return None  # the docstring or the future imports: what follows may not compile now
+    judge = None if accept is None else lambda text: accept(text, flags)
     if first == last and type(module.body[first]) is cst.ClassDef:
         inside = _reparse_in_class(
-            module, first, extents[first][2], positions, source, new_source, prefix, len(source) - suffix, accept
+            module, first, extents[first][2], positions, source, new_source, prefix, len(source) - suffix, judge
         )
         if inside is not _OUTSIDE:
             return inside  # type: ignore[return-value]
@@ -141,7 +179,7 @@ def reparse(
     start = 0 if at_start else extents[first][0]
     end = len(source) if at_end else extents[last][2]
     piece = new_source[start : end + len(new_source) - len(source)]
-    parsed = _parsed(piece, accept)
+    parsed = _parsed(piece, judge)
     if parsed is None:
         return None
     body = list(parsed.body)

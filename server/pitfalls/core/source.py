@@ -113,20 +113,21 @@ def _recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(before)
 
 
-def python_refuses(path: str, source: str | ast.Module) -> Diagnostic | None:
+def python_refuses(path: str, source: str | ast.Module, flags: int = 0) -> Diagnostic | None:
     """PF000 when CPython itself refuses to compile ``source`` (never run: ``compile`` only
     builds code objects), with its message and position; None when it compiles.
 
     This is the verdict ``import`` would give, with the interpreter pitfalls runs on; it
     costs a few percent of a libcst parse. ``source`` may be the text's ``ast`` tree
     already parsed: compiling it skips the parse (``compile`` of a text is ``ast.parse``
-    then this), and the verdict on what parsed is the same."""
+    then this), and the verdict on what parsed is the same. ``flags``: the ``__future__``
+    features in force (a statement of a module that imports them)."""
     try:
         with warnings.catch_warnings(), _recursion_limit(_PYTHON_RECURSION_LIMIT):
             warnings.simplefilter("ignore")  # SyntaxWarnings are not errors
             # No file name: CPython would read the named file from disk to place the error,
             # and the text checked may be an unsaved buffer.
-            compile(source, "", "exec", dont_inherit=True)
+            compile(source, "", "exec", flags=flags, dont_inherit=True)
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return parse_error(path, f"syntax error: {exc.msg}", line, column)
@@ -204,19 +205,23 @@ def bracket_depth(source: str) -> int:
     return max(accumulate(1 if c in "([{" else -1 for c in brackets))
 
 
+_GLOBAL = re.compile(r"\bglobal\b")
+
+
 def _ties_statements(source: str) -> bool:
     """Whether CPython's verdict on one top-level statement of ``source`` may depend on
-    another: a ``from __future__`` import (it must come first, and changes the grammar) or
-    a ``global`` statement (a module-level one must precede the name's uses). Judged by
-    the words, so a comment naming them counts too."""
-    return "__future__" in source or "global" in source
+    another's: a ``global`` statement may (a module-level one must precede the name's
+    uses). Judged by the word, so a comment naming it counts too. (``from __future__``
+    imports, which must come first and change what compiles, are the re-parse's care: see
+    :func:`~pitfalls.core.reparse.reparse`.)"""
+    return _GLOBAL.search(source) is not None
 
 
 def parse(
     path: str,
     source: str,
     python: tuple[int, int] | None = None,
-    reuse: Callable[[str, Callable[[str], bool] | None], Splice | None] | None = None,
+    reuse: Callable[[str, Callable[[str, int], bool] | None], Splice | None] | None = None,
 ) -> cst.Module:
     """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
     or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
@@ -228,10 +233,11 @@ def parse(
 
     ``reuse(source, accept)``: gives the tree of ``source`` re-parsed in place from an
     earlier text that CPython compiled (an edit), with the text of the whole statements it
-    re-parsed (which ``accept``, when given, must accept before libcst parses them); or
-    None. When those statements compile on their own, the whole text does (each top-level
-    statement's verdict is its own, unless a ``__future__`` import or a ``global``
-    statement ties them), and it is not compiled again: most of a keystroke's compile. So
+    re-parsed (which ``accept``, when given, must accept before libcst parses them, under
+    the module's ``__future__`` flags); or None. When those statements compile on their
+    own, the whole text does (each top-level statement's verdict is its own under those
+    flags, unless a ``global`` statement ties them), and it is not compiled again: most
+    of a keystroke's compile. So
     is its depth: the text's is its deepest statement's, and the others were measured when
     the earlier text was parsed.
 
@@ -239,7 +245,9 @@ def parse(
     fixes recurse once per level of the tree."""
     splice, asked, deferred = None, False, None
     if reuse is not None and (python is None or python <= sys.version_info[:2]) and not _ties_statements(source):
-        splice, asked = reuse(source, lambda piece: python_refuses(path, piece) is None and too_deep(path, piece) is None), True
+        splice, asked = reuse(
+            source, lambda piece, flags: python_refuses(path, piece, flags) is None and too_deep(path, piece) is None
+        ), True
     if splice is None:
         refused = python_refuses(path, source)
         if refused is not None and python is not None and python > sys.version_info[:2] and _grammar_error(source):
