@@ -17,7 +17,7 @@ from conftest import REPO, add_rules, unpack_ecosystem
 from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
 from pitfalls.core.check import parse_file
-from pitfalls.core.noqa import NoqaComments
+from pitfalls.core.noqa import NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.rule import Rule
@@ -238,21 +238,26 @@ TOKENS = {
 }
 
 
-def assert_scans_agree(source: str, module: cst.Module, positions: Positions) -> bool:
-    """Statement by statement (as a check does) and whole: the same answer for every line;
-    whether the text's lines were answered without tokenizing the whole text."""
-    whole, split = NoqaComments(source), NoqaComments(source, positions.statement_lines)
-    lines = range(1, len(whole.lines) + 1)
-    for line1 in lines:
-        assert split.target(line1) == whole.target(line1), line1
-        assert split.directives(line1) == whole.directives(line1), line1
-        assert split.insertion(line1, ["PF101"]) == whole.insertion(line1, ["PF101"]), line1
-        for code in ("PF101", "PF103"):
-            assert split.silenced_at(line1, code) == whole.silenced_at(line1, code) == _silenced_by_tokens(whole, line1, code)
-    assert split.exempts("PF101") == whole.exempts("PF101") and split.exempts("PF102") == whole.exempts("PF102")
-    in_parts = "_scan" not in vars(split)
-    for line1 in (-1, 0, len(whole.lines) + 1):
-        assert split.target(line1) == whole.target(line1) and split.directives(line1) == whole.directives(line1)
+def assert_scans_agree(
+    source: str, module: cst.Module, positions: Positions, known: dict[str, SegmentTokens] | None = None
+) -> bool:
+    """Statement by statement (as a check does; with ``known``, the segments an earlier
+    text tokenized too) and whole: the same answer for every line; whether the text's
+    lines were answered without tokenizing the whole text."""
+    whole = NoqaComments(source)
+    for split in (NoqaComments(source, positions.statement_lines), NoqaComments(source, positions.statement_lines, known)):
+        lines = range(1, len(whole.lines) + 1)
+        for line1 in lines:
+            assert split.target(line1) == whole.target(line1), line1
+            assert split.directives(line1) == whole.directives(line1), line1
+            assert split.insertion(line1, ["PF101"]) == whole.insertion(line1, ["PF101"]), line1
+            for code in ("PF101", "PF103"):
+                expected = _silenced_by_tokens(whole, line1, code)
+                assert split.silenced_at(line1, code) == whole.silenced_at(line1, code) == expected
+        assert split.exempts("PF101") == whole.exempts("PF101") and split.exempts("PF102") == whole.exempts("PF102")
+        in_parts = "_scan" not in vars(split)
+        for line1 in (-1, 0, len(whole.lines) + 1):
+            assert split.target(line1) == whole.target(line1) and split.directives(line1) == whole.directives(line1)
     return in_parts
 
 
@@ -269,9 +274,31 @@ def test_a_noqa_is_found_statement_by_statement_as_in_the_whole_text(case: str) 
     assert assert_scans_agree(source, module, Positions(module, source)) or case == "form feed"
     # An edit re-parsed in place: the statements' starts come from the kept spans.
     before = parse_file("m.py", source, name="m")
+    earlier = NoqaComments(source, before.positions.statement_lines)
+    for line1 in range(1, len(earlier.lines) + 1):
+        earlier.directives(line1)
     edited = source.replace("return", "return  0 or", 1) if "return" in source else source + "z = 3\n"
     after = parse_file("m.py", edited, name="m", previous=before, edited=True)
-    assert_scans_agree(edited, after.module, after.positions)
+    assert_scans_agree(edited, after.module, after.positions, earlier.tokenized)
+
+
+def test_an_edit_tokenizes_again_only_the_statements_it_changed() -> None:
+    """The next text of a buffer takes the tokens of the statements whose text it kept,
+    wherever they moved; only the edited ones are tokenized again."""
+    source = TOKENS["header, decorators, comments between statements"]
+    before = parse_file("m.py", source, name="m", edited=True)
+    earlier = NoqaComments(source, before.positions.statement_lines)
+    for line1 in range(1, len(earlier.lines) + 1):
+        earlier.directives(line1)
+    edited = source.replace("return (1,", "return (\n                10,")  # the statements after it move a line down
+    after = parse_file("m.py", edited, name="m", previous=before, edited=True)
+    later = NoqaComments(edited, after.positions.statement_lines, earlier.tokenized)
+    for line1 in range(1, len(later.lines) + 1):
+        later.directives(line1)
+    taken = {text for text, tokens in later.tokenized.items() if earlier.tokenized.get(text) is tokens}
+    assert taken and len(taken) == len(later.tokenized) - 1  # all but the class the edit changed
+    assert all("10," not in text for text in taken)
+    assert_scans_agree(edited, after.module, after.positions, earlier.tokenized)
 
 
 def test_a_noqa_is_found_statement_by_statement_in_the_ecosystem_projects(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import libcst as cst
 from pitfalls.core.context import NodeEdit, Report, RuleContext
 from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
 from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
-from pitfalls.core.noqa import NoqaComments
+from pitfalls.core.noqa import NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions, spliced_in_class
-from pitfalls.core.reparse import Splice, reparse
+from pitfalls.core.reparse import Accept, Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.source import ParseFailure, parse
@@ -275,6 +275,7 @@ class ParsedFile:
     statements: StatementSummaries | None = field(default=None, repr=False)
     walks: Walks | None = field(default=None, repr=False)  # likewise, the rules' walks of its statements
     node_facts: NodeFacts | None = field(default=None, repr=False)  # and the node facts computed in them
+    noqa_scans: dict[str, SegmentTokens] | None = field(default=None, repr=False)  # and its `# noqa` comments' tokens
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
 
     @cached_property
@@ -311,7 +312,7 @@ def parse_file(
     if previous is not None and previous.python == python:
         old, earlier = previous, previous.positions
 
-        def reuse(text: str, accept: Callable[[str], bool] | None) -> Splice | None:
+        def reuse(text: str, accept: Accept | None) -> Splice | None:
             return reparse(old.module, old.source, old.positions, text, accept)
 
     module = parse(display or path, source, python=python, reuse=reuse)
@@ -333,13 +334,15 @@ def parse_file(
         statements = None  # not summarised here: nothing to give the next edit
     walks: Walks | None = None
     node_facts: NodeFacts | None = None
+    noqa_scans: dict[str, SegmentTokens] | None = None
     if edited:
         walks = _kept(module, previous.walks if previous is not None else None)
         node_facts = _kept(module, previous.node_facts if previous is not None else None)
+        noqa_scans = previous.noqa_scans if previous is not None and previous.noqa_scans is not None else {}
     fingerprint = fingerprint_of(summary, statements) if statements else None
     return ParsedFile(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
-        node_facts=node_facts, fingerprint=fingerprint,
+        node_facts=node_facts, noqa_scans=noqa_scans, fingerprint=fingerprint,
     )
 
 
@@ -396,7 +399,7 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
     """Run the rules, then the ``# noqa`` rules; the diagnostics and what they read."""
     ctx = runner.ctx
     runner.run()
-    comments = NoqaComments(parsed.source, lambda: parsed.positions.statement_lines())
+    comments = NoqaComments(parsed.source, lambda: parsed.positions.statement_lines(), parsed.noqa_scans)
     diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
     # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
     # to know what every other rule found. A rule that crashed did not run to the end.
@@ -408,6 +411,8 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
             runner.errors.append(f"{rule.code} failed on {path}: {type(exc).__name__}: {exc}")
             continue
         diagnostics.extend(d for d in found if not comments.silences(d.start.line, d.code))
+    if parsed.noqa_scans is not None:  # an editor's buffer: the next keystroke's text takes them
+        parsed.noqa_scans = comments.tokenized
     # A report of a rule that crashed later in the file is still sound; keep it.
     return FileOutcome(diagnostics, view.read, runner.errors)
 

@@ -64,7 +64,7 @@ def code_spans(line: str) -> list[tuple[int, int, str]]:
 
 
 @dataclass(frozen=True)
-class _Scan:
+class SegmentTokens:
     ends: list[int] | None  # lines that can end with a comment, ascending; None: not tokenizable
     comments: dict[int, int]  # line -> column where its comment starts
 
@@ -74,13 +74,23 @@ class NoqaComments:
     per text; the tokenizer only runs when the text mentions noqa or a noqa is added, and
     then, when ``starts`` gives the lines the top-level statements start on (where the
     tokenizer starts afresh), only over the statements asked about: a keystroke in a long
-    file with one ``# noqa`` does not tokenize the whole file."""
+    file with one ``# noqa`` does not tokenize the whole file. ``known``: the
+    :attr:`tokenized` segments of an earlier text of the file (an editor's last
+    keystroke), taken where a segment's text is the same: it tokenizes the same."""
 
-    def __init__(self, source: str, starts: Callable[[], list[int] | None] | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        starts: Callable[[], list[int] | None] | None = None,
+        known: Mapping[str, SegmentTokens] | None = None,
+    ) -> None:
         self.source = source
         self.mentioned = re.search("noqa", source, re.I) is not None
         self._starts = starts
-        self._segments: dict[int, _Scan] = {}  # a segment's first line -> its tokens' facts
+        self._segments: dict[int, SegmentTokens] = {}  # a segment's first line -> its tokens' facts
+        self._known = known or {}
+        # A segment's text -> its tokens' facts, counting lines from its first: for the next text's.
+        self.tokenized: dict[str, SegmentTokens] = {}
 
     @cached_property
     def lines(self) -> list[str]:
@@ -91,7 +101,7 @@ class NoqaComments:
         return lines_with_ends(self.source)
 
     @cached_property
-    def _scan(self) -> _Scan:
+    def _scan(self) -> SegmentTokens:
         """The whole text's."""
         return _tokenize(self._lines_with_ends, 1)
 
@@ -101,7 +111,7 @@ class NoqaComments:
         starts = self._starts() if self._starts is not None else None
         return None if starts is None else sorted({1, *starts})
 
-    def _scan_of(self, line1: int) -> _Scan:
+    def _scan_of(self, line1: int) -> SegmentTokens:
         """The tokens' facts of the segment holding line ``line1``."""
         bounds = self._bounds
         at = -1 if bounds is None else bisect.bisect_right(bounds, line1) - 1
@@ -111,10 +121,15 @@ class NoqaComments:
         scan = self._segments.get(first)
         if scan is None:
             last = bounds[at + 1] - 1 if at + 1 < len(bounds) else None
-            scan = _tokenize(self._lines_with_ends[first - 1 : last], first)
-            if scan.ends is None:  # not a statement's start after all: the whole text from now on
+            lines = self._lines_with_ends[first - 1 : last]
+            text = "".join(lines)
+            own = self.tokenized[text] = self._known.get(text) or self.tokenized.get(text) or _tokenize(lines, 1)
+            if own.ends is None:  # not a statement's start after all: the whole text from now on
                 self._bounds = None
                 return self._scan
+            shift = first - 1
+            ends = [line + shift for line in own.ends]
+            scan = SegmentTokens(ends, {line + shift: column for line, column in own.comments.items()})
             self._segments[first] = scan
         return scan
 
@@ -211,7 +226,7 @@ class NoqaComments:
         return target, stripped, len(line), f"  # noqa: {listed}"
 
 
-def _tokenize(lines: list[str], first: int) -> _Scan:
+def _tokenize(lines: list[str], first: int) -> SegmentTokens:
     """The tokens' facts of ``lines`` (with their endings), the first being line ``first``."""
     ends: list[int] = []
     comments: dict[int, int] = {}
@@ -225,8 +240,8 @@ def _tokenize(lines: list[str], first: int) -> _Scan:
             elif tok.type == tokenize.COMMENT:
                 comments[tok.start[0] + shift] = tok.start[1]
     except (tokenize.TokenError, SyntaxError):
-        return _Scan(None, {})
-    return _Scan(ends, comments)
+        return SegmentTokens(None, {})
+    return SegmentTokens(ends, comments)
 
 
 def add_noqa(source: str, findings: Iterable[tuple[int, str]]) -> tuple[str, int]:
