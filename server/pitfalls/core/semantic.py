@@ -65,6 +65,8 @@ class Semantic:
         self._withs: list[tuple[cst.With, cst.FunctionDef | None, dict[str, cst.BaseExpression]]] = []
         # qualified_name's answers until the bindings change (by id, kept with their node).
         self._qualified: dict[int, tuple[cst.BaseExpression, str | None]] = {}
+        # The modules `from module import *` imports at module level (most files: none).
+        self._star_modules = [i.module for i in summary.imports if i.bound == "*" and i.scope == "module"]
 
     # -- recording (called by the runner as the traversal passes) -----------------------
 
@@ -404,17 +406,15 @@ class Semantic:
     def _star_imported(self, name: str) -> str | None:
         """``name`` as brought in by a ``from module import *`` of a project module (its
         ``__all__``, else its public names), so rules still see through star imports."""
-        if name.startswith("_") or name in self._scopes[0].values:
+        if not self._star_modules or name.startswith("_") or name in self._scopes[0].values:
             return None
-        for info in self.summary.imports:
-            if info.bound != "*" or info.scope != "module":
-                continue
-            star = self.index.module(info.module)
+        for module in self._star_modules:
+            star = self.index.module(module)
             if star is None:
                 continue
             exported = star.all_names if star.all_names is not None else star.defined
             if name in exported:
-                return f"{info.module}.{name}"
+                return f"{module}.{name}"
         return None
 
     def _imported_as(self, name: str) -> str | None:
