@@ -26,7 +26,9 @@
 3. With ``--ecosystem NAME`` (e.g. dispatch, unpacked from ``SHARED/ecosystem/NAME.tar.xz``):
    a server on a fresh copy of that project (no cache), its file of median size opened
    right away: when that file's diagnostics came and when the scan of every file ended
-   (no target).
+   (no target). Then real code: on another fresh copy, its largest file open, ``--edits``
+   edits typing ``0 or `` before the value of an assignment in a function body (spread
+   over the file), each timed from didChange to the publication of its version (no target).
 
 With ``--baseline DIR`` (a folder holding another `pitfalls` package, as for `bench/cli.py`),
 each measurement is made with that code's server too, right after this tree's, and both
@@ -43,6 +45,7 @@ import asyncio
 import gc
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -469,6 +472,67 @@ async def start_up(work: Path, project: Path, version: Version) -> None:
           f"{first - opened:.1f} s after didOpen; the scan of every file ended after {ended - opened:.1f} s (no target)")
 
 
+def assignment_edits(text: str, wanted: int) -> list[int]:
+    """Up to ``wanted`` lines of ``text``, spread over it, that assign in a function body
+    (indented ``name = value``) and still compile with ``0 or `` typed before the value."""
+    lines = text.splitlines(keepends=True)
+    found = []
+    for i, line in enumerate(lines):
+        if not re.match(r"^ {4,}\w+ = \S", line):
+            continue
+        at = line.index("=") + 2
+        try:
+            compile("".join([*lines[:i], line[:at] + "0 or " + line[at:], *lines[i + 1:]]), "", "exec")
+        except (SyntaxError, ValueError):
+            continue
+        found.append(i)
+    step = max(1, len(found) // wanted)
+    return found[::step][:wanted]
+
+
+async def real_edits(work: Path, project: Path, edits: int, version: Version) -> None:
+    """A server on a fresh copy of ``project`` with its largest file open; once the scan
+    has ended, ``edits`` edits typing ``0 or `` before the value of an assignment in a
+    function body, spread over the file: didChange -> publishDiagnostics of that version."""
+    root = work / f"{project.name}-{version.name}-edits"
+    shutil.copytree(project, root, symlinks=True)
+    path = max(sorted(root.rglob("*.py")), key=lambda p: p.stat().st_size)
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    client = await start(root, env=version.env)
+    times: list[float] = []
+    try:
+        uri, _, _, _ = await open_at_start(client, path)
+        baseline = len(client.published[uri][-1][1].diagnostics)
+        gc.collect()
+        gc.disable()  # see latency()
+        for n, line in enumerate(assignment_edits(text, edits)):
+            version_number = n + 2
+            at = types.Position(line=line, character=lines[line].index("=") + 2)
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version_number),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="0 or ")
+                    ],
+                )
+            )
+            arrived, _ = await diagnosed(client, uri, version_number, False)
+            times.append((arrived - sent) * 1000)
+    finally:
+        gc.enable()
+        await stop(client)
+    if not times:
+        print(f"edits in {path.relative_to(root)}{version.label}: no assignment in a function body to edit")
+        return
+    p50, p95 = percentiles(times)
+    print(f"edits in {project.name}'s largest file{version.label}: {path.relative_to(root)} ({len(lines):,} lines, "
+          f"{baseline} findings), {len(times)} edits typing `0 or ` into assignments, didChange -> publishDiagnostics:")
+    print(f"  p50 {p50:.0f} ms, p95 {p95:.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms (no target: real code, "
+          f"not the generated file the targets are for)")
+
+
 def percentiles(ms: list[float]) -> tuple[float, float]:
     """p50 and p95 (the nearest rank) of ``ms``."""
     ms = sorted(ms)
@@ -538,6 +602,8 @@ async def main() -> int:
             project = unpack(args.shared, work / "unpacked", {args.ecosystem})[args.ecosystem]
             for version in versions:
                 await start_up(work, project, version)
+            for version in versions:
+                await real_edits(work, project, args.edits, version)
     finally:
         if args.keep:
             print(f"kept {work}")
