@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
@@ -403,6 +404,29 @@ def test_a_warm_run_validates_no_table_again(app: Path, tmp_path: Path) -> None:
     warm_report, warm = probe()
     assert (cold, warm) == ("pydantic: True packaging: True", "pydantic: False packaging: False")
     assert warm_report == cold_report == uncached_report and '"PF401"' in warm_report
+
+
+def test_no_table_gives_the_defaults_validation_gives_without_pydantic(tmp_path: Path) -> None:
+    """A project without ``[tool.pitfalls]`` gets the settings pydantic gives for no keys,
+    types and fingerprint included, and a run on it never imports pydantic (a tenth of a
+    second of every run without a cache, as pre-commit's on a fresh clone)."""
+    from pydantic import TypeAdapter
+
+    from pitfalls.core.settings import Settings, parse_settings
+
+    validated = TypeAdapter(Settings).validate_python({})
+    assert parse_settings({}) == validated and repr(parse_settings({})) == repr(validated)
+    assert parse_settings({}).fingerprint() == validated.fingerprint()
+    (tmp_path / "app.py").write_text("import requests\n\nrequests.get('https://example.com')\n", encoding="utf-8")
+    script = (
+        "import sys\nfrom pitfalls.cli.main import main\n"
+        "code = main(['check', '--no-cache', '--output-format', 'json', '.'])\n"
+        "print(code, 'pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
+    assert '"PF103"' in proc.stdout and proc.stderr.splitlines()[-1] == "1 False", proc.stderr
 
 
 def test_known_tables_give_the_settings_validation_gives(tmp_path: Path) -> None:

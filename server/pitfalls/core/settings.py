@@ -195,6 +195,8 @@ ParseSettings = Callable[[dict[str, Any], Path | None], Settings]
 
 
 def parse_settings(table: dict[str, Any], source: Path | None = None) -> Settings:
+    if not table:
+        return Settings()  # the defaults, as validating no keys gives them: no pydantic to import
     from pydantic import ValidationError
 
     where = f"{source}: " if source else ""

@@ -6,7 +6,6 @@ import re
 from typing import Annotated, Callable
 
 import libcst as cst
-from pydantic import StringConstraints, TypeAdapter, ValidationError
 
 from pitfalls.core import names
 from pitfalls.core.schema import Choice, DirectusField
@@ -293,7 +292,9 @@ def _pattern_matcher(pattern: str) -> Callable[[str], bool] | None:
     """Whether a value passes ``pattern`` as pydantic judges it: with pydantic-core's own
     regex engine (Rust's, linear in time), never Python's ``re``, whose backtracking a
     pattern from the checked code could make hang (``^(a+)+$``). None when that engine
-    refuses the pattern."""
+    refuses the pattern. (pydantic is imported here: most runs have no Directus schema.)"""
+    from pydantic import StringConstraints, TypeAdapter, ValidationError
+
     try:
         adapter: TypeAdapter[str] = TypeAdapter(Annotated[str, StringConstraints(pattern=pattern)])
     except Exception:  # pydantic refuses the pattern (a look-around, bad syntax...)
