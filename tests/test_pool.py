@@ -96,3 +96,38 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_worker_keeps_the_trees_its_budget_holds_and_parses_the_others_again(tmp_path: Path) -> None:
+    """Past its budget of source, a worker summarises a file and drops its tree; checking
+    it parses it again: the same outcome, and nothing held once every file is checked."""
+    from pitfalls import rules as catalog
+    from pitfalls.core.index import ProjectIndex
+    from pitfalls.core.schema import Schemas
+    from pitfalls.core.settings import Settings
+    from pitfalls.project.analyzer import Analyzer
+    from pitfalls.project.pool import Check
+
+    texts = {
+        "base.py": "class Base:\n    def __init__(self, name):\n        self.name = name\n\n    def label(self):\n        return self.name\n",
+        "child.py": "from base import Base\n\n\nclass Child(Base):\n    def __init__(self):\n        self.size = 1\n",
+        "client.py": "import requests\n\nrequests.get('https://example.com')\n",
+    }
+    tasks = []
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        tasks.append(FileTask(str(tmp_path / name), name, name[:-3], str(tmp_path), False, 1.0))
+    rules = catalog.runnable(catalog.ALL_RULES)
+
+    def run(budget: int) -> tuple[Analyzer, list[list[str]], list[str]]:
+        analyzer = Analyzer(budget)
+        summaries = [item.summary for item in analyzer.handle(Summarise(tasks))]
+        kept = list(analyzer.trees)
+        checked = analyzer.handle(Check([(task, rules, Settings(), Schemas()) for task in tasks], ProjectIndex(summaries)))
+        return analyzer, [[f"{d.code}:{d.start.line}" for d in c.outcome.diagnostics] for c in checked], kept
+
+    everything, expected, all_kept = run(10**9)
+    some, found, kept = run(len(texts["base.py"]))
+    assert kept == [tasks[0].path] and len(all_kept) == 3
+    assert found == expected and ["PF201:5"] in expected and ["PF103:3"] in expected
+    assert some.trees == {} and some.kept == 0 == everything.kept

@@ -19,6 +19,8 @@ from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files
 
+from conftest import unpack_ecosystem
+
 
 def collector_states(root: Path) -> list[bool]:
     """Whether the collector was on each time the run reported progress."""
@@ -67,3 +69,28 @@ def test_a_checked_file_leaves_nothing_for_the_cyclic_collector() -> None:
             gc.enable()
     assert {"PF103", "PF404", "PF105", "PF403"} <= {d.code for d in outcome.diagnostics}
     assert left == []
+
+
+def test_trees_past_the_workers_budget_are_parsed_again_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers keep the trees of only so much source between the phases (libcst's trees
+    take fifty times its memory); the others are parsed again when checked. Nothing kept,
+    or some: the findings a run keeping every tree gives."""
+    from pitfalls.project import pool
+
+    unpack_ecosystem(tmp_path, "fief")
+    root = tmp_path / "fief"
+    config = ConfigResolver(root=root)
+    files = discover([root], config)
+
+    def findings() -> list[tuple[str, int, str]]:
+        result = check_files(files, config, use_cache=False, jobs=2)
+        assert not result.errors
+        return sorted((d.path, d.start.line, d.code) for d in result.diagnostics)
+
+    everything = findings()
+    assert len({path for path, _, _ in everything}) > 5
+    for kept in (0, 250_000):  # none kept, some
+        monkeypatch.setattr(pool, "KEPT_SOURCE_CHARS", kept)
+        assert findings() == everything, kept

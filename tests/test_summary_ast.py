@@ -13,7 +13,7 @@ from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.summary import summarize
 from pitfalls.core.summary_ast import summarize_source
 from pitfalls.project.analyzer import Analyzer
-from pitfalls.project.pool import FileTask, Summarise
+from pitfalls.project.pool import KEPT_SOURCE_CHARS, FileTask, Summarise
 
 
 CASES = {
@@ -213,7 +213,7 @@ def test_phase_one_keeps_no_libcst_tree_for_files_only_summarised(tmp_path: Path
     kept for phase 2); a file Python refuses gets the same PF000 either way."""
     (tmp_path / "good.py").write_text(textwrap.dedent(CASES["parentheses and brackets as written"]))
     (tmp_path / "bad.py").write_text("def f(:\n")
-    analyzer = Analyzer()
+    analyzer = Analyzer(KEPT_SOURCE_CHARS)
     tasks = [
         FileTask(str(tmp_path / name), name, name[:-3], str(tmp_path), False, 1.0, None, checked)
         for name in ("good.py", "bad.py") for checked in (True, False)

@@ -26,17 +26,20 @@ from pitfalls.project.pool import (
 
 
 class Analyzer:
-    """Holds parsed trees between the phases. One per worker process."""
+    """Holds parsed trees between the phases, those of up to ``budget`` characters of
+    source (see :data:`~pitfalls.project.pool.KEPT_SOURCE_CHARS`). One per worker process."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self.trees: dict[str, ParsedFile] = {}
         self.index = ProjectIndex()
+        self.budget = budget
+        self.kept = 0  # characters of source whose trees are held
 
     def handle(self, message: Message, tick: Tick = no_tick) -> Any:
         """The answer to ``message``; ``tick(1)`` after each file."""
         match message:
             case Summarise(tasks):
-                return [self._after(self._summarise(task), tick) for task in tasks]
+                return [self._after(self._summarise(task, within_budget=True), tick) for task in tasks]
             case Check(items, index):
                 self.index = pickle.loads(index) if isinstance(index, bytes) else index
                 return [self._after(self._check(*item), tick) for item in items]
@@ -47,11 +50,15 @@ class Analyzer:
         tick(1)
         return answer
 
-    def _summarise(self, task: FileTask, cached: ModuleSummary | None = None) -> Summarised:
-        """Parse the file; summarise it, unless its summary is ``cached`` and current."""
-        summarised, parsed = summarise_file(task, None if cached is None else (cached, self.index.fingerprints[task.path]))
+    def _summarise(self, task: FileTask, cached: ModuleSummary | None = None, *, within_budget: bool = False) -> Summarised:
+        """Parse the file; summarise it, unless its summary is ``cached`` and current. Its
+        tree is kept for the check; with ``within_budget``, once the budget is spent, the
+        file is summarised from CPython's tree instead (parsed by libcst when checked)."""
+        known = None if cached is None else (cached, self.index.fingerprints[task.path])
+        summarised, parsed = summarise_file(task, known, tree=not within_budget or self.kept < self.budget)
         if parsed is not None:
             self.trees[task.path] = parsed
+            self.kept += len(parsed.source)
         return summarised
 
     def _check(self, task: FileTask, rules: list[type[Rule]], settings: Settings, schemas: Schemas) -> Checked:
@@ -66,15 +73,17 @@ class Analyzer:
             if cached is not None:  # the parent's cache entry holds it: no copy goes back
                 late = dataclasses.replace(late, summary=None)
         parsed = self.trees.pop(task.path)
+        self.kept -= len(parsed.source)
         outcome = check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display)
         return Checked(task.path, late, outcome)
 
 
 def summarise_file(
-    task: FileTask, cached: tuple[ModuleSummary, str] | None = None
+    task: FileTask, cached: tuple[ModuleSummary, str] | None = None, *, tree: bool = True
 ) -> tuple[Summarised, ParsedFile | None]:
     """Read and summarise the file (its summary and fingerprint are ``cached``, when
-    current), with the tree libcst parsed for it, if it did."""
+    current), with the tree libcst parsed for it, if it did: without ``tree``, or for a
+    file only summarised, it does not (unless CPython's tree cannot say)."""
     try:
         data = read_bounded(task.path, task.max_file_mb)
     except UnreadableFile as exc:
@@ -84,7 +93,7 @@ def summarise_file(
         source = decode(task.display, data)
         # A file only summarised: from CPython's ast, the same summary at about a fifth
         # of libcst's cost, and no tree kept (libcst still decides what ast cannot).
-        if not task.checked:
+        if not task.checked or not tree:
             where = {"name": task.module, "path": task.path, "root": task.root, "is_package": task.is_package}
             summary = summarize_source(source, display=task.display, **where)
             if summary is not None:
@@ -99,17 +108,18 @@ def summarise_file(
     return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error), parsed
 
 
-def worker_main(conn: Any, inherited: Iterable[Any] = ()) -> None:
+def worker_main(conn: Any, budget: int, inherited: Iterable[Any] = ()) -> None:
     """A worker's life: answer the parent's messages until Stop, or until the parent is
-    gone (killed mid-run: its end of the pipe closes). ``inherited``: the parent's ends of
-    the pipes, which the fork copied here; kept open, they would hide that."""
+    gone (killed mid-run: its end of the pipe closes). ``budget``: see :class:`Analyzer`.
+    ``inherited``: the parent's ends of the pipes, which the fork copied here; kept open,
+    they would hide that."""
     for other in inherited:
         other.close()
     # A worker holds many parsed trees and makes no reference cycles worth collecting:
     # the cyclic collector would only rescan the trees, over and over (about a third of
     # the parse time).
     gc.disable()
-    analyzer = Analyzer()
+    analyzer = Analyzer(budget)
     pending = 0
     last = time.monotonic()
 

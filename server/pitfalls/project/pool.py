@@ -98,6 +98,13 @@ Tick = Callable[[int], None]
 # The language server runs an edit's check at these reports while a scan is on (every
 # 0.2 s, an edit on dispatch waited 0.16 s for its diagnostics as a median; now 0.06 s).
 PROGRESS_INTERVAL_SECONDS = 0.05
+# libcst's trees take about fifty times the memory of their source. The workers together
+# keep those of this much source between the phases (the first files each parses, the
+# largest: the costliest come first); past that a worker summarises a file from CPython's
+# tree, and libcst parses it when it is checked: a project of a million lines and more
+# costs some CPU more (a third of a parse per file past the budget) instead of memory
+# without bound (30 MB of source kept 1.5 GB of trees).
+KEPT_SOURCE_CHARS = 32_000_000
 
 
 def no_tick(done: int) -> None:
@@ -111,7 +118,7 @@ class Pool:
         from pitfalls.project.analyzer import Analyzer, worker_main  # the engine, with the first pool
 
         catalog.load()  # here, before the workers fork: they share the rules' modules
-        self.local = Analyzer() if size <= 1 else None
+        self.local = Analyzer(KEPT_SOURCE_CHARS) if size <= 1 else None
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         if self.local is None:
@@ -120,7 +127,9 @@ class Pool:
             context = multiprocessing.get_context("fork")
             for _ in range(size):
                 parent, child = context.Pipe()
-                proc = context.Process(target=worker_main, args=(child, [*self.conns, parent]), daemon=True)
+                proc = context.Process(
+                    target=worker_main, args=(child, KEPT_SOURCE_CHARS // size, [*self.conns, parent]), daemon=True
+                )
                 proc.start()
                 child.close()
                 self.conns.append(parent)
