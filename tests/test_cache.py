@@ -106,6 +106,41 @@ def test_warm_run_reuses_every_result(app: Path) -> None:
     assert cache_files[0].read_bytes() == stored
 
 
+def test_a_project_moved_with_its_cache_stays_warm_and_right(app: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A project moved, or checked out at another path with its cache restored (as CI
+    jobs are), reads its cache's paths as moved there: nothing is analysed again, and an
+    edit after the move changes what a cold run finds, dependants included."""
+    import shutil
+
+    first = run(app)
+    moved = tmp_path_factory.mktemp("elsewhere") / "checkout"
+    shutil.move(str(app), str(moved))
+    warm = run(moved)
+    assert warm.analysed == 0 and warm.summarised == 0
+    assert codes(warm) == codes(first) and ROUTES_PF401 in codes(warm)
+    stored = next((moved / ".pitfalls_cache").rglob("*.json")).read_bytes()
+    assert str(app).encode() not in stored  # written again where it is now
+    edit(moved / "app" / "base.py", BASE_PLAIN)  # Article is no pydantic model now: no PF401
+    after = run(moved)
+    assert after.summarised == 1 and ROUTES_PF401 not in codes(after)
+    assert_same_as_cold(moved, after)
+
+
+def test_moved_paths() -> None:
+    from pitfalls.project.cache import _Moved
+
+    moved = _Moved(os.path.join(os.sep, "a", "proj"), os.path.join(os.sep, "b", "proj"))
+    old, new = moved.old, moved.new
+    assert moved.path(old) == new
+    assert moved.path(os.path.join(old, "x.py")) == os.path.join(new, "x.py")
+    joined = ",".join([os.path.join(old, "x.py"), os.path.join(old, "y.py")])
+    assert moved.path(joined) == ",".join([os.path.join(new, "x.py"), os.path.join(new, "y.py")])
+    for other in (old + "-other" + os.sep + "x.py", "app.models", "PF401"):
+        assert moved.path(other) == other
+    summary = json.dumps({"path": os.path.join(old, "x.py"), "root": old, "name": "x"})
+    assert json.loads(moved.summary(summary)) == {"path": os.path.join(new, "x.py"), "root": new, "name": "x"}
+
+
 def test_a_warm_run_never_reads_the_summaries(app: Path) -> None:
     """They are the cache file's last line, checked and decoded only to build the index; a
     warm run builds none (here that line is not the one signed: reading it would fail)."""

@@ -13,6 +13,10 @@ else wrote, a committed one included, is ignored.
 The summaries, two thirds of the file, are its last line, signed apart (the first line's
 signature covers the rest and the summaries' signature): a run checks and decodes them only
 when it builds the index (a warm run does not), the rest at once.
+
+The file names the folder it was written in. Found in another (the project moved, or a CI
+job restored it into a checkout at another path), its paths are moved there as it is read:
+the fingerprints it holds are the same summaries' and results', wherever they are.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import Any, Iterable
 
 from pitfalls import __version__
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.index import Dependencies
+from pitfalls.core.index import Dependencies, modules_key
 from pitfalls.core.settings import Settings, parse_settings, settings_from_json, settings_json
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
@@ -53,13 +57,49 @@ class CorruptCache(Exception):
     """A cache file whose summaries line is not what its signed first line says."""
 
 
+class _Moved:
+    """Paths written under folder ``old``, moved under ``new``."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+        self._under = old + os.sep
+        # As a summary's JSON text spells them: `"path":"<old>/...` and `"root":"<old>"`.
+        self._quoted = ((json.dumps(old + os.sep)[:-1], json.dumps(new + os.sep)[:-1]), (json.dumps(old), json.dumps(new)))
+
+    def path(self, text: str) -> str:
+        """A path, or paths joined by commas (a constant's definers), moved."""
+        if self.old not in text:
+            return text
+        return ",".join(
+            self.new if part == self.old else self.new + part[len(self.old):] if part.startswith(self._under) else part
+            for part in text.split(",")
+        )
+
+    def value(self, value: Any) -> Any:
+        """Every path in a JSON value (keys included) moved."""
+        if isinstance(value, str):
+            return self.path(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {self.path(key): self.value(item) for key, item in value.items()}
+        return value
+
+    def summary(self, text: str) -> str:
+        for old, new in self._quoted:
+            text = text.replace(old, new)
+        return text
+
+
 class _Summaries:
     """A cache file's summaries line (JSON: path -> summary text), checked against its
-    signature and decoded when first asked."""
+    signature and decoded when first asked; its paths ``moved`` when the file was written
+    in another folder."""
 
-    def __init__(self, line: bytes | memoryview, mac: str) -> None:
+    def __init__(self, line: bytes | memoryview, mac: str, moved: _Moved | None = None) -> None:
         self._line = line
         self._mac = mac
+        self._moved = moved
         self._texts: dict[str, str] | None = None
 
     def get(self, path: str) -> str | None:
@@ -72,8 +112,11 @@ class _Summaries:
                 raise CorruptCache("the summaries are not JSON") from None
             if not isinstance(texts, dict):
                 raise CorruptCache("the summaries are not a mapping")
+            if self._moved is not None:
+                texts = {self._moved.path(key): text for key, text in texts.items()}
             self._texts, self._line = texts, b""
-        return self._texts.get(path)
+        text = self._texts.get(path)
+        return text if text is None or self._moved is None else self._moved.summary(text)
 
 
 @dataclass
@@ -179,11 +222,13 @@ class Cache:
         """The cache in ``root``; ``configured``: the fingerprint of the settings; ``codes``:
         the rules' (a rule added runs on files whose results are cached)."""
         self.enabled = enabled
+        self.root = str(root)
         self.folder = root / FOLDER
         key = hashlib.blake2b(f"{configured}{_engine_fingerprint()}{','.join(codes)}".encode(), digest_size=8)
         self.file = self.folder / __version__ / f"{key.hexdigest()}.json"
         self.entries: dict[str, Entry] = {}
         self.cycles: Cycles | None = None
+        self.moved = False  # the file was written in another folder (then written again here)
         if enabled:
             self._load()
 
@@ -200,12 +245,17 @@ class Cache:
             found = json.loads(main)
             if found.get("version") != __version__:
                 return
-            stored = _Summaries(memoryview(data)[second + 1:], found["summaries"])  # not copied: a warm run never reads it
+            moved = None
+            if isinstance(found.get("root"), str) and found["root"] != self.root:
+                moved = _Moved(found["root"], self.root)
+                found = _moved_payload(found, moved)
+                self.moved = True
+            stored = _Summaries(memoryview(data)[second + 1:], found["summaries"], moved)  # not copied: a warm run never reads it
             self.entries = {path: Entry.from_json(path, entry, stored) for path, entry in found["files"].items()}
             if found.get("cycles"):
                 self.cycles = Cycles(found["cycles"]["key"], found["cycles"]["fingerprints"])
         except (UnreadableFile, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            self.entries, self.cycles = {}, None
+            self.entries, self.cycles, self.moved = {}, None, False
 
     def save(self, updates: dict[str, Entry], checked: set[str], cycles: Cycles | None) -> None:
         """Store ``updates``; keep other files' entries unless this run saw them go."""
@@ -214,12 +264,13 @@ class Cache:
         entries = {p: e for p, e in self.entries.items() if p not in checked and os.path.exists(p)}
         entries.update(updates)
         unchanged = entries.keys() == self.entries.keys() and all(e is self.entries[p] for p, e in entries.items())
-        if unchanged and cycles is self.cycles:
+        if unchanged and cycles is self.cycles and not self.moved:
             return  # a warm run: the file already says all of this
         texts = {p: text for p, e in entries.items() if (text := e.summary_text()) is not None}
         summaries = json.dumps(texts, separators=(",", ":")).encode("utf-8")
         payload: dict[str, Any] = {
-            "version": __version__, "files": {p: e.to_json() for p, e in entries.items()}, "summaries": _mac(summaries).decode(),
+            "version": __version__, "root": self.root, "files": {p: e.to_json() for p, e in entries.items()},
+            "summaries": _mac(summaries).decode(),
         }
         if cycles is not None:
             payload["cycles"] = dataclasses.asdict(cycles)
@@ -231,6 +282,25 @@ class Cache:
             replace_file(self.file, _signed(json.dumps(payload, separators=(",", ":")).encode("utf-8")) + b"\n" + summaries)
         except OSError:
             pass  # a read-only checkout still gets its results, just not cached
+
+
+def _moved_payload(found: dict[str, Any], moved: _Moved) -> dict[str, Any]:
+    """A cache file's first line as if written where it is now. The keys hashed from the
+    paths (of the index, for the cycles; of the modules, for results that read every
+    module) are hashed again from the moved paths, when they were those of the entries."""
+    old_fps = {path: entry["fp"] for path, entry in found["files"].items() if entry["fp"]}
+    old_modules = modules_key(old_fps)
+    found = {**found, "files": moved.value(found["files"]), "cycles": moved.value(found.get("cycles"))}
+    new_fps = {path: entry["fp"] for path, entry in found["files"].items() if entry["fp"]}
+    new_modules = modules_key(new_fps)
+    for entry in found["files"].values():
+        read = (entry["results"] or {}).get("read")
+        if read is not None and read["every"] == old_modules:
+            read["every"] = new_modules
+    cycles = found["cycles"]
+    if cycles and cycles["key"] == index_key(old_fps):
+        cycles["key"] = index_key(new_fps)
+    return found
 
 
 class _SignedMemo:
