@@ -771,6 +771,24 @@ async def test_a_settings_file_change_rechecks_what_it_settles(tmp_path: Path, k
         assert await s.diagnostics(uri, where=lambda d: d == []) == []
 
 
+async def test_a_gitignore_change_takes_its_files_out_and_back(tmp_path: Path) -> None:
+    """Git's ignore files decide what a folder's check covers (``respect-gitignore``): a
+    file ignored now drops its findings; no longer ignored, they come back."""
+    write(tmp_path, {
+        ".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "", "pyproject.toml": "[tool.pitfalls]\n",
+        "generated.py": "import requests\nrequests.get('u')\n",
+    })
+    async with session(tmp_path) as s:
+        uri, ignore = s.uri("generated.py"), s.uri(".gitignore")
+        assert codes(await s.diagnostics(uri, where=bool)) == [("PF103", 2)]
+        for text, expected in (("generated.py\n", []), ("", [("PF103", 2)])):
+            (tmp_path / ".gitignore").write_text(text, encoding="utf-8")
+            s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+                types.FileEvent(uri=ignore, type=types.FileChangeType.Changed),
+            ]))
+            assert codes(await s.diagnostics(uri, where=lambda d, e=expected: codes(d) == e)) == expected
+
+
 # ---------------------------------------------------------------------------------------
 # Robustness
 

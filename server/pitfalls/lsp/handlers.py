@@ -28,6 +28,7 @@ from pitfalls.lsp.text import DocumentStore, encoding_name
 from pitfalls.project.config import CONFIG_FILES
 from pitfalls.project.dependencies import DEPENDENCY_FILE_PATTERNS, is_dependency_file
 from pitfalls.project.environment import WATCHED_PATTERNS, is_environment_file
+from pitfalls.project.gitignore import IGNORE_FILE
 from pitfalls.project.discovery import SOURCE_SUFFIXES
 from pitfalls.sources.directus import SNAPSHOT_SUFFIXES
 
@@ -105,6 +106,7 @@ def create_server() -> PitfallsServer:
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in DEPENDENCY_FILE_PATTERNS),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED_PATTERNS),
                                         *(types.FileSystemWatcher(glob_pattern=f"**/*{suffix}") for suffix in SNAPSHOT_SUFFIXES),
+                                        types.FileSystemWatcher(glob_pattern=f"**/{IGNORE_FILE}"),
                                     ]
                                 ),
                             )
@@ -223,8 +225,9 @@ def create_server() -> PitfallsServer:
                 snapshots.add(os.path.normpath(path))
             name = os.path.basename(path)
             # What a configuration's settings are read from: its file, the dependency files,
-            # and the files defining environment variables (PF701).
-            if name in CONFIG_FILES or is_dependency_file(name) or is_environment_file(path):
+            # and the files defining environment variables (PF701); and git's ignore files,
+            # which decide what its check covers.
+            if name in CONFIG_FILES or name == IGNORE_FILE or is_dependency_file(name) or is_environment_file(path):
                 folder = Path(os.path.dirname(path))
                 for root in ls.projects:
                     # A file its folder's configuration is looked for in, or a service's inside it.

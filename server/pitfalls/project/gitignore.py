@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pitfalls.project.files import UnreadableFile, read_bounded
 
 MAX_IGNORE_MB = 1
+IGNORE_FILE = ".gitignore"  # (an editor watches these: a change re-reads what a check covers)
 
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
