@@ -512,6 +512,9 @@ VERDICTS = {
         "from __future__ import annotations\n\nclass C:\n    def f(self, x: int):\n        pass\n",
         "from __future__ import annotations\n\nclass C:\n    def f(self, x: (y := 1)):\n        pass\n",
     ),
+    "a future import typed below a statement": (
+        "x = 1\n\n\nfrom os import annotations\n", "x = 1\n\n\nfrom __future__ import annotations\n"
+    ),
     "a global word that is not a statement": ("global_x = 1\n\n\ny = 2\n", "global_x = 1\n\n\ny = 3\n"),
     "return outside a function": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 1\n\n\nreturn 2\n"),
     "an edit that compiles": ("def f():\n    return 1\n\n\ny = 2\n", "def f():\n    return 10\n\n\ny = 2\n"),

@@ -13,7 +13,8 @@ keeps its node objects, so spans computed for them stay valid (see
 Only the statements re-parsed are handed to ``accept`` (CPython's verdict, see
 :func:`~pitfalls.core.source.parse`), with the compiler flags of the module's
 ``from __future__`` imports: under them a statement compiles alone as it does in the module.
-An edit of those imports, or of the docstring before them, is parsed whole.
+An edit of those imports, or of the docstring before them, or one whose statements name
+``__future__``, is parsed whole.
 
 The result is used only when the spliced tree generates exactly the new text; anything
 else (the edit reaches into a header comment's neighbour in a way the splice cannot
@@ -168,7 +169,8 @@ def reparse(
     futures, flags = future_imports(module) if "__future__" in source else (0, 0)
     if first < futures:
         return None  # the docstring or the future imports: what follows may not compile now
-    judge = None if accept is None else lambda text: accept(text, flags)
+    # A future import typed below them compiles alone (it starts its text), not in the module.
+    judge = None if accept is None else lambda text: "__future__" not in text and accept(text, flags)
     if first == last and type(module.body[first]) is cst.ClassDef:
         inside = _reparse_in_class(
             module, first, extents[first][2], positions, source, new_source, prefix, len(source) - suffix, judge

@@ -21,7 +21,7 @@ from pitfalls.core.diagnostics import Diagnostic, Position, Severity
 if TYPE_CHECKING:
     import libcst as cst
 
-    from pitfalls.core.reparse import Splice
+    from pitfalls.core.reparse import Accept, Splice
 
 NEWLINE = re.compile(r"\r\n?|\n")
 _LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -221,7 +221,7 @@ def parse(
     path: str,
     source: str,
     python: tuple[int, int] | None = None,
-    reuse: Callable[[str, Callable[[str, int], bool] | None], Splice | None] | None = None,
+    reuse: Callable[[str, Accept | None], Splice | None] | None = None,
 ) -> cst.Module:
     """libcst's tree of ``source``; ParseFailure (one PF000) when Python refuses the code,
     or when pitfalls cannot analyse code Python accepts (too deep, or beyond libcst).
@@ -237,9 +237,8 @@ def parse(
     the module's ``__future__`` flags); or None. When those statements compile on their
     own, the whole text does (each top-level statement's verdict is its own under those
     flags, unless a ``global`` statement ties them), and it is not compiled again: most
-    of a keystroke's compile. So
-    is its depth: the text's is its deepest statement's, and the others were measured when
-    the earlier text was parsed.
+    of a keystroke's compile. So is its depth: the text's is its deepest statement's, and
+    the others were measured when the earlier text was parsed.
 
     Raises the process' recursion limit for what follows: code generation, positions and
     fixes recurse once per level of the tree."""
