@@ -1,7 +1,7 @@
 """Benchmark the language server through a real LSP client over stdio.
 
     .venv/bin/python bench/lsp.py [--lines 2000] [--edits 50] [--rounds 1] [--modules 1000] [--cycle-edits 20]
-        [--ecosystem NAME [--shared DIR]] [--baseline DIR] [--keep]
+        [--ecosystem NAME [--shared DIR] [--edit-file PATH]] [--baseline DIR] [--keep]
 
 1. Latency: in a fresh temporary project, opens a generated file of ``--lines`` lines (about
    one finding every 12 lines: pydantic v1 calls, HTTP calls without a timeout), then sends
@@ -26,9 +26,10 @@
 3. With ``--ecosystem NAME`` (e.g. dispatch, unpacked from ``SHARED/ecosystem/NAME.tar.xz``):
    a server on a fresh copy of that project (no cache), its file of median size opened
    right away: when that file's diagnostics came and when the scan of every file ended
-   (no target). Then real code: on another fresh copy, its largest file open, ``--edits``
-   edits typing ``0 or `` before the value of an assignment in a function body (spread
-   over the file), each timed from didChange to the publication of its version (no target).
+   (no target). Then real code: on another fresh copy, its largest file (or
+   ``--edit-file``) open, ``--edits`` edits typing ``0 or `` before the value of an
+   assignment in a function body (spread over the file), each timed from didChange to the
+   publication of its version (no target).
 
 With ``--baseline DIR`` (a folder holding another `pitfalls` package, as for `bench/cli.py`),
 each measurement is made with that code's server too, right after this tree's, and both
@@ -490,13 +491,14 @@ def assignment_edits(text: str, wanted: int) -> list[int]:
     return found[::step][:wanted]
 
 
-async def real_edits(work: Path, project: Path, edits: int, version: Version) -> None:
-    """A server on a fresh copy of ``project`` with its largest file open; once the scan
-    has ended, ``edits`` edits typing ``0 or `` before the value of an assignment in a
-    function body, spread over the file: didChange -> publishDiagnostics of that version."""
+async def real_edits(work: Path, project: Path, edits: int, version: Version, edited: str | None = None) -> None:
+    """A server on a fresh copy of ``project`` with its largest file (or ``edited``) open;
+    once the scan has ended, ``edits`` edits typing ``0 or `` before the value of an
+    assignment in a function body, spread over the file: didChange -> publishDiagnostics
+    of that version."""
     root = work / f"{project.name}-{version.name}-edits"
     shutil.copytree(project, root, symlinks=True)
-    path = max(sorted(root.rglob("*.py")), key=lambda p: p.stat().st_size)
+    path = root / edited if edited else max(sorted(root.rglob("*.py")), key=lambda p: p.stat().st_size)
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     client = await start(root, env=version.env)
@@ -527,7 +529,8 @@ async def real_edits(work: Path, project: Path, edits: int, version: Version) ->
         print(f"edits in {path.relative_to(root)}{version.label}: no assignment in a function body to edit")
         return
     p50, p95 = percentiles(times)
-    print(f"edits in {project.name}'s largest file{version.label}: {path.relative_to(root)} ({len(lines):,} lines, "
+    which = "a file" if edited else "the largest file"
+    print(f"edits in {which} of {project.name}{version.label}: {path.relative_to(root)} ({len(lines):,} lines, "
           f"{baseline} findings), {len(times)} edits typing `0 or ` into assignments, didChange -> publishDiagnostics:")
     print(f"  p50 {p50:.0f} ms, p95 {p95:.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms (no target: real code, "
           f"not the generated file the targets are for)")
@@ -561,6 +564,7 @@ async def main() -> int:
     parser.add_argument("--cycle-edits", type=int, default=20)
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="a folder holding another pitfalls package, measured side by side")
     parser.add_argument("--ecosystem", metavar="NAME", help="also time a start-up on the ecosystem project NAME (e.g. dispatch)")
+    parser.add_argument("--edit-file", metavar="PATH", help="with --ecosystem: the file to edit, relative to the project (default: its largest)")
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared",
         help="the folder holding ecosystem/NAME.tar.xz (default: ../shared)",
@@ -571,6 +575,8 @@ async def main() -> int:
         parser.error("--rounds: at least 1")
     if args.ecosystem is not None and not (args.shared / "ecosystem" / f"{args.ecosystem}.tar.xz").is_file():
         parser.error(f"no {args.shared / 'ecosystem' / args.ecosystem}.tar.xz (pass --shared)")
+    if args.edit_file is not None and args.ecosystem is None:
+        parser.error("--edit-file: a file of the --ecosystem project")
     versions = [Version("this")]
     if args.baseline is not None:
         if not (args.baseline / "pitfalls" / "__init__.py").is_file():
@@ -581,6 +587,12 @@ async def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="pitfalls-bench-lsp-"))
     try:
         ok = True
+        project = None
+        if args.ecosystem is not None:  # first: a wrong --edit-file is said before the long measurements
+            project = unpack(args.shared, work / "unpacked", {args.ecosystem})[args.ecosystem]
+            if args.edit_file is not None and not (project / args.edit_file).is_file():
+                print(f"bench: --edit-file: no {args.edit_file} in {args.ecosystem}", file=sys.stderr)
+                return 2
         for pull in (False, True):
             rounds: dict[str, list[Latency]] = {version.name: [] for version in versions}
             for round_ in range(args.rounds):
@@ -598,12 +610,11 @@ async def main() -> int:
                 ok = (await latency(work, args.lines, args.edits, version, in_class=True, at_end=at_end)).ok and ok
         for version in versions:
             ok = await memory(work, args.modules, args.cycle_edits, version) and ok
-        if args.ecosystem is not None:
-            project = unpack(args.shared, work / "unpacked", {args.ecosystem})[args.ecosystem]
+        if project is not None:
             for version in versions:
                 await start_up(work, project, version)
             for version in versions:
-                await real_edits(work, project, args.edits, version)
+                await real_edits(work, project, args.edits, version, args.edit_file)
     finally:
         if args.keep:
             print(f"kept {work}")
