@@ -708,6 +708,27 @@ async def test_circular_import_appears_and_disappears_as_one_file_is_edited(tmp_
         assert await s.diagnostics(b, where=lambda d: d == []) == []
 
 
+async def test_closed_files_an_edit_affects_wait_for_a_pause_in_typing(tmp_path: Path) -> None:
+    """While someone types, the closed files the edits affect are not checked (each
+    keystroke's check would wait behind theirs); they are once the document has not
+    changed for a moment."""
+    from pitfalls.lsp.session import TYPING_PAUSE_SECONDS
+
+    write(tmp_path, {
+        "pyproject.toml": "[tool.pitfalls]\n", "app/__init__.py": "", "app/a.py": "def make(a):\n    return a\n",
+        "app/b.py": "from app.a import make\n\nmake(1)\n",
+    })
+    async with session(tmp_path) as s:
+        a, b = s.uri("app/a.py"), s.uri("app/b.py")
+        s.open("app/a.py")
+        await s.diagnostics(a, version=1)
+        sent = time.monotonic()
+        version = s.replace(a, "def make(a, b):\n    return a\n")  # b's call now misses `b`
+        await s.diagnostics(a, version=version)
+        assert codes(await s.diagnostics(b, where=bool)) == [("PF209", 3)]
+        assert time.monotonic() - sent >= TYPING_PAUSE_SECONDS
+
+
 async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
     write(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "one.py": "x = 1\n"})
     async with session(tmp_path) as s:

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -59,6 +60,9 @@ PARENT_POLL_SECONDS = 1.0
 # the engine has been idle this long, and after this many engine runs without a pause.
 FULL_COLLECTION_AFTER_IDLE_SECONDS = 1.0
 FULL_COLLECTION_AT_LEAST_EVERY = 256
+# Closed files an edit affects wait until the open documents have not changed for this
+# long: while someone types, each keystroke's check never queues behind one of theirs.
+TYPING_PAUSE_SECONDS = 0.25
 
 
 def fs_path(uri: str) -> str | None:
@@ -96,6 +100,7 @@ class PitfallsServer(LanguageServer):
         self.closed_published: set[str] = set()  # paths with closed-file diagnostics shown
         self.closed_queue: dict[str, None] = {}  # closed files to re-check, in order
         self.closed_task: asyncio.Task | None = None
+        self.changed_at = 0.0  # when an open document last changed (time.monotonic())
         self.rescans: dict[str, asyncio.Task] = {}  # by project root: see scanning.disk_changed
         self.rescan_wanted: set[str] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -383,6 +388,7 @@ class PitfallsServer(LanguageServer):
         state = self.docs.get(uri)
         if state is None:
             return
+        self.changed_at = time.monotonic()
         if state.task is not None and not state.task.done():
             state.dirty = True  # picked up when the running check finishes
             return
@@ -445,8 +451,12 @@ class PitfallsServer(LanguageServer):
 
     async def drain_closed(self) -> None:
         """Re-check closed files one at a time, so open documents' checks never wait for
-        more than one of them."""
+        more than one of them, and none while someone types (see TYPING_PAUSE_SECONDS)."""
         while self.closed_queue and not self.exiting:
+            typing = TYPING_PAUSE_SECONDS - (time.monotonic() - self.changed_at)
+            if typing > 0:
+                await asyncio.sleep(typing)
+                continue
             path = next(iter(self.closed_queue))
             del self.closed_queue[path]
             project = self.project_for(path)
