@@ -214,7 +214,8 @@ def _ties_statements(source: str) -> bool:
     uses). Judged by the word, so a comment naming it counts too. (``from __future__``
     imports, which must come first and change what compiles, are the re-parse's care: see
     :func:`~pitfalls.core.reparse.reparse`.)"""
-    return _GLOBAL.search(source) is not None
+    first = source.find("global")  # (the regex, from the first one: a keystroke asks of the whole text)
+    return first >= 0 and _GLOBAL.search(source, first) is not None
 
 
 def parse(
