@@ -96,22 +96,29 @@ class Workspace:
         parsed = self._parsed.get(path)
         if parsed is not None and parsed.text == text:
             return parsed
-        name, root, is_package = self.config.module_name(path)
         last_good = parsed and (parsed.parsed or parsed.last_good)
         try:
-            python = self.config.config_for(path).python_floor(path)
-            parsed = _Parsed(
-                text,
-                parse_file(
-                    path, text, name=name, root=root, is_package=is_package, python=python, previous=last_good,
-                    edited=edited,
-                ),
-                None,
-            )
+            parsed = _Parsed(text, self._parse_file(path, text, last_good, edited), None)
         except ParseFailure as exc:
             parsed = _Parsed(text, None, exc.diagnostic, last_good)
         self._parsed[path] = parsed
         return parsed
+
+    def _parse_file(self, path: str, text: str, previous: ParsedFile | None, edited: bool) -> ParsedFile:
+        """``text`` parsed as ``path``'s module, under its project's Python floor (an edit
+        of ``previous`` re-parsed in place); ParseFailure when it does not parse."""
+        name, root, is_package = self.config.module_name(path)
+        python = self.config.config_for(path).python_floor(path)
+        return parse_file(
+            path, text, name=name, root=root, is_package=is_package, python=python, previous=previous, edited=edited
+        )
+
+    def _check_parsed(self, path: str, parsed: ParsedFile) -> FileOutcome:
+        """The rules of ``path``'s configuration run on ``parsed`` against the index."""
+        return check_parsed(
+            parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
+            schemas=self.config.schemas_for(path),
+        )
 
     def update(self, path: str, text: str, *, edited: bool = True) -> set[str]:
         """Take ``text`` as the content of ``path``; return the other paths whose results
@@ -180,10 +187,7 @@ class Workspace:
         if parsed.parsed is None:
             self.dependencies.pop(path, None)
             return FileOutcome([parsed.failure] if parsed.failure else [])
-        outcome = check_parsed(
-            parsed.parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
-            schemas=self.config.schemas_for(path),
-        )
+        outcome = self._check_parsed(path, parsed.parsed)
         self.dependencies[path] = outcome.read
         return outcome
 
@@ -195,16 +199,11 @@ class Workspace:
         held = self._parsed.get(path)
         parsed = held.parsed if held is not None else None
         if parsed is None or held.text != text:  # type: ignore[union-attr]
-            name, root, is_package = self.config.module_name(path)
-            python = self.config.config_for(path).python_floor(path)
             try:
-                parsed = parse_file(path, text, name=name, root=root, is_package=is_package, python=python, previous=parsed)
+                parsed = self._parse_file(path, text, parsed, edited=False)
             except ParseFailure as exc:
                 return FileOutcome([exc.diagnostic])
-        return check_parsed(
-            parsed, self.index, rules_for(self.config, path), settings=self.config.settings_for(path),
-            schemas=self.config.schemas_for(path),
-        )
+        return self._check_parsed(path, parsed)
 
     def fix_all(self, path: str, text: str, *, unsafe: bool = False) -> str:
         """``text`` with every (safe) fix applied, re-checked until nothing changes: what
