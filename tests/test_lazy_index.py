@@ -16,6 +16,7 @@ from pitfalls.core.index import ProjectIndex
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_ast import summarize_source
 from pitfalls.core.summary_data import ModuleSummary
+from pitfalls.project.cache import Entry
 from pitfalls.project.config import ConfigResolver
 from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files
@@ -137,6 +138,31 @@ def test_a_lazy_run_reads_what_the_check_needs_and_its_cache_still_judges(tmp_pa
     (clone / "app" / "lib.py").write_text("import app.target\n\n\ndef make(title):\n    return title\n", encoding="utf-8")
     cycle = check_files([clone / "app" / "target.py"], config, project=clone_files)
     assert sorted(d.code for d in cycle.diagnostics) == ["PF209", "PF301"]
+
+
+def test_pre_commit_on_cached_results_decodes_no_summary(tmp_path: Path, monkeypatch) -> None:
+    """When every file is as the cache has it and the cache holds the import cycles, the
+    results of the files named are judged from fingerprints, as a run over every file
+    judges them: no summary is decoded (with its decoder's construction, half of such a
+    run). A file changed and not named is unknown: the lazy index reads what the results
+    read, and a result that no longer holds is computed again."""
+    files = project_of_modules(tmp_path, 30)
+    lib, target = tmp_path / "app" / "lib.py", tmp_path / "app" / "target.py"
+    lib.write_text("import app.target\n\n\ndef make(name):\n    return name\n", encoding="utf-8")
+    config = ConfigResolver(root=tmp_path)
+    full = check_files(files, config, project=files)
+    cycle = [d for d in full.diagnostics if d.path == full.displays[str(target)]]
+    assert [d.code for d in cycle] == ["PF301"]  # the target's result read the cycle
+
+    decoded: list[str] = []
+    module_summary = Entry.module_summary
+    monkeypatch.setattr(Entry, "module_summary", lambda self: decoded.append(self.module) or module_summary(self))
+    assert check_files([target], config, project=files).diagnostics == cycle
+    assert decoded == []
+
+    lib.write_text("def make(name):\n    return name\n", encoding="utf-8")
+    assert check_files([target], config, project=files).diagnostics == []
+    assert decoded  # judged by the lazy index
 
 
 def test_files_of_an_ecosystem_project_as_pre_commit_checks_them(tmp_path: Path) -> None:
