@@ -1,8 +1,14 @@
-"""Parsing without libcst's per-node validation: the same trees, and every node made
-elsewhere still validated. And where lines start, as Python counts them."""
+"""Parsing without libcst's per-node validation, with quicker node constructors: the same
+trees, and every node made elsewhere still validated and built as its dataclass declares.
+And where lines start, as Python counts them."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import pickle
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +31,45 @@ def test_trees_equal_libcsts_validated_parse() -> None:
         tree = parse_module(text)
         assert tree.deep_equals(cst.parse_module(text)), path
         assert tree.code == text
+
+
+def test_trees_equal_those_of_libcst_untouched() -> None:
+    """libcst in another interpreter, where pitfalls changed nothing, makes the same trees
+    (sent back pickled: unpickling calls no constructor)."""
+    files = sorted(ENGINE.glob("*.py"))[:12]
+    script = "import libcst, pickle, sys; sys.setrecursionlimit(10000); " + (
+        "sys.stdout.buffer.write(pickle.dumps([libcst.parse_module(open(p, encoding='utf-8').read()) for p in sys.argv[1:]]))"
+    )
+    made = subprocess.run([sys.executable, "-c", script, *map(str, files)], capture_output=True, check=True).stdout
+    theirs = pickle.loads(made)
+    assert len(theirs) == len(files)
+    for path, tree in zip(files, theirs):
+        assert parse_module(path.read_text(encoding="utf-8")).deep_equals(tree), path
+
+
+def test_node_constructors_take_what_the_dataclasses_declare() -> None:
+    parse_module("")
+    node_types = [t for t in vars(cst).values() if isinstance(t, type) and issubclass(t, cst.CSTNode) and t is not cst.CSTNode]
+    checked = 0
+    for node_type in node_types:
+        if not dataclasses.is_dataclass(node_type) or "__init__" not in vars(node_type):
+            continue
+        assert node_type.__init__.__code__.co_filename == f"<pitfalls: {node_type.__qualname__}.__init__>"
+        fields = [f for f in dataclasses.fields(node_type) if f.init]
+        parameters = list(inspect.signature(node_type.__init__).parameters.values())[1:]
+        assert [p.name for p in parameters] == [f.name for f in fields], node_type
+        for parameter, f in zip(parameters, fields):
+            if f.default is not dataclasses.MISSING:
+                assert parameter.default is f.default, (node_type, f.name)
+            elif f.default_factory is dataclasses.MISSING:
+                assert parameter.default is inspect.Parameter.empty, (node_type, f.name)
+        checked += 1
+    assert checked > 150  # libcst 1.9 exports 173 node classes with a constructor of their own
+    call, other = cst.Call(cst.Name("f")), cst.Call(func=cst.Name(value="f"))
+    assert call.deep_equals(other) and call.whitespace_after_func.deep_equals(cst.SimpleWhitespace(""))
+    assert call.whitespace_after_func is not other.whitespace_after_func  # a default factory's fresh value
+    code = cst.Module([]).code_for_node
+    assert code(dataclasses.replace(call, args=(cst.Arg(cst.Integer("1")),))) == code(call)[:-1] + "1)"
 
 
 def test_the_parser_s_nodes_are_not_validated(monkeypatch: pytest.MonkeyPatch) -> None:
