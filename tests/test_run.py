@@ -94,3 +94,37 @@ def test_trees_past_the_workers_budget_are_parsed_again_with_the_same_results(
     for kept in (0, 250_000):  # none kept, some
         monkeypatch.setattr(pool, "KEPT_SOURCE_CHARS", kept)
         assert findings() == everything, kept
+
+
+def test_a_change_many_files_read_is_checked_by_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One module changed, read by many: phase 1 reads it in this process, and phase 2
+    checks its dependants in worker processes (it was all in this process), with the
+    findings a run without a cache gives."""
+    from pitfalls.project import pool
+
+    padding = '"""' + "A module padded past the size worth a worker process. " * 150 + '"""\n'
+    (tmp_path / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    core = tmp_path / "app" / "core.py"
+    core.write_text("def helper(x):\n    return x\n", encoding="utf-8")
+    for i in range(60):
+        text = f"{padding}from app.core import helper\n\nhelper(x={i})\n"
+        (tmp_path / "app" / f"m{i}.py").write_text(text, encoding="utf-8")
+    config = ConfigResolver(root=tmp_path)
+    files = discover([tmp_path], config)
+    assert check_files(files, config, jobs=2).diagnostics == []
+
+    sizes: list[int] = []
+    start = pool.Pool.__init__
+
+    def counted(self: pool.Pool, size: int) -> None:
+        sizes.append(size)
+        start(self, size)
+
+    monkeypatch.setattr(pool.Pool, "__init__", counted)
+    core.write_text("def helper(y):\n    return y\n", encoding="utf-8")
+    warm = check_files(files, config, jobs=2)
+    assert sizes == [1, 2]
+    assert [d.code for d in warm.diagnostics] == ["PF209"] * 60
+    assert warm.diagnostics == check_files(files, config, jobs=2, use_cache=False).diagnostics

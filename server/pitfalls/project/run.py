@@ -494,8 +494,15 @@ class _Run:
         index = self.build_index()
         if not self.lazy:
             index.import_graph()  # once, here, before the index goes to the workers
+        wanted = self._workers(self.to_check)
+        if self.pool is not None and self.pool.size < wanted and self.pool.local is not None:
+            # Phase 1 read few files, here; phase 2 checks many (their dependants): workers
+            # check them, and parse again the few whose trees this process held.
+            self.pool.close()
+            self.pool = None
+            self.owner.clear()
         if self.pool is None:
-            self.pool = Pool(self._workers(self.to_check))
+            self.pool = Pool(wanted)
         for i, bucket in enumerate(split([p for p in self.to_check if p not in self.owner], self.sizes, self.pool.size)):
             for path in bucket:
                 self.owner[path] = i
