@@ -232,6 +232,37 @@ def test_a_new_module_resolves_a_failed_import(app: Path) -> None:
     assert_same_as_cold(app, second)
 
 
+GENERATED = {
+    "pyproject.toml": "[project]\nname = 'demo'\ndependencies = []\n\n[tool.pitfalls]\nextend-exclude = ['app/generated.py']\n",
+    "app/__init__.py": "",
+    "app/main.py": "from app.generated import VERSION\n\nprint(VERSION)\n",
+}
+
+
+def test_a_result_that_read_the_disk_holds_while_the_disk_answers_the_same(project, tmp_path_factory) -> None:
+    """PF303 looks on disk for a module the index lacks (excluded from the check, as one
+    generated at build time often is): the answer is part of what its cached result read.
+    The module generated, or removed, the result is computed again, where the project is
+    (its cache moved with it) too."""
+    import shutil
+
+    root = project(GENERATED)
+    missing = [("app/main.py", "PF303", 1)]
+    assert codes(run(root)) == missing
+    assert codes(run(root)) == missing
+    (root / "app" / "generated.py").write_text("VERSION = '1'\n", encoding="utf-8")
+    generated = run(root)
+    assert codes(generated) == [] and generated.analysed == 1
+    assert codes(run(root)) == [] and run(root).analysed == 0
+
+    moved = tmp_path_factory.mktemp("elsewhere") / "checkout"
+    shutil.move(str(root), str(moved))
+    assert run(moved).analysed == 0  # the paths it asked about, moved with it
+    (moved / "app" / "generated.py").unlink()
+    assert codes(run(moved)) == missing
+    assert_same_as_cold(moved, run(moved))
+
+
 PACKAGE_LESS = {
     "pyproject.toml": "",
     "app/schemas.py": "from pydantic import BaseModel\n\n\nclass Article(BaseModel):\n    title: str\n",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from bisect import insort
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -34,16 +35,53 @@ class Dependencies:
     # ProjectIndex.modules_key): one added anywhere may change the answer, though nothing
     # looked it up by name.
     every: str | None = None
+    # What the disk said outside the index (see :func:`disk_answer`): kind -> path -> answer.
+    disk: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "summaries": self.summaries, "missing": sorted(self.missing), "constants": self.constants, "cycle": self.cycle,
             "every": self.every,
         }
+        if self.disk:
+            found["disk"] = self.disk
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dependencies:
-        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"])
+        disk = {kind: dict(answers) for kind, answers in data.get("disk", {}).items()}
+        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk)
+
+
+def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None) -> str:
+    """What the disk says of ``path`` (a question a rule asked through :class:`IndexView`),
+    as text a cached result records and a later run compares: ``listing``, the names a
+    folder's entries import as (a digest; ``?``: unreadable); ``module``, whether a module
+    or package file is there (``path`` without ``.py``); ``file``, whether a file is;
+    ``ignored``, whether git ignores module or package ``path`` (generated at build)."""
+    if kind == "listing":
+        return _listing_answer(_listing(path))
+    if kind == "module":
+        found = os.path.isdir(path) or os.path.isfile(path + ".py")
+    elif kind == "file":
+        found = os.path.isfile(path)
+    else:
+        found = ignored_by_git is not None and (ignored_by_git(path + ".py", is_dir=False) or ignored_by_git(path, is_dir=True))
+    return "1" if found else ""
+
+
+def _listing(folder: str) -> list[str] | None:
+    """The names a folder's entries import as (``x.py``, ``x/``, ``x.so``: ``x``), sorted."""
+    try:
+        return sorted({entry.split(".")[0] for entry in os.listdir(folder)})
+    except OSError:
+        return None
+
+
+def _listing_answer(names: list[str] | None) -> str:
+    if names is None:
+        return "?"
+    return hashlib.blake2b("\0".join(names).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def modules_key(paths: Iterable[str]) -> str:
@@ -181,11 +219,31 @@ class IndexView:
         self._splits: dict[str, tuple[ModuleSummary, str] | None] = {}
         self._resolved: dict[str, str] = {}
 
+    # -- the disk, outside the index: each answer recorded (see :func:`disk_answer`) ------
+
     def generated_at_build(self, path: str) -> bool:
         """Whether git ignores module or package ``path`` (no suffix): what a module
         generated at build time (``_version.py``) looks like in a clean checkout."""
-        ignored = self.index.ignored_by_git
-        return ignored is not None and (ignored(path + ".py", is_dir=False) or ignored(path, is_dir=True))
+        return self._disk("ignored", path) == "1"
+
+    def module_on_disk(self, path: str) -> bool:
+        """Whether a module or package ``path`` (no suffix) is on disk, in the index or not."""
+        return self._disk("module", path) == "1"
+
+    def file_on_disk(self, path: str) -> bool:
+        return self._disk("file", path) == "1"
+
+    def listing(self, folder: str) -> set[str] | None:
+        """The names a folder's entries import as; None when it cannot be read."""
+        names = _listing(folder)
+        self.read.disk.setdefault("listing", {}).setdefault(folder, _listing_answer(names))
+        return None if names is None else set(names)
+
+    def _disk(self, kind: str, path: str) -> str:
+        answers = self.read.disk.setdefault(kind, {})
+        if path not in answers:
+            answers[path] = disk_answer(kind, path, self.index.ignored_by_git)
+        return answers[path]
 
     def module(self, name: str) -> ModuleSummary | None:
         summary = self.index.module(name, self.root)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.index import Dependencies, ProjectIndex, modules_key
+from pitfalls.core.index import Dependencies, ProjectIndex, disk_answer, modules_key
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, CorruptCache, Cycles, Entry, index_key
@@ -219,6 +220,7 @@ class _Run:
         self.lazy = False  # the index summarises a module only when a check needs it
         self.loaded = 0  # files a lazy index read and summarised
         self._texts: dict[str, bytes | None] = {}  # path -> its bytes, for a lazy index's text search
+        self._disk_now: dict[tuple[str, str], str] = {}  # the disk's answers this run (see _disk_holds)
 
     def _ticker(self, step: str, total: int) -> Tick:
         """Counts a step's files for ``progress``."""
@@ -319,13 +321,13 @@ class _Run:
         if self.index is None and self.lazy:
             modules = {path: (self.tasks[path].module, self.tasks[path].is_package) for path in self.files}
             self.index = LazyIndex(modules, self._load, self._mentions)
-            self.index.ignored_by_git = GitIgnore().ignored
+            self.index.ignored_by_git = self._git_ignored
             for path in self.files:
                 if path in self.target_set:
                     self.index.ensure(path)  # the files checked are in it, as in the whole index
         if self.index is None:
             self.index = ProjectIndex()
-            self.index.ignored_by_git = GitIgnore().ignored
+            self.index.ignored_by_git = self._git_ignored
             for path, entry in self.fresh.items():
                 summary = (self._known(path, entry) or entry.module_summary()) if path not in self.phase1 else None
                 if summary is not None:
@@ -442,7 +444,7 @@ class _Run:
             if entry.results is None or entry.results.settings != self.config.fingerprint_for(path):
                 return False
             read = entry.results.read
-            if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()):
+            if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()) or not self._disk_holds(read):
                 return False
             if not read.missing.isdisjoint(names):
                 return False
@@ -458,6 +460,21 @@ class _Run:
             return True
 
         return holds
+
+    def _disk_holds(self, read: Dependencies) -> bool:
+        """Whether the disk still answers as it did when the result was computed."""
+        for kind, answers in read.disk.items():
+            for path, answer in answers.items():
+                key = (kind, path)
+                if key not in self._disk_now:
+                    self._disk_now[key] = disk_answer(kind, path, self._git_ignored)
+                if self._disk_now[key] != answer:
+                    return False
+        return True
+
+    @functools.cached_property
+    def _git_ignored(self) -> Callable[..., bool]:
+        return GitIgnore().ignored
 
     def _whole_index_known(self) -> bool:
         """Whether a lazy run knows what the whole index would be without decoding it:
@@ -477,7 +494,8 @@ class _Run:
                 return False
             read = entry.results.read
             return (
-                all(index.fingerprint_of(dep) == fp for dep, fp in read.summaries.items())
+                self._disk_holds(read)
+                and all(index.fingerprint_of(dep) == fp for dep, fp in read.summaries.items())
                 and not any(index.modules(name) for name in read.missing)
                 and all(",".join(sorted(index.defining(name))) == paths for name, paths in read.constants.items())
                 and (read.cycle is None or index.graph_for(path).fingerprint(path) == read.cycle)

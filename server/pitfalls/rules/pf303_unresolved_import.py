@@ -2,8 +2,10 @@
 
 Unlike other rules it looks at the disk: to stay silent, since a module missing from the
 index may still exist there (excluded from the check, ignored by git, a compiled
-extension), and to see which folders lack ``__init__.py``. What the dependency files
-declare reaches it through the settings.
+extension), and to see which folders lack ``__init__.py``. It asks through the index's
+view, which records each answer: a cached result is checked again once one changes (a
+generated module appeared). What the dependency files declare reaches it through the
+settings.
 """
 
 from __future__ import annotations
@@ -375,7 +377,7 @@ class UnresolvedImport(Rule):
             if not package:
                 return  # no known parent package: how the file runs decides
             if level > len(package):
-                if summary.root and not os.path.isfile(os.path.join(summary.root, "__init__.py")):
+                if summary.root and not self.ctx.index.file_on_disk(os.path.join(summary.root, "__init__.py")):
                     self.ctx.report(node, f"Relative import beyond the top-level package `{package[0]}`: "
                                           "`ImportError: attempted relative import beyond top-level package`")
                 return
@@ -408,7 +410,7 @@ class UnresolvedImport(Rule):
         enclosing project package certainly lacks it; None when uncertain or not the
         project's."""
         parts = module.split(".")
-        if parts[0] in sys.stdlib_module_names or self._beside_an_ancestor(parts):
+        if parts[0] in sys.stdlib_module_names:
             return None
         for cut in range(len(parts) - 1, 0, -1):
             packages = self.ctx.index.modules(".".join(parts[:cut]))
@@ -418,6 +420,8 @@ class UnresolvedImport(Rule):
             for package in packages:
                 if not package.is_package or package.open_names or self._on_disk(package, child) is not False:
                     return None
+            if self._beside_an_ancestor(parts):  # (asked last: each answer is recorded)
+                return None
             missing = ".".join(parts[: cut + 1])
             parent = ".".join(parts[:cut])
             return f"`ModuleNotFoundError: No module named '{missing}'`: the package `{parent}` has no module or package `{child}`"
@@ -480,7 +484,7 @@ class UnresolvedImport(Rule):
         folder = _folder_of(self.ctx.summary)
         for _ in range(_MAX_ANCESTORS):
             target = os.path.join(folder, *parts)
-            if os.path.isdir(target) or os.path.isfile(target + ".py"):
+            if self.ctx.index.module_on_disk(target):
                 return True
             parent = os.path.dirname(folder)
             if parent == folder:
@@ -516,11 +520,7 @@ class UnresolvedImport(Rule):
         """The module names a folder's entries could import as; None when it cannot be read."""
         listing = self._listings.get(folder, ...)
         if listing is ...:
-            try:
-                listing = {entry.split(".")[0] for entry in os.listdir(folder)}
-            except OSError:
-                listing = None
-            self._listings[folder] = listing
+            listing = self._listings[folder] = self.ctx.index.listing(folder)
         return listing
 
 
