@@ -19,6 +19,9 @@ else) into your tree. In that copy it measures:
 - warm: wall time of `pitfalls check COPY --exit-zero --output-format json` after one
   run has filled `.pitfalls_cache/`; and the same after every file's mtime moved, its
   bytes not (a checkout of another branch and back, a cache restored in CI: no target);
+  the pre-commit run with that cache (its file unchanged: results the editor's server or
+  an earlier run left); and a warm run after a function was added to the module the most
+  files import (what a change to a project's models or database module costs: no target);
 
 and prints each against the bare parse of the whole project with the targets: cold CPU
 <= 1.2x, cold wall (all cores) <= 1.2x, pre-commit CPU <= 0.15x, warm wall <= 0.05x.
@@ -42,6 +45,7 @@ defaults (settings from a pyproject.toml above FOLDER are not applied).
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -186,6 +190,45 @@ def touched(variant: Variant, jobs: int | None) -> Run:
     return run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
 
 
+def most_imported(files: list[Path], tree: Path) -> tuple[Path, int]:
+    """The module the most other files import (by absolute name), and how many do."""
+    config = ConfigResolver(root=tree)
+    by_name = {config.module_name(str(f))[0]: f for f in files}
+    importers: dict[Path, set[Path]] = {}
+    for f in files:
+        try:
+            tree_of = ast.parse(f.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree_of):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            for name in names:
+                target = by_name.get(name)
+                if target is not None and target != f:
+                    importers.setdefault(target, set()).add(f)
+    if not importers:
+        return median_file(files), 0
+    target = max(importers, key=lambda t: (len(importers[t]), str(t)))
+    return target, len(importers[target])
+
+
+def widely_read_change(variant: Variant, module: str, jobs: int | None) -> Run:
+    """A warm run after a function was added to ``module``; the module restored and the
+    cache filled again after it (not measured)."""
+    path = variant.tree / module
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n\ndef pitfalls_bench_added(value):\n    return value\n")
+        return run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+    finally:
+        path.write_bytes(original)
+        run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+
+
 def median_file(files: list[Path]) -> Path:
     """The file of median size: a typical change."""
     return sorted(files, key=lambda f: (f.stat().st_size, str(f)))[len(files) // 2]
@@ -252,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (tree / changed).is_file():
             sys.exit(f"bench: {changed}: no such file in {folder}")
         changed_lines = (tree / changed).read_bytes().count(b"\n")
+        central, readers = most_imported(files, tree)
+        central_name = central.relative_to(tree).as_posix()
         sources, lines, size = read_sources(files)
 
         ENVIRONMENT["PYTHONPYCACHEPREFIX"] = str(temp / "bytecode")
@@ -290,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         fills = [run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env) for v in variants]  # fill the caches
         warms = each(lambda v: run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env))
         toucheds = each(lambda v: touched(v, args.jobs))
+        warm_hooks = each(lambda v: run_pitfalls(changed, "--force-exclude", jobs=args.jobs, cwd=v.tree, env=v.env))
+        centrals = each(lambda v: widely_read_change(v, central_name, args.jobs))
     finally:
         if args.keep:
             print(f"temporary copy kept: {temp}")
@@ -321,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         agree = "" if len(found) == 1 else "  <- MISMATCH"
         print(f"{where}findings: {cold[-1][0].findings} cold, {warm[-1][0].findings} warm{agree}; pre-commit {hook[-1][0].findings}")
     print(f"pre-commit's changed file: {changed} ({changed_lines:,} lines)")
+    print(f"the module the most files import: {central_name} ({readers} files)")
     print()
     rows = [
         ("pitfalls check --no-cache, cold (CPU)", colds, "cpu", TARGET_COLD_CPU),
@@ -328,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         ("pitfalls check FILE, pre-commit, no cache (CPU)", hooks, "cpu", TARGET_PRECOMMIT_CPU),
         ("pitfalls check, warm cache (wall)", warms, "wall", TARGET_WARM_WALL),
         ("pitfalls check, warm cache, every file touched (wall)", toucheds, "wall", None),
+        ("pitfalls check FILE, pre-commit, warm cache (wall)", warm_hooks, "wall", None),
+        ("pitfalls check, warm, a function added to that module (wall)", centrals, "wall", None),
         ("(pre-commit wall)", hooks, "wall", None),
         ("(warm cache CPU)", warms, "cpu", None),
     ]

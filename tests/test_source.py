@@ -33,9 +33,16 @@ def test_trees_equal_libcsts_validated_parse() -> None:
         assert tree.code == text
 
 
+def quick_constructors() -> None:
+    """Parse enough for the quicker node constructors to be installed (once per process)."""
+    parse_module("x = 1\n" * (source.CONSTRUCTORS_PAY_OFF_CHARS // 6 + 1))
+    assert cst.Name.__init__.__code__.co_filename == "<pitfalls: libcst node constructors>"
+
+
 def test_trees_equal_those_of_libcst_untouched() -> None:
     """libcst in another interpreter, where pitfalls changed nothing, makes the same trees
     (sent back pickled: unpickling calls no constructor)."""
+    quick_constructors()
     files = sorted(ENGINE.glob("*.py"))[:12]
     script = "import libcst, pickle, sys; sys.setrecursionlimit(10000); " + (
         "sys.stdout.buffer.write(pickle.dumps([libcst.parse_module(open(p, encoding='utf-8').read()) for p in sys.argv[1:]]))"
@@ -48,13 +55,14 @@ def test_trees_equal_those_of_libcst_untouched() -> None:
 
 
 def test_node_constructors_take_what_the_dataclasses_declare() -> None:
-    parse_module("")
+    quick_constructors()
     node_types = [t for t in vars(cst).values() if isinstance(t, type) and issubclass(t, cst.CSTNode) and t is not cst.CSTNode]
     checked = 0
     for node_type in node_types:
         if not dataclasses.is_dataclass(node_type) or "__init__" not in vars(node_type):
             continue
-        assert node_type.__init__.__code__.co_filename == f"<pitfalls: {node_type.__qualname__}.__init__>"
+        assert node_type.__init__.__code__.co_filename == "<pitfalls: libcst node constructors>", node_type
+        assert node_type.__init__.__qualname__ == f"{node_type.__qualname__}.__init__"
         fields = [f for f in dataclasses.fields(node_type) if f.init]
         parameters = list(inspect.signature(node_type.__init__).parameters.values())[1:]
         assert [p.name for p in parameters] == [f.name for f in fields], node_type

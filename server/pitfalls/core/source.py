@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import inspect
 import io
 import re
 import sys
@@ -294,65 +293,76 @@ def _validate_unless_parsing(node: cst.CSTNode) -> None:
         node._validate()
 
 
-def _set_by_slot(node_type: type) -> Callable[..., None] | None:
-    """An ``__init__`` for a libcst node class equal to its dataclass one, but quicker; None
-    when the class is not as expected (it keeps its own).
+# Compiling the quicker constructors costs what they save on about this much parsed
+# text: a process installs them once it has parsed that much (one file checked before a
+# commit does not).
+CONSTRUCTORS_PAY_OFF_CHARS = 150_000
+_parsed_chars = 0
+
+
+def _constructor(node_type: type, n: int, scope: dict[str, object]) -> str | None:
+    """The text of ``_init<n>``, an ``__init__`` for a libcst node class equal to its
+    dataclass one but quicker (what it refers to put in ``scope``); None when the class is
+    not as expected (it keeps its own).
 
     A frozen dataclass sets each field with ``object.__setattr__``, which looks the field
     up by name on every call; this one calls each field's slot setter directly, and
     validates the node (``__post_init__``) inline unless this thread's parser made it.
     A parse makes a node for every token and more: the parse takes 11% less time."""
     params = getattr(node_type, "__dataclass_params__", None)
-    if params is None or not params.init or "__init__" not in vars(node_type):
+    if params is None or not params.init or "__init__" not in vars(node_type) or "__slots__" not in vars(node_type):
         return None
     fields = [f for f in dataclasses.fields(node_type) if f.init]
+    code = node_type.__init__.__code__  # type: ignore[misc]
     names = [f.name for f in fields]
-    if names != list(inspect.signature(node_type.__init__).parameters)[1:] or any(n.startswith("_") for n in names):
-        return None  # init-only variables, names this would shadow: not what it writes
-    scope: dict[str, object] = {"_MISSING": dataclasses.MISSING, "_parsing": _parsing}
+    if code.co_kwonlyargcount or names != list(code.co_varnames[1 : code.co_argcount]) or any(n.startswith("_") for n in names):
+        return None  # init-only variables, keyword-only fields, names this would shadow
     params_text, body = [], []
     for i, f in enumerate(fields):
         slot = next((vars(k)[f.name] for k in node_type.__mro__ if f.name in vars(k)), None)
-        if type(slot) is not types.MemberDescriptorType or f.kw_only:
+        if type(slot) is not types.MemberDescriptorType:
             return None
-        scope[f"_set{i}"] = slot.__set__  # type: ignore[attr-defined]
+        scope[f"_set{n}_{i}"] = slot.__set__  # type: ignore[attr-defined]
         value = f.name
         if f.default is not dataclasses.MISSING:
-            scope[f"_default{i}"] = f.default
-            params_text.append(f"{f.name}=_default{i}")
+            scope[f"_default{n}_{i}"] = f.default
+            params_text.append(f"{f.name}=_default{n}_{i}")
         elif f.default_factory is not dataclasses.MISSING:
-            scope[f"_factory{i}"] = f.default_factory
+            scope[f"_factory{n}_{i}"] = f.default_factory
             params_text.append(f"{f.name}=_MISSING")
-            value = f"_factory{i}() if {f.name} is _MISSING else {f.name}"
+            value = f"_factory{n}_{i}() if {f.name} is _MISSING else {f.name}"
         else:
             params_text.append(f.name)
-        body.append(f"_set{i}(self, {value})")
+        body.append(f"_set{n}_{i}(self, {value})")
     if node_type.__post_init__ is _validate_unless_parsing:  # type: ignore[attr-defined]
         body.append("if not _parsing.active: self._validate()")
     else:
         body.append("self.__post_init__()")
-    text = f"def __init__(self, {', '.join(params_text)}):\n    " + "\n    ".join(body)
-    exec(compile(text, f"<pitfalls: {node_type.__qualname__}.__init__>", "exec"), scope)
-    init = scope["__init__"]
-    init.__qualname__ = f"{node_type.__qualname__}.__init__"  # type: ignore[attr-defined]
-    return init  # type: ignore[return-value]
+    return f"def _init{n}(self, {', '.join(params_text)}):\n    " + "\n    ".join(body) + "\n"
 
 
-def _install_node_hooks() -> None:
-    """Validation skipped for the parser's nodes (:func:`_validate_unless_parsing`), and
-    the quicker constructors of :func:`_set_by_slot`, on every libcst node class."""
+def _install_constructors() -> None:
+    """The quicker constructors of :func:`_constructor` on every libcst node class, compiled
+    together (some 15 ms: see :data:`CONSTRUCTORS_PAY_OFF_CHARS`)."""
     import libcst as cst
 
-    cst.CSTNode.__post_init__ = _validate_unless_parsing  # type: ignore[method-assign]
+    scope: dict[str, object] = {"_MISSING": dataclasses.MISSING, "_parsing": _parsing}
+    texts, node_types = [], []
     pending, seen = [cst.CSTNode], set()
     while pending:
         for sub in pending.pop().__subclasses__():
             if sub not in seen:
                 seen.add(sub)
                 pending.append(sub)
-                init = _set_by_slot(sub)
-                if init is not None:
-                    sub.__init__ = init  # type: ignore[misc]
+                text = _constructor(sub, len(node_types), scope)
+                if text is not None:
+                    texts.append(text)
+                    node_types.append(sub)
+    exec(compile("".join(texts), "<pitfalls: libcst node constructors>", "exec"), scope)
+    for n, node_type in enumerate(node_types):
+        init = scope[f"_init{n}"]
+        init.__qualname__ = f"{node_type.__qualname__}.__init__"  # type: ignore[attr-defined]
+        node_type.__init__ = init  # type: ignore[misc]
 
 
 def parse_module(text: str) -> cst.Module:
@@ -360,8 +370,13 @@ def parse_module(text: str) -> cst.Module:
     Nodes made by anything else (fixes, other threads) are validated as before."""
     import libcst as cst
 
+    global _parsed_chars
     if cst.CSTNode.__post_init__ is not _validate_unless_parsing:
-        _install_node_hooks()
+        cst.CSTNode.__post_init__ = _validate_unless_parsing  # type: ignore[method-assign]
+    if _parsed_chars < CONSTRUCTORS_PAY_OFF_CHARS:
+        _parsed_chars += len(text)
+        if _parsed_chars >= CONSTRUCTORS_PAY_OFF_CHARS:
+            _install_constructors()
     was, _parsing.active = _parsing.active, True
     try:
         return cst.parse_module(text)
