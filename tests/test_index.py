@@ -8,6 +8,7 @@ import libcst as cst
 from conftest import write_project
 from pitfalls.core.index import IndexView, ProjectIndex
 from pitfalls.core.summary import module_name_for, summarize
+from pitfalls.core.summary_data import ModuleSummary
 
 FRAMEWORK = {
     "services/billing/app/__init__.py": "",
@@ -139,8 +140,38 @@ def test_view_records_what_it_consulted(tmp_path: Path) -> None:
     index = _index(tmp_path)
     view = IndexView(index, None)
     view.is_pydantic_model("app.schemas.DirectusArticle")
-    assert "schemas.py" in {Path(p).name for p in view.read.summaries}
+    parts = {Path(p).name: digests for p, digests in view.read.parts.items()}
+    assert {"", "module", "class:DirectusArticle"} <= set(parts["schemas.py"])  # the class it asked about
+    assert "schemas.py" not in {Path(p).name for p in view.read.summaries}
     assert "pydantic" in view.read.missing  # a lookup that found nothing is a dependency too
+    view.module("app.schemas")  # read whole: its fingerprint is recorded
+    assert "schemas.py" in {Path(p).name for p in view.read.summaries}
+
+
+def test_a_module_read_in_parts_is_a_dependency_of_those_parts_only() -> None:
+    """A result that read a class of a module (resolving a name to it) holds when the
+    module gains a function; not when the class, or what the name resolves through, changes."""
+    from pitfalls.core.summary_ast import summarize_source
+
+    def summary(text: str) -> ModuleSummary:
+        found = summarize_source(text, display="m.py", name="app.m", path="/p/app/m.py", root="/p", is_package=False)
+        assert found is not None
+        return found
+
+    before = summary("from app.base import Base\n\n\nclass Item(Base):\n    name: str\n")
+    view = IndexView(ProjectIndex([before]), "/p")
+    assert view.class_info("app.m.Item") is not None
+    assert view.resolve("app.m.Base") == "app.base.Base"
+    read = view.read
+
+    def holds(text: str | None) -> bool:
+        now = summary(text) if text is not None else None
+        return read.parts_hold(lambda path: now.fingerprint() if now else None, lambda path: now)
+
+    assert holds("from app.base import Base\n\n\nclass Item(Base):\n    name: str\n\n\ndef added():\n    pass\n")
+    assert not holds("from app.base import Base\n\n\nclass Item(Base):\n    title: str\n")  # the class
+    assert not holds("from app.other import Base\n\n\nclass Item(Base):\n    name: str\n")  # the binding
+    assert not holds(None)  # the module is gone
 
 
 def test_summaries_round_trip_through_json(tmp_path: Path) -> None:

@@ -71,14 +71,16 @@ def test_a_half_typed_buffer_keeps_the_last_good_summary(tmp_path: Path) -> None
     assert codes(ws.check(routes, ROUTES)) == [("PF401", 5)]
 
 
-def test_edits_that_do_not_change_the_summary_affect_nobody(tmp_path: Path) -> None:
+def test_edits_affect_the_results_that_read_what_they_changed(tmp_path: Path) -> None:
+    # routes.py reads only class `Base` of base.py (resolving its models' bases to it).
     ws = _workspace(tmp_path)
     ws.scan()
     routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
     ws.check(routes, ROUTES)
-    assert routes in ws.update(base, BASE_MODEL + "\n\ndef helper():\n    return 1\n")  # a new function
-    ws.check(routes, ROUTES)
-    assert ws.update(base, BASE_MODEL + "\n\ndef helper():\n    return 1 + 1\n") == set()  # a body edit
+    with_helper = BASE_MODEL + "\n\ndef helper():\n    return 1\n"
+    assert routes not in ws.update(base, with_helper)  # a new function: not read
+    assert ws.update(base, with_helper.replace("return 1", "return 1 + 1")) == set()  # a body edit: no summary change
+    assert routes in ws.update(base, with_helper.replace("    pass\n", "    kind: str = 'a'\n"))  # the class
 
 
 def test_removing_a_module_affects_its_readers(tmp_path: Path) -> None:

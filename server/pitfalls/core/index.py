@@ -37,6 +37,10 @@ class Dependencies:
     every: str | None = None
     # What the disk said outside the index (see :func:`disk_answer`): kind -> path -> answer.
     disk: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Modules read in parts only (not in ``summaries``): path -> part -> its digest (see
+    # ModuleSummary.part), with the whole summary's fingerprint then under "": a change of
+    # the module elsewhere (a function added) leaves the result standing.
+    parts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         found = {
@@ -45,12 +49,35 @@ class Dependencies:
         }
         if self.disk:
             found["disk"] = self.disk
+        if self.parts:
+            found["parts"] = self.parts
         return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dependencies:
         disk = {kind: dict(answers) for kind, answers in data.get("disk", {}).items()}
-        return cls(dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk)
+        parts = {path: dict(digests) for path, digests in data.get("parts", {}).items()}
+        return cls(
+            dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk, parts
+        )
+
+    def parts_hold(
+        self, fingerprint_of: Callable[[str], str | None], summary_of: Callable[[str], ModuleSummary | None]
+    ) -> bool:
+        """Whether every module read in parts still has those parts as they were: its
+        fingerprint unchanged, or (decoded only then) each part's digest."""
+        for path, digests in self.parts.items():
+            if path in self.summaries:
+                continue  # read whole too: judged by its fingerprint
+            now = fingerprint_of(path)
+            if now is None:
+                return False
+            if now == digests[""]:
+                continue
+            summary = summary_of(path)
+            if summary is None or any(summary.part(key) != digest for key, digest in digests.items() if key):
+                return False
+        return True
 
 
 def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None) -> str:
@@ -262,6 +289,49 @@ class IndexView:
             self.read.summaries.setdefault(summary.path, self.index.fingerprints[summary.path])
         return found
 
+    # -- modules read in parts (see Dependencies.parts) ------------------------------------
+
+    def find(self, name: str) -> ModuleSummary | None:
+        """:meth:`module`, recording only which module it is: the caller reads no more of
+        it, or reads it through the methods here that record each part they read."""
+        summary = self.index.module(name, self.root)
+        if summary is None:
+            self.read.missing.add(name)
+        else:
+            self._part(summary, "module")
+        return summary
+
+    def find_all(self, name: str) -> list[ModuleSummary]:
+        """:meth:`modules`, recording only which modules they are (see :meth:`find`)."""
+        found = self.index.modules(name)
+        if not found:
+            self.read.missing.add(name)
+        for summary in found:
+            self._part(summary, "module")
+        return found
+
+    def exports(self, summary: ModuleSummary, name: str) -> bool:
+        """``summary.exports(name)``, recorded as the part of it that was read."""
+        self._part(summary, f"exports:{name}")
+        return summary.exports(name)
+
+    def _entry(self, summary: ModuleSummary, kind: str, name: str) -> Any:
+        """The ``kind`` entry ``name`` of ``summary`` (a class, a function, a binding), or
+        None, recorded as read."""
+        self._part(summary, f"{kind}:{name}")
+        table = summary.classes if kind == "class" else summary.functions if kind == "function" else summary.bindings
+        return table.get(name)
+
+    def _part(self, summary: ModuleSummary, key: str) -> None:
+        path = summary.path
+        if path in self.read.summaries:
+            return  # read whole
+        digests = self.read.parts.get(path)
+        if digests is None:
+            digests = self.read.parts[path] = {"": self.index.fingerprints[path]}
+        if key not in digests:
+            digests[key] = summary.part(key)
+
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next
         module on a shortest path of module-level imports back to it."""
@@ -284,7 +354,7 @@ class IndexView:
         found = None
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
-            summary = self.module(".".join(parts[:cut]))
+            summary = self.find(".".join(parts[:cut]))
             if summary is not None:
                 found = summary, ".".join(parts[cut:])
                 break
@@ -306,12 +376,12 @@ class IndexView:
             return qualname
         summary, rest = split
         head, _, tail = rest.partition(".")
-        if head in summary.classes or head in summary.functions:
+        if self._entry(summary, "class", head) is not None or self._entry(summary, "function", head) is not None:
             return qualname
-        target = summary.bindings.get(head)
+        target = self._entry(summary, "binding", head)
         if target is None:
             submodule = f"{summary.name}.{head}" if summary.name else head
-            if summary.is_package and self.module(submodule) is not None:
+            if summary.is_package and self.find(submodule) is not None:
                 return self._resolve(f"{submodule}.{tail}" if tail else submodule, depth + 1)
             return qualname
         return self._resolve(f"{target}.{tail}" if tail else target, depth + 1)
@@ -325,7 +395,7 @@ class IndexView:
         if split is None:
             return None
         summary, rest = split
-        return summary.classes.get(rest)
+        return self._entry(summary, "class", rest)
 
     def ancestors(self, qualname: str) -> list[str]:
         """Qualified names of all base classes (transitively), nearest first; external
@@ -378,7 +448,7 @@ class IndexView:
         if split is None:
             return None
         summary, rest = split
-        func = summary.functions.get(rest)
+        func = self._entry(summary, "function", rest)
         return func.returns if func else None
 
     def method(self, qualname: str, name: str) -> tuple[str, FunctionInfo] | None:
@@ -426,9 +496,9 @@ class IndexView:
             target = None
             if info.name is not None and info.name != "*":
                 submodule = f"{info.module}.{info.name}" if info.module else info.name
-                if self.module(submodule) is not None:
+                if self.find(submodule) is not None:
                     target = submodule
-            if target is None and info.module and self.module(info.module) is not None:
+            if target is None and info.module and self.find(info.module) is not None:
                 target = info.module
             if target is None:
                 continue
@@ -438,7 +508,7 @@ class IndexView:
                 shared += 1
             for depth in range(shared + 1, len(parts)):
                 package = ".".join(parts[:depth])
-                if self.module(package) is not None:
+                if self.find(package) is not None:
                     out.append((info, package))
             out.append((info, target))
         return out

@@ -152,6 +152,36 @@ class ModuleSummary:
             parts.append(f"{f.name}={text}")
         return f"{type(self).__qualname__}({', '.join(parts)})"
 
+    def exports(self, name: str) -> bool:
+        """Whether ``from <this module> import name`` may find ``name`` in the module itself:
+        it defines it, a star import or a module ``__getattr__`` may provide it, it binds
+        names no statement shows, or it is a stub (a package's submodules aside)."""
+        return (
+            name in self.defined or name.startswith("__") or self.open_names or self.path.endswith(".pyi")
+            or "__getattr__" in self.functions or any(i.bound == "*" and i.scope != "function" for i in self.imports)
+        )
+
+    def part(self, key: str) -> str:
+        """A digest of the part of this summary ``key`` names, for a result that read only
+        that part (see ``IndexView``): ``module`` (its name, whether it is a package, its
+        path below its root: where it is, wherever the project is), ``class:N``,
+        ``function:N``, ``binding:N`` (the entry, or its absence), ``exports:N``."""
+        kind, _, name = key.partition(":")
+        value: object
+        if kind == "module":
+            value = (self.name, self.is_package, os.path.relpath(self.path, self.root) if self.root else self.path)
+        elif kind == "class":
+            value = self.classes.get(name)
+        elif kind == "function":
+            value = self.functions.get(name)
+        elif kind == "binding":
+            value = self.bindings.get(name)
+        elif kind == "exports":
+            value = self.exports(name)
+        else:
+            raise ValueError(f"no part {key!r}")
+        return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
     def to_json(self) -> dict[str, Any]:
         return _adapter().dump_python(self, mode="json")
 

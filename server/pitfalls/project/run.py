@@ -446,6 +446,8 @@ class _Run:
             read = entry.results.read
             if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()) or not self._disk_holds(read):
                 return False
+            if not read.parts_hold(fingerprints.get, self._summary_now):
+                return False
             if not read.missing.isdisjoint(names):
                 return False
             if read.every is not None and read.every != modules:
@@ -460,6 +462,14 @@ class _Run:
             return True
 
         return holds
+
+    def _summary_now(self, path: str) -> ModuleSummary | None:
+        """``path``'s summary as the index will hold it (decoded from the cache if need be)."""
+        item = self.phase1.get(path)
+        if item is not None:
+            return item.summary
+        entry = self.fresh.get(path)
+        return entry.module_summary() if entry is not None else None
 
     def _disk_holds(self, read: Dependencies) -> bool:
         """Whether the disk still answers as it did when the result was computed."""
@@ -496,6 +506,7 @@ class _Run:
             return (
                 self._disk_holds(read)
                 and all(index.fingerprint_of(dep) == fp for dep, fp in read.summaries.items())
+                and read.parts_hold(index.fingerprint_of, index.by_path.get)
                 and not any(index.modules(name) for name in read.missing)
                 and all(",".join(sorted(index.defining(name))) == paths for name, paths in read.constants.items())
                 and (read.cycle is None or index.graph_for(path).fingerprint(path) == read.cycle)

@@ -154,10 +154,10 @@ class Workspace:
         return self.dependents(path, old, None)
 
     def dependents(self, path: str, old: ModuleSummary | None, new: ModuleSummary | None) -> set[str]:
-        """Files whose last check read ``path``'s summary, looked for its module name and
-        did not find it, asked which modules define a constant it gained or lost, read
-        import cycles that are no longer what they were, or read every module (when one
-        came or went)."""
+        """Files whose last check read ``path``'s summary (or a part of it that changed),
+        looked for its module name and did not find it, asked which modules define a
+        constant it gained or lost, read import cycles that are no longer what they were,
+        or read every module (when one came or went)."""
         names = {s.name for s in (old, new) if s is not None}
         old_constants = set(old.constants) if old else set()
         new_constants = set(new.constants) if new else set()
@@ -170,6 +170,7 @@ class Workspace:
                 continue
             if (
                 path in read.summaries
+                or (path in read.parts and (new is None or any(new.part(k) != d for k, d in read.parts[path].items() if k)))
                 or not names.isdisjoint(read.missing)
                 or not constants.isdisjoint(read.constants)
                 or (read.cycle is not None and graph.fingerprint(other) != read.cycle)

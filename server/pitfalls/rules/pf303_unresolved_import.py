@@ -358,7 +358,7 @@ class UnresolvedImport(Rule):
             return
         for alias in node.names:
             module = names.dotted(alias.name)
-            found = self.ctx.index.modules(module) if module else []
+            found = self.ctx.index.find_all(module) if module else []
             if module and not found:
                 problem = self._missing_module(module) or self._undeclared(module)
                 if problem:
@@ -386,7 +386,7 @@ class UnresolvedImport(Rule):
         )
         if not module:
             return
-        found = self.ctx.index.modules(module)
+        found = self.ctx.index.find_all(module)
         if not found:
             problem = self._missing_module(module) or (None if level else self._undeclared(module))
             if problem:
@@ -455,7 +455,7 @@ class UnresolvedImport(Rule):
         top = module.split(".")[0]
         if self._provided is None or self._ifs or top.lower() in self._provided or top in sys.stdlib_module_names:
             return None
-        if top == "__future__" or self.ctx.index.modules(top) or self._local(top):
+        if top == "__future__" or self.ctx.index.find_all(top) or self._local(top):
             return None
         return (
             f"`{top}` is imported, but no declared dependency provides it: `ModuleNotFoundError: No module "
@@ -494,13 +494,11 @@ class UnresolvedImport(Rule):
 
     def _has_name(self, summary: ModuleSummary, name: str) -> bool:
         """Whether ``from <summary's module> import name`` may succeed."""
-        if name in summary.defined or name.startswith("__") or summary.open_names or summary.path.endswith(".pyi"):
-            return True
-        if "__getattr__" in summary.functions or any(i.bound == "*" and i.scope != "function" for i in summary.imports):
+        if self.ctx.index.exports(summary, name):
             return True
         if summary.is_package:
             submodule = f"{summary.name}.{name}" if summary.name else name
-            return bool(self.ctx.index.modules(submodule)) or self._on_disk(summary, name) is not False
+            return bool(self.ctx.index.find_all(submodule)) or self._on_disk(summary, name) is not False
         return False
 
     def _on_disk(self, package: ModuleSummary, child: str) -> bool | None:
