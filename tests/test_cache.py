@@ -220,6 +220,29 @@ def test_cross_file_invalidation(app: Path) -> None:
     assert_same_as_cold(app, fourth)
 
 
+def test_a_change_to_a_module_re_checks_the_results_that_read_the_part_changed(app: Path) -> None:
+    """schemas.py and routes.py read of base.py only class ``Base`` (and which module it
+    is): a function added there re-checks base.py alone; a change of ``Base`` re-checks
+    them; a function renamed re-checks its importer, which finds the import broken."""
+    run(app)
+    edit(app / "app" / "base.py", BASE_MODEL + "\n\ndef helper():\n    return 1\n")
+    added = run(app)
+    assert added.analysed == 1 and ROUTES_PF401 in codes(added)
+    assert_same_as_cold(app, added)
+
+    edit(app / "app" / "base.py", BASE_PLAIN + "\n\ndef helper():\n    return 1\n")  # Base is no model now
+    changed = run(app)
+    assert changed.analysed == 3 and ROUTES_PF401 not in codes(changed)
+    assert_same_as_cold(app, changed)
+
+    edit(app / "app" / "routes.py", ROUTES + "\n\nfrom app.util import double\n\ndouble(2)\n")
+    run(app)
+    edit(app / "app" / "util.py", UTIL.replace("def double", "def twice"))
+    renamed = run(app)
+    assert renamed.analysed == 2 and ("app/routes.py", "PF303", 8) in codes(renamed)
+    assert_same_as_cold(app, renamed)
+
+
 def test_a_new_module_resolves_a_failed_import(app: Path) -> None:
     routes = app / "app" / "routes.py"
     edit(routes, ROUTES.replace("from app.schemas import Article", "from app.articles import Article"))

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from pitfalls.core.summary_data import PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary
+from pitfalls.core.summary_data import (
+    ENTRY_TABLES, PYDANTIC_BASE_MODELS, ClassInfo, FieldInfo, FunctionInfo, ImportInfo, ModuleSummary,
+)
 
 if TYPE_CHECKING:
     from pitfalls.core.import_graph import ImportGraph
@@ -60,6 +62,10 @@ class Dependencies:
         return cls(
             dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk, parts
         )
+
+    def disk_holds(self, answer: Callable[[str, str], str]) -> bool:
+        """Whether the disk still says what it said (``answer(kind, path)``: see disk_answer)."""
+        return all(answer(kind, path) == said for kind, answers in self.disk.items() for path, said in answers.items())
 
     def parts_hold(
         self, fingerprint_of: Callable[[str], str | None], summary_of: Callable[[str], ModuleSummary | None]
@@ -315,12 +321,17 @@ class IndexView:
         self._part(summary, f"exports:{name}")
         return summary.exports(name)
 
-    def _entry(self, summary: ModuleSummary, kind: str, name: str) -> Any:
-        """The ``kind`` entry ``name`` of ``summary`` (a class, a function, a binding), or
-        None, recorded as read."""
+    def entry(self, summary: ModuleSummary, kind: str, name: str) -> Any:
+        """The entry ``name`` of one of ``summary``'s tables, or None, recorded as read:
+        ``kind`` is ``class``, ``function``, ``binding``, ``call_assignment`` or
+        ``call_class`` (see ModuleSummary.part)."""
         self._part(summary, f"{kind}:{name}")
-        table = summary.classes if kind == "class" else summary.functions if kind == "function" else summary.bindings
-        return table.get(name)
+        return getattr(summary, ENTRY_TABLES[kind]).get(name)
+
+    def typevars(self, summary: ModuleSummary) -> tuple[list[str], list[str]]:
+        """``summary``'s TypeVars, and those declared with a default, recorded as read."""
+        self._part(summary, "typevars")
+        return summary.typevars, summary.typevar_defaults
 
     def _part(self, summary: ModuleSummary, key: str) -> None:
         path = summary.path
@@ -376,9 +387,9 @@ class IndexView:
             return qualname
         summary, rest = split
         head, _, tail = rest.partition(".")
-        if self._entry(summary, "class", head) is not None or self._entry(summary, "function", head) is not None:
+        if self.entry(summary, "class", head) is not None or self.entry(summary, "function", head) is not None:
             return qualname
-        target = self._entry(summary, "binding", head)
+        target = self.entry(summary, "binding", head)
         if target is None:
             submodule = f"{summary.name}.{head}" if summary.name else head
             if summary.is_package and self.find(submodule) is not None:
@@ -395,7 +406,7 @@ class IndexView:
         if split is None:
             return None
         summary, rest = split
-        return self._entry(summary, "class", rest)
+        return self.entry(summary, "class", rest)
 
     def ancestors(self, qualname: str) -> list[str]:
         """Qualified names of all base classes (transitively), nearest first; external
@@ -448,7 +459,7 @@ class IndexView:
         if split is None:
             return None
         summary, rest = split
-        func = self._entry(summary, "function", rest)
+        func = self.entry(summary, "function", rest)
         return func.returns if func else None
 
     def method(self, qualname: str, name: str) -> tuple[str, FunctionInfo] | None:

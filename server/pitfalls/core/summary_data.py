@@ -165,17 +165,16 @@ class ModuleSummary:
         """A digest of the part of this summary ``key`` names, for a result that read only
         that part (see ``IndexView``): ``module`` (its name, whether it is a package, its
         path below its root: where it is, wherever the project is), ``class:N``,
-        ``function:N``, ``binding:N`` (the entry, or its absence), ``exports:N``."""
+        ``function:N``, ``binding:N``, ``call_assignment:N``, ``call_class:N`` (the entry,
+        or its absence), ``exports:N``, ``typevars`` (with their defaults)."""
         kind, _, name = key.partition(":")
         value: object
         if kind == "module":
             value = (self.name, self.is_package, os.path.relpath(self.path, self.root) if self.root else self.path)
-        elif kind == "class":
-            value = self.classes.get(name)
-        elif kind == "function":
-            value = self.functions.get(name)
-        elif kind == "binding":
-            value = self.bindings.get(name)
+        elif kind in ENTRY_TABLES:
+            value = getattr(self, ENTRY_TABLES[kind]).get(name)
+        elif kind == "typevars":
+            value = (self.typevars, self.typevar_defaults)
         elif kind == "exports":
             value = self.exports(name)
         else:
@@ -188,6 +187,13 @@ class ModuleSummary:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
         return _adapter().validate_python(data)
+
+
+# The tables a summary part ``<kind>:<name>`` is an entry of.
+ENTRY_TABLES = {
+    "class": "classes", "function": "functions", "binding": "bindings", "call_assignment": "call_assignments",
+    "call_class": "call_classes",
+}
 
 
 @functools.cache

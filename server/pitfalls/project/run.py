@@ -220,7 +220,7 @@ class _Run:
         self.lazy = False  # the index summarises a module only when a check needs it
         self.loaded = 0  # files a lazy index read and summarised
         self._texts: dict[str, bytes | None] = {}  # path -> its bytes, for a lazy index's text search
-        self._disk_now: dict[tuple[str, str], str] = {}  # the disk's answers this run (see _disk_holds)
+        self._disk_now: dict[tuple[str, str], str] = {}  # the disk's answers this run
 
     def _ticker(self, step: str, total: int) -> Tick:
         """Counts a step's files for ``progress``."""
@@ -444,7 +444,7 @@ class _Run:
             if entry.results is None or entry.results.settings != self.config.fingerprint_for(path):
                 return False
             read = entry.results.read
-            if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()) or not self._disk_holds(read):
+            if any(fingerprints.get(dep) != fp for dep, fp in read.summaries.items()) or not read.disk_holds(self._disk_answer):
                 return False
             if not read.parts_hold(fingerprints.get, self._summary_now):
                 return False
@@ -471,16 +471,12 @@ class _Run:
         entry = self.fresh.get(path)
         return entry.module_summary() if entry is not None else None
 
-    def _disk_holds(self, read: Dependencies) -> bool:
-        """Whether the disk still answers as it did when the result was computed."""
-        for kind, answers in read.disk.items():
-            for path, answer in answers.items():
-                key = (kind, path)
-                if key not in self._disk_now:
-                    self._disk_now[key] = disk_answer(kind, path, self._git_ignored)
-                if self._disk_now[key] != answer:
-                    return False
-        return True
+    def _disk_answer(self, kind: str, path: str) -> str:
+        """What the disk says now (see ``disk_answer``), asked once per run."""
+        key = (kind, path)
+        if key not in self._disk_now:
+            self._disk_now[key] = disk_answer(kind, path, self._git_ignored)
+        return self._disk_now[key]
 
     @functools.cached_property
     def _git_ignored(self) -> Callable[..., bool]:
@@ -504,7 +500,7 @@ class _Run:
                 return False
             read = entry.results.read
             return (
-                self._disk_holds(read)
+                read.disk_holds(self._disk_answer)
                 and all(index.fingerprint_of(dep) == fp for dep, fp in read.summaries.items())
                 and read.parts_hold(index.fingerprint_of, index.by_path.get)
                 and not any(index.modules(name) for name in read.missing)

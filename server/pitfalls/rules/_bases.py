@@ -179,7 +179,7 @@ def type_parameters(view: IndexView, qualname: str) -> list[str] | None:
     info = view.class_info(qualname)
     if info is None:
         return None
-    summary = view.module(info.qualname.rpartition(".")[0])
+    summary = view.find(info.qualname.rpartition(".")[0])
     if summary is None:
         return None
     found: list[str] = []
@@ -199,13 +199,13 @@ def with_defaults(view: IndexView, qualname: str, params: list[str]) -> set[str]
     """Which of the class's type parameters have a default (PEP 696: ``TypeVar("T",
     default=int)``), so that leaving them out is fine."""
     info = view.class_info(qualname)
-    summary = view.module(info.qualname.rpartition(".")[0]) if info is not None else None
+    summary = view.find(info.qualname.rpartition(".")[0]) if info is not None else None
     if summary is None:
         return set()
     found = set()
     for name in params:
         defined = _typevar(view, summary, name)
-        if defined is not None and defined[1] in defined[0].typevar_defaults:
+        if defined is not None and defined[1] in view.typevars(defined[0])[1]:
             found.add(name)
     return found
 
@@ -216,14 +216,14 @@ def _is_typevar(view: IndexView, summary: ModuleSummary, name: str) -> bool:
 
 def _typevar(view: IndexView, summary: ModuleSummary, name: str) -> tuple[ModuleSummary, str] | None:
     """The module defining the TypeVar ``name`` means in ``summary``, and its name there."""
-    if name in summary.typevars:
+    if name in view.typevars(summary)[0]:
         return summary, name
-    target = summary.bindings.get(name)
+    target = view.entry(summary, "binding", name)
     if target is None:
         return None
     module, _, attr = view.resolve(target).rpartition(".")
-    defining = view.module(module) if module else None
-    return (defining, attr) if defining is not None and attr in defining.typevars else None
+    defining = view.find(module) if module else None
+    return (defining, attr) if defining is not None and attr in view.typevars(defining)[0] else None
 
 
 def argument_count(subscript: cst.Subscript) -> int | None:

@@ -179,8 +179,8 @@ class AsyncValues:
         cls = self._module_instance(owner)  # `crud_user.create(...)`, `crud_user` built elsewhere
         if cls is not None:
             return self._method(cls, name)
-        summary = ctx.index.module(owner)
-        info = summary.functions.get(name) if summary is not None else None
+        summary = ctx.index.find(owner)
+        info = ctx.index.entry(summary, "function", name) if summary is not None else None
         if info is None or (isinstance(func, cst.Name) and func.value in self._nested_defs()):
             return None  # not a project function, or a `def` of the function hides it
         return Callee(qual, info)
@@ -267,8 +267,8 @@ class AsyncValues:
         """``app.crud.crud_user`` where module ``app.crud`` has ``crud_user = CRUDUser(...)``:
         ``app.crud.CRUDUser`` (resolved)."""
         module, _, name = qual.rpartition(".")
-        summary = self.ctx.index.module(module) if module else None
-        built = summary.call_assignments.get(name) if summary is not None else None
+        summary = self.ctx.index.find(module) if module else None
+        built = self.ctx.index.entry(summary, "call_assignment", name) if summary is not None else None
         if built is None or self.ctx.index.class_info(built) is None:
             return None
         return self.ctx.index.resolve(built)
@@ -358,12 +358,13 @@ class AsyncValues:
         if not called:
             return None
         module, _, name = qual.rpartition(".")
-        summary = ctx.index.module(module) if module else None
+        summary = ctx.index.find(module) if module else None
         if summary is None:
             return None
-        if self._factory_call(summary.call_assignments.get(name), summary.call_classes.get(name)):
+        entry = ctx.index.entry
+        if self._factory_call(entry(summary, "call_assignment", name), entry(summary, "call_class", name)):
             return ASYNC_SESSION
-        info = summary.functions.get(name)
+        info = entry(summary, "function", name)
         if info is None:
             return None
         if entered and is_context_manager(info):
@@ -423,10 +424,10 @@ class AsyncValues:
         if qual is None:
             return None
         module, _, attr = ctx.index.resolve(qual).rpartition(".")
-        summary = ctx.index.module(module) if module else None
+        summary = ctx.index.find(module) if module else None
         if summary is None:
             return None
-        built = summary.call_assignments.get(attr)  # `redis_client = Redis(...)` in another module
+        built = ctx.index.entry(summary, "call_assignment", attr)  # `redis_client = Redis(...)` in another module
         return self.named_client(built)
 
     def _in_async_with(self, item: cst.BaseExpression) -> bool:

@@ -90,10 +90,10 @@ class Clients:
         if qualname is None:
             return None
         module, _, attr = self.ctx.index.resolve(qualname).rpartition(".")
-        summary = self.ctx.index.module(module) if module else None
+        summary = self.ctx.index.find(module) if module else None
         if summary is None:
             return None
-        return SYNC_CLIENTS.get(summary.call_assignments.get(attr, ""))
+        return SYNC_CLIENTS.get(self.ctx.index.entry(summary, "call_assignment", attr) or "")
 
     def attribute_type(self, expr: cst.Attribute) -> str | None:
         """The client type every (non-``None``) value of ``self.<attr>`` builds, in the

@@ -550,11 +550,11 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
             if found is not None and _plain_class(index, self.ctx, owner):
                 self._check(node, found[0], found[1], on_instance=False)
             return True
-        summary = index.module(owner) if owner else None
-        info = summary.functions.get(name) if summary is not None else None
+        summary = index.find(owner) if owner else None
+        info = index.entry(summary, "function", name) if summary is not None else None
         if info is None:
             return False
-        if not any(name in table for table in (summary.bindings, summary.call_assignments)):
+        if index.entry(summary, "binding", name) is None and index.entry(summary, "call_assignment", name) is None:
             self._check(node, owner, info, on_instance=False, function=True)
         return True
 
