@@ -220,15 +220,25 @@ def test_cross_file_invalidation(app: Path) -> None:
     assert_same_as_cold(app, fourth)
 
 
-def test_a_change_to_a_module_re_checks_the_results_that_read_the_part_changed(app: Path) -> None:
+def test_a_change_to_a_module_re_checks_the_results_that_read_the_part_changed(
+    app: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """schemas.py and routes.py read of base.py only class ``Base`` (and which module it
-    is): a function added there re-checks base.py alone; a change of ``Base`` re-checks
-    them; a function renamed re-checks its importer, which finds the import broken."""
+    is): a function added there re-checks base.py alone (and the next run takes their
+    results as they are, decoding no summary); a change of ``Base`` re-checks them; a
+    function renamed re-checks its importer, which finds the import broken."""
+    from pitfalls.project.cache import Entry
+
     run(app)
     edit(app / "app" / "base.py", BASE_MODEL + "\n\ndef helper():\n    return 1\n")
     added = run(app)
     assert added.analysed == 1 and ROUTES_PF401 in codes(added)
     assert_same_as_cold(app, added)
+    decoded: list[str] = []
+    module_summary = Entry.module_summary
+    monkeypatch.setattr(Entry, "module_summary", lambda self: decoded.append(self.module) or module_summary(self))
+    assert run(app).analysed == 0 and decoded == []
+    monkeypatch.undo()
 
     edit(app / "app" / "base.py", BASE_PLAIN + "\n\ndef helper():\n    return 1\n")  # Base is no model now
     changed = run(app)

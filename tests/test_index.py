@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import libcst as cst
 from conftest import write_project
-from pitfalls.core.index import IndexView, ProjectIndex
+from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
 from pitfalls.core.summary import module_name_for, summarize
 from pitfalls.core.summary_data import ModuleSummary
 
@@ -140,8 +141,8 @@ def test_view_records_what_it_consulted(tmp_path: Path) -> None:
     index = _index(tmp_path)
     view = IndexView(index, None)
     view.is_pydantic_model("app.schemas.DirectusArticle")
-    parts = {Path(p).name: digests for p, digests in view.read.parts.items()}
-    assert {"", "module", "class:DirectusArticle"} <= set(parts["schemas.py"])  # the class it asked about
+    parts = {Path(p).name: read.digests for p, read in view.read.parts.items()}
+    assert {"module", "class:DirectusArticle"} <= set(parts["schemas.py"])  # the class it asked about
     assert "schemas.py" not in {Path(p).name for p in view.read.summaries}
     assert "pydantic" in view.read.missing  # a lookup that found nothing is a dependency too
     view.module("app.schemas")  # read whole: its fingerprint is recorded
@@ -166,7 +167,10 @@ def test_a_module_read_in_parts_is_a_dependency_of_those_parts_only() -> None:
 
     def holds(text: str | None) -> bool:
         now = summary(text) if text is not None else None
-        return read.parts_hold(lambda path: now.fingerprint() if now else None, lambda path: now)
+        again = Dependencies.from_json(json.loads(json.dumps(read.to_json())))  # as the cache has it
+        held = again.parts_hold(lambda path: now.fingerprint() if now else None, lambda path: now)
+        assert read.parts_hold(lambda path: now.fingerprint() if now else None, lambda path: now) == held
+        return held
 
     assert holds("from app.base import Base\n\n\nclass Item(Base):\n    name: str\n\n\ndef added():\n    pass\n")
     assert not holds("from app.base import Base\n\n\nclass Item(Base):\n    title: str\n")  # the class

@@ -25,6 +25,57 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class PartsRead:
+    """The parts of one module a result read (see ModuleSummary.part): the module's
+    fingerprint then, and each part's digest. The cache keeps the parts' names, shortened,
+    and one digest of them all (a result reads a few parts of each of dozens of modules)."""
+
+    fingerprint: str
+    digests: dict[str, str] = field(default_factory=dict)  # part -> digest, as recorded
+    stored: tuple[str, str] | None = None  # as loaded: the names as the cache spells them, the digest
+
+    def names(self) -> list[str]:
+        if self.stored is None:
+            return list(self.digests)
+        return [_LONG_KINDS[short[0]] + short[1:] for short in self.stored[0].split()]
+
+    def digest(self) -> str:
+        return self.stored[1] if self.stored is not None else _combined(self.digests.items())
+
+    def holds(self, summary: ModuleSummary) -> bool:
+        """Whether ``summary`` has those parts as they were."""
+        return _combined((key, summary.part(key)) for key in self.names()) == self.digest()
+
+    def to_json(self) -> list[str]:
+        if self.stored is not None:
+            return [self.fingerprint, *self.stored]
+        names = sorted(_SHORT_KINDS[kind] + rest for kind, rest in (_kind(key) for key in self.digests))
+        return [self.fingerprint, " ".join(names), self.digest()]
+
+    @classmethod
+    def from_json(cls, data: list[str]) -> PartsRead:
+        return cls(data[0], stored=(data[1], data[2]))
+
+
+def _kind(key: str) -> tuple[str, str]:
+    kind, colon, name = key.partition(":")
+    return kind, colon + name
+
+
+# A part's kind as the cache spells it (see PartsRead).
+_SHORT_KINDS = {
+    "module": "m", "class": "c", "function": "f", "binding": "b", "call_assignment": "a", "call_class": "k",
+    "exports": "e", "typevars": "t",
+}
+_LONG_KINDS = {short: kind for kind, short in _SHORT_KINDS.items()}
+
+
+def _combined(digests: Iterable[tuple[str, str]]) -> str:
+    text = "\n".join(f"{key}={digest}" for key, digest in sorted(digests))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+@dataclass
 class Dependencies:
     """What one file's result read of the rest of the project: the result holds for as
     long as all of this is as it was."""
@@ -39,10 +90,9 @@ class Dependencies:
     every: str | None = None
     # What the disk said outside the index (see :func:`disk_answer`): kind -> path -> answer.
     disk: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Modules read in parts only (not in ``summaries``): path -> part -> its digest (see
-    # ModuleSummary.part), with the whole summary's fingerprint then under "": a change of
-    # the module elsewhere (a function added) leaves the result standing.
-    parts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Modules read in parts only (unless in ``summaries`` too): a change of the module
+    # elsewhere (a function added) leaves the result standing.
+    parts: dict[str, PartsRead] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         found = {
@@ -52,13 +102,13 @@ class Dependencies:
         if self.disk:
             found["disk"] = self.disk
         if self.parts:
-            found["parts"] = self.parts
+            found["parts"] = {path: read.to_json() for path, read in self.parts.items()}
         return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dependencies:
         disk = {kind: dict(answers) for kind, answers in data.get("disk", {}).items()}
-        parts = {path: dict(digests) for path, digests in data.get("parts", {}).items()}
+        parts = {path: PartsRead.from_json(read) for path, read in data.get("parts", {}).items()}
         return cls(
             dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk, parts
         )
@@ -71,18 +121,21 @@ class Dependencies:
         self, fingerprint_of: Callable[[str], str | None], summary_of: Callable[[str], ModuleSummary | None]
     ) -> bool:
         """Whether every module read in parts still has those parts as they were: its
-        fingerprint unchanged, or (decoded only then) each part's digest."""
-        for path, digests in self.parts.items():
+        fingerprint unchanged, or (its summary asked for only then) the parts' digest. A
+        module whose parts held is taken at its new fingerprint from then on: the next run
+        takes the fingerprint's word for it."""
+        for path, read in self.parts.items():
             if path in self.summaries:
                 continue  # read whole too: judged by its fingerprint
             now = fingerprint_of(path)
             if now is None:
                 return False
-            if now == digests[""]:
+            if now == read.fingerprint:
                 continue
             summary = summary_of(path)
-            if summary is None or any(summary.part(key) != digest for key, digest in digests.items() if key):
+            if summary is None or not read.holds(summary):
                 return False
+            read.fingerprint = now
         return True
 
 
@@ -337,11 +390,11 @@ class IndexView:
         path = summary.path
         if path in self.read.summaries:
             return  # read whole
-        digests = self.read.parts.get(path)
-        if digests is None:
-            digests = self.read.parts[path] = {"": self.index.fingerprints[path]}
-        if key not in digests:
-            digests[key] = summary.part(key)
+        read = self.read.parts.get(path)
+        if read is None:
+            read = self.read.parts[path] = PartsRead(self.index.fingerprints[path])
+        if key not in read.digests:
+            read.digests[key] = summary.part(key)
 
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next
