@@ -26,35 +26,42 @@ if TYPE_CHECKING:
 
 @dataclass
 class PartsRead:
-    """The parts of one module a result read (see ModuleSummary.part): the module's
-    fingerprint then, and each part's digest. The cache keeps the parts' names, shortened,
-    and one digest of them all (a result reads a few parts of each of dozens of modules)."""
+    """The parts of one module a result read (see ModuleSummary.part), as recorded: the
+    module's fingerprint then, and each part's digest. The cache keeps them as one text,
+    ``<fingerprint> <digest of them all> <their names, shortened>`` (a result reads a few
+    parts of each of dozens of modules; a warm run reads only the fingerprint)."""
 
     fingerprint: str
-    digests: dict[str, str] = field(default_factory=dict)  # part -> digest, as recorded
-    stored: tuple[str, str] | None = None  # as loaded: the names as the cache spells them, the digest
+    digests: dict[str, str] = field(default_factory=dict)
 
-    def names(self) -> list[str]:
-        if self.stored is None:
-            return list(self.digests)
-        return [_LONG_KINDS[short[0]] + short[1:] for short in self.stored[0].split()]
-
-    def digest(self) -> str:
-        return self.stored[1] if self.stored is not None else _combined(self.digests.items())
-
-    def holds(self, summary: ModuleSummary) -> bool:
-        """Whether ``summary`` has those parts as they were."""
-        return _combined((key, summary.part(key)) for key in self.names()) == self.digest()
-
-    def to_json(self) -> list[str]:
-        if self.stored is not None:
-            return [self.fingerprint, *self.stored]
+    def text(self) -> str:
         names = sorted(_SHORT_KINDS[kind] + rest for kind, rest in (_kind(key) for key in self.digests))
-        return [self.fingerprint, " ".join(names), self.digest()]
+        return " ".join([self.fingerprint, _combined(self.digests.items()), *names])
 
-    @classmethod
-    def from_json(cls, data: list[str]) -> PartsRead:
-        return cls(data[0], stored=(data[1], data[2]))
+
+def _fingerprint_of_parts(read: PartsRead | str) -> str:
+    return read.partition(" ")[0] if type(read) is str else read.fingerprint  # type: ignore[union-attr]
+
+
+def _parts_match(read: PartsRead | str, summary: ModuleSummary) -> bool:
+    """Whether ``summary`` has the parts ``read`` as they were."""
+    if type(read) is not str:
+        return all(summary.part(key) == digest for key, digest in read.digests.items())  # type: ignore[union-attr]
+    _, digest, *names = read.split(" ")  # type: ignore[union-attr]
+    keys = [_LONG_KINDS[name[0]] + name[1:] for name in names]
+    return _combined((key, summary.part(key)) for key in keys) == digest
+
+
+def _at_fingerprint(read: PartsRead | str, fingerprint: str) -> PartsRead | str:
+    """``read``, taken as read from the module at ``fingerprint`` (its parts held)."""
+    if type(read) is str:
+        return fingerprint + read[read.index(" "):]  # type: ignore[union-attr]
+    return PartsRead(fingerprint, read.digests)  # type: ignore[union-attr]
+
+
+def _combined(digests: Iterable[tuple[str, str]]) -> str:
+    text = "\n".join(f"{key}={digest}" for key, digest in sorted(digests))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _kind(key: str) -> tuple[str, str]:
@@ -68,11 +75,6 @@ _SHORT_KINDS = {
     "exports": "e", "typevars": "t",
 }
 _LONG_KINDS = {short: kind for kind, short in _SHORT_KINDS.items()}
-
-
-def _combined(digests: Iterable[tuple[str, str]]) -> str:
-    text = "\n".join(f"{key}={digest}" for key, digest in sorted(digests))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Dependencies:
     disk: dict[str, dict[str, str]] = field(default_factory=dict)
     # Modules read in parts only (unless in ``summaries`` too): a change of the module
     # elsewhere (a function added) leaves the result standing.
-    parts: dict[str, PartsRead] = field(default_factory=dict)
+    parts: dict[str, PartsRead | str] = field(default_factory=dict)  # (str: as the cache has it)
 
     def to_json(self) -> dict[str, Any]:
         found = {
@@ -102,13 +104,13 @@ class Dependencies:
         if self.disk:
             found["disk"] = self.disk
         if self.parts:
-            found["parts"] = {path: read.to_json() for path, read in self.parts.items()}
+            found["parts"] = {path: read if type(read) is str else read.text() for path, read in self.parts.items()}
         return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dependencies:
         disk = {kind: dict(answers) for kind, answers in data.get("disk", {}).items()}
-        parts = {path: PartsRead.from_json(read) for path, read in data.get("parts", {}).items()}
+        parts = dict(data.get("parts", ()))
         return cls(
             dict(data["summaries"]), set(data["missing"]), dict(data["constants"]), data["cycle"], data["every"], disk, parts
         )
@@ -130,13 +132,18 @@ class Dependencies:
             now = fingerprint_of(path)
             if now is None:
                 return False
-            if now == read.fingerprint:
+            if now == _fingerprint_of_parts(read):
                 continue
             summary = summary_of(path)
-            if summary is None or not read.holds(summary):
+            if summary is None or not _parts_match(read, summary):
                 return False
-            read.fingerprint = now
+            self.parts[path] = _at_fingerprint(read, now)
         return True
+
+    def parts_changed(self, path: str, summary: ModuleSummary | None) -> bool:
+        """Whether ``path``'s module, now ``summary`` (None: gone), lost a part read here."""
+        read = self.parts.get(path)
+        return read is not None and (summary is None or not _parts_match(read, summary))
 
 
 def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None) -> str:

@@ -170,7 +170,7 @@ class Workspace:
                 continue
             if (
                 path in read.summaries
-                or (path in read.parts and (new is None or not read.parts[path].holds(new)))
+                or read.parts_changed(path, new)
                 or not names.isdisjoint(read.missing)
                 or not constants.isdisjoint(read.constants)
                 or (read.cycle is not None and graph.fingerprint(other) != read.cycle)
