@@ -48,6 +48,8 @@ def _parts_match(read: PartsRead | str, summary: ModuleSummary) -> bool:
     if type(read) is not str:
         return all(summary.part(key) == digest for key, digest in read.digests.items())  # type: ignore[union-attr]
     _, digest, *names = read.split(" ")  # type: ignore[union-attr]
+    if any(name[:1] not in _LONG_KINDS for name in names):
+        return False  # not a text this version wrote: not known to hold
     keys = [_LONG_KINDS[name[0]] + name[1:] for name in names]
     return _combined((key, summary.part(key)) for key in keys) == digest
 
