@@ -71,6 +71,8 @@ def _kind(key: str) -> tuple[str, str]:
     return kind, colon + name
 
 
+_MAX_PART_DIGESTS = 200_000
+
 # A part's kind as the cache spells it (see PartsRead).
 _SHORT_KINDS = {
     "module": "m", "class": "c", "function": "f", "binding": "b", "call_assignment": "a", "call_class": "k",
@@ -203,8 +205,21 @@ class ProjectIndex:
         # Whether git ignores a path (is_dir keyword), as it ignores files generated at
         # build time; set by the project layer, which reads .gitignore files (core does not).
         self.ignored_by_git: Callable[..., bool] | None = None
+        # Digests of summaries' parts (see part_digest), by (fingerprint, part).
+        self._part_digests: dict[tuple[str, str], str] = {}
         for summary in summaries:
             self.add(summary)
+
+    def part_digest(self, summary: ModuleSummary, key: str) -> str:
+        """``summary.part(key)``, once per summary as it is (its fingerprint): every
+        file's view asks about the same classes of the same modules."""
+        memo = (self.fingerprints[summary.path], key)
+        found = self._part_digests.get(memo)
+        if found is None:
+            if len(self._part_digests) >= _MAX_PART_DIGESTS:  # a long-lived index: summaries come and go
+                self._part_digests.clear()
+            found = self._part_digests[memo] = summary.part(key)
+        return found
 
     def import_graph(self) -> ImportGraph:
         """The module-level import graph and its cycles: computed once per state of the
@@ -403,7 +418,7 @@ class IndexView:
         if read is None:
             read = self.read.parts[path] = PartsRead(self.index.fingerprints[path])
         if key not in read.digests:
-            read.digests[key] = summary.part(key)
+            read.digests[key] = self.index.part_digest(summary, key)
 
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next

@@ -170,7 +170,8 @@ class ModuleSummary:
         kind, _, name = key.partition(":")
         value: object
         if kind == "module":
-            value = (self.name, self.is_package, os.path.relpath(self.path, self.root) if self.root else self.path)
+            below = self.path[len(self.root):] if self.root and self.path.startswith(self.root) else self.path
+            value = (self.name, self.is_package, below)
         elif kind in ENTRY_TABLES:
             value = getattr(self, ENTRY_TABLES[kind]).get(name)
         elif kind == "typevars":
