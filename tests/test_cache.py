@@ -253,6 +253,50 @@ def test_a_change_to_a_module_re_checks_the_results_that_read_the_part_changed(
     assert_same_as_cold(app, renamed)
 
 
+def test_warm_runs_after_edits_of_modules_many_read_give_what_cold_runs_give(tmp_path: Path) -> None:
+    """On a real project (fief): the modules the most files import, edited as people edit
+    them (a function added, renamed or given a required parameter, a class renamed or
+    given a field): each warm run finds what a run without a cache finds, and a function
+    added re-checks the module and the files that read all of it, not those that read parts."""
+    import ast
+    import re
+
+    from conftest import unpack_ecosystem
+
+    unpack_ecosystem(tmp_path, "fief")
+    root = tmp_path / "fief"
+    config = ConfigResolver(root=root)
+    files = discover([root], config)
+
+    def both() -> CheckResult:
+        warm = check_files(files, config, jobs=1, base=root)
+        assert warm.diagnostics == check_files(files, config, jobs=1, base=root, use_cache=False).diagnostics
+        return warm
+
+    check_files(files, config, jobs=1, base=root)  # fills the cache
+    reads = check_files(files, config, jobs=1, base=root, use_cache=False).dependencies
+    readers = {f: sum(str(f) in read.summaries or str(f) in read.parts for read in reads.values()) for f in files}
+    for module in sorted(files, key=lambda f: (-readers[f], str(f)))[:2]:
+        text = module.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        function = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+        klass = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.body[0].col_offset == 4), None)
+        edits = [text + "\n\ndef pitfalls_added(value):\n    return value\n"]
+        if function is not None:
+            edits.append(re.sub(rf"def {function.name}\(", f"def {function.name}(pitfalls_required, ", text, count=1))
+        if klass is not None:
+            lines = text.splitlines(keepends=True)
+            lines.insert(klass.body[0].lineno - 1, "    pitfalls_field: int = 0\n")
+            edits += ["".join(lines), re.sub(rf"class {klass.name}\b", f"class {klass.name}Renamed", text, count=1)]
+        for i, edited in enumerate(edits):
+            edit(module, edited)  # (the last edit undone with it)
+            warm = both()
+            if i == 0:  # the dependants that read parts of it hold
+                assert warm.analysed <= 1 + sum(str(module) in read.summaries for read in reads.values()) < readers[module]
+        edit(module, text)
+        both()
+
+
 def test_a_new_module_resolves_a_failed_import(app: Path) -> None:
     routes = app / "app" / "routes.py"
     edit(routes, ROUTES.replace("from app.schemas import Article", "from app.articles import Article"))

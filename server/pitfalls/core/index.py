@@ -168,9 +168,10 @@ def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None
 
 
 def _listing(folder: str) -> list[str] | None:
-    """The names a folder's entries import as (``x.py``, ``x/``, ``x.so``: ``x``), sorted."""
+    """The names a folder's entries import as (``x.py``, ``x/``, ``x.so``: ``x``), sorted;
+    none for hidden ones (``.pitfalls_cache``, written by the run itself, imports as nothing)."""
     try:
-        return sorted({entry.split(".")[0] for entry in os.listdir(folder)})
+        return sorted({entry.split(".")[0] for entry in os.listdir(folder) if not entry.startswith(".")})
     except OSError:
         return None
 
