@@ -381,7 +381,7 @@ def check_parsed(
     """Run ``rules`` on a parsed file against ``index``; diagnostics name ``display``
     (default: the file's path). What the rules read of the index is in ``read``."""
     path = display or parsed.path
-    view = IndexView(index, parsed.summary.root)
+    view = IndexView(index, parsed.summary.root, parsed.summary.path)
     schemas = schemas or Schemas()
     rules = [rule for rule in rules if rule.schema_required is None or getattr(schemas, rule.schema_required) is not None]
     ctx = RuleContext(

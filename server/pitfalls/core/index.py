@@ -43,15 +43,17 @@ def _fingerprint_of_parts(read: PartsRead | str) -> str:
     return read.partition(" ")[0] if type(read) is str else read.fingerprint  # type: ignore[union-attr]
 
 
-def _parts_match(read: PartsRead | str, summary: ModuleSummary) -> bool:
-    """Whether ``summary`` has the parts ``read`` as they were."""
+def _parts_match(read: PartsRead | str, summary: ModuleSummary, part: Callable[[str], str] | None = None) -> bool:
+    """Whether ``summary`` has the parts ``read`` as they were (``part(key)``: its digest
+    of a part, memoised by the caller)."""
+    part = part or summary.part
     if type(read) is not str:
-        return all(summary.part(key) == digest for key, digest in read.digests.items())  # type: ignore[union-attr]
+        return all(part(key) == digest for key, digest in read.digests.items())  # type: ignore[union-attr]
     _, digest, *names = read.split(" ")  # type: ignore[union-attr]
     if any(name[:1] not in _LONG_KINDS for name in names):
         return False  # not a text this version wrote: not known to hold
     keys = [_LONG_KINDS[name[0]] + name[1:] for name in names]
-    return _combined((key, summary.part(key)) for key in keys) == digest
+    return _combined((key, part(key)) for key in keys) == digest
 
 
 def _at_fingerprint(read: PartsRead | str, fingerprint: str) -> PartsRead | str:
@@ -144,10 +146,11 @@ class Dependencies:
             self.parts[path] = _at_fingerprint(read, now)
         return True
 
-    def parts_changed(self, path: str, summary: ModuleSummary | None) -> bool:
-        """Whether ``path``'s module, now ``summary`` (None: gone), lost a part read here."""
+    def parts_changed(self, path: str, summary: ModuleSummary | None, part: Callable[[str], str] | None = None) -> bool:
+        """Whether ``path``'s module, now ``summary`` (None: gone), lost a part read here
+        (``part``: as for _parts_match)."""
         read = self.parts.get(path)
-        return read is not None and (summary is None or not _parts_match(read, summary))
+        return read is not None and (summary is None or not _parts_match(read, summary, part))
 
 
 def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None) -> str:
@@ -318,9 +321,12 @@ class IndexView:
     every summary consulted is recorded in ``read`` (and every module looked up and not
     found), so cached results know exactly what they depend on."""
 
-    def __init__(self, index: ProjectIndex, root: str | None) -> None:
+    def __init__(self, index: ProjectIndex, root: str | None, own: str | None = None) -> None:
+        """``own``: the path of the file checked, whose own parts are not recorded (its
+        result is computed again whenever it changes; in the editor, at each keystroke)."""
         self.index = index
         self.root = root
+        self.own = own
         self.read = Dependencies()
         # Classes defined inside the functions of the file being checked, by qualified
         # name (`app.jobs.run.<locals>.Payload`): no other module sees them.
@@ -413,8 +419,8 @@ class IndexView:
 
     def _part(self, summary: ModuleSummary, key: str) -> None:
         path = summary.path
-        if path in self.read.summaries:
-            return  # read whole
+        if path in self.read.summaries or path == self.own:
+            return  # read whole, or the file's own
         read = self.read.parts.get(path)
         if read is None:
             read = self.read.parts[path] = PartsRead(self.index.fingerprints[path])

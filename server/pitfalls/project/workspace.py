@@ -11,6 +11,7 @@ the current index, through the same :func:`~pitfalls.core.check.parse_file` and
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,13 +165,14 @@ class Workspace:
         constants = old_constants ^ new_constants
         graph = self.index.import_graph()
         modules = self.index.modules_key()
+        part = functools.partial(self.index.part_digest, new) if new is not None else None
         found = set()
         for other, read in self.dependencies.items():
             if other == path:
                 continue
             if (
                 path in read.summaries
-                or read.parts_changed(path, new)
+                or read.parts_changed(path, new, part)
                 or not names.isdisjoint(read.missing)
                 or not constants.isdisjoint(read.constants)
                 or (read.cycle is not None and graph.fingerprint(other) != read.cycle)
