@@ -7,7 +7,8 @@ from pathlib import Path
 
 import libcst as cst
 from conftest import write_project
-from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
+from pitfalls.core.dependencies import Dependencies
+from pitfalls.core.index import IndexView, ProjectIndex
 from pitfalls.core.summary import module_name_for, summarize
 from pitfalls.core.summary_data import ModuleSummary
 

@@ -16,7 +16,8 @@ import libcst as cst
 
 from pitfalls.core.context import NodeEdit, Report, RuleContext
 from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
-from pitfalls.core.index import Dependencies, IndexView, ProjectIndex
+from pitfalls.core.dependencies import Dependencies
+from pitfalls.core.index import IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions, spliced_in_class
 from pitfalls.core.reparse import Accept, Splice, reparse

@@ -3,7 +3,7 @@
 The key covers what the results depend on besides the files: the settings of the
 configurations involved, pitfalls' own code and the rule set. Per file it keeps the stat
 and hash of the text analysed, its module name, its summary (for the index) and its
-results with the :class:`~pitfalls.core.index.Dependencies` they read and the fingerprint
+results with the :class:`~pitfalls.core.dependencies.Dependencies` they read and the fingerprint
 of the settings and schemas they were computed with (each file has its own configuration).
 Per project it keeps the import cycles' fingerprints with the state of the index they were
 computed from, so a warm run never rebuilds the index to validate results that read cycles.
@@ -34,7 +34,8 @@ from typing import Any, Iterable
 
 from pitfalls import __version__
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.index import Dependencies, modules_key
+from pitfalls.core.dependencies import Dependencies
+from pitfalls.core.index import modules_key
 from pitfalls.core.settings import Settings, parse_settings, settings_from_json, settings_json
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file

@@ -12,7 +12,7 @@ Each file is checked with its own configuration (see
 (every file under the outermost configuration above the files checked: every service of a
 repository), even when only some files are checked, as pre-commit does: a rule in one file
 must see the classes of the others. A cached result is reused only when the file is
-unchanged and everything its :class:`~pitfalls.core.index.Dependencies` record is as it
+unchanged and everything its :class:`~pitfalls.core.dependencies.Dependencies` record is as it
 was; a cached summary only when the file and its module name are unchanged.
 
 Schema sources are the caller's business: they come in as data (each configuration's
@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.index import Dependencies, ProjectIndex, disk_answer, modules_key
+from pitfalls.core.dependencies import Dependencies, disk_answer
+from pitfalls.core.index import ProjectIndex, modules_key
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.cache import Cache, CorruptCache, Cycles, Entry, index_key
@@ -465,10 +466,9 @@ class _Run:
 
     def _summary_now(self, path: str) -> ModuleSummary | None:
         """``path``'s summary as the index will hold it (decoded from the cache if need be)."""
-        item = self.phase1.get(path)
+        item, entry = self.phase1.get(path), self.fresh.get(path)
         if item is not None:
             return item.summary
-        entry = self.fresh.get(path)
         return entry.module_summary() if entry is not None else None
 
     def _disk_answer(self, kind: str, path: str) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
-from pitfalls.core.index import Dependencies, ProjectIndex
+from pitfalls.core.dependencies import Dependencies
+from pitfalls.core.index import ProjectIndex
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.config import ConfigResolver
