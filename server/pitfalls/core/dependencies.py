@@ -67,7 +67,7 @@ def _kind(key: str) -> tuple[str, str]:
 # A part's kind as the cache spells it (see PartsRead).
 _SHORT_KINDS = {
     "module": "m", "class": "c", "function": "f", "binding": "b", "call_assignment": "a", "call_class": "k",
-    "exports": "e", "typevars": "t",
+    "exports": "e", "typevars": "t", "name": "n",
 }
 _LONG_KINDS = {short: kind for kind, short in _SHORT_KINDS.items()}
 

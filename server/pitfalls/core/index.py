@@ -176,6 +176,7 @@ class IndexView:
         # what they read is recorded the first time): rules ask the same names often.
         self._splits: dict[str, tuple[ModuleSummary, str] | None] = {}
         self._resolved: dict[str, str] = {}
+        self._class_infos: dict[str, ClassInfo | None] = {}
 
     # -- the disk, outside the index: each answer recorded (see :func:`disk_answer`) ------
 
@@ -256,13 +257,14 @@ class IndexView:
 
     def _part(self, summary: ModuleSummary, key: str) -> None:
         path = summary.path
-        if path in self.read.summaries or path == self.own:
-            return  # read whole, or the file's own
         read = self.read.parts.get(path)
         if read is None:
+            if path in self.read.summaries or path == self.own:
+                return  # read whole, or the file's own
             read = self.read.parts[path] = PartsRead(self.index.fingerprints[path])
-        if key not in read.digests:
-            read.digests[key] = self.index.part_digest(summary, key)
+        elif key in read.digests:
+            return
+        read.digests[key] = self.index.part_digest(summary, key)
 
     def import_cycles(self, summary: ModuleSummary) -> dict[str, str]:
         """For every module on an import cycle through ``summary``'s module, the next
@@ -308,9 +310,10 @@ class IndexView:
             return qualname
         summary, rest = split
         head, _, tail = rest.partition(".")
-        if self.entry(summary, "class", head) is not None or self.entry(summary, "function", head) is not None:
+        self._part(summary, f"name:{head}")
+        if head in summary.classes or head in summary.functions:
             return qualname
-        target = self.entry(summary, "binding", head)
+        target = summary.bindings.get(head)
         if target is None:
             submodule = f"{summary.name}.{head}" if summary.name else head
             if summary.is_package and self.find(submodule) is not None:
@@ -322,12 +325,11 @@ class IndexView:
         local = self.local_classes.get(qualname)
         if local is not None:
             return local
-        resolved = self.resolve(qualname)
-        split = self._split(resolved)
-        if split is None:
-            return None
-        summary, rest = split
-        return self.entry(summary, "class", rest)
+        if qualname in self._class_infos:
+            return self._class_infos[qualname]
+        split = self._split(self.resolve(qualname))
+        found = self._class_infos[qualname] = self.entry(split[0], "class", split[1]) if split is not None else None
+        return found
 
     def ancestors(self, qualname: str) -> list[str]:
         """Qualified names of all base classes (transitively), nearest first; external

@@ -166,7 +166,8 @@ class ModuleSummary:
         that part (see ``IndexView``): ``module`` (its name, whether it is a package, its
         path below its root: where it is, wherever the project is), ``class:N``,
         ``function:N``, ``binding:N``, ``call_assignment:N``, ``call_class:N`` (the entry,
-        or its absence), ``exports:N``, ``typevars`` (with their defaults)."""
+        or its absence), ``name:N`` (what resolving N reads: whether a class or a function
+        is called N, what N is bound to), ``exports:N``, ``typevars`` (with their defaults)."""
         kind, _, name = key.partition(":")
         value: object
         if kind == "module":
@@ -174,6 +175,8 @@ class ModuleSummary:
             value = (self.name, self.is_package, below)
         elif kind in ENTRY_TABLES:
             value = getattr(self, ENTRY_TABLES[kind]).get(name)
+        elif kind == "name":
+            value = (name in self.classes, name in self.functions, self.bindings.get(name))
         elif kind == "typevars":
             value = (self.typevars, self.typevar_defaults)
         elif kind == "exports":
