@@ -177,6 +177,7 @@ class IndexView:
         self._splits: dict[str, tuple[ModuleSummary, str] | None] = {}
         self._resolved: dict[str, str] = {}
         self._class_infos: dict[str, ClassInfo | None] = {}
+        self._listings: dict[str, set[str] | None] = {}
 
     # -- the disk, outside the index: each answer recorded (see :func:`disk_answer`) ------
 
@@ -193,10 +194,13 @@ class IndexView:
         return self._disk("file", path) == "1"
 
     def listing(self, folder: str) -> set[str] | None:
-        """The names a folder's entries import as; None when it cannot be read."""
-        names = folder_names(folder)
-        self.read.disk.setdefault("listing", {}).setdefault(folder, listing_answer(names))
-        return None if names is None else set(names)
+        """The names a folder's entries import as; None when it cannot be read (read once
+        per view, as it is recorded)."""
+        if folder not in self._listings:
+            names = folder_names(folder)
+            self.read.disk.setdefault("listing", {})[folder] = listing_answer(names)
+            self._listings[folder] = None if names is None else set(names)
+        return self._listings[folder]
 
     def _disk(self, kind: str, path: str) -> str:
         answers = self.read.disk.setdefault(kind, {})

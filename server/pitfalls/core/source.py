@@ -315,7 +315,7 @@ def _constructor(node_type: type, n: int, scope: dict[str, object]) -> str | Non
     fields = [f for f in dataclasses.fields(node_type) if f.init]
     code = node_type.__init__.__code__  # type: ignore[misc]
     names = [f.name for f in fields]
-    if code.co_kwonlyargcount or names != list(code.co_varnames[1 : code.co_argcount]) or any(n.startswith("_") for n in names):
+    if code.co_kwonlyargcount or names != list(code.co_varnames[1 : code.co_argcount]) or any(x.startswith("_") for x in names):
         return None  # init-only variables, keyword-only fields, names this would shadow
     params_text, body = [], []
     for i, f in enumerate(fields):

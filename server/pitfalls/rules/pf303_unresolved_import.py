@@ -302,7 +302,6 @@ class UnresolvedImport(Rule):
         super().__init__(ctx)
         self._guards: list[cst.CSTNode] = []  # enclosing nodes that make imports optional
         self._skip = ctx.path.endswith(".pyi")  # a stub never runs
-        self._listings: dict[str, set[str] | None] = {}
         self._ifs = 0  # enclosing `if` blocks: a third-party import there is optional (a setting, a platform)
         provided = ctx.settings.dependency_modules if ctx.settings is not None else None
         # The modules the declared dependencies provide; None: the third-party half is off here.
@@ -437,10 +436,10 @@ class UnresolvedImport(Rule):
         path = target.root
         for depth, part in enumerate(folders):
             parent, path = path, os.path.join(path, part)
-            listing = self._listing(path)
+            listing = self.ctx.index.listing(path)
             if listing is None or "__init__" in listing:
                 continue
-            if depth and "__init__" in (self._listing(parent) or ()):
+            if depth and "__init__" in (self.ctx.index.listing(parent) or ()):
                 package, folder = ".".join(folders[:depth]), ".".join(folders[: depth + 1])
                 self.ctx.report(node, (
                     f"the folder `{os.path.relpath(path, target.root)}` has no `__init__.py` inside the regular package "
@@ -468,7 +467,7 @@ class UnresolvedImport(Rule):
         folder = _folder_of(self.ctx.summary)
         root = os.path.abspath(self.ctx.summary.root or folder)
         while True:
-            listing = self._listing(folder)
+            listing = self.ctx.index.listing(folder)
             if listing is None or top in listing:
                 return True
             parent = os.path.dirname(folder)
@@ -507,19 +506,12 @@ class UnresolvedImport(Rule):
         if child.endswith(_GENERATED_SUFFIXES):
             return True
         folder = _folder_of(package)
-        listing = self._listing(folder)
+        listing = self.ctx.index.listing(folder)
         if listing is None:
             return None
         if child in listing:
             return True
         return self.ctx.index.generated_at_build(os.path.join(folder, child))
-
-    def _listing(self, folder: str) -> set[str] | None:
-        """The module names a folder's entries could import as; None when it cannot be read."""
-        listing = self._listings.get(folder, ...)
-        if listing is ...:
-            listing = self._listings[folder] = self.ctx.index.listing(folder)
-        return listing
 
 
 def _folder_of(summary: ModuleSummary) -> str:
