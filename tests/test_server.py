@@ -754,6 +754,32 @@ async def test_watched_files_keep_closed_files_in_step(tmp_path: Path) -> None:
         assert codes(await s.diagnostics(one, where=lambda d: codes(d) == [("PF103", 10)])) == [("PF103", 10)]
 
 
+async def test_a_module_generated_outside_the_check_settles_what_looked_for_it(tmp_path: Path) -> None:
+    """PF303 looks on disk for a module the check does not cover (excluded, as generated
+    code often is): when such a file comes or goes, the open and the closed files that
+    looked for it are checked again."""
+    importer = "from app.generated import VERSION\n\nprint(VERSION)\n"
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'demo'\ndependencies = []\n\n[tool.pitfalls]\nextend-exclude = ['app/generated.py']\n",
+        "app/__init__.py": "", "app/main.py": importer, "app/cli.py": importer,
+    })
+    async with session(tmp_path) as s:
+        main, cli, generated = s.uri("app/main.py"), s.uri("app/cli.py"), s.uri("app/generated.py")
+        s.open("app/main.py")
+        assert codes(await s.diagnostics(main, where=bool)) == [("PF303", 1)]
+        assert codes(await s.diagnostics(cli, where=bool)) == [("PF303", 1)]
+        for change, expected in ((types.FileChangeType.Created, []), (types.FileChangeType.Deleted, [("PF303", 1)])):
+            if expected:
+                (tmp_path / "app" / "generated.py").unlink()
+            else:
+                (tmp_path / "app" / "generated.py").write_text("VERSION = '1'\n", encoding="utf-8")
+            s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+                types.FileEvent(uri=generated, type=change),
+            ]))
+            for uri in (main, cli):
+                assert codes(await s.diagnostics(uri, where=lambda d, e=expected: codes(d) == e)) == expected
+
+
 async def test_many_files_changed_on_disk_at_once_are_scanned_again(tmp_path: Path) -> None:
     from pitfalls.lsp.scanning import RESCAN_AT
 

@@ -217,6 +217,7 @@ def create_server() -> PitfallsServer:
         changed_sources: list[str] = []
         reload: dict[str, Any] = {}
         snapshots: set[str] = set()
+        came_or_went = False
         for change in params.changes:
             path = fs_path(change.uri)
             if path is None:
@@ -234,8 +235,10 @@ def create_server() -> PitfallsServer:
                     if Path(root).is_relative_to(folder) or folder.is_relative_to(root):
                         reload[root] = None
                 continue
-            if path.endswith(SOURCE_SUFFIXES) and path not in ls.open_paths:
-                changed_sources.append(path)
+            if path.endswith(SOURCE_SUFFIXES):
+                came_or_went |= change.type != types.FileChangeType.Changed
+                if path not in ls.open_paths:
+                    changed_sources.append(path)
         if reload:
             settings = await ls.pull_configuration() if ls.supports_config else {r: ls.folder_settings({}) for r in ls.projects}
             remade = []
@@ -249,6 +252,8 @@ def create_server() -> PitfallsServer:
         if snapshots:
             await ls.snapshots_changed(snapshots, skip=set(reload))
         scanning.disk_changed(ls, changed_sources)
+        if came_or_went:
+            await scanning.disk_answers_changed(ls, skip=set(reload))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_workspace_folders(ls: PitfallsServer, params: types.DidChangeWorkspaceFoldersParams) -> None:

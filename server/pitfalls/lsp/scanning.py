@@ -168,6 +168,14 @@ def disk_changed(ls: PitfallsServer, paths: list[str]) -> None:
             ls.rescans[root] = ls.spawn(_rescan(ls, root))
 
 
+async def disk_answers_changed(ls: PitfallsServer, skip: set[str]) -> None:
+    """Source files came or went: check again the files whose results asked the disk what
+    changed (PF303 looks for modules the check does not cover, say generated ones)."""
+    for root, project in list(ls.projects.items()):
+        if root not in skip:
+            ls.affect(project, await ls.run_engine(project.workspace.disk_dependents))
+
+
 async def _rescan(ls: PitfallsServer, root: str) -> None:
     while root in ls.rescan_wanted and not ls.exiting:
         ls.rescan_wanted.discard(root)

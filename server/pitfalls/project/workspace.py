@@ -19,7 +19,7 @@ from pathlib import Path
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
-from pitfalls.core.dependencies import Dependencies
+from pitfalls.core.dependencies import Dependencies, disk_answer
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary_data import ModuleSummary
@@ -181,6 +181,14 @@ class Workspace:
             ):
                 found.add(other)
         return found
+
+    def disk_dependents(self) -> set[str]:
+        """Files whose last check asked the disk something it now answers differently
+        (PF303: a module generated where the check does not look, a folder's entries):
+        the editor's counterpart of the CLI cache's judge, asked when files come and go."""
+        ignored = self.index.ignored_by_git
+        answer = functools.cache(lambda kind, path: disk_answer(kind, path, ignored))
+        return {path for path, read in self.dependencies.items() if read.disk and not read.disk_holds(answer)}
 
     def check(self, path: str, text: str, *, edited: bool = True) -> FileOutcome:
         """Diagnostics for ``text`` as the content of ``path`` (updating the index first;
