@@ -20,7 +20,8 @@ else) into your tree. In that copy it measures:
   run has filled `.pitfalls_cache/`; and the same after every file's mtime moved, its
   bytes not (a checkout of another branch and back, a cache restored in CI: no target);
   the pre-commit run with that cache (its file unchanged: results the editor's server or
-  an earlier run left); and a warm run after a function was added to the module the most
+  an earlier run left), and with its file edited (a comment added: why the hook runs);
+  and a warm run after a function was added to the module the most
   files import (what a change to a project's models or database module costs: no target);
 
 and prints each against the bare parse of the whole project with the targets: cold CPU
@@ -73,6 +74,9 @@ TARGET_COLD_CPU = 1.2
 TARGET_COLD_WALL = 1.2
 TARGET_PRECOMMIT_CPU = 0.15
 TARGET_WARM_WALL = 0.05
+# Appended to the module the most files import: a new function, which only a file calling
+# it could read (none does).
+ADDED_FUNCTION = b"\n\ndef pitfalls_bench_added(value):\n    return value\n"
 
 
 @dataclass
@@ -216,17 +220,24 @@ def most_imported(files: list[Path], tree: Path) -> tuple[Path, int]:
     return target, len(importers[target])
 
 
-def widely_read_change(variant: Variant, module: str, jobs: int | None) -> Run:
-    """A warm run after a function was added to ``module``; the module restored and the
-    cache filled again after it (not measured)."""
+def after_edit(variant: Variant, module: str, added: bytes, jobs: int | None, *, hook: bool) -> Run:
+    """A warm run after ``added`` was appended to ``module``: of the whole project, or
+    (``hook``) of that file alone as pre-commit runs it; the module restored and the cache
+    filled again after it (not measured)."""
     path = variant.tree / module
+
+    def run() -> Run:
+        if hook:
+            return run_pitfalls(module, "--force-exclude", jobs=jobs, cwd=variant.tree, env=variant.env)
+        return run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+
     original = path.read_bytes()
     try:
-        path.write_bytes(original + b"\n\ndef pitfalls_bench_added(value):\n    return value\n")
-        return run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+        path.write_bytes(original + added)
+        return run()
     finally:
         path.write_bytes(original)
-        run_pitfalls(variant.tree, jobs=jobs, cwd=variant.tree.parent, env=variant.env)
+        run()
 
 
 def median_file(files: list[Path]) -> Path:
@@ -312,8 +323,15 @@ def main(argv: list[str] | None = None) -> int:
         (temp / "warm-up").mkdir()
         (temp / "warm-up" / "pyproject.toml").write_text("[tool.pitfalls]\n", encoding="utf-8")
         (temp / "warm-up" / "a.py").write_text("import requests\nrequests.get('u')\n", encoding="utf-8")
+        for i in range(20):  # one file of many: checked as pre-commit's runs are (a lazy index)
+            (temp / "warm-up" / f"m{i}.py").write_text(f"from a import requests\n\nX{i} = requests\n", encoding="utf-8")
+        # Python's bytecode written for every module each kind of run imports (the first
+        # measured run would compile those the others do not).
         for v in variants:
             run_pitfalls(temp / "warm-up", "--no-cache", jobs=args.jobs, cwd=temp / "warm-up", env=v.env)
+            for _ in range(2):  # a cache written, then read
+                run_pitfalls(temp / "warm-up", jobs=args.jobs, cwd=temp / "warm-up", env=v.env)
+                run_pitfalls("a.py", "--force-exclude", jobs=args.jobs, cwd=temp / "warm-up", env=v.env)
         failed = 0  # files libcst cannot parse (counted by each round's bare parse)
         parses: list[float] = []
 
@@ -336,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         warms = each(lambda v: run_pitfalls(v.tree, jobs=args.jobs, cwd=v.tree.parent, env=v.env))
         toucheds = each(lambda v: touched(v, args.jobs))
         warm_hooks = each(lambda v: run_pitfalls(changed, "--force-exclude", jobs=args.jobs, cwd=v.tree, env=v.env))
-        centrals = each(lambda v: widely_read_change(v, central_name, args.jobs))
+        # The hook runs because its file changed: a comment added (its summary, and so
+        # every other file's result, as they were).
+        edited_hooks = each(lambda v: after_edit(v, changed, b"\n# edited\n", args.jobs, hook=True))
+        centrals = each(lambda v: after_edit(v, central_name, ADDED_FUNCTION, args.jobs, hook=False))
     finally:
         if args.keep:
             print(f"temporary copy kept: {temp}")
@@ -377,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         ("pitfalls check, warm cache (wall)", warms, "wall", TARGET_WARM_WALL),
         ("pitfalls check, warm cache, every file touched (wall)", toucheds, "wall", None),
         ("pitfalls check FILE, pre-commit, warm cache (wall)", warm_hooks, "wall", None),
+        ("pitfalls check FILE, pre-commit, FILE edited, warm cache (wall)", edited_hooks, "wall", None),
         ("pitfalls check, warm, a function added to that module (wall)", centrals, "wall", None),
         ("(pre-commit wall)", hooks, "wall", None),
         ("(warm cache CPU)", warms, "cpu", None),
