@@ -140,6 +140,32 @@ def test_moved_paths() -> None:
     summary = json.dumps({"path": os.path.join(old, "x.py"), "root": old, "name": "x"})
     assert json.loads(moved.summary(summary)) == {"path": os.path.join(new, "x.py"), "root": new, "name": "x"}
 
+    # Paths that are not ASCII, in a summary's text as msgspec spells it, and as the json
+    # module does for a summary holding a lone surrogate (msgspec cannot write it).
+    from pitfalls.core import json_text
+
+    moved = _Moved(os.path.join(os.sep, "a", "prój"), os.path.join(os.sep, "b", "projé"))
+    old, new = moved.old, moved.new
+    for text in ("plain", "lone \udc80 surrogate"):
+        summary = json_text.dumps({"path": os.path.join(old, "x.py"), "root": old, "text": text})
+        assert json.loads(moved.summary(summary)) == {"path": os.path.join(new, "x.py"), "root": new, "text": text}
+
+
+def test_summaries_msgspec_cannot_write_come_back_from_the_cache(project) -> None:
+    """A module holding a lone surrogate (no UTF-8 has it) and text that is not ASCII: its
+    summary, written and read through the cache, is the one a run without a cache makes."""
+    root = project({
+        "pyproject.toml": "[project]\nname = 'demo'\n",
+        "app/__init__.py": "",
+        "app/odd.py": 'ODD = "\\udc80"\nNAME = "café"\n\n\ndef make(a, b):\n    return a\n',
+        "app/main.py": "from app.odd import make\n\nmake(1, 2)\n",
+    })
+    run(root)
+    edit(root / "app" / "main.py", "from app.odd import make\n\nmake(1)\n")  # the index is built: odd's summary read
+    warm = run(root)
+    assert warm.analysed == 1 and warm.summarised == 1 and codes(warm) == [("app/main.py", "PF209", 3)]
+    assert_same_as_cold(root, warm)
+
 
 def test_a_warm_run_never_reads_the_summaries(app: Path) -> None:
     """They are the cache file's last line, checked and decoded only to build the index; a

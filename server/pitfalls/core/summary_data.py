@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import functools
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
-if TYPE_CHECKING:
-    from pydantic import TypeAdapter
+from pitfalls.core import json_text
 
 # Names that are not imported but still name something: the builtins.
 BUILTIN_QUALNAMES = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")}
@@ -185,12 +183,13 @@ class ModuleSummary:
             raise ValueError(f"no part {key!r}")
         return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
-    def to_json(self) -> dict[str, Any]:
-        return _adapter().dump_python(self, mode="json")
+    def to_text(self) -> str:
+        """The summary as JSON text (the cache's)."""
+        return json_text.dumps(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModuleSummary:
-        return _adapter().validate_python(data)
+    def from_text(cls, text: str) -> ModuleSummary:
+        return json_text.load_as(text, cls)
 
 
 # The tables a summary part ``<kind>:<name>`` is an entry of.
@@ -198,16 +197,6 @@ ENTRY_TABLES = {
     "class": "classes", "function": "functions", "binding": "bindings", "call_assignment": "call_assignments",
     "call_class": "call_classes",
 }
-
-
-@functools.cache
-def _adapter() -> TypeAdapter[ModuleSummary]:
-    """pydantic-core (de)serialises the nested dataclasses far faster than
-    dataclasses.asdict; built when first needed (a warm run needs none, and building it
-    costs a tenth of that run)."""
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(ModuleSummary)
 
 
 ASYNC_ITERATORS = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable"})

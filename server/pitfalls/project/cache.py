@@ -37,6 +37,7 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.dependencies import Dependencies
 from pitfalls.core.index import modules_key
 from pitfalls.core.settings import Settings, parse_settings, settings_from_json, settings_json
+from pitfalls.core import json_text
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
 
@@ -64,8 +65,14 @@ class _Moved:
     def __init__(self, old: str, new: str) -> None:
         self.old, self.new = old, new
         self._under = old + os.sep
-        # As a summary's JSON text spells them: `"path":"<old>/...` and `"root":"<old>"`.
-        self._quoted = ((json.dumps(old + os.sep)[:-1], json.dumps(new + os.sep)[:-1]), (json.dumps(old), json.dumps(new)))
+        # As a summary's JSON text spells them (see json_text.dumps; the json module's spelling
+        # too, as the text of a summary holding a lone surrogate): `"path":"<old>/...` and
+        # `"root":"<old>"`.
+        spellings = (json_text.dumps, functools.partial(json.dumps, ensure_ascii=False))
+        self._quoted = list(dict.fromkeys(
+            pair for spell in spellings
+            for pair in ((spell(old + os.sep)[:-1], spell(new + os.sep)[:-1]), (spell(old), spell(new)))
+        ))
 
     def path(self, text: str) -> str:
         """A path, or paths joined by commas (a constant's definers), moved."""
@@ -108,7 +115,7 @@ class _Summaries:
             if not hmac.compare_digest(_mac(self._line), self._mac.encode()):
                 raise CorruptCache("the summaries are not the ones signed")
             try:
-                texts = json.loads(bytes(self._line))
+                texts = json_text.loads(bytes(self._line))
             except (ValueError, RecursionError):
                 raise CorruptCache("the summaries are not JSON") from None
             if not isinstance(texts, dict):
@@ -151,7 +158,7 @@ class Entry:
         if isinstance(summary, Entry):
             text, constants = summary.summary_text(), summary.constants
         elif summary is not None:
-            text, constants = json.dumps(summary.to_json(), separators=(",", ":")), list(summary.constants)
+            text, constants = summary.to_text(), list(summary.constants)
         else:
             text, constants = None, []
         return cls(
@@ -179,7 +186,7 @@ class Entry:
 
     def module_summary(self) -> ModuleSummary | None:
         text = self.summary_text()
-        return None if text is None else ModuleSummary.from_json(json.loads(text))
+        return None if text is None else ModuleSummary.from_text(text)
 
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any], summaries: _Summaries) -> Entry:
@@ -243,7 +250,7 @@ class Cache:
             main = data[first + 1:second]
             if not hmac.compare_digest(data[:first], _mac(main)):
                 return  # not written by this user
-            found = json.loads(main)
+            found = json_text.loads(main)
             if found.get("version") != __version__:
                 return
             moved = None
