@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the self-contained .vsix of one platform: pitfalls and its dependencies installed by pip
-# into bundled/libs/cp3XX, one folder per CPython version (libcst, pydantic-core, PyYAML and
+# into bundled/libs/cp3XX, one folder per CPython version (libcst, pydantic-core, msgspec, PyYAML and
 # SQLAlchemy have compiled parts, so a bundle is per platform and per Python ABI), next to
 # bundled/launch.py, which runs them isolated from the interpreter's own packages; then
 # `vsce package --target`. Needs python3 with pip, `npm ci` done, and PyPI: nothing else.
