@@ -14,12 +14,11 @@ import functools
 import hashlib
 import json
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
-
-import msgspec
 
 CODE_PREFIX = re.compile(r"^PF\d{0,3}$")
 # pydantic's model configuration, read from each dataclass: unknown keys are errors.
@@ -221,6 +220,25 @@ def settings_json(settings: Settings, *, by_alias: bool = False) -> dict[str, An
 
 
 def settings_from_json(data: dict[str, Any]) -> Settings:
-    """The settings :func:`settings_json` gave (by name), rebuilt without pydantic (their
-    types as validation gives them: tuples, floats)."""
-    return msgspec.convert(data, Settings)
+    """The settings :func:`settings_json` gave (by name), rebuilt without validating again."""
+    return _rebuilt(Settings, data)
+
+
+def _rebuilt(cls: type, data: dict[str, Any]) -> Any:
+    values = {}
+    for name, hint in _hints(cls).items():
+        if name not in data:
+            raise KeyError(name)
+        value = data[name]
+        if dataclasses.is_dataclass(hint):
+            value = _rebuilt(hint, value)
+        elif value is not None and tuple in (typing.get_origin(hint), *map(typing.get_origin, typing.get_args(hint))):
+            value = tuple(value)
+        values[name] = value
+    return cls(**values)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}

@@ -250,7 +250,7 @@ class Cache:
             main = data[first + 1:second]
             if not hmac.compare_digest(data[:first], _mac(main)):
                 return  # not written by this user
-            found = json_text.loads(main)
+            found = json.loads(main)  # (not msgspec: importing it costs a warm run more than it saves)
             if found.get("version") != __version__:
                 return
             moved = None
