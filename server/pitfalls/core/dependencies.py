@@ -6,6 +6,7 @@ after an edit, judges it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -157,6 +158,12 @@ def disk_answer(kind: str, path: str, ignored_by_git: Callable[..., bool] | None
     else:
         found = ignored_by_git is not None and (ignored_by_git(path + ".py", is_dir=False) or ignored_by_git(path, is_dir=True))
     return "1" if found else ""
+
+
+def disk_now(ignored_by_git: Callable[..., bool] | None) -> Callable[[str, str], str]:
+    """:func:`disk_answer` as of now (a run, or one question of the editor's): each
+    ``(kind, path)`` asked of the disk once."""
+    return functools.cache(lambda kind, path: disk_answer(kind, path, ignored_by_git))
 
 
 def folder_names(folder: str) -> list[str] | None:

@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pitfalls import __version__
+from pitfalls.core import json_text
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.dependencies import Dependencies
 from pitfalls.core.index import modules_key
 from pitfalls.core.settings import Settings, parse_settings, settings_from_json, settings_json
-from pitfalls.core import json_text
 from pitfalls.core.summary_data import ModuleSummary
 from pitfalls.project.files import UnreadableFile, read_bounded, replace_file
 

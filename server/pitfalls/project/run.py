@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from pitfalls.core.diagnostics import Diagnostic
-from pitfalls.core.dependencies import Dependencies, disk_answer
+from pitfalls.core.dependencies import Dependencies, disk_now
 from pitfalls.core.index import ProjectIndex, modules_key
 from pitfalls.core.lazy_index import LazyIndex, spells
 from pitfalls.core.summary_data import ModuleSummary
@@ -221,7 +221,6 @@ class _Run:
         self.lazy = False  # the index summarises a module only when a check needs it
         self.loaded = 0  # files a lazy index read and summarised
         self._texts: dict[str, bytes | None] = {}  # path -> its bytes, for a lazy index's text search
-        self._disk_now: dict[tuple[str, str], str] = {}  # the disk's answers this run
 
     def _ticker(self, step: str, total: int) -> Tick:
         """Counts a step's files for ``progress``."""
@@ -471,12 +470,10 @@ class _Run:
             return item.summary
         return entry.module_summary() if entry is not None else None
 
-    def _disk_answer(self, kind: str, path: str) -> str:
+    @functools.cached_property
+    def _disk_answer(self) -> Callable[[str, str], str]:
         """What the disk says now (see ``disk_answer``), asked once per run."""
-        key = (kind, path)
-        if key not in self._disk_now:
-            self._disk_now[key] = disk_answer(kind, path, self._git_ignored)
-        return self._disk_now[key]
+        return disk_now(self._git_ignored)
 
     @functools.cached_property
     def _git_ignored(self) -> Callable[..., bool]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.fixes import fix_text
-from pitfalls.core.dependencies import Dependencies, disk_answer
+from pitfalls.core.dependencies import Dependencies, disk_now
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.source import ParseFailure
 from pitfalls.core.summary_data import ModuleSummary
@@ -186,8 +186,7 @@ class Workspace:
         """Files whose last check asked the disk something it now answers differently
         (PF303: a module generated where the check does not look, a folder's entries):
         the editor's counterpart of the CLI cache's judge, asked when files come and go."""
-        ignored = self.index.ignored_by_git
-        answer = functools.cache(lambda kind, path: disk_answer(kind, path, ignored))
+        answer = disk_now(self.index.ignored_by_git)
         return {path for path, read in self.dependencies.items() if read.disk and not read.disk_holds(answer)}
 
     def check(self, path: str, text: str, *, edited: bool = True) -> FileOutcome:
