@@ -172,6 +172,29 @@ async function filteredUntilShown(filter, value, row) {
     }
 }
 
+/** Ctrl+. in the editor until ``row`` shows in the quick-fix menu. The key can be lost
+ * (seen once in CI: no menu within 30 s, where it takes a second here): the editor is
+ * focused and the menu asked for again every few seconds; on failure the error says what
+ * the menu showed. */
+async function quickFixesUntilShown(row) {
+    const deadline = Date.now() + FIRST_DIAGNOSTICS_TIMEOUT;
+    const menu = page.locator('.action-widget');
+    for (;;) {
+        await page.keyboard.press('Control+1');
+        await page.keyboard.press('Control+.');
+        try {
+            await row.waitFor({ timeout: 5_000 });
+            return;
+        } catch (error) {
+            if (Date.now() > deadline) {
+                const shown = await menu.allInnerTexts().catch(() => []);
+                throw new Error(`${error.message}\nthe quick-fix menu showed: ${JSON.stringify(shown)}`);
+            }
+            await page.keyboard.press('Escape');
+        }
+    }
+}
+
 async function problems() {
     const texts = await page.locator('.markers-panel .monaco-list-row[aria-level="2"]').allInnerTexts();
     return texts.map((text) => ({ code: text.match(/\bPF\d{3}\b/)?.[0], line: Number(text.match(/\[Ln (\d+), Col \d+\]/)?.[1]) }));
@@ -246,9 +269,8 @@ test('the bundled server\'s diagnostics show in the Problems panel and a quick f
         await targetRow.click();
         await page.keyboard.press('Control+1');
         await page.locator('.statusbar', { hasText: `Ln ${target.line},` }).waitFor();
-        await page.keyboard.press('Control+.');
         const fix = page.locator('.action-widget .monaco-list-row').filter({ hasText: target.fixTitle });
-        await fix.waitFor();
+        await quickFixesUntilShown(fix);
         await page.screenshot({ path: join(artifacts, 'workbench.png') });
         copyFileSync(join(artifacts, 'workbench.png'), readmeScreenshot);
         await fix.click();
