@@ -1,17 +1,23 @@
 """The ast summary builder gives the libcst builder's summary, field for field: on written
 cases that stress the texts kept as written and the order of what a method reads, and on
-every file of the ecosystem projects (``../shared/ecosystem``, present in CI)."""
+every file of the ecosystem projects (``../shared/ecosystem``, present in CI); and the tree
+made from ast (``ast_tree``) is the one libcst parses, as the rules walk it."""
 
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
 from conftest import unpack_ecosystem
-from pitfalls.core.source import ParseFailure, decode, parse
+import libcst as cst
+from pitfalls.core.ast_tree import AstPositions, NotPlaced, Unconvertible, module_from_ast
+from pitfalls.core.positions import Positions
+from pitfalls.core.source import ParseFailure, decode, parse, parse_quietly
 from pitfalls.core.summary import summarize
 from pitfalls.core.summary_ast import summarize_source
+from pitfalls.core.walker import children_reversed
 from pitfalls.project.analyzer import Analyzer
 from pitfalls.project.pool import KEPT_SOURCE_CHARS, FileTask, Summarise
 
@@ -188,11 +194,16 @@ def test_written_cases(case: str) -> None:
 
 
 def test_every_file_of_the_ecosystem_projects(tmp_path: Path) -> None:
-    """Phase 1's way (``summarize_source``) against the libcst builder, file by file; a file
-    the ast builder leaves to libcst (None) is one libcst refuses too. About 45 s: the
-    libcst parses dominate (``bench/summaries.py`` prints the counts and times)."""
+    """Phase 1's way (``summarize_source``, and the tree of ``ast_tree``) against the libcst
+    builder and libcst's tree, file by file; a file the ast builder leaves to libcst (None)
+    is one libcst refuses too. The trees: the same nodes in the same order, as the rules'
+    walk meets them (literals as written); and the nodes ast places, where libcst does.
+    About 60 s: the libcst parses dominate
+    (``bench/summaries.py`` prints the counts and times)."""
     unpack_ecosystem(tmp_path)
-    compared, differing = 0, []
+    warnings.simplefilter("ignore")  # the invalid escapes literals' values come with
+    compared, differing, trees_differing, unconvertible = 0, [], [], 0
+    placed, misplaced = 0, []
     for path in sorted(tmp_path.rglob("*.py")):
         source = decode(str(path), path.read_bytes())
         got = summarize_source(source, display=str(path), **WHERE)
@@ -204,8 +215,69 @@ def test_every_file_of_the_ecosystem_projects(tmp_path: Path) -> None:
         compared += 1
         if got != summarize(module, source=source, **WHERE):
             differing.append(str(path.relative_to(tmp_path)))
-    assert compared > 2000
+        try:
+            converted, places = module_from_ast(parse_quietly(source), source)
+        except Unconvertible:
+            unconvertible += 1
+            continue
+        if walked(converted) != walked(module):
+            trees_differing.append(str(path.relative_to(tmp_path)))
+        else:
+            placed += placed_alike(converted, places, module, source, misplaced, str(path.relative_to(tmp_path)))
+    assert compared > 2000 and unconvertible < 20  # `match` statements, `{x=}`
     assert differing == []
+    assert trees_differing == []
+    assert placed > 100_000 and misplaced == []
+
+
+def placed_alike(
+    converted: cst.Module, places: AstPositions, module: cst.Module, source: str, misplaced: list[str], where: str
+) -> int:
+    """How many nodes ``places`` places in ``converted``, each where libcst's positions
+    place its counterpart in ``module`` (the two trees' walks pair them; those differing
+    are added to ``misplaced``)."""
+    positions = Positions(module, source)
+    count = 0
+    for ours, theirs in zip(nodes(converted), nodes(module), strict=True):
+        try:
+            got = places.range(ours)
+        except NotPlaced:
+            continue
+        count += 1
+        if got != positions.range(theirs):
+            misplaced.append(f"{where}: {type(ours).__name__} at {got}, libcst: {positions.range(theirs)}")
+    return count
+
+
+def nodes(module: cst.Module) -> list[cst.CSTNode]:
+    """The nodes the rules' walk meets (see walked), in order."""
+    out: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if type(node) not in _LEAVES:
+            stack.extend(children_reversed(node))
+    return out
+
+
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText)
+
+
+def walked(module: cst.Module) -> list[tuple[object, ...]]:
+    """What the rules' walk meets: each node's type in order, with a name's, a literal's
+    and an f-string's text as written."""
+    out: list[tuple[object, ...]] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in _LEAVES:
+            out.append((kind.__name__, node.value))  # type: ignore[attr-defined]
+            continue
+        out.append((kind.__name__,))
+        stack.extend(children_reversed(node))
+    return out
 
 
 def test_phase_one_keeps_no_libcst_tree_for_files_only_summarised(tmp_path: Path) -> None:

@@ -23,8 +23,10 @@ from pitfalls.core.positions import Positions, spliced_in_class
 from pitfalls.core.reparse import Accept, Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
-from pitfalls.core.source import ParseFailure, parse
+from pitfalls.core.ast_tree import AstPositions, NotPlaced, module_from_ast
+from pitfalls.core.source import ParseFailure, allow_engine_recursion, parse, python_refuses, too_deep
 from pitfalls.core.summary import ModuleSummary, StatementSummaries, fingerprint_of, summarize
+from pitfalls.core.summary_ast import parse_tree, summarize_ast
 from pitfalls.core.walker import LEAVES, children_reversed
 
 
@@ -33,6 +35,9 @@ class FileOutcome:
     diagnostics: list[Diagnostic]
     read: Dependencies = field(default_factory=Dependencies)  # what the rules read of the project
     errors: list[str] = field(default_factory=list)  # internal rule failures, for logs
+    # On a tree made from CPython's (see parse_from_ast), the rules whose reports are not
+    # final: run again on libcst's tree, which decides what they find, and where.
+    again: frozenset[str] = frozenset()
 
 
 # The engine's own scope tracking, as (node type, when, first or last, RuleContext method):
@@ -278,10 +283,18 @@ class ParsedFile:
     node_facts: NodeFacts | None = field(default=None, repr=False)  # and the node facts computed in them
     noqa_scans: dict[str, SegmentTokens] | None = field(default=None, repr=False)  # and its `# noqa` comments' tokens
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
+    # The tree was made from CPython's (see parse_from_ast): where its nodes are.
+    ast_positions: AstPositions | None = field(default=None, repr=False)
+
+    @property
+    def from_ast(self) -> bool:
+        return self.ast_positions is not None
 
     @cached_property
-    def positions(self) -> Positions:
+    def positions(self) -> Positions | AstPositions:
         """Where the nodes are; computed when first asked."""
+        if self.ast_positions is not None:
+            return self.ast_positions
         positions = Positions(self.module, self.source, self.earlier)
         self.earlier = None
         return positions
@@ -347,6 +360,37 @@ def parse_file(
     )
 
 
+def parse_from_ast(
+    path: str,
+    source: str,
+    *,
+    name: str,
+    root: str = "",
+    is_package: bool = False,
+    display: str | None = None,
+    summary: ModuleSummary | None = None,
+    python: tuple[int, int] | None = None,
+) -> ParsedFile | None:
+    """``source`` parsed by CPython and made into libcst's node classes (see
+    :mod:`pitfalls.core.ast_tree`), for a run that checks many files: a third of a libcst
+    parse. None when libcst must parse it (CPython refuses it, it is too deep, or it has
+    syntax the conversion does not build). A check of this tree places its reports from
+    ast when their rules read no formatting; the others it names (``FileOutcome.again``),
+    for a check of libcst's tree (:func:`parse_file`)."""
+    tree = parse_tree(source)
+    where = display or path
+    if tree is None or python_refuses(where, tree) is not None or too_deep(where, source) is not None:
+        return None
+    allow_engine_recursion()
+    try:
+        if summary is None:
+            summary = summarize_ast(tree, source, name=name, path=path, root=root, is_package=is_package)
+        module, positions = module_from_ast(tree, source)
+    except Exception:  # Unconvertible, a recursion limit, or a bug: libcst's parse decides
+        return None
+    return ParsedFile(path, source, module, summary, python=python, ast_positions=positions)
+
+
 def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.CSTNode, T]:
     """What ``earlier`` (by top-level statement, and by statement of a top-level class's
     block) holds for the statements ``module`` kept."""
@@ -378,9 +422,11 @@ def check_parsed(
     settings: object = None,
     schemas: Schemas | None = None,
     display: str | None = None,
+    only: frozenset[str] | None = None,
 ) -> FileOutcome:
     """Run ``rules`` on a parsed file against ``index``; diagnostics name ``display``
-    (default: the file's path). What the rules read of the index is in ``read``."""
+    (default: the file's path). What the rules read of the index is in ``read``.
+    ``only``: the rules to run of ``rules``, the others found nothing (``FileOutcome.again``)."""
     path = display or parsed.path
     view = IndexView(index, parsed.summary.root, parsed.summary.path)
     schemas = schemas or Schemas()
@@ -389,7 +435,8 @@ def check_parsed(
         path=path, source=parsed.source, module=parsed.module, summary=parsed.summary, index=view,
         settings=settings, schemas=schemas,
     )
-    runner = _Runner(ctx, rules, parsed.walks, parsed.node_facts)
+    running = rules if only is None else [rule for rule in rules if rule.code in only]
+    runner = _Runner(ctx, running, parsed.walks, parsed.node_facts)
     try:
         return _outcome(parsed, path, rules, runner, view)
     finally:
@@ -401,7 +448,13 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
     ctx = runner.ctx
     runner.run()
     comments = NoqaComments(parsed.source, lambda: parsed.positions.statement_lines(), parsed.noqa_scans)
-    diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
+    again = _again(ctx, runner) if parsed.from_ast else None
+    if again:
+        return FileOutcome([], view.read, again=again)
+    try:
+        diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
+    except NotPlaced:  # (on a tree made from ast only)
+        return FileOutcome([], view.read, again=frozenset({r.rule.code for r in ctx.reports}))
     # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
     # to know what every other rule found. A rule that crashed did not run to the end.
     ran = {rule.code for rule in rules} - runner.broken
@@ -416,6 +469,16 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
         parsed.noqa_scans = comments.tokenized
     # A report of a rule that crashed later in the file is still sound; keep it.
     return FileOutcome(diagnostics, view.read, runner.errors)
+
+
+def _again(ctx: RuleContext, runner: _Runner) -> frozenset[str]:
+    """On a tree made from ast: the rules to run again on libcst's, none when every report
+    is final (its rule reads no formatting, nor code as written). Those that reported, and
+    those that failed (on formatting the tree lacks, say)."""
+    reported = {r.rule.code for r in ctx.reports}
+    if runner.broken or any(not r.rule.exact_on_ast_tree for r in ctx.reports) or not reported.isdisjoint(ctx.code_read):
+        return frozenset(reported | runner.broken)
+    return frozenset()
 
 
 def check_text(

@@ -90,6 +90,9 @@ class RuleContext(Semantic):
         self.settings = settings
         self.schemas = schemas or Schemas()  # the Directus and database schemas, when configured
         self.reports: list[Report] = []
+        # The rules that read code as written (``code_for``): a tree made from ast has it
+        # only roughly (no comments, parentheses, spacing), so their reports need libcst's.
+        self.code_read: set[str] = set()
         self.current_rule: type[Rule] | None = None
         self.statement: cst.CSTNode | None = None  # the top-level statement being walked
         self._facts: dict[Callable[[RuleContext], Any], Any] = {}
@@ -123,6 +126,8 @@ class RuleContext(Semantic):
         return PendingFix(message, list(edits), applicability)
 
     def code_for(self, node: cst.CSTNode) -> str:
+        if self.current_rule is not None:
+            self.code_read.add(self.current_rule.code)
         return self.module.code_for_node(node)
 
     # -- facts --------------------------------------------------------------------------

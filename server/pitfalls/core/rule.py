@@ -70,6 +70,11 @@ class Rule:
     # "directus" or "database": without that schema (``Schemas``) the rule has nothing to
     # say, and does not run (nor do its ``# noqa`` codes count as unused, see PF001).
     schema_required: ClassVar[str | None] = None
+    # Its reports and fixes read nothing of what a tree made from ast lacks (whitespace,
+    # comments, parentheses; code as written goes through ``ctx.code_for``, which says
+    # so): on such a tree (a run's, see ``core.ast_tree``) its reports are final, placed
+    # from ast; any other rule's are made again on libcst's tree.
+    exact_on_ast_tree: ClassVar[bool] = False
     # Rules that consult other modules through ctx.index; their cached results are keyed
     # on the summaries they read, so an edit elsewhere invalidates them.
     VALID: ClassVar[list[Example]] = []

@@ -176,6 +176,13 @@ def parse_quietly(source: str, mode: str = "exec") -> ast.AST:
         return ast.parse(source, "", mode)
 
 
+def allow_engine_recursion() -> None:
+    """Raise the process' recursion limit for what works on a tree: code generation,
+    positions and fixes recurse once per level of it."""
+    if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
+        sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
+
+
 def _grammar_error(source: str) -> bool:
     """Whether Python's parser (not its compiler) refuses ``source``."""
     try:
@@ -257,8 +264,7 @@ def parse(
         refused = refused or too_deep(path, source)
         if refused is not None:
             raise ParseFailure(refused)
-    if sys.getrecursionlimit() < _ENGINE_RECURSION_LIMIT:
-        sys.setrecursionlimit(_ENGINE_RECURSION_LIMIT)
+    allow_engine_recursion()
     if reuse is not None and deferred is None:
         if not asked:
             splice = reuse(source, None)
@@ -370,16 +376,27 @@ def parse_module(text: str) -> cst.Module:
     Nodes made by anything else (fixes, other threads) are validated as before."""
     import libcst as cst
 
+    with unvalidated(len(text)):
+        return cst.parse_module(text)
+
+
+@contextmanager
+def unvalidated(chars: int) -> Iterator[None]:
+    """Nodes made in this thread meanwhile, by libcst's parser or by pitfalls from a tree
+    CPython's parser made, of code ``chars`` long, are not validated (both make valid
+    nodes only); the quicker constructors are installed once they pay."""
+    import libcst as cst
+
     global _parsed_chars
     if cst.CSTNode.__post_init__ is not _validate_unless_parsing:
         cst.CSTNode.__post_init__ = _validate_unless_parsing  # type: ignore[method-assign]
     if _parsed_chars < CONSTRUCTORS_PAY_OFF_CHARS:
-        _parsed_chars += len(text)
+        _parsed_chars += chars
         if _parsed_chars >= CONSTRUCTORS_PAY_OFF_CHARS:
             _install_constructors()
     was, _parsing.active = _parsing.active, True
     try:
-        return cst.parse_module(text)
+        yield
     finally:
         _parsing.active = was
 

@@ -22,8 +22,9 @@ _TOKENS = re.compile(
     r"|(?P<comment>\#[^\r\n]*)|(?P<cont>\\(?:\r\n?|\n))|(?P<nl>\r\n?|\n)",
     re.S,
 )
+# (Inside triple quotes, a quote that does not start three: the first three end it.)
 _ONE_STRING = re.compile(
-    r"""[A-Za-z]*(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\r\n])*'|"(?:\\.|[^"\\\r\n])*")""",
+    r"""[A-Za-z]*(?:'''(?:\\.|[^\\']|'(?!''))*'''|\"\"\"(?:\\.|[^\\"]|"(?!""))*\"\"\"|'(?:\\.|[^'\\\r\n])*'|"(?:\\.|[^"\\\r\n])*")""",
     re.S,
 )
 _COMMENT_OR_STRING = re.compile(r"""#|'(?:\\.|[^'\\])*'?|"(?:\\.|[^"\\])*"?""")

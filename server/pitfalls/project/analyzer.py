@@ -10,7 +10,7 @@ import pickle
 import time
 from typing import Any, Iterable
 
-from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file
+from pitfalls.core.check import FileOutcome, ParsedFile, check_parsed, parse_file, parse_from_ast
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
@@ -75,6 +75,14 @@ class Analyzer:
         parsed = self.trees.pop(task.path)
         self.kept -= len(parsed.source)
         outcome = check_parsed(parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display)
+        if outcome.again:  # reports on CPython's tree that libcst's decides (see check_parsed)
+            try:
+                parsed = _parse(task, parsed.source, parsed.summary)
+            except ParseFailure as exc:
+                return Checked(task.path, late, FileOutcome([exc.diagnostic]))
+            outcome = check_parsed(
+                parsed, self.index, rules, settings=settings, schemas=schemas, display=task.display, only=outcome.again
+            )
         return Checked(task.path, late, outcome)
 
 
@@ -98,14 +106,24 @@ def summarise_file(
             summary = summarize_source(source, display=task.display, **where)
             if summary is not None:
                 return Summarised(task.path, digest, summary, summary.fingerprint(), None), None
-        parsed = parse_file(
-            task.path, source, name=task.module, root=task.root,
-            is_package=task.is_package, display=task.display, summary=None if cached is None else cached[0], python=task.python,
-        )
+        summary = None if cached is None else cached[0]
+        # A file checked: its rules walk CPython's tree made into libcst's node classes, at a
+        # third of libcst's parse; those that find anything walk libcst's (see _check).
+        parsed = parse_from_ast(
+            task.path, source, name=task.module, root=task.root, is_package=task.is_package, display=task.display,
+            summary=summary, python=task.python,
+        ) or _parse(task, source, summary)
     except ParseFailure as exc:
         return Summarised(task.path, digest, None, None, exc.diagnostic), None
     fingerprint = cached[1] if cached is not None else parsed.summary.fingerprint()
     return Summarised(task.path, digest, parsed.summary, fingerprint, None, parsed.error), parsed
+
+
+def _parse(task: FileTask, source: str, summary: ModuleSummary | None) -> ParsedFile:
+    return parse_file(
+        task.path, source, name=task.module, root=task.root, is_package=task.is_package, display=task.display,
+        summary=summary, python=task.python,
+    )
 
 
 def worker_main(conn: Any, budget: int, inherited: Iterable[Any] = ()) -> None:

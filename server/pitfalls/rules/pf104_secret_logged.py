@@ -110,6 +110,7 @@ class SecretLogged(Rule):
     code = "PF104"
     name = "secret-logged"
     summary = "Secret printed or logged"
+    exact_on_ast_tree = True
     severity = Severity.ERROR
 
     VALID = [

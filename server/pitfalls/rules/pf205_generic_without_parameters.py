@@ -96,6 +96,7 @@ class GenericWithoutParameters(Rule):
     code = "PF205"
     name = "generic-without-parameters"
     summary = "Generic project class subclassed without its type parameters"
+    exact_on_ast_tree = True
 
     VALID = [
         # PEP 696: TypeVars with defaults may be left out (Python 3.13, typing_extensions).

@@ -139,6 +139,7 @@ class RequiredFieldMissing(ExpectedErrors, Rule):
     code = "PF206"
     name = "required-field-missing"
     summary = "Pydantic model constructed without a required field"
+    exact_on_ast_tree = True
 
     VALID = [
         # The guide's fix: the other fields unpacked, `company_id` added.

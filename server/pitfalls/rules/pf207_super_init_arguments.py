@@ -102,6 +102,7 @@ class SuperInitArguments(Rule):
     code = "PF207"
     name = "super-init-arguments"
     summary = "Base `__init__` called with arguments that do not fit it"
+    exact_on_ast_tree = True
 
     VALID = [
         # Arguments that fit, positionally and by keyword.

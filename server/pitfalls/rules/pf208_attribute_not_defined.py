@@ -120,6 +120,7 @@ class AttributeNotDefined(Rule):
     code = "PF208"
     name = "attribute-not-defined"
     summary = "Attribute used on an instance of a project class that neither it nor its bases define"
+    exact_on_ast_tree = True
 
     VALID = [
         # Defined by the class, an in-project generic base, or set on `self` by a base's method.

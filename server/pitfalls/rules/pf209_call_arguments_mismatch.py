@@ -188,6 +188,7 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
     code = "PF209"
     name = "call-arguments-mismatch"
     summary = "Call whose arguments do not fit the project function, method or class it calls"
+    exact_on_ast_tree = True
 
     VALID = [
         # Calls that fit: defaults, keyword-only, class and static methods, bound methods.

@@ -102,6 +102,7 @@ class UnknownFilterOperator(Rule):
     code = "PF210"
     name = "unknown-filter-operator"
     summary = "Extension filter operator that the framework does not support"
+    exact_on_ast_tree = True
 
     VALID = [
         # The guide's Issue 10 solution; equality keys, a field name with `__` in it.

@@ -144,6 +144,7 @@ class UnresolvedImport(Rule):
     code = "PF303"
     name = "unresolved-import"
     summary = "Import of a project module or name that does not exist"
+    exact_on_ast_tree = True
 
     VALID = [
         # Modules, packages, submodules as names, re-exports and relative imports.

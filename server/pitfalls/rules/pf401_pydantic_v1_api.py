@@ -144,6 +144,7 @@ class PydanticV1Api(Rule):
     code = "PF401"
     name = "pydantic-v1-api"
     summary = "Pydantic v1 API on a pydantic model"
+    exact_on_ast_tree = True
     severity = Severity.WARNING
     fix_applicability = Applicability.SAFE
 

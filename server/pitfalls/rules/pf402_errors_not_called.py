@@ -73,6 +73,7 @@ class ErrorsNotCalled(Rule):
     code = "PF402"
     name = "errors-not-called"
     summary = "`errors` of a pydantic ValidationError used without calling it"
+    exact_on_ast_tree = True
     fix_applicability = Applicability.SAFE
 
     VALID = [

@@ -237,6 +237,7 @@ class SqlBuiltFromData(DynamicStringRule):
     code = "PF403"
     name = "sql-built-from-data"
     summary = "SQL built from data"
+    exact_on_ast_tree = True
 
     VALID = [
         # Class attributes holding constants (a table name, a template with placeholders).

@@ -111,6 +111,7 @@ class BlockingCallInAsync(ClientRule):
     code = "PF404"
     name = "blocking-call-in-async"
     summary = "Blocking call inside `async def`"
+    exact_on_ast_tree = True
     severity = Severity.WARNING
 
     VALID = [

@@ -129,6 +129,7 @@ class CoroutineNeverAwaited(Rule):
     code = "PF405"
     name = "coroutine-never-awaited"
     summary = "Coroutine never awaited"
+    exact_on_ast_tree = True
     fix_applicability = Applicability.UNSAFE
 
     VALID = [

@@ -162,6 +162,7 @@ class LazyLoadInAsync(Rule):
     code = "PF406"
     name = "lazy-load-in-async"
     summary = "Lazy relationship read on an `AsyncSession` result"
+    exact_on_ast_tree = True
 
     VALID = [
         # The relationship is loaded by the query (a chained `.options`, through the name the

@@ -94,6 +94,7 @@ class SyncApiOnAsyncSession(Rule):
     code = "PF408"
     name = "sync-api-on-async-session"
     summary = "Sync `Session` API on an `AsyncSession`, or a generator used as a context manager"
+    exact_on_ast_tree = True
 
     VALID = [
         # A sync session's Query API; an async one used through select(); the guide's

@@ -125,6 +125,7 @@ class SyncSessionInAsync(Rule):
     code = "PF409"
     name = "sync-session-in-async"
     summary = "Sync SQLAlchemy session used inside `async def`"
+    exact_on_ast_tree = True
     severity = Severity.WARNING
 
     VALID = [

@@ -56,6 +56,7 @@ class FieldNotInCollection(CollectionModelRule):
     code = "PF501"
     name = "field-not-in-collection"
     summary = "Model field missing from its Directus collection"
+    exact_on_ast_tree = True
 
     VALID = [
         # Every field exists in the collection.

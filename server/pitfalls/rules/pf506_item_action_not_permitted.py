@@ -69,6 +69,7 @@ class ItemActionNotPermitted(Rule):
     code = "PF506"
     name = "item-action-not-permitted"
     summary = "Item action the Directus token is not permitted"
+    exact_on_ast_tree = True
     schema_required = "directus"
 
     VALID = [

@@ -58,6 +58,7 @@ class TableNotInDatabase(Rule):
     code = "PF601"
     name = "table-not-in-database"
     summary = "SQLAlchemy model's table missing from the database"
+    exact_on_ast_tree = True
     schema_required = "database"
 
     VALID = [

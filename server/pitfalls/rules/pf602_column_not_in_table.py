@@ -46,6 +46,7 @@ class ColumnNotInTable(Rule):
     code = "PF602"
     name = "column-not-in-table"
     summary = "SQLAlchemy model column missing from its table"
+    exact_on_ast_tree = True
     schema_required = "database"
 
     VALID = [

@@ -71,6 +71,7 @@ class NotNullColumnLeftEmpty(Rule):
     code = "PF603"
     name = "not-null-column-left-empty"
     summary = "NOT NULL column without a default that the model may leave empty"
+    exact_on_ast_tree = True
     schema_required = "database"
 
     VALID = [

@@ -85,6 +85,7 @@ class EnvFlagTruthy(Rule):
     code = "PF702"
     name = "env-flag-truthy"
     summary = "Environment flag used as a truth value: `\"false\"` counts as true"
+    exact_on_ast_tree = True
     severity = Severity.WARNING
 
     VALID = [
