@@ -5,6 +5,7 @@ finds on libcst's trees, file by file, places and fixes included."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import textwrap
 from pathlib import Path
@@ -144,6 +145,10 @@ def test_what_the_conversion_does_not_build_is_parsed_by_libcst() -> None:
     for source in (matching, "t = f'{c=}'\n", "t = f'\\N{BULLET} {c}'\n", "café = 1\n"):
         with pytest.raises(Unconvertible):
             module_from_ast(parse_quietly(source), source)
+    generic = parse_quietly("class C:\n    def f(self): pass\n")
+    generic.body[0].body[0].type_params = [ast.Name("T")]  # `def f[T]` as Python 3.12 parses it
+    with pytest.raises(Unconvertible):
+        module_from_ast(generic, "class C:\n    def f[T](self): pass\n")
     for source in (matching, "return 1\n", "def f(:\n", "x = f" + "()" * 1500 + "\n"):
         assert parse_from_ast("m.py", source, name="m") is None
     assert parse_from_ast("m.py", "x = 1\n", name="m").from_ast

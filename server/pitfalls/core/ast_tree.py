@@ -11,7 +11,8 @@ A rule whose reports or fixes read formatting (see ``Rule.exact_on_ast_tree``) h
 reports made again on libcst's tree (see ``check.check_parsed`` and ``project.analyzer``).
 
 Code the conversion does not build exactly raises :class:`Unconvertible` (``match``
-statements, an f-string's ``{x=}``, identifiers beyond ASCII): libcst parses the file.
+statements, type parameters, an f-string's ``{x=}``, identifiers beyond ASCII): libcst
+parses the file.
 """
 
 from __future__ import annotations
@@ -235,6 +236,7 @@ class _Converter:
         return cst.IndentedBlock(self.block_body(statements))
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> cst.FunctionDef:
+        _no_type_parameters(node)
         return cst.FunctionDef(
             self.name(node.name), self.parameters(node.args), self.block(node.body),
             decorators=[cst.Decorator(self.expr(d)) for d in node.decorator_list],
@@ -243,6 +245,7 @@ class _Converter:
         )
 
     def class_def(self, node: ast.ClassDef) -> cst.ClassDef:
+        _no_type_parameters(node)
         args = self.call_args(node.bases, node.keywords)
         return cst.ClassDef(
             self.name(node.name), self.block(node.body),
@@ -504,6 +507,12 @@ class _Converter:
             )
         assert inner is not None
         return inner
+
+
+def _no_type_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+    """``def f[T]()`` (Python >= 3.12): type parameters are not built."""
+    if getattr(node, "type_params", None):
+        raise Unconvertible("type parameters")
 
 
 def _texts_as_written(literal: str) -> Iterator[str]:
