@@ -50,7 +50,7 @@ class NotPlaced(KeyError):
 def module_from_ast(tree: ast.Module, source: str) -> tuple[cst.Module, AstPositions]:
     """``tree`` (CPython's tree of ``source``) as libcst nodes, and their positions."""
     converter = _Converter(source)
-    with unvalidated(len(source)):
+    with unvalidated(len(source), converting=True):
         module = cst.Module(body=converter.block_body(tree.body))
     return module, AstPositions(tree, converter)
 
@@ -131,7 +131,8 @@ class _Converter:
     def __init__(self, source: str) -> None:
         self.lines = source_lines(source)  # as ast numbers them
         self.text = SourceText(source)
-        self.ascii = self.text.ascii
+        if self.text.ascii:  # no identifier to check (see name)
+            self.name = cst.Name  # type: ignore[method-assign,assignment]
         self.origins: dict[int, ast.AST] = {}  # id of a node made -> the ast node it was made from
         self.attribute_names: dict[int, ast.Attribute] = {}  # id of an attribute's name -> the attribute
         self.expressions: dict[type, Callable[[ast.AST], cst.BaseExpression]] = {
@@ -315,7 +316,7 @@ class _Converter:
 
     def name(self, identifier: str) -> cst.Name:
         """An identifier; not one beyond ASCII: ast's are NFKC-normalized, libcst's as written."""
-        if not self.ascii and not identifier.isascii():
+        if not identifier.isascii():
             raise Unconvertible("identifier")
         return cst.Name(identifier)
 

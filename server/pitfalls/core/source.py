@@ -286,6 +286,9 @@ def parse(
 
 class _Parsing(threading.local):
     active = False
+    # Nodes made from CPython's tree (``core.ast_tree``): a field left to its default
+    # whitespace or token node takes one made once (those trees' formatting is never placed).
+    converting = False
 
 
 _parsing = _Parsing()
@@ -315,6 +318,8 @@ def _constructor(node_type: type, n: int, scope: dict[str, object]) -> str | Non
     up by name on every call; this one calls each field's slot setter directly, and
     validates the node (``__post_init__``) inline unless this thread's parser made it.
     A parse makes a node for every token and more: the parse takes 11% less time."""
+    import libcst as cst
+
     params = getattr(node_type, "__dataclass_params__", None)
     if params is None or not params.init or "__init__" not in vars(node_type) or "__slots__" not in vars(node_type):
         return None
@@ -336,7 +341,12 @@ def _constructor(node_type: type, n: int, scope: dict[str, object]) -> str | Non
         elif f.default_factory is not dataclasses.MISSING:
             scope[f"_factory{n}_{i}"] = f.default_factory
             params_text.append(f"{f.name}=_MISSING")
-            value = f"_factory{n}_{i}() if {f.name} is _MISSING else {f.name}"
+            made = f"_factory{n}_{i}()"
+            shared = f.default_factory()
+            if isinstance(shared, cst.CSTNode):
+                scope[f"_shared{n}_{i}"] = shared
+                made = f"(_shared{n}_{i} if _parsing.converting else {made})"
+            value = f"{made} if {f.name} is _MISSING else {f.name}"
         else:
             params_text.append(f.name)
         body.append(f"_set{n}_{i}(self, {value})")
@@ -381,10 +391,10 @@ def parse_module(text: str) -> cst.Module:
 
 
 @contextmanager
-def unvalidated(chars: int) -> Iterator[None]:
+def unvalidated(chars: int, *, converting: bool = False) -> Iterator[None]:
     """Nodes made in this thread meanwhile, by libcst's parser or by pitfalls from a tree
-    CPython's parser made, of code ``chars`` long, are not validated (both make valid
-    nodes only); the quicker constructors are installed once they pay."""
+    CPython's parser made (``converting``), of code ``chars`` long, are not validated (both
+    make valid nodes only); the quicker constructors are installed once they pay."""
     import libcst as cst
 
     global _parsed_chars
@@ -395,10 +405,11 @@ def unvalidated(chars: int) -> Iterator[None]:
         if _parsed_chars >= CONSTRUCTORS_PAY_OFF_CHARS:
             _install_constructors()
     was, _parsing.active = _parsing.active, True
+    was_converting, _parsing.converting = _parsing.converting, converting
     try:
         yield
     finally:
-        _parsing.active = was
+        _parsing.active, _parsing.converting = was, was_converting
 
 
 def source_lines(source: str) -> list[str]:
