@@ -91,6 +91,21 @@ def test_the_parser_s_nodes_are_not_validated(monkeypatch: pytest.MonkeyPatch) -
         cst.parse_module("x = y\n")
 
 
+def test_default_whitespace_is_shared_only_by_nodes_made_from_ast() -> None:
+    """A node made from CPython's tree takes the default whitespace made once; any other
+    (a fix's, a parse's) its own, as libcst makes it: a node in two places of one libcst
+    tree would have one position for both."""
+    quick_constructors()
+    with source.unvalidated(0, converting=True):
+        converted = [cst.Call(cst.Name("f")) for _ in range(2)]
+    assert converted[0].whitespace_after_func is converted[1].whitespace_after_func
+    made = [cst.Call(cst.Name("f")) for _ in range(2)]
+    assert made[0].whitespace_after_func is not made[1].whitespace_after_func
+    with source.unvalidated(0):
+        parsed = [cst.Call(cst.Name("f")) for _ in range(2)]
+    assert parsed[0].whitespace_after_func is not parsed[1].whitespace_after_func
+
+
 def test_nodes_made_outside_a_parse_are_still_validated() -> None:
     parse_module("x = 1\n")
     with pytest.raises(cst.CSTValidationError):
