@@ -90,8 +90,8 @@ def summarise_file(
     task: FileTask, cached: tuple[ModuleSummary, str] | None = None, *, tree: bool = True
 ) -> tuple[Summarised, ParsedFile | None]:
     """Read and summarise the file (its summary and fingerprint are ``cached``, when
-    current), with the tree libcst parsed for it, if it did: without ``tree``, or for a
-    file only summarised, it does not (unless CPython's tree cannot say)."""
+    current), with the tree its rules will walk: none without ``tree``, or for a file only
+    summarised (unless CPython's tree cannot say, and libcst's is parsed)."""
     try:
         data = read_bounded(task.path, task.max_file_mb)
     except UnreadableFile as exc:
