@@ -402,6 +402,8 @@ class _Converter:
         parts: list[cst.BaseFormattedStringContent] = []
         for value in values:
             if isinstance(value, ast.Constant):
+                if not value.value:
+                    continue  # (Python 3.12 ends a format spec's values with an empty text)
                 text = str(value.value).replace("{", "{{").replace("}", "}}")
                 if written is not None:
                     as_written = next(written, None)
@@ -585,13 +587,27 @@ def _scan_field(body: str, i: int, texts: list[str]) -> int:
 
 
 def _literals(text: str) -> list[str]:
-    """The string literals written side by side in ``text``."""
-    parts = []
+    """The string literals written side by side in ``text`` (an f-string is one token
+    before Python 3.12, several from it: its text runs from the first to the last)."""
+    starts = [0]
+    for line in io.StringIO(text):
+        starts.append(starts[-1] + len(line))
+    parts, opened, depth = [], 0, 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.STRING:
+            if token.type == _FSTRING_START:
+                if depth == 0:
+                    opened = starts[token.start[0] - 1] + token.start[1]
+                depth += 1
+            elif token.type == _FSTRING_END:
+                depth -= 1
+                if depth == 0:
+                    parts.append(text[opened:starts[token.end[0] - 1] + token.end[1]])
+            elif depth:
+                continue  # inside an f-string
+            elif token.type == tokenize.STRING:
                 parts.append(token.string)
-            elif token.type not in _BETWEEN_LITERALS:  # (an f-string's tokens, Python >= 3.12)
+            elif token.type not in _BETWEEN_LITERALS:
                 raise Unconvertible("strings")
     except (tokenize.TokenError, SyntaxError) as exc:
         raise Unconvertible("strings") from exc
@@ -600,6 +616,8 @@ def _literals(text: str) -> list[str]:
     return parts
 
 
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # Python >= 3.12
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
 _BETWEEN_LITERALS = frozenset({
     tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER,
 })
