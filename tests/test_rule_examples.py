@@ -8,6 +8,7 @@ parse, and clear the report.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -19,6 +20,7 @@ from pitfalls.core.rule import Example, Rule
 from pitfalls.core.settings import parse_settings
 from pitfalls.project.config import ConfigResolver, ProjectConfig
 from pitfalls.project.run import check_files
+from pitfalls.project.workspace import Workspace
 from pitfalls.rules import ALL_RULES
 from pitfalls.sources.load import load_schemas
 
@@ -40,7 +42,9 @@ def _cases(kind: str) -> list:
     return cases
 
 
-def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None):
+def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None, *, editor: list | None = None):
+    """What a run finds in the example's file; with ``editor``, a list, what the editor's
+    check of the file finds too (on libcst's tree, where the run's may be made from ast)."""
     files = {**example.files, example.path: code if code is not None else example.code}
     write_project(root, files)
     # The rule, and any the example selects beside it (PF001 judges their `# noqa` codes).
@@ -56,9 +60,15 @@ def run_example(rule: type[Rule], example: Example, root: Path, code: str | None
         assert loaded.warnings == [] and loaded.schemas.database is not None, loaded.warnings
     config.schemas = loaded.schemas
     paths = sorted(p for p in root.rglob("*.py"))
-    result = check_files(paths, ConfigResolver(fixed=config), use_cache=False, jobs=1, base=root)
+    resolver = ConfigResolver(fixed=config)
+    result = check_files(paths, resolver, use_cache=False, jobs=1, base=root, keep_index=editor is not None)
     assert result.errors == [], "a rule failed: a broken rule would pass every VALID example"
     target = (root / example.path).resolve()
+    if editor is not None:
+        workspace = Workspace(resolver, root, use_cache=False)
+        workspace.index = result.index
+        outcome = workspace.check(str(target), target.read_text(encoding="utf-8"), edited=False)
+        editor += [dataclasses.replace(d, path=str(Path(example.path))) for d in outcome.diagnostics if d.code == rule.code]
     return [d for d in result.diagnostics if d.path == str(Path(example.path)) and d.code == rule.code], target
 
 
@@ -70,8 +80,10 @@ def test_valid(rule: type[Rule], example: Example, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("rule", "example"), _cases("INVALID"))
 def test_invalid(rule: type[Rule], example: Example, tmp_path: Path) -> None:
-    found, target = run_example(rule, example, tmp_path)
+    editor: list = []
+    found, target = run_example(rule, example, tmp_path, editor=editor)
     assert found, f"{rule.code} must report on:\n{example.code}"
+    assert found == editor, "a run (on the tree made from ast) and the editor (on libcst's) disagree"
     if example.count is not None:
         assert len(found) == example.count, [d.message for d in found]
     if example.line is not None:

@@ -550,7 +550,7 @@ def resolve_reports(
 
 def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None) -> Edit:
     if isinstance(edit.node, Position):
-        return Edit(edit.node, edit.node, edit.content)
+        return Edit(edit.node, edit.through if isinstance(edit.through, Position) else edit.node, edit.content)
     start, end = positions.range(edit.node, statement)
     if edit.mode == "span" and edit.to is not None:
         to_start, to_end = positions.range(edit.to, statement)
@@ -559,7 +559,7 @@ def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None) -
         return Edit(start, start, edit.content)
     if edit.mode == "after":
         return Edit(end, end, edit.content)
-    if edit.through is not None:
+    if isinstance(edit.through, cst.CSTNode):
         end = positions.range(edit.through, statement)[1]
     return Edit(start, end, edit.content)
 

@@ -31,13 +31,14 @@ N = TypeVar("N", bound=cst.CSTNode)
 class NodeEdit:
     """An edit expressed against the tree: replace ``node``'s text, or insert before/after it.
 
-    ``node`` may also be a :class:`Position` for insertions at a known place.
+    ``node`` may also be a :class:`Position`: an insertion there, or with ``through`` a
+    Position too, the replacement of the text between them (for fixes that edit lines).
     """
 
     node: cst.CSTNode | Position
     content: str
     mode: str = "replace"  # "replace", "before", "after", "span"
-    through: cst.CSTNode | None = None  # with "replace": replace from node's start to this node's end
+    through: cst.CSTNode | Position | None = None  # with "replace": replace from node's start to this node's end
     # with "span": from `node`'s start (or end, if from_end) to `to`'s start (or end, if to_end)
     to: cst.CSTNode | None = None
     from_end: bool = False

@@ -30,7 +30,6 @@ class NameUse:
     annotation: bool  # inside an annotation
     string: bool  # inside a string annotation (never evaluated at import)
     function: cst.FunctionDef | None  # the outermost `def` whose body holds it; None: runs at import
-    body_indent: str  # indentation of that function's body statements
     klass: cst.ClassDef | None  # the class whose own body holds it (field annotations)
 
 
@@ -56,9 +55,7 @@ class _Scope:
 class _Ctx(NamedTuple):
     scope: _Scope | None  # None at module level
     function: cst.FunctionDef | None
-    body_indent: str
     klass: cst.ClassDef | None
-    indent: str
     annotation: bool = False
     string: bool = False
     store: bool = False
@@ -75,10 +72,8 @@ def global_uses(ctx: RuleContext) -> list[NameUse]:
 
 
 def _global_uses(ctx: RuleContext) -> list[NameUse]:
-    module = ctx.module
-    default_indent = module.default_indent
     pending: list[tuple[str, _Ctx]] = []
-    stack: list[tuple[cst.CSTNode, _Ctx]] = [(module, _Ctx(None, None, "", None, ""))]
+    stack: list[tuple[cst.CSTNode, _Ctx]] = [(ctx.module, _Ctx(None, None, None))]
 
     def push(nodes: list[cst.CSTNode | None], ctx: _Ctx) -> None:
         stack.extend((n, ctx) for n in reversed(nodes) if n is not None)
@@ -147,15 +142,7 @@ def _global_uses(ctx: RuleContext) -> list[NameUse]:
             signature = [*node.decorators, *(p.annotation for p in params), *(p.default for p in params)]
             push([*signature, node.returns], c._replace(klass=None))  # a method's annotations are no fields
             scope = _Scope(c.scope, {p.name.value for p in params})
-            if c.function is None:
-                body_indent = c.indent + (
-                    (node.body.indent if node.body.indent is not None else default_indent)
-                    if isinstance(node.body, cst.IndentedBlock) else ""
-                )
-                inner = _Ctx(scope, node, body_indent, None, c.indent)
-            else:
-                inner = _Ctx(scope, c.function, c.body_indent, None, c.indent)
-            push([node.body], inner)
+            push([node.body], _Ctx(scope, c.function or node, None))
         elif node_type is cst.Lambda:
             params = parameters(node.params)
             push([p.default for p in params], c)
@@ -166,15 +153,12 @@ def _global_uses(ctx: RuleContext) -> list[NameUse]:
             push([node.body], c._replace(klass=node))
         elif node_type in _COMPREHENSIONS:
             push(children(node), c._replace(scope=_Scope(c.scope), klass=None))
-        elif node_type is cst.IndentedBlock:
-            indent = c.indent + (node.indent if node.indent is not None else default_indent)
-            push(list(node.body), c._replace(indent=indent))
         elif c.store and node_type not in _TARGET_PARTS:
             push(children(node), c._replace(store=False))
         else:
             push(children(node), c)
     return [
-        NameUse(name, c.annotation, c.string, c.function, c.body_indent, c.klass)
+        NameUse(name, c.annotation, c.string, c.function, c.klass)
         for name, c in pending
         if c.scope is None or not c.scope.binds(name)
     ]

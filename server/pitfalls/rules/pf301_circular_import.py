@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.diagnostics import Position
 from pitfalls.core.summary import ModuleSummary
 from pitfalls.core.walker import iter_statements
 from pitfalls.rules._imports import NameUse, global_uses, is_docstring
+from pitfalls.rules._layout import Layout, layout
 from pitfalls.rules.api import Applicability, Invalid, NodeEdit, PendingFix, Rule, RuleContext, Valid
 
 _TYPE_CHECKING = ("typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING")
@@ -146,6 +150,7 @@ class CircularImport(Rule):
     name = "circular-import"
     summary = "Module-level import on an import cycle"
     fix_applicability = Applicability.UNSAFE
+    exact_on_ast_tree = True  # its fix edits lines read off CPython's tree (see _layout)
 
     VALID = [
         # The guide's solution: import at function level.
@@ -468,6 +473,65 @@ class CircularImport(Rule):
             def total(service: "invoice_service.InvoiceService") -> "Invoice":
                 ...
         """),
+        # Laid out as written: two-space indentation, names of `typing` one per line,
+        # statements on one line, and the blank line above the import goes with it.
+        Invalid("""
+            from typing import (
+              Any,
+              Dict,
+            )
+            import os; import sys
+
+            from app.services.partner_service import PartnerService
+
+            def attach(
+              service: PartnerService,
+            ) -> Dict[str, Any]:
+              return {}
+        """, files={**_FRAMEWORK, "app/services/partner_service.py": _PARTNER_SERVICE},
+            path="app/models/partner.py", line=7, fixed="""
+            from __future__ import annotations
+
+            from typing import (
+              TYPE_CHECKING,
+              Any,
+              Dict,
+            )
+            import os; import sys
+
+            if TYPE_CHECKING:
+              from app.services.partner_service import PartnerService
+
+            def attach(
+              service: PartnerService,
+            ) -> Dict[str, Any]:
+              return {}
+        """),
+        # Into a function whose signature spans lines: after the colon, above the comment.
+        Invalid("""
+            from app.framework.base import CompanyBaseModel
+            from app.services.audit_service import AuditService
+
+
+            class Partner(CompanyBaseModel):
+                def get_audit_service(
+                    self, db,
+                ):  # the partner's
+                    # audit trail
+                    return AuditService(db)
+        """, files={**_FRAMEWORK, "app/services/audit_service.py": _AUDIT_SERVICE},
+            path="app/models/partner.py", line=2, fixed="""
+            from app.framework.base import CompanyBaseModel
+
+
+            class Partner(CompanyBaseModel):
+                def get_audit_service(
+                    self, db,
+                ):  # the partner's
+                    from app.services.audit_service import AuditService
+                    # audit trail
+                    return AuditService(db)
+        """),
         # A submodule importing its package, whose `__init__` imports the submodule.
         Invalid("""
             from sqlalchemy.orm import Mapped
@@ -611,29 +675,31 @@ class CircularImport(Rule):
         uses = [u for u in global_uses(self.ctx) if u.name in bound]
         if not uses:  # imported for its side effects
             return None
-        code = self.ctx.code_for(stmt)
+        lines = layout(self.ctx)
+        if lines is None:
+            return None
         line = body[position]
-        assert isinstance(line, cst.SimpleStatementLine)
-        remove = NodeEdit(line, "", through=line.trailing_whitespace)
+        first, last = lines.span(line)
+        code = lines.code(lines.statements(line)[0])
         # An import alone between blank lines: its group goes, with the blank lines above.
-        following = body[position + 1].leading_lines[:1] if position + 1 < len(body) else []
-        leading = line.leading_lines
-        if following and not following[0].comment and leading and not any(empty.comment for empty in leading):
-            remove = NodeEdit(leading[0], "", through=line.trailing_whitespace)
+        start = first
+        if 0 < position < len(body) - 1 and lines.blank(last + 1):
+            above = lines.span(body[position - 1])[1] + 1
+            if above < first and all(lines.blank(n) for n in range(above, first)):
+                start = above
+        remove = NodeEdit(Position(start, 0), "", through=Position(last + 1, 0))
         if all(u.annotation and not self._is_pydantic_field(u) for u in uses):
-            edits = self._type_checking_edits(code, line)
+            edits = self._type_checking_edits(lines, code, line)
             if not all(u.string for u in uses):
-                edits.extend(self._future_annotations_edits())
+                edits.extend(self._future_annotations_edits(lines))
             return self.ctx.fix("Move the import under `if TYPE_CHECKING:`", remove, *edits)
         if all(u.function is not None and isinstance(u.function.body, cst.IndentedBlock) for u in uses):
-            functions = {id(u.function): u for u in uses}
             edits = [remove]
-            for use in functions.values():
-                block = use.function.body if use.function is not None else None
-                assert isinstance(block, cst.IndentedBlock)
-                first = block.body[0]
-                at = first.trailing_whitespace if is_docstring(first) else block.header
-                edits.append(NodeEdit(at, _lines(code, use.body_indent), mode="after"))
+            for function in {id(u.function): u.function for u in uses if u.function is not None}.values():
+                top = _top_of_body(lines, function)
+                if top is None:
+                    return None
+                edits.append(NodeEdit(top[0], _lines(code, top[1])))
             return self.ctx.fix("Move the import into the functions that use it", *edits)
         return None
 
@@ -643,52 +709,70 @@ class CircularImport(Rule):
             f"{self.ctx.module_name}.{use.klass.name.value}"
         )
 
-    def _type_checking_edits(self, code: str, line: cst.SimpleStatementLine) -> list[NodeEdit]:
+    def _type_checking_edits(self, lines: Layout, code: str, line: cst.SimpleStatementLine) -> list[NodeEdit]:
         """Put ``code`` in the `if TYPE_CHECKING:` block among the module's leading imports,
         or in a new one after them (importing `TYPE_CHECKING` if needed)."""
-        module = self.ctx.module
         last_import = line
-        typing_import: cst.ImportFrom | None = None
-        for i, stmt in enumerate(module.body):
+        typing_import: ast.ImportFrom | None = None
+        for i, stmt in enumerate(self.ctx.module.body):
             if isinstance(stmt, cst.SimpleStatementLine) and all(
                 isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
             ):
                 last_import = stmt
                 typing_import = typing_import or next(
-                    (s for s in stmt.body if isinstance(s, cst.ImportFrom) and _is_from_typing(s)), None
+                    (
+                        theirs for ours, theirs in zip(stmt.body, lines.statements(stmt))
+                        if isinstance(ours, cst.ImportFrom) and _is_from_typing(ours)
+                        and not isinstance(ours.names, cst.ImportStar) and isinstance(theirs, ast.ImportFrom)
+                    ),
+                    None,
                 )
             elif isinstance(stmt, cst.If) and names.is_type_checking_test(stmt.test):
-                last = stmt.body.body[-1] if isinstance(stmt.body, cst.IndentedBlock) else None
-                if isinstance(last, cst.SimpleStatementLine):
-                    indent = stmt.body.indent if stmt.body.indent is not None else module.default_indent
-                    return [NodeEdit(last.trailing_whitespace, _lines(code, indent), mode="after")]
+                if isinstance(stmt.body, cst.IndentedBlock) and isinstance(stmt.body.body[-1], cst.SimpleStatementLine):
+                    (found,) = lines.statements(stmt)
+                    assert isinstance(found, ast.If)
+                    after = Position(found.body[-1].end_lineno + 1, 0)  # type: ignore[operator]
+                    return [NodeEdit(after, _lines(code, lines.indent(found.body[0].lineno)))]
             elif not (i == 0 and is_docstring(stmt)):
                 break
-        block = f"\nif TYPE_CHECKING:\n{_lines(code, module.default_indent)}"
+        block = f"\nif TYPE_CHECKING:\n{_lines(code, lines.first_indent())}"
         edits = []
         if self.ctx.summary.bindings.get("TYPE_CHECKING") not in _TYPE_CHECKING:
-            if typing_import is not None and not isinstance(typing_import.names, cst.ImportStar):
+            if typing_import is not None:
                 # Written first, as isort and Ruff order constants, one per line if the rest are.
-                first = typing_import.names[0]
-                comma = self.ctx.code_for(first.comma) if isinstance(first.comma, cst.Comma) else ", "
-                edits.append(NodeEdit(first, f"TYPE_CHECKING{comma}", mode="before"))
+                aliases = typing_import.names
+                comma = lines.between(aliases[0], aliases[1]) if len(aliases) > 1 else ", "
+                edits.append(NodeEdit(lines.start(aliases[0]), f"TYPE_CHECKING{comma}"))
             else:
                 block = "from typing import TYPE_CHECKING\n" + block
-        edits.append(NodeEdit(last_import.trailing_whitespace, block, mode="after"))
+        edits.append(NodeEdit(Position(lines.span(last_import)[1] + 1, 0), block))
         return edits
 
-    def _future_annotations_edits(self) -> list[NodeEdit]:
+    def _future_annotations_edits(self, lines: Layout) -> list[NodeEdit]:
         """`from __future__ import annotations` at the top (after the docstring), so that
         annotations naming the moved import are not evaluated."""
         if any(i.module == "__future__" and i.name == "annotations" for i in self.ctx.summary.imports):
             return []
         body = self.ctx.module.body
-        first = body[0]
-        if is_docstring(first):
-            gap = "" if len(body) > 1 and body[1].leading_lines else "\n"
-            future = f"\nfrom __future__ import annotations\n{gap}"
-            return [NodeEdit(first.trailing_whitespace, future, mode="after")]
-        return [NodeEdit(first, "from __future__ import annotations\n\n", mode="before")]
+        first, last = lines.span(body[0])
+        if is_docstring(body[0]):
+            gap = "" if len(body) > 1 and lines.span(body[1])[0] > last + 1 else "\n"
+            return [NodeEdit(Position(last + 1, 0), f"\nfrom __future__ import annotations\n{gap}")]
+        return [NodeEdit(Position(first, 0), "from __future__ import annotations\n\n")]
+
+
+def _top_of_body(lines: Layout, function: cst.FunctionDef) -> tuple[Position, str] | None:
+    """Where an import goes in ``function``'s body (after its docstring), and the body's
+    indentation."""
+    found = lines.function(function)
+    if found is None:
+        return None
+    indent = lines.indent(found.body[0].lineno)
+    assert isinstance(function.body, cst.IndentedBlock)
+    if is_docstring(function.body.body[0]):
+        return Position(found.body[0].end_lineno + 1, 0), indent  # type: ignore[operator]
+    header = lines.header_line(found)
+    return (Position(header + 1, 0), indent) if header is not None else None
 
 
 def _is_stub(summary: ModuleSummary) -> bool:
