@@ -24,6 +24,33 @@ from pitfalls.rules import RULES_BY_CODE
 from test_summary_ast import walked
 
 CASES = {
+    "match statements, with patterns of every kind": """
+        match command.split():
+            case [action]:
+                pass
+            case [action, obj, *_] if obj:
+                pass
+            case (first, *rest):
+                pass
+            case (a), b:
+                pass
+            case ((a, b), c) | [(a, b), c]:
+                pass
+            case {"x": 1, "y": [y1, y2], **others}:
+                pass
+            case Point(0, y=0) | Point(x=1) as p:
+                pass
+            case -1 | 1.5 | 2j | -1 + 2j | "s" "t" | b"b" | None | True | Color.RED:
+                pass
+            case ([inner]) as outer:
+                pass
+            case {**rest}: pass
+            case [] | (): pass
+            case _:
+                pass
+        match a, b:
+            case x, y: z = x
+    """,
     "statements sharing a line, and suites after a colon": """
         import a; import b as c; x = 1
         if x: y = 2; z = 3
@@ -138,18 +165,17 @@ def test_the_tree_is_libcst_s_as_the_rules_walk_it(case: str) -> None:
 
 
 def test_what_the_conversion_does_not_build_is_parsed_by_libcst() -> None:
-    """A ``match`` statement; code Python refuses (its PF000 comes from libcst's path);
-    code nested deeper than pitfalls analyses."""
-    matching = "match x:\n    case {'a': 1}:\n        pass\n"
+    """Code Python refuses (its PF000 comes from libcst's path); code nested deeper than
+    pitfalls analyses."""
     # ast: `{c=}` as text and a value; braces of an escape; names normalized
-    for source in (matching, "t = f'{c=}'\n", "t = f'\\N{BULLET} {c}'\n", "café = 1\n"):
+    for source in ("t = f'{c=}'\n", "t = f'\\N{BULLET} {c}'\n", "café = 1\n"):
         with pytest.raises(Unconvertible):
             module_from_ast(parse_quietly(source), source)
     generic = parse_quietly("class C:\n    def f(self): pass\n")
     generic.body[0].body[0].type_params = [ast.Name("T")]  # `def f[T]` as Python 3.12 parses it
     with pytest.raises(Unconvertible):
         module_from_ast(generic, "class C:\n    def f[T](self): pass\n")
-    for source in (matching, "return 1\n", "def f(:\n", "x = f" + "()" * 1500 + "\n"):
+    for source in ("return 1\n", "def f(:\n", "x = f" + "()" * 1500 + "\n"):
         assert parse_from_ast("m.py", source, name="m") is None
     assert parse_from_ast("m.py", "x = 1\n", name="m").from_ast
 

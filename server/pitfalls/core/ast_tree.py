@@ -10,14 +10,15 @@ the ast nodes (:class:`AstPositions`), for the kinds of node both parsers place 
 A rule whose reports or fixes read formatting (see ``Rule.exact_on_ast_tree``) has its
 reports made again on libcst's tree (see ``check.check_parsed`` and ``project.analyzer``).
 
-Code the conversion does not build exactly raises :class:`Unconvertible` (``match``
-statements, type parameters, an f-string's ``{x=}``, identifiers beyond ASCII): libcst
-parses the file.
+Code the conversion does not build exactly raises :class:`Unconvertible` (type
+parameters, an f-string's ``{x=}``, identifiers beyond ASCII): libcst parses the file.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from collections.abc import Iterable, Iterator
 from typing import Callable
 
@@ -166,6 +167,7 @@ class _Converter:
             ast.FunctionDef: self.function, ast.AsyncFunctionDef: self.function, ast.ClassDef: self.class_def,
             ast.If: self.if_, ast.For: self.for_, ast.AsyncFor: self.for_, ast.While: self.while_,
             ast.With: self.with_, ast.AsyncWith: self.with_, ast.Try: self.try_, ast.TryStar: self.try_,
+            ast.Match: self.match,
             ast.Return: lambda n: cst.Return(self.optional(n.value)),
             ast.Assign: lambda n: cst.Assign([cst.AssignTarget(self.expr(t)) for t in n.targets], self.expr(n.value)),
             ast.AnnAssign: lambda n: cst.AnnAssign(
@@ -294,6 +296,53 @@ class _Converter:
             self.block(node.body), handlers=handlers, orelse=self.or_else(node.orelse),
             finalbody=cst.Finally(self.block(node.finalbody)) if node.finalbody else None,
         )
+
+    def match(self, node: ast.Match) -> cst.Match:
+        return cst.Match(self.expr(node.subject), [
+            cst.MatchCase(self.pattern(c.pattern), self.block(c.body), guard=self.optional(c.guard)) for c in node.cases
+        ])
+
+    def pattern(self, node: ast.pattern) -> cst.MatchPattern:
+        if isinstance(node, ast.MatchValue):
+            return cst.MatchValue(self.expr(node.value))
+        if isinstance(node, ast.MatchSingleton):
+            return cst.MatchSingleton(cst.Name(repr(node.value)))
+        if isinstance(node, ast.MatchAs):
+            return cst.MatchAs(
+                pattern=self.pattern(node.pattern) if node.pattern else None, name=self.optional_name(node.name)
+            )
+        if isinstance(node, ast.MatchOr):
+            last = len(node.patterns) - 1
+            return cst.MatchOr([
+                cst.MatchOrElement(self.pattern(p), separator=cst.BitOr() if i < last else cst.MaybeSentinel.DEFAULT)
+                for i, p in enumerate(node.patterns)
+            ])
+        if isinstance(node, ast.MatchSequence):
+            items = [self.pattern_item(p) for p in node.patterns]
+            # `(a, b)` a tuple; `[a, b]`, and `a, b` without brackets, a list in libcst
+            text = self.text.source[slice(*self.text.span(node))]  # type: ignore[arg-type]
+            return cst.MatchTuple(items) if _parenthesized(text) else cst.MatchList(items)
+        if isinstance(node, ast.MatchMapping):
+            return cst.MatchMapping(
+                [cst.MatchMappingElement(self.expr(k), self.pattern(p)) for k, p in zip(node.keys, node.patterns)],
+                rest=self.optional_name(node.rest),
+            )
+        if isinstance(node, ast.MatchClass):
+            return cst.MatchClass(
+                self.expr(node.cls), patterns=[cst.MatchSequenceElement(self.pattern(p)) for p in node.patterns],
+                kwds=[
+                    cst.MatchKeywordElement(self.name(k), self.pattern(p)) for k, p in zip(node.kwd_attrs, node.kwd_patterns)
+                ],
+            )
+        raise Unconvertible(type(node).__name__)
+
+    def pattern_item(self, node: ast.pattern) -> cst.MatchSequenceElement | cst.MatchStar:
+        if isinstance(node, ast.MatchStar):
+            return cst.MatchStar(self.optional_name(node.name))
+        return cst.MatchSequenceElement(self.pattern(node))
+
+    def optional_name(self, identifier: str | None) -> cst.Name | None:
+        return self.name(identifier) if identifier is not None else None
 
     def import_from(self, node: ast.ImportFrom) -> cst.ImportFrom:
         names: cst.ImportStar | list[cst.ImportAlias]
@@ -505,6 +554,27 @@ class _Converter:
             )
         assert inner is not None
         return inner
+
+
+def _parenthesized(text: str) -> bool:
+    """Whether sequence pattern ``text`` is in parentheses (``(a, b)``), not a sequence
+    without brackets whose first item starts with one (``(a), b``)."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.OP:
+                continue
+            if depth == 0 and token.start != (1, 0):
+                return False  # after the first item's closing parenthesis
+            if token.string in "([{":
+                depth += 1
+            elif token.string in ")]}":
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise Unconvertible("pattern") from exc
+    return True
 
 
 def _no_type_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:

@@ -346,7 +346,7 @@ class SyncSessionInAsync(Rule):
         if found is not None and not any(self.sessions.kind(arg.value) == ASYNC for arg in node.args):
             ctx.report(
                 node,
-                f"`{_label(ctx.code_for(func))}()` blocks the event loop inside `async def`: it calls "
+                f"`{_label(names.dotted(func) or ctx.code_for(func))}()` blocks the event loop inside `async def`: it calls "
                 f"`{found}()` on a sync `Session`; {_INSTEAD}",
             )
 
