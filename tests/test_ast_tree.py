@@ -14,6 +14,7 @@ import pytest
 from conftest import unpack_ecosystem
 from pitfalls.core.ast_tree import Unconvertible, module_from_ast
 from pitfalls.core.check import check_parsed, check_text, parse_from_ast
+from pitfalls.core.fixes import apply_fixes
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.source import parse_module, parse_quietly
 from pitfalls.project.config import ConfigResolver
@@ -183,6 +184,7 @@ def test_what_the_conversion_does_not_build_is_parsed_by_libcst() -> None:
 ON_AST_TREE = """
 from pydantic import BaseModel
 import requests
+from os.path import *  # PF302
 
 
 class Item(BaseModel):
@@ -194,31 +196,48 @@ def dump(item: Item) -> dict:
 
 
 def fetch(url: str) -> bytes:
-    return requests.get(url).content  # PF103, whose fix reads the call's spacing
+    return requests.get(url).content  # PF103, whose fix is made from the call's text
+
+
+def where(name: str) -> str:
+    return join("/tmp", name)
 """
 
 
 def test_reports_of_rules_that_read_no_formatting_are_final_on_the_tree_made_from_ast() -> None:
-    """PF401's report and fix are placed from ast, as libcst's check places them; PF103
-    (its fix reads the arguments' commas and spacing) is named to run again on libcst's
+    """PF401's and PF103's reports and fixes are placed from ast, as libcst's check places
+    them; PF302 (it does not say it reads no formatting) is named to run again on libcst's
     tree, with the other rules that reported; a rule that read code as written too."""
     source = ON_AST_TREE.lstrip("\n")
-    rules = [RULES_BY_CODE["PF401"], RULES_BY_CODE["PF103"]]
+    rules = [RULES_BY_CODE["PF401"], RULES_BY_CODE["PF103"], RULES_BY_CODE["PF302"]]
     expected = check_text("m.py", source, rules, name="m").diagnostics
-    assert {d.code for d in expected} == {"PF401", "PF103"}
+    assert {d.code for d in expected} == {"PF401", "PF103", "PF302"}
 
     parsed = parse_from_ast("m.py", source, name="m")
-    assert check_parsed(parsed, ProjectIndex([parsed.summary]), rules).again == {"PF401", "PF103"}
+    assert check_parsed(parsed, ProjectIndex([parsed.summary]), rules).again == {"PF401", "PF103", "PF302"}
     parsed = parse_from_ast("m.py", source, name="m")
-    outcome = check_parsed(parsed, ProjectIndex([parsed.summary]), rules[:1])
-    assert outcome.again == frozenset() and outcome.diagnostics == [d for d in expected if d.code == "PF401"]
-    assert outcome.diagnostics[0].fix is not None
+    outcome = check_parsed(parsed, ProjectIndex([parsed.summary]), rules[:2])
+    assert outcome.again == frozenset() and outcome.diagnostics == [d for d in expected if d.code != "PF302"]
+    assert all(d.fix is not None for d in outcome.diagnostics)
 
     # `item.__fields__` -> `type(item).model_fields`: the fix holds `item` as written
     edited = source.replace("item.dict()", "item.__fields__")
     parsed = parse_from_ast("m.py", edited, name="m")
     assert check_parsed(parsed, ProjectIndex([parsed.summary]), rules[:1]).again == {"PF401"}
     assert [d.code for d in check_text("m.py", edited, rules[:1], name="m").diagnostics] == ["PF401"]
+
+
+def test_a_fix_made_from_the_text_keeps_the_file_s_newlines_on_both_trees() -> None:
+    """PF103's timeout in a CRLF file, on its own line as the other arguments are: the
+    same on the tree made from ast as on libcst's, with the file's newline."""
+    source = "import requests\r\n\r\ndef get(url):\r\n    return requests.get(\r\n        url,\r\n    )\r\n"
+    rules = [RULES_BY_CODE["PF103"]]
+    expected = check_text("m.py", source, rules, name="m").diagnostics
+    parsed = parse_from_ast("m.py", source, name="m")
+    outcome = check_parsed(parsed, ProjectIndex([parsed.summary]), rules)
+    assert outcome.again == frozenset() and outcome.diagnostics == expected
+    fixed = apply_fixes(source, expected, unsafe=True).text
+    assert fixed == source.replace("url,", "url,\r\n        timeout=10,")
 
 
 @pytest.mark.parametrize("project", ["fief", "dispatch"])

@@ -24,7 +24,7 @@ from pitfalls.core.reparse import Accept, Splice, reparse
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.ast_tree import AstPositions, NotPlaced, module_from_ast
-from pitfalls.core.source import ParseFailure, allow_engine_recursion, parse, python_refuses, too_deep
+from pitfalls.core.source import NEWLINE, ParseFailure, allow_engine_recursion, line_starts, parse, python_refuses, too_deep
 from pitfalls.core.summary import ModuleSummary, StatementSummaries, fingerprint_of, summarize
 from pitfalls.core.summary_ast import parse_tree, summarize_ast
 from pitfalls.core.walker import LEAVES, children_reversed
@@ -531,8 +531,10 @@ def resolve_reports(
         fix = None
         if report.fix is not None:
             near = report.statement or positions.statement_of(report.node)  # where the edits probably are too
-            edits = tuple(sorted((_edit(positions, e, near) for e in report.fix.edits), key=lambda e: (e.start, e.end)))
-            fix = Fix(report.fix.message, edits, report.fix.applicability)
+            made = [_edit(positions, e, near, parsed.source) for e in report.fix.edits]
+            if None not in made:  # (an edit made from the text found none to make)
+                edits = tuple(sorted(made, key=lambda e: (e.start, e.end)))  # type: ignore[arg-type, return-value]
+                fix = Fix(report.fix.message, edits, report.fix.applicability)
         out.append(
             Diagnostic(
                 code=code,
@@ -548,10 +550,25 @@ def resolve_reports(
     return out, silenced
 
 
-def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None) -> Edit:
+def _after(start: Position, text: str) -> Position:
+    """Where ``text``, written from ``start``, ends."""
+    lines = NEWLINE.split(text)
+    if len(lines) == 1:
+        return Position(start.line, start.column + len(text))
+    return Position(start.line + len(lines) - 1, len(lines[-1]))
+
+
+def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None, source: str) -> Edit | None:
     if isinstance(edit.node, Position):
         return Edit(edit.node, edit.through if isinstance(edit.through, Position) else edit.node, edit.content)
     start, end = positions.range(edit.node, statement)
+    if edit.rewrite is not None:
+        starts = line_starts(source)
+        text = source[starts[start.line - 1] + start.column:starts[end.line - 1] + end.column]
+        made = edit.rewrite(text)
+        if made is None:
+            return None
+        return Edit(_after(start, text[:made[0]]), _after(start, text[:made[1]]), made[2])
     if edit.mode == "span" and edit.to is not None:
         to_start, to_end = positions.range(edit.to, statement)
         return Edit(end if edit.from_end else start, to_end if edit.to_end else to_start, edit.content)

@@ -43,6 +43,8 @@ class NodeEdit:
     to: cst.CSTNode | None = None
     from_end: bool = False
     to_end: bool = False
+    # with "text": the edit made from the node's text (see from_text)
+    rewrite: Callable[[str], tuple[int, int, str] | None] | None = None
 
     @classmethod
     def span(
@@ -52,6 +54,14 @@ class NodeEdit:
         start to the next argument's start: ``span((arg, "start"), (next_arg, "start"))``.
         Text edits like this keep the surrounding layout, which re-generated nodes lose."""
         return cls(start[0], content, "span", to=end[0], from_end=start[1] == "end", to_end=end[1] == "end")
+
+    @classmethod
+    def from_text(cls, node: cst.CSTNode, rewrite: Callable[[str], tuple[int, int, str] | None]) -> NodeEdit:
+        """An edit made from ``node``'s text as written, once the node is placed:
+        ``rewrite(text)`` gives the offsets into it to replace and with what (None: no
+        fix). It reads no formatting off the tree, so it is the same on libcst's tree and
+        on the tree made from ast (see ``Rule.exact_on_ast_tree``)."""
+        return cls(node, "", "text", rewrite=rewrite)
 
 
 @dataclass

@@ -89,17 +89,12 @@ class Layout:
     def span(self, stmt: cst.BaseStatement) -> tuple[int, int]:
         """The first line (a decorator's) and the last line of top-level statement ``stmt``."""
         found = self._top[stmt]
-        return first_line(found[0]), _end_line(found[-1])
+        return _first_line(found[0]), _end_line(found[-1])
 
     def code(self, node: ast.AST) -> str:
         segment = ast.get_source_segment(self.source, node)
         assert segment is not None
         return segment
-
-    def column(self, line: int, utf8: int) -> int:
-        """An ast column (UTF-8 bytes) as a position's (code points)."""
-        text = self.lines[line - 1]
-        return utf8 if text.isascii() else len(text.encode("utf-8")[:utf8].decode("utf-8", "replace"))
 
     def between(self, before: ast.AST, after: ast.AST) -> str:
         """The text from the end of ``before`` to the start of ``after``."""
@@ -113,11 +108,11 @@ class Layout:
 
     def start(self, node: ast.AST) -> Position:
         line = node.lineno  # type: ignore[attr-defined]
-        return Position(line, self.column(line, node.col_offset))  # type: ignore[attr-defined]
+        return Position(line, _code_points(self.lines[line - 1], node.col_offset))  # type: ignore[attr-defined]
 
     def end(self, node: ast.AST) -> Position:
         line = node.end_lineno  # type: ignore[attr-defined]
-        return Position(line, self.column(line, node.end_col_offset))  # type: ignore[attr-defined]
+        return Position(line, _code_points(self.lines[line - 1], node.end_col_offset))  # type: ignore[attr-defined]
 
     # -- functions ----------------------------------------------------------------------
 
@@ -151,7 +146,12 @@ class Layout:
         return None
 
 
-def first_line(node: ast.stmt) -> int:
+def _code_points(line: str, utf8: int) -> int:
+    """An ast column (UTF-8 bytes into ``line``) as a position's (code points)."""
+    return utf8 if line.isascii() else len(line.encode("utf-8")[:utf8].decode("utf-8", "replace"))
+
+
+def _first_line(node: ast.stmt) -> int:
     """Where a statement starts: its first decorator's line, if it has one."""
     decorators = getattr(node, "decorator_list", None)
     return decorators[0].lineno if decorators else node.lineno
@@ -173,3 +173,43 @@ def _pairs(ours: Sequence[cst.BaseStatement], theirs: list[ast.stmt]) -> Iterato
         at += count
     if at != len(theirs):
         raise _Unpaired
+
+
+class WrittenCall:
+    """A call's text as written, parsed again on its own (see ``NodeEdit.from_text``):
+    where its arguments, their commas and comments are, as offsets into the text."""
+
+    def __init__(self, text: str) -> None:
+        """Raises SyntaxError when ``text`` is no call."""
+        call = parse_quietly(text, mode="eval").body  # type: ignore[attr-defined]
+        if not isinstance(call, ast.Call):
+            raise SyntaxError("not a call")
+        self.text = text
+        self._lines = source_lines(text)
+        self._starts = line_starts(text)
+        try:
+            self._tokens = [
+                (t.type, t.string, self._offset(*t.start), self._offset(*t.end))
+                for t in tokenize.generate_tokens(io.StringIO(text, newline="").readline)
+                if t.type in (tokenize.OP, tokenize.COMMENT)
+            ]
+        except tokenize.TokenError as exc:
+            raise SyntaxError(str(exc)) from exc
+        # The arguments in the order written, each (start, end); then the opening parenthesis.
+        self.arguments = sorted(self._span(a) for a in [*call.args, *call.keywords])
+        func_end = self._span(call.func)[1]
+        self.opening = next(start for kind, string, start, _ in self._tokens if string == "(" and start >= func_end)
+
+    def token_after(self, offset: int) -> tuple[int, str, int, int] | None:
+        """The first operator or comment at or after ``offset``."""
+        return next((t for t in self._tokens if t[2] >= offset), None)
+
+    def _offset(self, line: int, column: int) -> int:
+        return self._starts[line - 1] + column
+
+    def _span(self, node: ast.AST) -> tuple[int, int]:
+        line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+        return (
+            self._offset(line, _code_points(self._lines[line - 1], node.col_offset)),  # type: ignore[attr-defined]
+            self._offset(end_line, _code_points(self._lines[end_line - 1], node.end_col_offset)),  # type: ignore[attr-defined]
+        )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tokenize
+
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.source import NEWLINE
 from pitfalls.rules._http import HTTP_METHODS, REQUESTS_FUNCTIONS, ClientRule
-from pitfalls.rules.api import Applicability, Invalid, NodeEdit, RuleContext, Severity, Valid
+from pitfalls.rules._layout import WrittenCall
+from pitfalls.rules.api import Applicability, Invalid, NodeEdit, Severity, Valid
 
 _TIMEOUT = "timeout=10"
 
@@ -79,6 +83,7 @@ class HttpCallWithoutTimeout(ClientRule):
     summary = "HTTP call without a timeout"
     severity = Severity.WARNING
     fix_applicability = Applicability.UNSAFE
+    exact_on_ast_tree = True  # its fix is made from the call's text (NodeEdit.from_text)
 
     VALID = [
         # A developer's script: whoever runs it sees the hang (and Ctrl+C ends it).
@@ -313,17 +318,27 @@ class HttpCallWithoutTimeout(ClientRule):
                 return requests.session().options(timeout=10)
             """,
         ),
+        # A comment after the last argument, which has no comma; text beyond ASCII before it.
+        Invalid(
+            """
+            import requests
+
+            def publish(payload: dict) -> None:
+                requests.post("https://directus.example/items/café", headers={"X-Naïve": "ü"},
+                    json=payload  # the item
+                )
+            """,
+            fixed="""
+            import requests
+
+            def publish(payload: dict) -> None:
+                requests.post("https://directus.example/items/café", headers={"X-Naïve": "ü"},
+                    json=payload,  # the item
+                    timeout=10
+                )
+            """,
+        ),
     ]
-
-    def __init__(self, ctx: RuleContext) -> None:
-        super().__init__(ctx)
-        self._indents: list[str] = []  # the indentation of each enclosing block
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._indents.append(self.ctx.module.default_indent if node.indent is None else node.indent)
-
-    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._indents.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -346,29 +361,44 @@ class HttpCallWithoutTimeout(ClientRule):
             node,
             f"`{label}()` has no timeout: it waits forever when the server does not answer; "
             "pass `timeout=`",
-            fix=self.ctx.fix(f"Add `{_TIMEOUT}`", *self._add_timeout(node)),
+            fix=self.ctx.fix(f"Add `{_TIMEOUT}`", NodeEdit.from_text(node, _add_timeout)),
         )
 
-    def _add_timeout(self, call: cst.Call) -> list[NodeEdit]:
-        """Edits that append ``timeout=10``, laid out like the call's other arguments."""
-        if not call.args:
-            return [NodeEdit(call.whitespace_before_args, _TIMEOUT, mode="after")]
-        last = call.args[-1]
-        before = call.args[-2].comma.whitespace_after if len(call.args) > 1 else call.whitespace_before_args
-        if type(before) is not cst.ParenthesizedWhitespace:  # `f(a, b)`, `f(a, json={...})`
-            return [NodeEdit(last, f", {_TIMEOUT}", mode="after")]
-        # The last argument starts its own line: so does the new one, at the same indentation.
-        newline = self.ctx.module.default_newline
-        indent = ("".join(self._indents) if before.indent else "") + before.last_line.value
-        has_comma = isinstance(last.comma, cst.Comma)
-        after = last.comma.whitespace_after if has_comma else last.whitespace_after_arg
-        comment = after.first_line.comment if isinstance(after, cst.ParenthesizedWhitespace) else None
-        if comment is None:
-            return [NodeEdit(last, f",{newline}{indent}{_TIMEOUT}", mode="after")]
-        # Keep the comment on the line of the argument it belongs to.
-        if has_comma:
-            return [NodeEdit(comment, f"{newline}{indent}{_TIMEOUT},", mode="after")]
-        spaces = after.first_line.whitespace
-        return [
-            NodeEdit(spaces, f",{spaces.value}{comment.value}{newline}{indent}{_TIMEOUT}", through=comment)
-        ]
+
+def _add_timeout(text: str) -> tuple[int, int, str] | None:
+    """``timeout=10`` after the last argument of the call written ``text``, laid out like
+    the other arguments: the offsets into the text to replace, and with what."""
+    try:
+        call = WrittenCall(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not call.arguments:
+        return len(text) - 1, len(text) - 1, _TIMEOUT
+    last_start, last_end = call.arguments[-1]
+    if len(call.arguments) > 1:
+        comma = call.token_after(call.arguments[-2][1])
+        before = comma[3] if comma is not None else last_start
+    else:
+        before = call.opening + 1
+    newline = NEWLINE.search(text, before, last_start)
+    if newline is None:  # `f(a, b)`, `f(a, json={...})`
+        return last_end, last_end, f", {_TIMEOUT}"
+    # The last argument starts its own line: so does the new one, at the same indentation.
+    line_start = max(text.rfind("\n", 0, last_start), text.rfind("\r", 0, last_start)) + 1
+    indent = text[line_start:last_start]
+    indent = indent[: len(indent) - len(indent.lstrip(" \t\f"))]
+    new_line = f"{newline.group()}{indent}{_TIMEOUT}"
+    after = call.token_after(last_end)
+    since = last_end
+    has_comma = after is not None and after[1] == ","
+    if after is not None and has_comma:
+        since = after[3]
+        after = call.token_after(since)
+    comment = after if after is not None and after[0] == tokenize.COMMENT else None
+    if comment is None or NEWLINE.search(text, since, comment[2]) is not None:
+        return last_end, last_end, f",{new_line}"
+    # Keep the comment on the line of the argument it belongs to.
+    if has_comma:
+        return comment[3], comment[3], f"{new_line},"
+    spaces = text[last_end:comment[2]]
+    return last_end, comment[3], f",{spaces}{comment[1]}{new_line}"

@@ -277,7 +277,7 @@ class SecretLogged(Rule):
                     return
                 self.ctx.report(
                     node,
-                    f"`{self.ctx.code_for(shown)}` is {verb}: keep secrets out of output and logs",
+                    f"`{names.dotted(shown) or self.ctx.code_for(shown)}` is {verb}: keep secrets out of output and logs",
                 )
                 return
 
