@@ -291,6 +291,10 @@ class ParsedFile:
         return self.ast_positions is not None
 
     @cached_property
+    def line_starts(self) -> list[int]:
+        return line_starts(self.source)
+
+    @cached_property
     def positions(self) -> Positions | AstPositions:
         """Where the nodes are; computed when first asked."""
         if self.ast_positions is not None:
@@ -531,7 +535,7 @@ def resolve_reports(
         fix = None
         if report.fix is not None:
             near = report.statement or positions.statement_of(report.node)  # where the edits probably are too
-            made = [_edit(positions, e, near, parsed.source) for e in report.fix.edits]
+            made = [_edit(positions, e, near, parsed) for e in report.fix.edits]
             if None not in made:  # (an edit made from the text found none to make)
                 edits = tuple(sorted(made, key=lambda e: (e.start, e.end)))  # type: ignore[arg-type, return-value]
                 fix = Fix(report.fix.message, edits, report.fix.applicability)
@@ -550,6 +554,12 @@ def resolve_reports(
     return out, silenced
 
 
+@lru_cache(maxsize=4096)
+def _rewritten(rewrite: Callable[[str], tuple[int, int, str] | None], text: str) -> tuple[int, int, str] | None:
+    """``rewrite(text)``, kept: in an editor, the nodes an edit left alone ask again."""
+    return rewrite(text)
+
+
 def _after(start: Position, text: str) -> Position:
     """Where ``text``, written from ``start``, ends."""
     lines = NEWLINE.split(text)
@@ -558,14 +568,14 @@ def _after(start: Position, text: str) -> Position:
     return Position(start.line + len(lines) - 1, len(lines[-1]))
 
 
-def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None, source: str) -> Edit | None:
+def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None, parsed: ParsedFile) -> Edit | None:
     if isinstance(edit.node, Position):
         return Edit(edit.node, edit.through if isinstance(edit.through, Position) else edit.node, edit.content)
     start, end = positions.range(edit.node, statement)
     if edit.rewrite is not None:
-        starts = line_starts(source)
+        starts, source = parsed.line_starts, parsed.source
         text = source[starts[start.line - 1] + start.column:starts[end.line - 1] + end.column]
-        made = edit.rewrite(text)
+        made = _rewritten(edit.rewrite, text)
         if made is None:
             return None
         return Edit(_after(start, text[:made[0]]), _after(start, text[:made[1]]), made[2])

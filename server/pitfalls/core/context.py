@@ -58,9 +58,10 @@ class NodeEdit:
     @classmethod
     def from_text(cls, node: cst.CSTNode, rewrite: Callable[[str], tuple[int, int, str] | None]) -> NodeEdit:
         """An edit made from ``node``'s text as written, once the node is placed:
-        ``rewrite(text)`` gives the offsets into it to replace and with what (None: no
-        fix). It reads no formatting off the tree, so it is the same on libcst's tree and
-        on the tree made from ast (see ``Rule.exact_on_ast_tree``)."""
+        ``rewrite(text)``, a function of the text alone (its answers are kept), gives the
+        offsets into it to replace and with what (None: no fix). It reads no formatting
+        off the tree, so it is the same on libcst's tree and on the tree made from ast
+        (see ``Rule.exact_on_ast_tree``)."""
         return cls(node, "", "text", rewrite=rewrite)
 
 
