@@ -1,7 +1,9 @@
 """Where a module's statements are, line by line, read off CPython's tree of its text: for
-fixes that move whole lines (PF301's). A fix that asks this, and not the formatting of
-the tree it walks, is the same on libcst's tree and on the tree made from ast (which has
-none), so its rule's reports are final on either (``Rule.exact_on_ast_tree``).
+fixes that move whole lines (PF301's); and where a call's arguments are in its text, for
+fixes made from a node's text (PF103's, see ``NodeEdit.from_text``). A fix that asks
+these, and not the formatting of the tree it walks, is the same on libcst's tree and on
+the tree made from ast (which has none), so its rule's reports are final on either
+(``Rule.exact_on_ast_tree``).
 
 libcst's statements are paired with CPython's: a line of statements separated by ``;`` is
 one libcst statement and several of CPython's; ``def`` statements are paired in source
