@@ -14,6 +14,7 @@ import pytest
 from conftest import unpack_ecosystem
 from pitfalls.core.ast_tree import Unconvertible, module_from_ast
 from pitfalls.core.check import check_parsed, check_text, parse_from_ast
+from pitfalls.core.diagnostics import Position
 from pitfalls.core.fixes import apply_fixes
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.source import parse_module, parse_quietly
@@ -238,6 +239,21 @@ def test_a_fix_made_from_the_text_keeps_the_file_s_newlines_on_both_trees() -> N
     assert outcome.again == frozenset() and outcome.diagnostics == expected
     fixed = apply_fixes(source, expected, unsafe=True).text
     assert fixed == source.replace("url,", "url,\r\n        timeout=10,")
+
+
+def test_a_fix_that_moves_lines_ends_at_the_text_s_end_without_a_final_newline() -> None:
+    """PF301's import on a last line without a newline: the edit ends where the text does
+    (not on a line after it), the same on both trees, and the fix gives working code."""
+    source = "def make():\n    return b.B()\n\nimport b"
+    other = parse_from_ast("b.py", "import a\n\n\nclass B:\n    pass\n", name="b")
+    rules = [RULES_BY_CODE["PF301"]]
+    parsed = parse_from_ast("a.py", source, name="a")
+    index = ProjectIndex([parsed.summary, other.summary])
+    outcome = check_parsed(parsed, index, rules)
+    expected = check_text("a.py", source, rules, name="a", index=index).diagnostics
+    assert outcome.again == frozenset() and outcome.diagnostics == expected
+    assert max(e.end for e in expected[0].fix.edits) == Position(4, len("import b"))
+    assert apply_fixes(source, expected, unsafe=True).text == "def make():\n    import b\n    return b.B()\n\n"
 
 
 @pytest.mark.parametrize("project", ["fief", "dispatch"])

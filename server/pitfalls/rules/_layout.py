@@ -67,6 +67,13 @@ class Layout:
         """Whether ``line`` (1-based) holds only whitespace."""
         return 0 < line <= len(self.lines) and not self.lines[line - 1].strip()
 
+    def line_start(self, line: int) -> Position:
+        """Where ``line`` starts; the end of the text for the line after a last line
+        without a newline."""
+        if line <= len(self.lines):
+            return Position(line, 0)
+        return Position(len(self.lines), len(self.lines[-1]))
+
     def indent(self, line: int) -> str:
         text = self.lines[line - 1]
         return text[: len(text) - len(text.lstrip(" \t\f"))]

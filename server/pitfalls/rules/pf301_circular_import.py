@@ -687,7 +687,7 @@ class CircularImport(Rule):
             above = lines.span(body[position - 1])[1] + 1
             if above < first and all(lines.blank(n) for n in range(above, first)):
                 start = above
-        remove = NodeEdit(Position(start, 0), "", through=Position(last + 1, 0))
+        remove = NodeEdit(lines.line_start(start), "", through=lines.line_start(last + 1))
         if all(u.annotation and not self._is_pydantic_field(u) for u in uses):
             edits = self._type_checking_edits(lines, code, line)
             if not all(u.string for u in uses):
@@ -731,7 +731,7 @@ class CircularImport(Rule):
                 if isinstance(stmt.body, cst.IndentedBlock) and isinstance(stmt.body.body[-1], cst.SimpleStatementLine):
                     (found,) = lines.statements(stmt)
                     assert isinstance(found, ast.If)
-                    after = Position(found.body[-1].end_lineno + 1, 0)  # type: ignore[operator]
+                    after = lines.line_start(found.body[-1].end_lineno + 1)  # type: ignore[operator]
                     return [NodeEdit(after, _lines(code, lines.indent(found.body[0].lineno)))]
             elif not (i == 0 and is_docstring(stmt)):
                 break
@@ -745,7 +745,7 @@ class CircularImport(Rule):
                 edits.append(NodeEdit(lines.start(aliases[0]), f"TYPE_CHECKING{comma}"))
             else:
                 block = "from typing import TYPE_CHECKING\n" + block
-        edits.append(NodeEdit(Position(lines.span(last_import)[1] + 1, 0), block))
+        edits.append(NodeEdit(lines.line_start(lines.span(last_import)[1] + 1), block))
         return edits
 
     def _future_annotations_edits(self, lines: Layout) -> list[NodeEdit]:
@@ -757,8 +757,8 @@ class CircularImport(Rule):
         first, last = lines.span(body[0])
         if is_docstring(body[0]):
             gap = "" if len(body) > 1 and lines.span(body[1])[0] > last + 1 else "\n"
-            return [NodeEdit(Position(last + 1, 0), f"\nfrom __future__ import annotations\n{gap}")]
-        return [NodeEdit(Position(first, 0), "from __future__ import annotations\n\n")]
+            return [NodeEdit(lines.line_start(last + 1), f"\nfrom __future__ import annotations\n{gap}")]
+        return [NodeEdit(lines.line_start(first), "from __future__ import annotations\n\n")]
 
 
 def _top_of_body(lines: Layout, function: cst.FunctionDef) -> tuple[Position, str] | None:
@@ -770,9 +770,9 @@ def _top_of_body(lines: Layout, function: cst.FunctionDef) -> tuple[Position, st
     indent = lines.indent(found.body[0].lineno)
     assert isinstance(function.body, cst.IndentedBlock)
     if is_docstring(function.body.body[0]):
-        return Position(found.body[0].end_lineno + 1, 0), indent  # type: ignore[operator]
+        return lines.line_start(found.body[0].end_lineno + 1), indent  # type: ignore[operator]
     header = lines.header_line(found)
-    return (Position(header + 1, 0), indent) if header is not None else None
+    return (lines.line_start(header + 1), indent) if header is not None else None
 
 
 def _is_stub(summary: ModuleSummary) -> bool:
