@@ -23,9 +23,17 @@ from pitfalls.project.discovery import discover
 from pitfalls.project.run import check_files
 from pitfalls.project.workspace import Workspace
 from pitfalls.rules import RULES_BY_CODE
-from test_summary_ast import walked
+from test_summary_ast import placed_alike, walked
 
 CASES = {
+    "definitions, their names placed after their keywords": """
+        @decorator
+        async   def  fetch(url):
+            return url
+        class  Model(Base):
+            def save(self): pass
+        def free(): return "café"
+    """,
     "match statements, with patterns of every kind": """
         match command.split():
             case [action]:
@@ -162,8 +170,13 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_tree_is_libcst_s_as_the_rules_walk_it(case: str) -> None:
+    """The same nodes, and those the tree made from ast places, where libcst places them."""
     source = textwrap.dedent(CASES[case]).lstrip("\n")
-    assert walked(module_from_ast(parse_quietly(source), source)[0]) == walked(parse_module(source))
+    converted, places = module_from_ast(parse_quietly(source), source)
+    module = parse_module(source)
+    assert walked(converted) == walked(module)
+    misplaced: list[str] = []
+    assert placed_alike(converted, places, module, source, misplaced, case) > 0 and misplaced == []
 
 
 def test_what_the_conversion_does_not_build_is_parsed_by_libcst() -> None:

@@ -1,7 +1,8 @@
-"""What ``ast`` keeps of string literals only as values, read back from the source: where
-literals written side by side begin and end, and an f-string's texts as written.
+"""What ``ast`` does not keep of the text, read back from the source: where string literals
+written side by side begin and end, an f-string's texts as written, and whether a sequence
+pattern is in parentheses.
 
-libcst keeps both as written; the ast tree (see ``ast_tree``) must give the same.
+libcst keeps them as written; the ast tree (see ``ast_tree``) must give the same.
 """
 
 from __future__ import annotations
@@ -118,3 +119,24 @@ _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
 _BETWEEN_LITERALS = frozenset({
     tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER,
 })
+
+
+def parenthesized(text: str) -> bool:
+    """Whether sequence pattern ``text`` is in parentheses (``(a, b)``), not a sequence
+    without brackets whose first item starts with one (``(a), b``)."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.OP:
+                continue
+            if depth == 0 and token.start != (1, 0):
+                return False  # after the first item's closing parenthesis
+            if token.string in "([{":
+                depth += 1
+            elif token.string in ")]}":
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise Unconvertible("pattern") from exc
+    return True

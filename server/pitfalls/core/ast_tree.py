@@ -17,14 +17,13 @@ parameters, an f-string's ``{x=}``, identifiers beyond ASCII): libcst parses the
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
+import re
 from collections.abc import Iterable, Iterator
 from typing import Callable
 
 import libcst as cst
 
-from pitfalls.core.ast_strings import Unconvertible, literals, texts_as_written
+from pitfalls.core.ast_strings import Unconvertible, literals, parenthesized, texts_as_written
 from pitfalls.core.diagnostics import Position
 from pitfalls.core.source import source_lines, unvalidated
 from pitfalls.core.written import SourceText
@@ -37,6 +36,10 @@ _PLACED = frozenset({
     cst.FormattedString, cst.Integer, cst.Float, cst.List, cst.Dict, cst.Set, cst.Comparison, cst.BinaryOperation,
     cst.BooleanOperation, cst.UnaryOperation, cst.Import, cst.ImportFrom, cst.ImportAlias,
 })
+
+
+# What comes before a definition's name on its line.
+_DEFINITION = re.compile(r"(?:async[ \t\f]+)?(?:def|class)[ \t\f]+")
 
 
 class NotPlaced(KeyError):
@@ -62,6 +65,7 @@ class AstPositions:
         self._lines = converter.lines
         self._origins = converter.origins
         self._attribute_names = converter.attribute_names
+        self._definition_names = converter.definition_names
         self._tree = tree
 
     def range(self, node: cst.CSTNode, near: cst.CSTNode | None = None) -> tuple[Position, Position]:
@@ -73,6 +77,14 @@ class AstPositions:
             if start.column < 0 or self._lines[end.line - 1][start.column:end.column] != attribute.attr:
                 raise NotPlaced(node)
             return start, end
+        definition = self._definition_names.get(id(node))
+        if definition is not None:  # a `def`'s or `class`'s name: after its keywords
+            start = self._position(definition.lineno, definition.col_offset)
+            text = self._lines[start.line - 1]
+            keywords = _DEFINITION.match(text, start.column)
+            if keywords is None or not text.startswith(definition.name, keywords.end()):
+                raise NotPlaced(node)
+            return Position(start.line, keywords.end()), Position(start.line, keywords.end() + len(definition.name))
         origin = self._origins.get(id(node))
         if origin is None or type(node) not in _PLACED:
             raise NotPlaced(node)
@@ -131,6 +143,7 @@ class _Converter:
             self.name = cst.Name  # type: ignore[method-assign,assignment]
         self.origins: dict[int, ast.AST] = {}  # id of a node made -> the ast node it was made from
         self.attribute_names: dict[int, ast.Attribute] = {}  # id of an attribute's name -> the attribute
+        self.definition_names: dict[int, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = {}  # likewise
         self.expressions: dict[type, Callable[[ast.AST], cst.BaseExpression]] = {
             ast.Name: lambda n: self.name(n.id),
             ast.Attribute: self.attribute,
@@ -236,7 +249,7 @@ class _Converter:
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> cst.FunctionDef:
         _no_type_parameters(node)
         return cst.FunctionDef(
-            self.name(node.name), self.parameters(node.args), self.block(node.body),
+            self.definition_name(node), self.parameters(node.args), self.block(node.body),
             decorators=[cst.Decorator(self.expr(d)) for d in node.decorator_list],
             returns=cst.Annotation(self.expr(node.returns)) if node.returns is not None else None,
             asynchronous=cst.Asynchronous() if isinstance(node, ast.AsyncFunctionDef) else None,
@@ -246,11 +259,16 @@ class _Converter:
         _no_type_parameters(node)
         args = self.call_args(node.bases, node.keywords)
         return cst.ClassDef(
-            self.name(node.name), self.block(node.body),
+            self.definition_name(node), self.block(node.body),
             bases=[a for a in args if a.keyword is None and a.star != "**"],
             keywords=[a for a in args if a.keyword is not None or a.star == "**"],
             decorators=[cst.Decorator(self.expr(d)) for d in node.decorator_list],
         )
+
+    def definition_name(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> cst.Name:
+        name = self.name(node.name)
+        self.definition_names[id(name)] = node
+        return name
 
     def if_(self, node: ast.If) -> cst.If:
         return cst.If(self.expr(node.test), self.block(node.body), self.or_else(node.orelse, elif_=True))
@@ -321,7 +339,7 @@ class _Converter:
             items = [self.pattern_item(p) for p in node.patterns]
             # `(a, b)` a tuple; `[a, b]`, and `a, b` without brackets, a list in libcst
             text = self.text.source[slice(*self.text.span(node))]  # type: ignore[arg-type]
-            return cst.MatchTuple(items) if _parenthesized(text) else cst.MatchList(items)
+            return cst.MatchTuple(items) if parenthesized(text) else cst.MatchList(items)
         if isinstance(node, ast.MatchMapping):
             return cst.MatchMapping(
                 [cst.MatchMappingElement(self.expr(k), self.pattern(p)) for k, p in zip(node.keys, node.patterns)],
@@ -554,27 +572,6 @@ class _Converter:
             )
         assert inner is not None
         return inner
-
-
-def _parenthesized(text: str) -> bool:
-    """Whether sequence pattern ``text`` is in parentheses (``(a, b)``), not a sequence
-    without brackets whose first item starts with one (``(a), b``)."""
-    if not text.startswith("("):
-        return False
-    depth = 0
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type != tokenize.OP:
-                continue
-            if depth == 0 and token.start != (1, 0):
-                return False  # after the first item's closing parenthesis
-            if token.string in "([{":
-                depth += 1
-            elif token.string in ")]}":
-                depth -= 1
-    except (tokenize.TokenError, SyntaxError) as exc:
-        raise Unconvertible("pattern") from exc
-    return True
 
 
 def _no_type_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
