@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from pitfalls.core.diagnostics import Position
-from pitfalls.core.source import line_starts, parse_quietly, source_lines
+from pitfalls.core.source import parse_quietly, source_lines
 from pitfalls.core.walker import iter_nodes
+from pitfalls.core.written import SourceText
 from pitfalls.rules.api import RuleContext
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
@@ -53,13 +54,12 @@ class Layout:
     """A module's lines, and the lines of its statements."""
 
     def __init__(self, source: str, module: cst.Module, tree: ast.Module) -> None:
-        self.source = source
+        self.text = SourceText(source)
         self.lines = source_lines(source)
         self.tree = tree
         self._top = dict(_pairs(module.body, tree.body))
         self._module = module
         self._defs: dict[cst.FunctionDef, _Def] | None = None
-        self._starts: list[int] | None = None
 
     # -- lines --------------------------------------------------------------------------
 
@@ -74,15 +74,11 @@ class Layout:
             return Position(line, 0)
         return Position(len(self.lines), len(self.lines[-1]))
 
-    def indent(self, line: int) -> str:
-        text = self.lines[line - 1]
-        return text[: len(text) - len(text.lstrip(" \t\f"))]
-
     def first_indent(self) -> str:
         """The indentation of the file's first indented block (libcst's ``default_indent``),
         four spaces in a file without one."""
         try:
-            for token in tokenize.generate_tokens(io.StringIO(self.source).readline):
+            for token in tokenize.generate_tokens(io.StringIO(self.text.source).readline):
                 if token.type == tokenize.INDENT:
                     return token.string
         except (tokenize.TokenError, SyntaxError):
@@ -100,28 +96,16 @@ class Layout:
         found = self._top[stmt]
         return _first_line(found[0]), _end_line(found[-1])
 
-    def code(self, node: ast.AST) -> str:
-        segment = ast.get_source_segment(self.source, node)
-        assert segment is not None
-        return segment
+    def code(self, node: ast.stmt) -> str:
+        return self.text.source[slice(*self.text.span(node))]  # type: ignore[arg-type]
 
-    def between(self, before: ast.AST, after: ast.AST) -> str:
+    def between(self, before: ast.alias, after: ast.alias) -> str:
         """The text from the end of ``before`` to the start of ``after``."""
-        end, start = self.end(before), self.start(after)
-        return self.source[self._offset(end):self._offset(start)]
+        return self.text.source[self.text.span(before)[1]:self.text.span(after)[0]]  # type: ignore[arg-type]
 
-    def _offset(self, at: Position) -> int:
-        if self._starts is None:
-            self._starts = line_starts(self.source)
-        return self._starts[at.line - 1] + at.column
-
-    def start(self, node: ast.AST) -> Position:
-        line = node.lineno  # type: ignore[attr-defined]
-        return Position(line, _code_points(self.lines[line - 1], node.col_offset))  # type: ignore[attr-defined]
-
-    def end(self, node: ast.AST) -> Position:
-        line = node.end_lineno  # type: ignore[attr-defined]
-        return Position(line, _code_points(self.lines[line - 1], node.end_col_offset))  # type: ignore[attr-defined]
+    def start(self, node: ast.alias) -> Position:
+        line = node.lineno
+        return Position(line, self.text.offset(line, node.col_offset) - self.text.starts[line - 1])
 
     # -- functions ----------------------------------------------------------------------
 
@@ -153,11 +137,6 @@ class Layout:
         except (tokenize.TokenError, SyntaxError):
             pass
         return None
-
-
-def _code_points(line: str, utf8: int) -> int:
-    """An ast column (UTF-8 bytes into ``line``) as a position's (code points)."""
-    return utf8 if line.isascii() else len(line.encode("utf-8")[:utf8].decode("utf-8", "replace"))
 
 
 def _first_line(node: ast.stmt) -> int:
@@ -193,32 +172,21 @@ class WrittenCall:
         call = parse_quietly(text, mode="eval").body  # type: ignore[attr-defined]
         if not isinstance(call, ast.Call):
             raise SyntaxError("not a call")
-        self.text = text
-        self._lines = source_lines(text)
-        self._starts = line_starts(text)
+        written = SourceText(text)
+        starts = written.starts
         try:
             self._tokens = [
-                (t.type, t.string, self._offset(*t.start), self._offset(*t.end))
+                (t.type, t.string, starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
                 for t in tokenize.generate_tokens(io.StringIO(text, newline="").readline)
                 if t.type in (tokenize.OP, tokenize.COMMENT)
             ]
         except tokenize.TokenError as exc:
             raise SyntaxError(str(exc)) from exc
         # The arguments in the order written, each (start, end); then the opening parenthesis.
-        self.arguments = sorted(self._span(a) for a in [*call.args, *call.keywords])
-        func_end = self._span(call.func)[1]
+        self.arguments = sorted(written.span(a) for a in [*call.args, *call.keywords])  # type: ignore[arg-type]
+        func_end = written.span(call.func)[1]
         self.opening = next(start for kind, string, start, _ in self._tokens if string == "(" and start >= func_end)
 
     def token_after(self, offset: int) -> tuple[int, str, int, int] | None:
         """The first operator or comment at or after ``offset``."""
         return next((t for t in self._tokens if t[2] >= offset), None)
-
-    def _offset(self, line: int, column: int) -> int:
-        return self._starts[line - 1] + column
-
-    def _span(self, node: ast.AST) -> tuple[int, int]:
-        line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-        return (
-            self._offset(line, _code_points(self._lines[line - 1], node.col_offset)),  # type: ignore[attr-defined]
-            self._offset(end_line, _code_points(self._lines[end_line - 1], node.end_col_offset)),  # type: ignore[attr-defined]
-        )

@@ -732,7 +732,7 @@ class CircularImport(Rule):
                     (found,) = lines.statements(stmt)
                     assert isinstance(found, ast.If)
                     after = lines.line_start(found.body[-1].end_lineno + 1)  # type: ignore[operator]
-                    return [NodeEdit(after, _lines(code, lines.indent(found.body[0].lineno)))]
+                    return [NodeEdit(after, _lines(code, lines.text.indent(found.body[0])))]
             elif not (i == 0 and is_docstring(stmt)):
                 break
         block = f"\nif TYPE_CHECKING:\n{_lines(code, lines.first_indent())}"
@@ -767,7 +767,7 @@ def _top_of_body(lines: Layout, function: cst.FunctionDef) -> tuple[Position, st
     found = lines.function(function)
     if found is None:
         return None
-    indent = lines.indent(found.body[0].lineno)
+    indent = lines.text.indent(found.body[0])
     assert isinstance(function.body, cst.IndentedBlock)
     if is_docstring(function.body.body[0]):
         return lines.line_start(found.body[0].end_lineno + 1), indent  # type: ignore[operator]
