@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import write_project
+from pitfalls.project.config import ConfigResolver
+from pitfalls.project.run import rules_for
 
 CONFIG = 'import os\n\nPASSWORD = os.environ["DIRECTUS_AGENT_PASSWORD"]\n'
 
@@ -81,3 +83,13 @@ def test_the_files_the_editor_watches_for_environment_variables(tmp_path: Path, 
     from pitfalls.project.environment import is_environment_file
 
     assert is_environment_file(str(tmp_path / path)) is read
+
+
+def test_without_env_sources_the_rule_is_not_even_walked(tmp_path: Path) -> None:
+    """Nothing to compare with: PF701 is left out of the rules a file's check runs (an
+    editor's keystroke skips its handlers), until an env file appears."""
+    write_project(tmp_path, {"pyproject.toml": "[tool.pitfalls]\n", "app/__init__.py": "", "app/config.py": CONFIG})
+    target = tmp_path / "app" / "config.py"
+    assert "PF701" not in {rule.code for rule in rules_for(ConfigResolver({}, root=tmp_path), target)}
+    (tmp_path / ".env.example").write_text("DIRECTUS_AGENT_PASSWORD=\n")
+    assert "PF701" in {rule.code for rule in rules_for(ConfigResolver({}, root=tmp_path), target)}

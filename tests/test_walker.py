@@ -216,3 +216,36 @@ def test_qualified_names_follow_the_bindings_the_walk_records() -> None:
     _AsksTwice.answers = []
     check_parsed(parsed, ProjectIndex([parsed.summary]), [_AsksTwice])
     assert _AsksTwice.answers == [None, None, "json.dumps"]
+
+
+class _AsksInstance(Rule):
+    """Asks what class the value of a name is an instance of where the name is read, and
+    again at the `return`: the name was rebound in between."""
+
+    code, name, summary = "PF996", "asks-instance", "asks an instance's class at two points of the walk"
+    answers: list[str | None] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Name):
+            self.node = node.value
+            self.answers.append(self.ctx.class_of_instance(node.value))
+            self.answers.append(self.ctx.class_of_instance(node.value))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.answers.append(self.ctx.class_of_instance(self.node))
+
+
+def test_instance_classes_follow_the_bindings_the_walk_records() -> None:
+    source = "class A:\n    pass\n\n\nclass B:\n    pass\n\n\ndef f():\n    x = A()\n    y = x\n    x = B()\n    return y\n"
+    parsed = parse_file("m.py", source, name="m")
+    _AsksInstance.answers = []
+    check_parsed(parsed, ProjectIndex([parsed.summary]), [_AsksInstance])
+    assert _AsksInstance.answers == ["m.A", "m.A", "m.B"]
+
+
+def test_nodes_hash_and_compare_by_identity_through_objects_slots() -> None:
+    """libcst's own identity methods are Python functions; the engine swaps in object's."""
+    a, b = cst.Name("x"), cst.Name("x")
+    assert a == a and a != b and not a == b and len({a, b}) == 2 and {a: 1}[a] == 1
+    assert a in [b, a] and b not in [a]
+    assert all(cls.__hash__ is object.__hash__ and cls.__eq__ is object.__eq__ for cls in (cst.CSTNode, cst.Name, cst.Module, cst.ClassDef))

@@ -8,16 +8,18 @@ ask it questions and never see its scopes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 
 from pitfalls.core import names
+from pitfalls.core.assignments import ClassAttributes, assigned, flat_statements
 from pitfalls.core.index import IndexView
 from pitfalls.core.summary import ModuleSummary, local_class_info
 from pitfalls.core.summary_data import BUILTIN_QUALNAMES
-from pitfalls.core.walker import is_kind, iter_nodes, module_level_statements
+from pitfalls.core.walker import module_level_statements
 
 _UNBOUND = object()
 
@@ -53,7 +55,7 @@ class Semantic:
         self.module_name = summary.name
         self.index = index
         self._scopes: list[Scope] = [self._module_scope()]
-        self._class_attributes: dict[cst.ClassDef, _ClassAttributes] = {}
+        self._class_attributes: dict[cst.ClassDef, ClassAttributes] = {}
         self._classes: dict[str, cst.ClassDef] | None = None
         self._local_classes: dict[cst.ClassDef, str] = {}
         # Kept by node, not id(): an assignment's value may be a node built here (`+=`),
@@ -65,6 +67,7 @@ class Semantic:
         self._withs: list[tuple[cst.With, cst.FunctionDef | None, dict[str, cst.BaseExpression]]] = []
         # qualified_name's answers until the bindings change (by id, kept with their node).
         self._qualified: dict[int, tuple[cst.BaseExpression, str | None]] = {}
+        self._instances: dict[int, tuple[cst.BaseExpression, str | None]] = {}  # class_of_instance's, likewise
         # The modules `from module import *` imports at module level (most files: none).
         self._star_modules = [i.module for i in summary.imports if i.bound == "*" and i.scope == "module"]
 
@@ -73,14 +76,15 @@ class Semantic:
     def bindings_changed(self) -> None:
         """Called by the runner after each recording below (rules ask again, not the memo)."""
         self._qualified.clear()
+        self._instances.clear()
 
     def _module_scope(self) -> Scope:
         scope = Scope("module", self.module)
         for local, qualname in self.summary.bindings.items():
             scope.imports[local] = qualname
         # Module-level assignments are visible to functions defined before them.
-        for stmt in _flat_statements(self.module.body):
-            for target, value, annotation in _assigned(stmt):
+        for stmt in flat_statements(self.module.body):
+            for target, value, annotation in assigned(stmt):
                 if value is not None:
                     scope.values.setdefault(target, value)
                 if annotation is not None:
@@ -174,7 +178,7 @@ class Semantic:
             self._annotated.add(stmt.value)
             if type(stmt.target) is cst.Name:
                 self._remember_previous(stmt.target.value, stmt.value)
-        for target, value, annotation in _assigned(stmt):
+        for target, value, annotation in assigned(stmt):
             if value is not None:
                 scope.values[target] = value
             if annotation is not None:
@@ -364,6 +368,13 @@ class Semantic:
         scope = self._scopes[-1]
         return BindingMark(name, len(self._scopes), scope, scope.values.get(name, _UNBOUND))
 
+    def binding_marks(self) -> Callable[[str], BindingMark]:
+        """:meth:`binding_mark` of any name as bound now, made when asked: a module's
+        hundreds of ``def``s cost one copy of its bindings, not a mark each."""
+        scope, depth = self._scopes[-1], len(self._scopes)
+        values = dict(scope.values)
+        return lambda name: BindingMark(name, depth, scope, values.get(name, _UNBOUND))
+
     def rebound_since(self, mark: BindingMark) -> bool:
         """Whether ``mark``'s name no longer is what it was: assigned in its scope since,
         or a parameter or local of a function opened since."""
@@ -435,6 +446,12 @@ class Semantic:
         by the class's constructor, annotated with it, or returned by a function annotated
         to return it. Follows plain names through their last assignment, and ``self.x``
         through the class's annotation of ``x`` or the constructors assigned to it."""
+        known = self._instances.get(id(expr))  # PF208 and PF209 ask about the same receivers
+        if known is None or known[0] is not expr:
+            known = self._instances[id(expr)] = (expr, self._class_of_instance(expr))
+        return known[1]
+
+    def _class_of_instance(self, expr: cst.BaseExpression) -> str | None:
         for _ in range(10):
             kind = type(expr)  # exact types: isinstance() on libcst's ABCs is slow
             if kind is cst.Call:
@@ -495,7 +512,7 @@ class Semantic:
         found = self._attributes_of(expr)
         return found.annotations.get(expr.attr.value) if found is not None else None  # type: ignore[attr-defined]
 
-    def _attributes_of(self, expr: cst.BaseExpression) -> _ClassAttributes | None:
+    def _attributes_of(self, expr: cst.BaseExpression) -> ClassAttributes | None:
         if type(expr) is not cst.Attribute or type(expr.value) is not cst.Name:
             return None
         receiver = expr.value.value
@@ -511,7 +528,7 @@ class Semantic:
             return None
         found = self._class_attributes.get(cls)
         if found is None:
-            found = self._class_attributes[cls] = _ClassAttributes.of(cls)
+            found = self._class_attributes[cls] = ClassAttributes.of(cls)
         return found
 
     def _module_classes(self) -> dict[str, cst.ClassDef]:
@@ -525,39 +542,6 @@ class Semantic:
         return self._classes
 
 
-@dataclass
-class _ClassAttributes:
-    """What a class's body and methods bind to its attributes (read once, when first asked)."""
-
-    values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
-    annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, node: cst.ClassDef) -> _ClassAttributes:
-        found = cls()
-        for stmt in _flat_statements(node.body.body):
-            for target, value, annotation in _assigned(stmt):
-                found._add(target, value, annotation)
-        for child in iter_nodes(node.body):
-            if type(child) is cst.Assign:
-                for target in child.targets:
-                    if _is_self_attribute(target.target):
-                        found._add(target.target.attr.value, child.value, None)  # type: ignore[attr-defined]
-            elif type(child) is cst.AnnAssign and _is_self_attribute(child.target):
-                found._add(child.target.attr.value, child.value, child.annotation.annotation)  # type: ignore[attr-defined]
-        return found
-
-    def _add(self, name: str, value: cst.BaseExpression | None, annotation: cst.BaseExpression | None) -> None:
-        if value is not None:
-            self.values.setdefault(name, []).append(value)
-        if annotation is not None:
-            self.annotations.setdefault(name, annotation)
-
-
-def _is_self_attribute(target: cst.BaseExpression) -> bool:
-    return isinstance(target, cst.Attribute) and names.dotted(target.value) == "self"
-
-
 def parameters(params: cst.Parameters) -> list[cst.Param]:
     """Every parameter a signature binds, ``*args`` and ``**kwargs`` included."""
     out = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -566,35 +550,3 @@ def parameters(params: cst.Parameters) -> list[cst.Param]:
     if params.star_kwarg is not None:
         out.append(params.star_kwarg)
     return out
-
-
-def _flat_statements(body: Any) -> list[cst.BaseSmallStatement]:
-    """The small statements of a module or class body, through ``if`` and ``try`` blocks."""
-    out: list[cst.BaseSmallStatement] = []
-    for stmt in body:
-        stmt_type = type(stmt)
-        if stmt_type is cst.SimpleStatementLine:
-            out.extend(stmt.body)
-        elif stmt_type is cst.If or stmt_type is cst.Try:
-            out.extend(_flat_statements(stmt.body.body))
-        elif is_kind(stmt_type, cst.BaseSmallStatement):  # a one-line body: `class A: x = 1`
-            out.append(stmt)
-    return out
-
-
-def _assigned(
-    stmt: cst.CSTNode,
-) -> list[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
-    """(name, value, annotation) for each plain name an assignment statement binds."""
-    stmt_type = type(stmt)
-    if stmt_type is cst.Assign:
-        return [
-            (t.target.value, stmt.value, None)
-            for t in stmt.targets
-            if type(t.target) is cst.Name
-        ]
-    if stmt_type is cst.AnnAssign and type(stmt.target) is cst.Name:
-        return [(stmt.target.value, stmt.value, stmt.annotation.annotation)]
-    if stmt_type is cst.NamedExpr and type(stmt.target) is cst.Name:
-        return [(stmt.target.value, stmt.value, None)]
-    return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -460,15 +461,14 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
 
     def __init__(self, ctx: RuleContext) -> None:
         super().__init__(ctx)
-        self._marks: dict[str, BindingMark] = {}
+        self._mark_of: Callable[[str], BindingMark] | None = None  # a name's binding at the module's start
         self._functions: list[cst.FunctionDef] = []
         self._comprehension_names: list[set[str]] = []  # what enclosing comprehensions bind
 
     # -- where the traversal is -------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> None:
-        summary = self.ctx.summary
-        self._marks = {name: self.ctx.binding_mark(name) for name in (*summary.functions, *summary.classes)}
+        self._mark_of = self.ctx.binding_marks()
 
     def visit_FunctionDef(self, node: cst.FunctionDef | cst.Lambda) -> None:
         if isinstance(node, cst.FunctionDef):
@@ -528,8 +528,10 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
         """Whether ``name`` here is not the module-level ``def``/``class`` of that name: a
         parameter, a local, a comprehension's variable or a nested ``def`` hides it, or
         the module rebinds it."""
-        mark = self._marks.get(name)
-        if mark is not None and (self.ctx.rebound_since(mark) or self.ctx.fact(_bound_twice).get(name)):
+        summary = self.ctx.summary
+        if (name in summary.functions or name in summary.classes) and self._mark_of is not None and (
+            self.ctx.rebound_since(self._mark_of(name)) or self.ctx.fact(_bound_twice).get(name)
+        ):
             return True
         if any(name in bound for bound in self._comprehension_names):
             return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -233,9 +234,15 @@ class EnvVarDefinedNowhere(Rule):
         self._settings: list[tuple[cst.ClassDef, list[tuple[cst.CSTNode, str, list[str]]], bool, str]] = []
         self._instantiated: set[str] = set()  # classes called without arguments
 
+    @classmethod
+    def applies(cls, settings: Any) -> bool:
+        """Only where the repository's files define an environment to compare with: the
+        rule is not even walked elsewhere (a keystroke's check skips its handlers)."""
+        return getattr(settings, "environment", None) is not None
+
     @property
     def _active(self) -> bool:
-        return getattr(self.ctx.settings, "environment", None) is not None
+        return self.applies(self.ctx.settings)
 
     # -- what the module needs, handles and sets -------------------------------------------
 
