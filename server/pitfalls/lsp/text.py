@@ -54,12 +54,16 @@ class Text:
         self.source = source
         self.encoding = encoding
         self.starts = line_starts(source)
+        # A column counts the same in every encoding: positions need no slice of the line.
+        self._units_are_code_points = encoding == "utf-32" or source.isascii()
 
     def line(self, i: int) -> str:
         """Line ``i`` (0-based) without its ending."""
-        start = self.starts[i]
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.source)
-        return self.source[start:end].rstrip("\r\n")
+        return self.source[self.starts[i]:self._end(i)].rstrip("\r\n")
+
+    def _end(self, i: int) -> int:
+        """Where line ``i`` (0-based) ends, its line ending included."""
+        return self.starts[i + 1] if i + 1 < len(self.starts) else len(self.source)
 
     def position(self, line: int, column: int) -> types.Position:
         """LSP position of a 0-based line and code-point column (clamped into the text)."""
@@ -68,6 +72,11 @@ class Text:
         if line >= len(self.starts):
             line = len(self.starts) - 1
             column = len(self.source)
+        if self._units_are_code_points:
+            start, end = self.starts[line], self._end(line)
+            while end > start and self.source[end - 1] in "\r\n":
+                end -= 1
+            return types.Position(line=line, character=max(0, min(column, end - start)))
         text = self.line(line)
         return types.Position(line=line, character=_units(text[: max(0, min(column, len(text)))], self.encoding))
 
