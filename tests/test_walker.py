@@ -244,7 +244,9 @@ def test_instance_classes_follow_the_bindings_the_walk_records() -> None:
 
 
 def test_nodes_hash_and_compare_by_identity_through_objects_slots() -> None:
-    """libcst's own identity methods are Python functions; the engine swaps in object's."""
+    """libcst's own identity methods are Python functions; the engine swaps in object's
+    before it makes its first tree."""
+    parse_file("m.py", "x = 1\n", name="m")
     a, b = cst.Name("x"), cst.Name("x")
     assert a == a and a != b and not a == b and len({a, b}) == 2 and {a: 1}[a] == 1
     assert a in [b, a] and b not in [a]

@@ -5,6 +5,8 @@ other``, as Python functions: each dictionary look-up keyed by a node (the engin
 walks, facts, positions and summaries by node) calls one. ``object``'s own slots mean the
 same (equal only to itself; NotImplemented against anything else ends in an identity
 test) at half the cost: about ten thousand look-ups per keystroke in a 2,000-line file.
+Installed with the parser's other adjustments (``source.unvalidated``), before the first
+tree is made: a run whose results are all cached never imports libcst.
 """
 
 from __future__ import annotations

@@ -400,6 +400,9 @@ def unvalidated(chars: int, *, converting: bool = False) -> Iterator[None]:
     global _parsed_chars
     if cst.CSTNode.__post_init__ is not _validate_unless_parsing:
         cst.CSTNode.__post_init__ = _validate_unless_parsing  # type: ignore[method-assign]
+        from pitfalls.core.cst_identity import use_identity_slots
+
+        use_identity_slots()  # before the first tree: no node is in a dictionary yet
     if _parsed_chars < CONSTRUCTORS_PAY_OFF_CHARS:
         _parsed_chars += chars
         if _parsed_chars >= CONSTRUCTORS_PAY_OFF_CHARS:
