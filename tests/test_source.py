@@ -141,4 +141,4 @@ def test_another_thread_s_nodes_are_validated_during_a_parse() -> None:
 def test_line_starts_are_where_python_starts_a_line(text: str) -> None:
     # Only \n, \r\n and \r end a line (not a form feed, not U+2028), whichever way is taken.
     expected = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n" or (ch == "\r" and text[i + 1 : i + 2] != "\n"))]
-    assert source.line_starts(text) == expected
+    assert list(source.line_starts(text)) == expected

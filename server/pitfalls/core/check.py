@@ -291,7 +291,7 @@ class ParsedFile:
         return self.ast_positions is not None
 
     @cached_property
-    def line_starts(self) -> list[int]:
+    def line_starts(self) -> tuple[int, ...]:
         return line_starts(self.source)
 
     @cached_property

@@ -8,6 +8,7 @@ parses (compiles) is refused. Writing files is :mod:`pitfalls.project.files`' jo
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,7 +16,7 @@ from pitfalls.core.diagnostics import Applicability, Diagnostic, Edit, Fix
 from pitfalls.core.source import NEWLINE, line_starts, lines_with_ends, parse_module, python_refuses
 
 
-def offset(starts: list[int], text: str, line: int, column: int) -> int:
+def offset(starts: Sequence[int], text: str, line: int, column: int) -> int:
     if line - 1 >= len(starts):
         return len(text)
     return min(starts[line - 1] + column, len(text))

@@ -430,7 +430,7 @@ def _form_feed_map(module: cst.Module, text: str) -> list[int] | None:
     return mapping
 
 
-def _statement_starts(module: cst.Module, source: str, line_offsets: list[int]) -> list[tuple[int, int]] | None:
+def _statement_starts(module: cst.Module, source: str, line_offsets: Sequence[int]) -> list[tuple[int, int]] | None:
     """Where each top-level statement's text starts (with its leading lines), and where
     its first token (after its decorators) is, from the first lines CPython's tree gives
     it; None when the two trees cannot be matched."""

@@ -15,6 +15,7 @@ import tokenize
 import types
 import warnings
 from contextlib import contextmanager
+from functools import lru_cache
 from itertools import accumulate
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -421,13 +422,15 @@ def source_lines(source: str) -> list[str]:
     return NEWLINE.split(source)
 
 
-def line_starts(text: str) -> list[int]:
+@lru_cache(maxsize=8)
+def line_starts(text: str) -> tuple[int, ...]:
     """Offsets where each line starts, with Python's (and libcst's) idea of a newline.
-    Without a ``\r`` only ``\n`` ends a line: one split, a third of the regex's time
-    (every edit asks, for the whole text)."""
+    Without a ``\r`` only ``\n`` ends a line: one split, a third of the regex's time.
+    Kept for the last texts: an editor's keystroke asks three times for the whole text's
+    (its positions, its fixes, its LSP conversion)."""
     if "\r" in text:
-        return [0, *(m.end() for m in NEWLINE.finditer(text))]
-    return list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        return (0, *(m.end() for m in NEWLINE.finditer(text)))
+    return tuple(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
 
 
 def lines_with_ends(source: str) -> list[str]:
