@@ -28,9 +28,9 @@ class ClassAttributes:
         for child in iter_nodes(node.body):
             if type(child) is cst.Assign:
                 for target in child.targets:
-                    if is_self_attribute(target.target):
+                    if _is_self_attribute(target.target):
                         found._add(target.target.attr.value, child.value, None)  # type: ignore[attr-defined]
-            elif type(child) is cst.AnnAssign and is_self_attribute(child.target):
+            elif type(child) is cst.AnnAssign and _is_self_attribute(child.target):
                 found._add(child.target.attr.value, child.value, child.annotation.annotation)  # type: ignore[attr-defined]
         return found
 
@@ -41,7 +41,7 @@ class ClassAttributes:
             self.annotations.setdefault(name, annotation)
 
 
-def is_self_attribute(target: cst.BaseExpression) -> bool:
+def _is_self_attribute(target: cst.BaseExpression) -> bool:
     return isinstance(target, cst.Attribute) and names.dotted(target.value) == "self"
 
 

@@ -291,10 +291,6 @@ class ParsedFile:
         return self.ast_positions is not None
 
     @cached_property
-    def line_starts(self) -> tuple[int, ...]:
-        return line_starts(self.source)
-
-    @cached_property
     def positions(self) -> Positions | AstPositions:
         """Where the nodes are; computed when first asked."""
         if self.ast_positions is not None:
@@ -573,7 +569,8 @@ def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None, p
         return Edit(edit.node, edit.through if isinstance(edit.through, Position) else edit.node, edit.content)
     start, end = positions.range(edit.node, statement)
     if edit.rewrite is not None:
-        starts, source = parsed.line_starts, parsed.source
+        source = parsed.source
+        starts = line_starts(source)
         text = source[starts[start.line - 1] + start.column:starts[end.line - 1] + end.column]
         made = _rewritten(edit.rewrite, text)
         if made is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 
-from pitfalls.core.source import NEWLINE
+from pitfalls.core.source import line_starts
 
 # What the text between tokens may hold, and what hides a newline from the brackets.
 _SPACE = " \t\f"
@@ -35,7 +35,7 @@ class SourceText:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.starts = [0, *(m.end() for m in NEWLINE.finditer(source))]
+        self.starts = line_starts(source)
         self.ascii = source.isascii()
 
     def offset(self, line: int, column: int) -> int:
