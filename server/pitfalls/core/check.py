@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 import libcst as cst
 
-from pitfalls.core.context import NodeEdit, Report, RuleContext
-from pitfalls.core.diagnostics import Diagnostic, Edit, Fix, Position
+from pitfalls.core.context import RuleContext
+from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.dependencies import Dependencies
 from pitfalls.core.index import IndexView, ProjectIndex
 from pitfalls.core.noqa import NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions, spliced_in_class
 from pitfalls.core.reparse import Accept, Splice, reparse
+from pitfalls.core.resolve import Placements, resolve_reports
 from pitfalls.core.rule import Rule
 from pitfalls.core.schema import Schemas
 from pitfalls.core.ast_tree import AstPositions, NotPlaced, module_from_ast
-from pitfalls.core.source import NEWLINE, ParseFailure, allow_engine_recursion, line_starts, parse, python_refuses, too_deep
+from pitfalls.core.source import ParseFailure, allow_engine_recursion, parse, python_refuses, too_deep
 from pitfalls.core.summary import ModuleSummary, StatementSummaries, fingerprint_of, summarize
 from pitfalls.core.summary_ast import parse_tree, summarize_ast
 from pitfalls.core.walker import LEAVES, children_reversed
@@ -82,7 +83,6 @@ def _dispatch_plan(rules: tuple[type[Rule], ...]) -> tuple[_Table, _Table]:
 
 _LEAVE = object()
 _INNER = object()  # before a statement of a class's block: its own walk goes here
-T = TypeVar("T")
 
 # A file's top-level statements, and its top-level classes' statements -> (the dispatch plan,
 # the statement's walk under it): kept across the edits of an editor's buffer, whose
@@ -282,6 +282,7 @@ class ParsedFile:
     walks: Walks | None = field(default=None, repr=False)  # likewise, the rules' walks of its statements
     node_facts: NodeFacts | None = field(default=None, repr=False)  # and the node facts computed in them
     noqa_scans: dict[str, SegmentTokens] | None = field(default=None, repr=False)  # and its `# noqa` comments' tokens
+    placements: Placements | None = field(default=None, repr=False)  # and where its reports were (see resolve)
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
     # The tree was made from CPython's (see parse_from_ast): where its nodes are.
     ast_positions: AstPositions | None = field(default=None, repr=False)
@@ -349,14 +350,14 @@ def parse_file(
     walks: Walks | None = None
     node_facts: NodeFacts | None = None
     noqa_scans: dict[str, SegmentTokens] | None = None
+    placements: Placements | None = None
     if edited:
-        walks = _kept(module, previous.walks if previous is not None else None)
-        node_facts = _kept(module, previous.node_facts if previous is not None else None)
+        walks, node_facts, placements = _kept(module, previous)
         noqa_scans = previous.noqa_scans if previous is not None and previous.noqa_scans is not None else {}
     fingerprint = fingerprint_of(summary, statements) if statements else None
     return ParsedFile(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
-        node_facts=node_facts, noqa_scans=noqa_scans, fingerprint=fingerprint,
+        node_facts=node_facts, noqa_scans=noqa_scans, placements=placements, fingerprint=fingerprint,
     )
 
 
@@ -391,18 +392,46 @@ def parse_from_ast(
     return ParsedFile(path, source, module, summary, python=python, ast_positions=positions)
 
 
-def _kept(module: cst.Module, earlier: dict[cst.CSTNode, T] | None) -> dict[cst.CSTNode, T]:
-    """What ``earlier`` (by top-level statement, and by statement of a top-level class's
-    block) holds for the statements ``module`` kept."""
-    if not earlier:
-        return {}
-    kept: dict[cst.CSTNode, T] = {}
-    for stmt in module.body:
-        if stmt in earlier:
-            kept[stmt] = earlier[stmt]
+def _kept(module: cst.Module, previous: ParsedFile | None) -> tuple[Walks, NodeFacts, Placements]:
+    """What ``previous`` keeps by statement (the rules' walks, the node facts, the reports'
+    places; by top-level statement, and by statement of a top-level class's block) for the
+    statements ``module`` kept: all but those an edit replaced."""
+    if previous is None:
+        return {}, {}, {}
+    dropped = _replaced(module, previous.module)
+    kept: list[dict] = []
+    for earlier in (previous.walks, previous.node_facts, previous.placements):
+        table = dict(earlier) if earlier else {}
+        for stmt in dropped:
+            table.pop(stmt, None)
+        kept.append(table)
+    return kept[0], kept[1], kept[2]
+
+
+def _replaced(module: cst.Module, old: cst.Module) -> list[cst.CSTNode]:
+    """The statements of ``old`` (top-level, and of top-level classes' blocks) that
+    ``module`` does not have. An edit re-parses a run of statements in place (see
+    ``reparse``): the others are the same objects, before and after that run."""
+    new_body, old_body = module.body, old.body
+    first = 0
+    limit = min(len(new_body), len(old_body))
+    while first < limit and new_body[first] is old_body[first]:
+        first += 1
+    last = 0
+    while last < limit - first and new_body[-1 - last] is old_body[-1 - last]:
+        last += 1
+    gone = old_body[first:len(old_body) - last]
+    came = {
+        inner
+        for stmt in new_body[first:len(new_body) - last]
+        if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock
+        for inner in stmt.body.body
+    }
+    dropped: list[cst.CSTNode] = list(gone)
+    for stmt in gone:
         if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock:
-            kept.update((inner, earlier[inner]) for inner in stmt.body.body if inner in earlier)
-    return kept
+            dropped += [inner for inner in stmt.body.body if inner not in came]
+    return dropped
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
@@ -452,7 +481,8 @@ def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: _Ru
     if again:
         return FileOutcome([], view.read, again=again)
     try:
-        diagnostics, silenced = resolve_reports(parsed, path, ctx.reports, comments)
+        positions = parsed.positions if ctx.reports else None
+        diagnostics, silenced = resolve_reports(positions, parsed.source, path, ctx.reports, comments, parsed.placements)
     except NotPlaced:  # (on a tree made from ast only)
         return FileOutcome([], view.read, again=frozenset({r.rule.code for r in ctx.reports}))
     # Then the rules about the `# noqa` comments themselves (PF001), as Ruff does: they need
@@ -502,89 +532,3 @@ def check_text(
     if index is None:
         index = ProjectIndex([parsed.summary])
     return check_parsed(parsed, index, rules, settings=settings, schemas=schemas)
-
-
-def resolve_reports(
-    parsed: ParsedFile, path: str, reports: list[Report], comments: NoqaComments
-) -> tuple[list[Diagnostic], dict[int, set[str]]]:
-    """The reports as diagnostics, less those a ``# noqa`` silences; and for each line
-    with a ``# noqa``, the codes it silenced (what PF001 asks)."""
-    out: list[Diagnostic] = []
-    silenced: dict[int, set[str]] = {}
-    if not reports:
-        return out, silenced
-    positions = parsed.positions
-    seen: set[tuple[str, int, int, str]] = set()
-    for report in reports:
-        start, end = positions.range(report.node, report.statement)
-        code = report.rule.code
-        if comments.exempts(code):
-            continue
-        at = comments.silenced_at(start.line, code)
-        if at is not None:
-            silenced.setdefault(at, set()).add(code)
-            continue
-        key = (code, start.line, start.column, report.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        fix = None
-        if report.fix is not None:
-            near = report.statement or positions.statement_of(report.node)  # where the edits probably are too
-            made = [_edit(positions, e, near, parsed) for e in report.fix.edits]
-            if None not in made:  # (an edit made from the text found none to make)
-                edits = tuple(sorted(made, key=lambda e: (e.start, e.end)))  # type: ignore[arg-type, return-value]
-                fix = Fix(report.fix.message, edits, report.fix.applicability)
-        out.append(
-            Diagnostic(
-                code=code,
-                message=report.message,
-                path=path,
-                start=start,
-                end=end,
-                severity=report.severity,
-                fix=fix,
-                data=report.data,
-            )
-        )
-    return out, silenced
-
-
-@lru_cache(maxsize=4096)
-def _rewritten(rewrite: Callable[[str], tuple[int, int, str] | None], text: str) -> tuple[int, int, str] | None:
-    """``rewrite(text)``, kept: in an editor, the nodes an edit left alone ask again."""
-    return rewrite(text)
-
-
-def _after(start: Position, text: str) -> Position:
-    """Where ``text``, written from ``start``, ends."""
-    lines = NEWLINE.split(text)
-    if len(lines) == 1:
-        return Position(start.line, start.column + len(text))
-    return Position(start.line + len(lines) - 1, len(lines[-1]))
-
-
-def _edit(positions: Positions, edit: NodeEdit, statement: cst.CSTNode | None, parsed: ParsedFile) -> Edit | None:
-    if isinstance(edit.node, Position):
-        return Edit(edit.node, edit.through if isinstance(edit.through, Position) else edit.node, edit.content)
-    start, end = positions.range(edit.node, statement)
-    if edit.rewrite is not None:
-        source = parsed.source
-        starts = line_starts(source)
-        text = source[starts[start.line - 1] + start.column:starts[end.line - 1] + end.column]
-        made = _rewritten(edit.rewrite, text)
-        if made is None:
-            return None
-        return Edit(_after(start, text[:made[0]]), _after(start, text[:made[1]]), made[2])
-    if edit.mode == "span" and edit.to is not None:
-        to_start, to_end = positions.range(edit.to, statement)
-        return Edit(end if edit.from_end else start, to_end if edit.to_end else to_start, edit.content)
-    if edit.mode == "before":
-        return Edit(start, start, edit.content)
-    if edit.mode == "after":
-        return Edit(end, end, edit.content)
-    if isinstance(edit.through, cst.CSTNode):
-        end = positions.range(edit.through, statement)[1]
-    return Edit(start, end, edit.content)
-
-

@@ -289,13 +289,25 @@ class Positions:
         its nodes counted from there (syntactic, as :meth:`range`'s)."""
         return self._base[stmt], self._piece(stmt).spans
 
+    @property
+    def offsets_are_text(self) -> bool:
+        """Whether offsets into the code are offsets into the text (no form feeds)."""
+        return self._to_source is None
+
+    def first_line(self, stmt: cst.CSTNode) -> int:
+        """The line top-level statement ``stmt``'s text (with its leading lines) starts on."""
+        return bisect.bisect_right(self._line_starts, self._base[stmt])
+
+    def holds(self, stmt: cst.CSTNode, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is one of top-level statement ``stmt``'s (placed from its text)."""
+        return node not in self._top and node in self._piece(stmt).spans
+
     def statement_lines(self) -> list[int] | None:
         """The line each top-level statement's text (with its leading lines) starts on,
         where a tokenizer starts afresh; None when offsets are not the text's (form feeds)."""
         if self._to_source is not None:
             return None
-        starts = self._line_starts
-        return [bisect.bisect_right(starts, self._base[stmt]) for stmt in self._module.body]
+        return [self.first_line(stmt) for stmt in self._module.body]
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The top-level statement ``node`` is in: one whose spans are known knows all its

@@ -176,10 +176,10 @@ class _SummaryBuilder(SummaryState):
                         self._assignment(small)
                     self.open_names |= isinstance(small, cst.TypeAlias)
             elif type(stmt) is cst.ClassDef:
-                self.defined.append(stmt.name.value)
+                self.define(stmt.name.value)
                 self.classes[stmt.name.value] = self._definition(stmt)  # type: ignore[assignment]
             elif isinstance(stmt, cst.FunctionDef):
-                self.defined.append(stmt.name.value)
+                self.define(stmt.name.value)
                 self.functions[stmt.name.value] = self._definition(stmt)  # type: ignore[assignment]
             elif isinstance(stmt, cst.If):
                 inner = scope
@@ -220,7 +220,7 @@ class _SummaryBuilder(SummaryState):
             if not isinstance(target, cst.Name):
                 self.open_names = self.open_names or not isinstance(target, (cst.Attribute, cst.Subscript))
                 continue
-            self.defined.append(target.value)
+            self.define(target.value)
             if value is None:
                 continue
             call = value if isinstance(value, cst.Call) else None

@@ -94,11 +94,11 @@ class _AstBuilder(SummaryState):
             elif kind is ast.Assign or kind is ast.AnnAssign:
                 self._assignment(stmt)  # type: ignore[arg-type]
             elif kind is ast.ClassDef:
-                self.defined.append(stmt.name)  # type: ignore[attr-defined]
+                self.define(stmt.name)  # type: ignore[attr-defined]
                 self.classes[stmt.name] = self._class(stmt)  # type: ignore[attr-defined, arg-type]
                 self._imports_in(stmt)
             elif kind in _FUNCTIONS:
-                self.defined.append(stmt.name)  # type: ignore[attr-defined]
+                self.define(stmt.name)  # type: ignore[attr-defined]
                 self.functions[stmt.name] = self._function(stmt)  # type: ignore[attr-defined, arg-type]
                 self._imports_in(stmt)
             elif kind is ast.If:
@@ -143,7 +143,7 @@ class _AstBuilder(SummaryState):
             if type(target) is not ast.Name:
                 self.open_names = self.open_names or type(target) not in (ast.Attribute, ast.Subscript)
                 continue
-            self.defined.append(target.id)
+            self.define(target.id)
             if value is None:
                 continue
             call = value if type(value) is ast.Call else None

@@ -228,6 +228,7 @@ class SummaryState:
         self.typevars: list[str] = []
         self.typevar_defaults: list[str] = []  # PEP 696: TypeVar("T", default=...)
         self.defined: list[str] = []
+        self._defined: set[str] = set()  # the same names, to look up (a module defines hundreds)
         self.all_names: list[str] | None = None
         self.open_names = False
 
@@ -236,6 +237,7 @@ class SummaryState:
         imports and classes) over its own: for a class defined inside a function."""
         self.bindings = {**summary.bindings, **bindings}
         self.defined = summary.defined
+        self._defined = set(summary.defined)
         self.classes = summary.classes
         self.functions = summary.functions
         self.typevars = summary.typevars
@@ -244,7 +246,12 @@ class SummaryState:
         self.imports.append(ImportInfo(module, attr, bound, scope))
         if scope != "function" and bound != "*":
             self.bindings[bound] = target
-            self.defined.append(bound)
+            self.define(bound)
+
+    def define(self, name: str) -> None:
+        """A module-level name the module binds."""
+        self.defined.append(name)
+        self._defined.add(name)
 
     def record_assignment(
         self, target: str, strings: list[str] | None, text: str | None,
@@ -275,7 +282,7 @@ class SummaryState:
         head, _, rest = dotted.partition(".")
         if head in self.bindings:
             base = self.bindings[head]
-        elif head in self.classes or head in self.functions or head in self.defined:
+        elif head in self.classes or head in self.functions or head in self._defined:
             base = f"{self.name}.{head}" if self.name else head
         else:
             base = BUILTIN_QUALNAMES.get(head, head)
