@@ -13,11 +13,13 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import REPO, add_rules, unpack_ecosystem
 from pitfalls.cli import add_noqa as add_noqa_module
 from pitfalls.cli.main import main
 from pitfalls.core.check import parse_file
-from pitfalls.core.noqa import NoqaComments, SegmentTokens
+from pitfalls.core.noqa import NOQA, NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions
 from pitfalls.core.source import ParseFailure, decode, parse
 from pitfalls.core.rule import Rule
@@ -315,3 +317,12 @@ def test_a_noqa_is_found_statement_by_statement_in_the_ecosystem_projects(tmp_pa
         split += assert_scans_agree(source, module, Positions(module, source))
         compared += 1
     assert compared > 100 and split > compared * 0.9
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["x = 1", "#", " ", "noqa", "NoQA", ": PF101", "'", "\n", "\r\n", "\r", "\x0c", "\u2028"]), max_size=30))
+def test_the_lines_holding_a_noqa_are_found_without_searching_every_line(pieces: list[str]) -> None:
+    """PF001 and the noqa placement look only at the lines that say noqa: the same lines as
+    searching each line (lines end at \\n, \\r\\n and \\r only)."""
+    comments = NoqaComments("".join(pieces))
+    assert comments.noqa_lines == [i for i, line in enumerate(comments.lines, start=1) if NOQA.search(line)]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from functools import cached_property
 
-from pitfalls.core.source import lines_with_ends, source_lines
+from pitfalls.core.source import line_starts, lines_with_ends, source_lines
 
 _CODES = r"[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*"
 NOQA = re.compile(rf"#\s*noqa(?::[\s]?(?P<codes>{_CODES}))?", re.I)
@@ -167,14 +167,19 @@ class NoqaComments:
         return None
 
     @cached_property
-    def _noqa_lines(self) -> list[int]:
-        """The lines whose text holds a ``# noqa`` (in a comment or not)."""
-        return [line1 for line1, line in enumerate(self.lines, start=1) if NOQA.search(line)]
+    def noqa_lines(self) -> list[int]:
+        """The lines whose text holds a ``# noqa`` (in a comment or not): looked for only on
+        the lines that say noqa (a long file has a few)."""
+        if not self.mentioned:
+            return []
+        starts = line_starts(self.source)
+        candidates = dict.fromkeys(bisect.bisect_right(starts, m.start()) for m in re.finditer("noqa", self.source, re.I))
+        return [line1 for line1 in candidates if NOQA.search(self.lines[line1 - 1])]
 
     def _may_hold_noqa(self, line1: int) -> bool:
         """Whether the line where line ``line1``'s ``# noqa`` goes may hold one: a line from
         it to the end of its segment has the text of one. Most reports need no tokens."""
-        found = self._noqa_lines
+        found = self.noqa_lines
         at = bisect.bisect_left(found, line1)
         if at == len(found):
             return False
@@ -286,7 +291,7 @@ def unused_codes(
     if not comments.mentioned:
         return []
     out = []
-    for line1 in range(1, len(comments.lines) + 1):
+    for line1 in comments.noqa_lines:
         for directive in comments.directives(line1):
             ours = list(dict.fromkeys(code for _, _, code in directive.spans if OUR_CODE.fullmatch(code)))
             unknown = tuple(c for c in ours if c not in known)

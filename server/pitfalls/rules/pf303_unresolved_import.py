@@ -324,7 +324,7 @@ class UnresolvedImport(Rule):
 
     def _conditional(self, test: cst.BaseExpression) -> bool:
         """A test of the Python version or the platform (for one Python or one system)."""
-        return any(type(n) is cst.Attribute and self.ctx.qualified_name(n) in _CONDITIONS for n in iter_nodes(test))
+        return any(self.ctx.qualified_name(n) in _CONDITIONS for n in self.ctx.node_fact(_attributes, test))
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -530,3 +530,7 @@ def _catches_import_error(kind: cst.BaseExpression | None) -> bool:
         return any(_catches_import_error(e.value) for e in kind.elements)
     return names.last_name(kind) in _IMPORT_ERRORS if names.dotted(kind) else False
 
+
+def _attributes(test: cst.BaseExpression) -> tuple[cst.Attribute, ...]:
+    """The attributes an ``if`` test reads (kept while its statement is unchanged)."""
+    return tuple(n for n in iter_nodes(test) if type(n) is cst.Attribute)
