@@ -179,6 +179,23 @@ def test_a_module_read_in_parts_is_a_dependency_of_those_parts_only() -> None:
     assert not holds(None)  # the module is gone
 
 
+def test_the_generation_counts_the_changes_lookups_can_see() -> None:
+    """A view lasts while the generation it was made at does (an editor's buffer keeps its
+    own across keystrokes): the same summary made again changes nothing."""
+    first = summarize(cst.parse_module("class A:\n    x: int = 1\n"), name="m", path="m.py", root="", is_package=False)
+    index = ProjectIndex([first])
+    view = IndexView(index, "", "m.py")
+    start = index.generation
+    index.add(summarize(cst.parse_module("class A:\n    x: int = 1\n"), name="m", path="m.py", root="", is_package=False))
+    assert index.generation == start and view.serves(index, "", "m.py")
+    assert not view.serves(index, "", "other.py") and not view.serves(ProjectIndex([first]), "", "m.py")
+    index.add(summarize(cst.parse_module("class A:\n    x: int = 2\n"), name="m", path="m.py", root="", is_package=False))
+    changed = index.generation
+    assert changed != start and not view.serves(index, "", "m.py")
+    index.remove("m.py")
+    assert index.generation != changed
+
+
 def test_summaries_round_trip_through_json(tmp_path: Path) -> None:
     """Text that is not ASCII, and a lone surrogate (no UTF-8 has it: written and read by
     the json module, not msgspec), come back as they were."""

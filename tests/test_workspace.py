@@ -121,6 +121,23 @@ def test_a_file_checked_once_keeps_nothing_for_a_next_edit(tmp_path: Path) -> No
     assert ws._parsed[routes].parsed.walks is not None  # a buffer's
 
 
+def test_a_buffer_keeps_its_view_of_the_index_while_no_summary_changes(tmp_path: Path) -> None:
+    """Typing in a function body changes no summary: the next keystroke asks the view the
+    last one made (what it worked out of the index stays). Another module's change makes a
+    new one, which sees it."""
+    ws = _workspace(tmp_path)
+    ws.scan()
+    routes, base = str(tmp_path / "app/routes.py"), str(tmp_path / "app/base.py")
+    assert codes(ws.check(routes, ROUTES)) == [("PF401", 5)]
+    view = ws._parsed[routes].parsed.view
+    typed = ROUTES.replace("title='x'", "title='xy'")
+    assert codes(ws.check(routes, typed)) == [("PF401", 5)]
+    assert ws._parsed[routes].parsed.view is view
+    assert routes in ws.update(base, PLAIN)
+    assert codes(ws.check(routes, typed.replace("'xy'", "'xyz'"))) == []
+    assert ws._parsed[routes].parsed.view is not view
+
+
 def test_the_index_only_then_the_scan_give_one_index_and_take_the_summaries_they_share(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     ws.use_cache = True  # the scan finds the summaries the index step cached

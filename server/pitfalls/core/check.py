@@ -283,6 +283,7 @@ class ParsedFile:
     node_facts: NodeFacts | None = field(default=None, repr=False)  # and the node facts computed in them
     noqa_scans: dict[str, SegmentTokens] | None = field(default=None, repr=False)  # and its `# noqa` comments' tokens
     placements: Placements | None = field(default=None, repr=False)  # and where its reports were (see resolve)
+    view: IndexView | None = field(default=None, repr=False)  # and its view of the index (see check_parsed)
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
     # The tree was made from CPython's (see parse_from_ast): where its nodes are.
     ast_positions: AstPositions | None = field(default=None, repr=False)
@@ -351,13 +352,15 @@ def parse_file(
     node_facts: NodeFacts | None = None
     noqa_scans: dict[str, SegmentTokens] | None = None
     placements: Placements | None = None
+    view: IndexView | None = None
     if edited:
         walks, node_facts, placements = _kept(module, previous)
         noqa_scans = previous.noqa_scans if previous is not None and previous.noqa_scans is not None else {}
+        view = previous.view if previous is not None else None
     fingerprint = fingerprint_of(summary, statements) if statements else None
     return ParsedFile(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
-        node_facts=node_facts, noqa_scans=noqa_scans, placements=placements, fingerprint=fingerprint,
+        node_facts=node_facts, noqa_scans=noqa_scans, placements=placements, view=view, fingerprint=fingerprint,
     )
 
 
@@ -457,7 +460,13 @@ def check_parsed(
     (default: the file's path). What the rules read of the index is in ``read``.
     ``only``: the rules to run of ``rules``, the others found nothing (``FileOutcome.again``)."""
     path = display or parsed.path
-    view = IndexView(index, parsed.summary.root, parsed.summary.path)
+    view = parsed.view
+    if view is not None and view.serves(index, parsed.summary.root, parsed.summary.path):
+        view.again()
+    else:
+        view = IndexView(index, parsed.summary.root, parsed.summary.path)
+        if parsed.walks is not None:  # an editor's buffer: the next keystroke's, while the index stays
+            parsed.view = view
     schemas = schemas or Schemas()
     rules = [rule for rule in rules if rule.schema_required is None or getattr(schemas, rule.schema_required) is not None]
     ctx = RuleContext(

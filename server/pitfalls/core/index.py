@@ -52,6 +52,9 @@ class ProjectIndex:
         self.ignored_by_git: Callable[..., bool] | None = None
         # Digests of summaries' parts (see part_digest), by (fingerprint, part).
         self._part_digests: dict[tuple[str, str], str] = {}
+        # Counts the changes of what lookups answer (a module added, changed or removed): a
+        # view made at one generation answers as the index does while it lasts.
+        self.generation = 0
         for summary in summaries:
             self.add(summary)
 
@@ -91,6 +94,7 @@ class ProjectIndex:
         graph = self._graph or self._earlier
         changed = self._changed
         self._drop(summary.path)
+        self.generation += 1
         if old is None:
             self._modules_key = None
         if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
@@ -111,6 +115,7 @@ class ProjectIndex:
         """Forget ``path``'s module; whether there was one."""
         old = self.by_path.pop(path, None)
         if old is not None:
+            self.generation += 1
             self._graph = self._earlier = None
             self._changed = set()
             self._by_name[old.name].remove(old)
@@ -178,6 +183,21 @@ class IndexView:
         self._resolved: dict[str, str] = {}
         self._class_infos: dict[str, ClassInfo | None] = {}
         self._listings: dict[str, set[str] | None] = {}
+        self._generation = index.generation
+
+    def serves(self, index: ProjectIndex, root: str | None, own: str | None) -> bool:
+        """Whether this view answers for a check of ``own`` against ``index`` as a new one
+        would: the index has not changed since it was made (an editor's keystroke that left
+        every summary as it was keeps its buffer's view, and what it has worked out)."""
+        return self.index is index and self._generation == index.generation and (self.root, self.own) == (root, own)
+
+    def again(self) -> None:
+        """Before another check: the local classes are the new tree's, and the disk is asked
+        again (it changes outside the index). What was read stays recorded: the index has
+        not changed, so it still holds."""
+        self.local_classes.clear()
+        self._listings.clear()
+        self.read.disk.clear()
 
     # -- the disk, outside the index: each answer recorded (see :func:`disk_answer`) ------
 
