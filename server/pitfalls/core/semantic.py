@@ -34,6 +34,7 @@ class Scope:
     values: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
     # local name -> annotation (parameters and annotated assignments); None: rebound since
     annotations: dict[str, cst.BaseExpression | None] = field(default_factory=dict)
+    in_async: bool = False  # the innermost function holding this scope is an `async def`
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class Semantic:
         """Entering a function's (or lambda's) body or a class's."""
         is_class = type(node) is cst.ClassDef
         scope = Scope("class" if is_class else "function", node)
+        if is_class:  # a class body runs in its enclosing function
+            scope.in_async = self._scopes[-1].in_async
+        else:  # a lambda never is async
+            scope.in_async = type(node) is cst.FunctionDef and node.asynchronous is not None
         if not is_class:
             packed = (node.params.star_arg, node.params.star_kwarg)  # a tuple, a dict: not what the annotation names
             for param in parameters(node.params):
@@ -261,11 +266,7 @@ class Semantic:
     @property
     def in_async_function(self) -> bool:
         """Directly inside an ``async def`` (a nested sync def or lambda does not count)."""
-        for scope in reversed(self._scopes):
-            if scope.kind == "function":
-                node = scope.node
-                return type(node) is cst.FunctionDef and node.asynchronous is not None
-        return False
+        return self._scopes[-1].in_async
 
     @property
     def enclosing_class(self) -> cst.ClassDef | None:

@@ -178,12 +178,15 @@ class PitfallsServer(LanguageServer):
             self.gc_pending = False
             gc.collect(2 if full else 1)
 
-        self._submit(collect)
+        # Once the caller has sent the result (it does so before it next awaits): a
+        # collection holds the interpreter lock, and publishing needs it.
+        loop = asyncio.get_running_loop()
+        loop.call_soon(self._submit, collect)
         if full:
             self.collections = 0
         if self.idle_collection is not None:
             self.idle_collection.cancel()
-        self.idle_collection = asyncio.get_running_loop().call_later(FULL_COLLECTION_AFTER_IDLE_SECONDS, self._collect_when_idle)
+        self.idle_collection = loop.call_later(FULL_COLLECTION_AFTER_IDLE_SECONDS, self._collect_when_idle)
 
     def _collect_when_idle(self) -> None:
         self.idle_collection = None
