@@ -160,6 +160,28 @@ def test_a_class_walk_is_made_of_its_statements_walks() -> None:
     assert {"sorted", "print", "os"} <= names and not names & {"item", "rest"}  # pruned
 
 
+def test_what_an_editor_keeps_by_statement_is_only_the_statements_it_still_has() -> None:
+    """Edits inside a class nested in a class: the walks (kept for statements at every depth
+    of nested classes), node facts and report places of the statements they replaced go.
+    Kept, they would hold old trees for as long as the buffer is edited."""
+    source = "class A:\n    class B:\n        def f(self):\n            return 1\n\n        def g(self):\n            pass\n"
+    parsed = parse_file("m.py", source, name="m", edited=True)
+    check_parsed(parsed, ProjectIndex([parsed.summary]), [_Recorder])
+    for n in range(2, 6):
+        parsed = parse_file("m.py", source.replace("return 1", f"return {n}"), name="m", edited=True, previous=parsed)
+        check_parsed(parsed, ProjectIndex([parsed.summary]), [_Recorder])
+        present = {id(node) for node in parsed.module.body}
+        stack = list(parsed.module.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+                present.update(id(inner) for inner in node.body.body)
+                stack += node.body.body
+        for kept in (parsed.walks, parsed.node_facts, parsed.placements):
+            assert kept is not None and {id(stmt) for stmt in kept} <= present, n
+        assert len(parsed.walks) == len(present)  # type: ignore[arg-type]
+
+
 _COMPUTED: list[str] = []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 import libcst as cst
@@ -412,9 +413,10 @@ def _kept(module: cst.Module, previous: ParsedFile | None) -> tuple[Walks, NodeF
 
 
 def _replaced(module: cst.Module, old: cst.Module) -> list[cst.CSTNode]:
-    """The statements of ``old`` (top-level, and of top-level classes' blocks) that
-    ``module`` does not have. An edit re-parses a run of statements in place (see
-    ``reparse``): the others are the same objects, before and after that run."""
+    """The statements of ``old`` (top-level, and in the blocks of top-level classes and of
+    the classes nested in them: the rules' walks are kept for those) that ``module`` does
+    not have. An edit re-parses a run of statements in place (see ``reparse``): the others
+    are the same objects, before and after that run."""
     new_body, old_body = module.body, old.body
     first = 0
     limit = min(len(new_body), len(old_body))
@@ -424,17 +426,18 @@ def _replaced(module: cst.Module, old: cst.Module) -> list[cst.CSTNode]:
     while last < limit - first and new_body[-1 - last] is old_body[-1 - last]:
         last += 1
     gone = old_body[first:len(old_body) - last]
-    came = {
-        inner
-        for stmt in new_body[first:len(new_body) - last]
-        if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock
-        for inner in stmt.body.body
-    }
-    dropped: list[cst.CSTNode] = list(gone)
-    for stmt in gone:
-        if type(stmt) is cst.ClassDef and type(stmt.body) is cst.IndentedBlock:
-            dropped += [inner for inner in stmt.body.body if inner not in came]
-    return dropped
+    came = set(_in_classes(new_body[first:len(new_body) - last]))
+    return [*gone, *(stmt for stmt in _in_classes(gone) if stmt not in came)]
+
+
+def _in_classes(statements: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """The statements of the classes among ``statements``, and of the classes in those."""
+    stack = [stmt for stmt in statements if type(stmt) is cst.ClassDef]
+    while stack:
+        block = stack.pop().body  # type: ignore[attr-defined]
+        if type(block) is cst.IndentedBlock:
+            yield from block.body
+            stack += [inner for inner in block.body if type(inner) is cst.ClassDef]
 
 
 def _shares_statements(module: cst.Module, other: cst.Module) -> bool:
