@@ -136,6 +136,9 @@ def test_a_buffer_keeps_its_view_of_the_index_while_no_summary_changes(tmp_path:
     assert routes in ws.update(base, PLAIN)
     assert codes(ws.check(routes, typed.replace("'xy'", "'xyz'"))) == []
     assert ws._parsed[routes].parsed.view is not view
+    old = ws.index
+    ws.scan()  # a new index: the buffer's view of the old one goes (it would keep it in memory)
+    assert ws.index is not old and ws._parsed[routes].parsed.view is None
 
 
 def test_the_index_only_then_the_scan_give_one_index_and_take_the_summaries_they_share(tmp_path: Path) -> None:

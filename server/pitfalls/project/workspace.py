@@ -69,7 +69,7 @@ class Workspace:
             files, self.config, project=project_files(self.config, files), use_cache=self.use_cache, base=self.root,
             keep_index=True, known=self.index, progress=progress,
         )
-        self.index = result.index or ProjectIndex()
+        self._take(result.index or ProjectIndex())
         self.errors = result.errors
         self.dependencies.update({os.path.abspath(p): deps for p, deps in result.dependencies.items()})
         by_path: dict[str, list[Diagnostic]] = {str(f): [] for f in files}
@@ -77,6 +77,16 @@ class Workspace:
         for diagnostic in result.diagnostics:
             by_path.setdefault(display_to_path.get(diagnostic.path, diagnostic.path), []).append(diagnostic)
         return by_path
+
+    def _take(self, index: ProjectIndex) -> None:
+        """The index from now on. The buffers' views are of the one it replaces: kept, they
+        would hold it in memory until their next keystroke."""
+        if index is not self.index:
+            for held in self._parsed.values():
+                for parsed in (held.parsed, held.last_good):
+                    if parsed is not None:
+                        parsed.view = None
+        self.index = index
 
     def index_only(self, files: list[Path], progress: Progress | None = None) -> None:
         """The index :meth:`scan` keeps, built from the summaries alone (through the cache,
@@ -91,7 +101,7 @@ class Workspace:
             [], self.config, project=files, use_cache=self.use_cache, keep_index=True, known=self.index,
             progress=progress,
         )
-        self.index = result.index or ProjectIndex()
+        self._take(result.index or ProjectIndex())
         self.errors = result.errors
 
     def _parse(self, path: str, text: str, edited: bool) -> _Parsed:
