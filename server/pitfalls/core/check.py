@@ -8,9 +8,9 @@ the rule examples all come through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 import libcst as cst
@@ -403,13 +403,14 @@ def _kept(module: cst.Module, previous: ParsedFile | None) -> tuple[Walks, NodeF
     if previous is None:
         return {}, {}, {}
     dropped = _replaced(module, previous.module)
-    kept: list[dict] = []
-    for earlier in (previous.walks, previous.node_facts, previous.placements):
+
+    def carried(earlier: dict[cst.CSTNode, Any] | None) -> dict[cst.CSTNode, Any]:
         table = dict(earlier) if earlier else {}
         for stmt in dropped:
             table.pop(stmt, None)
-        kept.append(table)
-    return kept[0], kept[1], kept[2]
+        return table
+
+    return carried(previous.walks), carried(previous.node_facts), carried(previous.placements)
 
 
 def _replaced(module: cst.Module, old: cst.Module) -> list[cst.CSTNode]:

@@ -11,7 +11,7 @@ lines its edit added or removed above instead of placing each one again.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, Union
+from typing import Callable
 
 import libcst as cst
 
@@ -24,8 +24,8 @@ from pitfalls.core.source import NEWLINE, line_starts
 
 # What decides where a report is and what its fix edits: its node, and its fix's message,
 # applicability and edits (each edit's nodes, content and kind).
-_Key = tuple[cst.CSTNode, Union[tuple[object, ...], None]]
-_Placed = tuple[Position, Position, Union[Fix, None]]
+_Key = tuple[cst.CSTNode, tuple[object, ...] | None]
+_Placed = tuple[Position, Position, Fix | None]
 # A file's top-level statements -> the line each started on when its reports were placed,
 # and those places by key. Kept, like the rules' walks, for the statements an edit kept.
 Placements = dict[cst.CSTNode, tuple[int, dict[_Key, _Placed]]]

@@ -98,9 +98,8 @@ class Semantic:
         scope = Scope("class" if is_class else "function", node)
         if is_class:  # a class body runs in its enclosing function
             scope.in_async = self._scopes[-1].in_async
-        else:  # a lambda never is async
-            scope.in_async = type(node) is cst.FunctionDef and node.asynchronous is not None
-        if not is_class:
+        else:
+            scope.in_async = type(node) is cst.FunctionDef and node.asynchronous is not None  # (a lambda never is)
             packed = (node.params.star_arg, node.params.star_kwarg)  # a tuple, a dict: not what the annotation names
             for param in parameters(node.params):
                 # A parameter's value is unknown, and it hides outer names of its own.

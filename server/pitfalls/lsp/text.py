@@ -26,8 +26,13 @@ def _char_units(ch: str, encoding: str) -> int:
     return 2 if o > 0xFFFF else 1  # utf-16 (surrogates count one each, as they are)
 
 
+def _counts_code_points(s: str, encoding: str) -> bool:
+    """Whether a column in ``s`` is the same in client units as in code points."""
+    return encoding == "utf-32" or s.isascii()
+
+
 def _units(s: str, encoding: str) -> int:
-    if encoding == "utf-32" or s.isascii():
+    if _counts_code_points(s, encoding):
         return len(s)
     return sum(_char_units(c, encoding) for c in s)
 
@@ -37,7 +42,7 @@ def _column(s: str, units: int, encoding: str) -> int:
     a column inside a character counts as after it)."""
     if units <= 0:
         return 0
-    if encoding == "utf-32" or s.isascii():
+    if _counts_code_points(s, encoding):
         return min(units, len(s))
     count = 0
     for i, ch in enumerate(s):
@@ -54,8 +59,8 @@ class Text:
         self.source = source
         self.encoding = encoding
         self.starts = line_starts(source)
-        # A column counts the same in every encoding: positions need no slice of the line.
-        self._units_are_code_points = encoding == "utf-32" or source.isascii()
+        # Then a column counts the same in every encoding: positions need no slice of the line.
+        self._units_are_code_points = _counts_code_points(source, encoding)
 
     def line(self, i: int) -> str:
         """Line ``i`` (0-based) without its ending."""
