@@ -17,42 +17,18 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from conftest import write_project
-from pitfalls.core.check import check_text
-from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.rule import Example, Rule
-from pitfalls.core.settings import parse_settings
-from pitfalls.project.config import ConfigResolver, ProjectConfig
-from pitfalls.project.run import rules_for
 from pitfalls.project.workspace import Workspace
 from pitfalls.rules import ALL_RULES
-from pitfalls.sources.load import load_schemas
-from test_rule_examples import EXAMPLE_DATABASE, create_database
+from test_reparse import full_check
+from test_rule_examples import example_project
 
 
 def _workspace(rule: type[Rule], example: Example, root: Path) -> tuple[Workspace, str]:
     """The example's project scanned, as an editor's server has it; and its file's path."""
-    write_project(root, {**example.files, example.path: example.code})
-    table = {**example.config, "select": [rule.code, *example.config.get("select", [])]}
-    if example.database is not None:
-        table["database"] = {"url": f"sqlite:///{EXAMPLE_DATABASE}"}
-        create_database(root / EXAMPLE_DATABASE, example.database)
-    config = ProjectConfig(parse_settings(table), root.resolve(), None)
-    config.schemas = load_schemas(config, env={}).schemas
-    workspace = Workspace(ConfigResolver(fixed=config), root, use_cache=False)
+    workspace = Workspace(example_project(rule, example, root), root, use_cache=False)
     workspace.scan()
     return workspace, str((root / example.path).resolve())
-
-
-def _full(workspace: Workspace, path: str, text: str) -> list[Diagnostic]:
-    """``text`` parsed afresh and checked against the workspace's index (which holds its
-    summary: the buffer's check put it there)."""
-    config = workspace.config
-    name, root, is_package = config.module_name(path)
-    return check_text(
-        path, text, rules_for(config, path), name=name, root=root, is_package=is_package, index=workspace.index,
-        settings=config.settings_for(path), schemas=config.schemas_for(path),
-    ).diagnostics
 
 
 def _edits(code: str) -> list[str]:
@@ -68,7 +44,9 @@ def _edits(code: str) -> list[str]:
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.code for rule in ALL_RULES])
-def test_a_buffer_without_each_statement_or_line_and_with_it_again_is_checked_as_afresh(rule: type[Rule], tmp_path: Path) -> None:
+def test_a_buffer_without_each_statement_or_line_and_with_it_again_is_checked_as_afresh(
+    rule: type[Rule], tmp_path: Path
+) -> None:
     compared = reported = 0
     for i, example in enumerate([*rule.INVALID, *rule.VALID]):
         texts = _edits(example.code)
@@ -76,11 +54,11 @@ def test_a_buffer_without_each_statement_or_line_and_with_it_again_is_checked_as
             continue
         workspace, path = _workspace(rule, example, tmp_path / str(i))
         original = workspace.check(path, example.code).diagnostics
-        assert original == _full(workspace, path, example.code), (i, "as opened")
+        assert original == full_check(workspace, path, example.code).diagnostics, (i, "as opened")
         for n, text in enumerate(texts):
             for step, now in (("removed", text), ("put back", example.code)):
                 found = workspace.check(path, now).diagnostics
-                assert found == _full(workspace, path, now), (i, n, step)
+                assert found == full_check(workspace, path, now).diagnostics, (i, n, step)
                 compared += 1
             assert found == original, (i, n)
         reported += bool(original)

@@ -272,7 +272,7 @@ def _sample_files() -> list[Path]:
     return [p for p in files if p.stat().st_size > 600]
 
 
-def _full_check(workspace: Workspace, path: str, text: str) -> FileOutcome:
+def full_check(workspace: Workspace, path: str, text: str) -> FileOutcome:
     """``text`` parsed afresh and checked against the workspace's index: nothing kept from
     an earlier text (tree, positions, walks, node facts, noqa tokens)."""
     config = workspace.config
@@ -304,7 +304,7 @@ def test_a_thousand_random_edits_equal_a_full_check() -> None:
             text = _random_edit(rng, text) if rng.random() < 0.9 else original
             previous = workspace._parsed[path].parsed or workspace._parsed[path].last_good
             outcome = workspace.check(path, text)
-            full = _full_check(workspace, path, text)
+            full = full_check(workspace, path, text)
             assert outcome.diagnostics == full.diagnostics, (path, edits)
             findings += len(outcome.diagnostics)
             edits += 1

@@ -42,9 +42,9 @@ def _cases(kind: str) -> list:
     return cases
 
 
-def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None, *, editor: list | None = None):
-    """What a run finds in the example's file; with ``editor``, a list, what the editor's
-    check of the file finds too (on libcst's tree, where the run's may be made from ast)."""
+def example_project(rule: type[Rule], example: Example, root: Path, code: str | None = None) -> ConfigResolver:
+    """The example's project written to ``root`` (its file holding ``code``, default the
+    example's), and its configuration: the rule, and any the example selects beside it."""
     files = {**example.files, example.path: code if code is not None else example.code}
     write_project(root, files)
     # The rule, and any the example selects beside it (PF001 judges their `# noqa` codes).
@@ -59,8 +59,14 @@ def run_example(rule: type[Rule], example: Example, root: Path, code: str | None
     if example.database is not None:
         assert loaded.warnings == [] and loaded.schemas.database is not None, loaded.warnings
     config.schemas = loaded.schemas
+    return ConfigResolver(fixed=config)
+
+
+def run_example(rule: type[Rule], example: Example, root: Path, code: str | None = None, *, editor: list | None = None):
+    """What a run finds in the example's file; with ``editor``, a list, what the editor's
+    check of the file finds too (on libcst's tree, where the run's may be made from ast)."""
+    resolver = example_project(rule, example, root, code)
     paths = sorted(p for p in root.rglob("*.py"))
-    resolver = ConfigResolver(fixed=config)
     result = check_files(paths, resolver, use_cache=False, jobs=1, base=root, keep_index=editor is not None)
     assert result.errors == [], "a rule failed: a broken rule would pass every VALID example"
     target = (root / example.path).resolve()
