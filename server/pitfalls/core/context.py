@@ -16,6 +16,7 @@ import libcst as cst
 from pitfalls.core import names
 from pitfalls.core.diagnostics import Applicability, Position, Severity
 from pitfalls.core.index import IndexView
+from pitfalls.core.kept_reports import compared
 from pitfalls.core.schema import Schemas
 from pitfalls.core.semantic import Semantic
 from pitfalls.core.summary import ModuleSummary
@@ -111,6 +112,9 @@ class RuleContext(Semantic):
         # What :meth:`node_fact` computed for the statement being walked; in an editor's
         # buffer, kept by the runner across edits that leave the statement as it was.
         self.node_facts: dict[tuple[Callable[[Any], Any], cst.CSTNode], Any] = {}
+        # While a top-level function whose reports an editor keeps is walked: the facts
+        # the function-local rules read, with their values (see core.kept_reports).
+        self.facts_read: dict[Callable[[Any], Any], Any] | None = None
 
     # -- reporting ----------------------------------------------------------------------
 
@@ -159,10 +163,13 @@ class RuleContext(Semantic):
         """``compute(self)``, computed once per file and shared by every rule that asks
         (keyed by ``compute``: pass a module-level function or class, not a lambda)."""
         try:
-            return self._facts[compute]
+            value = self._facts[compute]
         except KeyError:
             value = self._facts[compute] = compute(self)
-            return value
+        if self.facts_read is not None and self.current_rule is not None and self.current_rule.function_local:
+            if compared(compute):
+                self.facts_read[compute] = value
+        return value
 
     def node_fact(self, compute: Callable[[N], T], node: N) -> T:
         """``compute(node)`` for a node of the statement being walked, computed once. It
@@ -177,7 +184,7 @@ class RuleContext(Semantic):
 
     def close(self) -> None:
         """Drop the facts once the rules are done (one that keeps its context makes a
-        reference cycle: see ``check._Runner.close``)."""
+        reference cycle: see ``runner.Runner.close``)."""
         self._facts.clear()
 
 

@@ -75,6 +75,12 @@ class Rule:
     # so): on such a tree (a run's, see ``core.ast_tree``) its reports are final, placed
     # from ast; any other rule's are made again on libcst's tree.
     exact_on_ast_tree: ClassVar[bool] = False
+    # Its reports inside a top-level function follow from that function's code, what its
+    # names lead to (by name: other statements, summaries, the index) and the facts it
+    # reads; walking the function leaves nothing in the rule that its other reports or
+    # ``finish`` read. Then an editor keeps them while edits elsewhere leave all of that
+    # as it was (see ``core.kept_reports``), and does not call the rule in the function.
+    function_local: ClassVar[bool] = False
     # Rules that consult other modules through ctx.index; their cached results are keyed
     # on the summaries they read, so an edit elsewhere invalidates them.
     VALID: ClassVar[list[Example]] = []

@@ -22,7 +22,7 @@ from pitfalls.core import names
 from pitfalls.core.summary import FunctionInfo
 from pitfalls.core.walker import iter_statements
 from pitfalls.rules._http import HTTP_METHODS
-from pitfalls.rules.api import RuleContext
+from pitfalls.rules.api import RuleContext, name_mediated
 
 ASYNC_SESSION = "AsyncSession"
 ASYNC_HTTP = "httpx.AsyncClient"
@@ -137,6 +137,10 @@ def is_context_manager(info: FunctionInfo) -> bool:
     return any(d.rpartition(".")[2] in _CONTEXT_MANAGERS for d in info.decorators)
 
 
+# Name-mediated as far as instance_class goes (its one memo is by class and method, from
+# the class's code): what function-local rules ask of it (PF209). ``callee``'s memo is by
+# node, answered where the walk first asks: rules that ask it are not function-local.
+@name_mediated
 class AsyncValues:
     """Which calls reach which project functions, and which async client an expression
     holds: a fact of the file (``ctx.fact(AsyncValues)``), shared by PF405 and PF408. Ask

@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from pitfalls.core import names
-from pitfalls.rules.api import Rule, RuleContext
+from pitfalls.rules.api import Rule, RuleContext, name_mediated
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 REQUESTS_FUNCTIONS = frozenset(f"requests.{method}" for method in HTTP_METHODS)
@@ -38,6 +38,7 @@ SYNC_CLIENTS = {
 _MAX_HOPS = 5  # `a = b`, `b = c`... followed this far (and never round a cycle)
 
 
+@name_mediated  # its memo holds the receivers of the statement being walked
 class Clients:
     """Which sync client an expression holds: a fact of the file (``ctx.fact(Clients)``),
     so PF103 and PF404, which ask about the same call receivers, work each out once."""

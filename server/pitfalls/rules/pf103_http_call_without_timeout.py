@@ -79,6 +79,7 @@ class HttpCallWithoutTimeout(ClientRule):
     """
 
     code = "PF103"
+    function_local = True  # see Rule.function_local
     name = "http-call-without-timeout"
     summary = "HTTP call without a timeout"
     severity = Severity.WARNING

@@ -108,6 +108,7 @@ class SecretLogged(Rule):
     """
 
     code = "PF104"
+    function_local = True  # see Rule.function_local
     name = "secret-logged"
     summary = "Secret printed or logged"
     exact_on_ast_tree = True

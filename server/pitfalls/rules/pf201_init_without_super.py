@@ -148,6 +148,7 @@ class InitWithoutSuper(Rule):
     """
 
     code = "PF201"
+    function_local = True  # see Rule.function_local
     name = "init-without-super"
     summary = "`__init__` does not call the base class's `__init__`"
     fix_applicability = Applicability.UNSAFE

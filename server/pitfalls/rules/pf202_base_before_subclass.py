@@ -110,6 +110,7 @@ class BaseBeforeSubclass(Rule):
     """
 
     code = "PF202"
+    function_local = True  # see Rule.function_local
     name = "base-before-subclass"
     summary = "Base class listed before a later base that already derives from it"
     fix_applicability = Applicability.SAFE

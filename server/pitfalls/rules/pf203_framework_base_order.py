@@ -94,6 +94,7 @@ class FrameworkBaseOrder(Rule):
     """
 
     code = "PF203"
+    function_local = True  # see Rule.function_local
     name = "framework-base-order"
     summary = "Framework base model and mixins out of the documented order"
     severity = Severity.WARNING

@@ -115,6 +115,7 @@ class UnsupportedFieldType(Rule):
     """
 
     code = "PF204"
+    function_local = True  # see Rule.function_local
     name = "unsupported-field-type"
     summary = "Extension field type that the framework does not support"
     fix_applicability = Applicability.SAFE

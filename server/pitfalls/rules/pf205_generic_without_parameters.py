@@ -94,6 +94,7 @@ class GenericWithoutParameters(Rule):
     """
 
     code = "PF205"
+    function_local = True  # see Rule.function_local
     name = "generic-without-parameters"
     summary = "Generic project class subclassed without its type parameters"
     exact_on_ast_tree = True

@@ -137,6 +137,7 @@ class RequiredFieldMissing(ExpectedErrors, Rule):
     """
 
     code = "PF206"
+    function_local = True  # see Rule.function_local
     name = "required-field-missing"
     summary = "Pydantic model constructed without a required field"
     exact_on_ast_tree = True

@@ -100,6 +100,7 @@ class SuperInitArguments(Rule):
     """
 
     code = "PF207"
+    function_local = True  # see Rule.function_local
     name = "super-init-arguments"
     summary = "Base `__init__` called with arguments that do not fit it"
     exact_on_ast_tree = True

@@ -187,6 +187,7 @@ class CallArgumentsMismatch(ExpectedErrors, Rule):
     """
 
     code = "PF209"
+    function_local = True  # see Rule.function_local
     name = "call-arguments-mismatch"
     summary = "Call whose arguments do not fit the project function, method or class it calls"
     exact_on_ast_tree = True

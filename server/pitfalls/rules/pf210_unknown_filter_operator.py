@@ -100,6 +100,7 @@ class UnknownFilterOperator(Rule):
     """
 
     code = "PF210"
+    function_local = True  # see Rule.function_local
     name = "unknown-filter-operator"
     summary = "Extension filter operator that the framework does not support"
     exact_on_ast_tree = True

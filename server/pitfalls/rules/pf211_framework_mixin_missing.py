@@ -185,6 +185,7 @@ class FrameworkMixinMissing(Rule):
     """
 
     code = "PF211"
+    function_local = True  # see Rule.function_local
     name = "framework-mixin-missing"
     summary = "Model of an auditing or publishing service lacks the framework mixin"
 

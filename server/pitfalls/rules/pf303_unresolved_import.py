@@ -142,6 +142,7 @@ class UnresolvedImport(Rule):
     """
 
     code = "PF303"
+    function_local = True  # see Rule.function_local
     name = "unresolved-import"
     summary = "Import of a project module or name that does not exist"
     exact_on_ast_tree = True

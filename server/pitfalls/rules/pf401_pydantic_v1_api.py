@@ -142,6 +142,7 @@ class PydanticV1Api(Rule):
     """
 
     code = "PF401"
+    function_local = True  # see Rule.function_local
     name = "pydantic-v1-api"
     summary = "Pydantic v1 API on a pydantic model"
     exact_on_ast_tree = True

@@ -71,6 +71,7 @@ class ErrorsNotCalled(Rule):
     """
 
     code = "PF402"
+    function_local = True  # see Rule.function_local
     name = "errors-not-called"
     summary = "`errors` of a pydantic ValidationError used without calling it"
     exact_on_ast_tree = True

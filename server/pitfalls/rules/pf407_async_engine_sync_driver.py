@@ -100,6 +100,7 @@ class AsyncEngineSyncDriver(Rule):
     """
 
     code = "PF407"
+    function_local = True  # see Rule.function_local
     name = "async-engine-sync-driver"
     summary = "`create_async_engine()` with a sync driver"
     fix_applicability = Applicability.SAFE

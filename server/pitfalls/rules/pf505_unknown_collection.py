@@ -55,6 +55,7 @@ class UnknownCollection(Rule):
     """
 
     code = "PF505"
+    function_local = True  # see Rule.function_local
     name = "unknown-collection"
     summary = "Directus collection not in the schema"
     schema_required = "directus"

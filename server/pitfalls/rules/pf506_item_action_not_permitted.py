@@ -67,6 +67,7 @@ class ItemActionNotPermitted(Rule):
     """
 
     code = "PF506"
+    function_local = True  # see Rule.function_local
     name = "item-action-not-permitted"
     summary = "Item action the Directus token is not permitted"
     exact_on_ast_tree = True

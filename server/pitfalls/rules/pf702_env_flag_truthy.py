@@ -83,6 +83,7 @@ class EnvFlagTruthy(Rule):
     """
 
     code = "PF702"
+    function_local = True  # see Rule.function_local
     name = "env-flag-truthy"
     summary = "Environment flag used as a truth value: `\"false\"` counts as true"
     exact_on_ast_tree = True
