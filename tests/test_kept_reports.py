@@ -145,8 +145,64 @@ def test_a_function_that_mentions_the_edited_one_is_walked_again() -> None:
     assert Local.called == ["b", "b", "c", "c"]  # c calls b
 
 
-def test_a_summary_change_walks_every_function_again() -> None:
-    _edited([Local], "def b(x):", "def b(x, y=1):")  # b's signature: the summary changed
+def test_a_change_of_a_functions_summary_walks_the_functions_that_use_it_again() -> None:
+    _edited([Local], "def b(x):", "def b(x, y=1):")  # b's entry in the summary changed
+    assert Local.called == ["b", "c", "c"]
+
+
+def test_a_summary_change_beyond_the_replaced_entries_walks_every_function_again() -> None:
+    _edited([Local], "def b(x):\n", "def b(x):\n    import json\n")  # the module's imports changed
+    assert Local.called == ["a", "b", "c", "c"]
+
+
+CLASSES = """\
+class Model:
+    size = 1
+
+
+class Sub(Model):
+    pass
+
+
+def make(m: Sub):
+    flag()
+    return m
+
+
+def other():
+    flag()
+    return make(Sub())
+
+
+def alone():
+    flag()
+"""
+
+
+def test_a_change_of_a_class_walks_what_leads_to_it_again() -> None:
+    _edited([Local], "size = 1", "size = 2", CLASSES)  # Sub uses Model, make uses Sub, other uses make
+    assert Local.called == ["make", "other", "other", "other"]
+
+
+def test_a_module_level_statement_that_uses_a_replaced_name_walks_every_function_again() -> None:
+    _edited([Local], "size = 1", "size = 2", CLASSES + "ALIAS = Model\n")
+    assert Local.called == ["make", "other", "other", "other", "alone"]
+
+
+def test_a_summary_change_walks_every_function_again_when_another_module_imports_from_this_one() -> None:
+    index = ProjectIndex()
+    index.add(parse_file("/p/app/other.py", "from app.m import b\n", name="app.other", root="/p").summary)
+    parsed, _ = _check([Local], TEXT, None, index)
+    _check([Local], TEXT.replace("def b(x):", "def b(x, y=1):"), parsed, index)
+    assert Local.called == ["a", "b", "c", "c"]
+
+
+def test_a_change_of_another_module_walks_every_function_again() -> None:
+    index = ProjectIndex()
+    index.add(parse_file("/p/app/other.py", "X = 1\n", name="app.other", root="/p").summary)
+    parsed, _ = _check([Local], TEXT, None, index)
+    index.add(parse_file("/p/app/other.py", "X = 1\nY = 2\n", name="app.other", root="/p").summary)
+    _check([Local], TEXT.replace(*EDIT_D), parsed, index)
     assert Local.called == ["a", "b", "c", "c"]
 
 

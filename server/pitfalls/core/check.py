@@ -20,7 +20,7 @@ from pitfalls.core.context import RuleContext
 from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.dependencies import Dependencies
 from pitfalls.core.index import IndexView, ProjectIndex
-from pitfalls.core.kept_reports import KeptReports, redefined
+from pitfalls.core.kept_reports import KeptReports, redefined, summary_change_within
 from pitfalls.core.noqa import NoqaComments, SegmentTokens
 from pitfalls.core.positions import Positions, spliced_in_class
 from pitfalls.core.reparse import Accept, Splice, reparse
@@ -65,11 +65,13 @@ class ParsedFile:
     placements: Placements | None = field(default=None, repr=False)  # and where its reports were (see resolve)
     view: IndexView | None = field(default=None, repr=False)  # and its view of the index (see check_parsed)
     # and its top-level functions' function-local reports (see core.kept_reports), what they
-    # were made under (the view, rules, settings, schemas), and the names of the functions
-    # the edit from the last text replaced (None: it replaced other statements too)
+    # were made under (the index and its other modules' changes, rules, settings, schemas),
+    # and the names of the functions and classes the edit from the last text replaced (None:
+    # it replaced other statements too, or changed more of the summary than their entries)
     kept_reports: KeptReports | None = field(default=None, repr=False)
     reports_under: tuple[object, ...] | None = field(default=None, repr=False)
     redefined: frozenset[str] | None = None
+    touched_summary: bool = False  # and whether that edit changed the summary (in their entries only)
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
     # The tree was made from CPython's (see parse_from_ast): where its nodes are.
     ast_positions: AstPositions | None = field(default=None, repr=False)
@@ -146,11 +148,16 @@ def parse_file(
         noqa_scans = previous.noqa_scans if previous is not None and previous.noqa_scans is not None else {}
         view = previous.view if previous is not None else None
     fingerprint = fingerprint_of(summary, statements) if statements else None
+    touched = False  # the edit changed the module's summary (see core.kept_reports)
+    if changed is not None and previous is not None and summary is not previous.summary:
+        touched = fingerprint is None or fingerprint != previous.fingerprint
+        if touched and not summary_change_within(previous.summary, summary, changed):
+            changed = None
     return ParsedFile(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
         node_facts=node_facts, noqa_scans=noqa_scans, placements=placements, view=view, fingerprint=fingerprint,
         kept_reports=kept_reports, reports_under=previous.reports_under if edited and previous is not None else None,
-        redefined=changed,
+        redefined=changed, touched_summary=touched,
     )
 
 
@@ -279,8 +286,9 @@ def check_parsed(
         settings=settings, schemas=schemas,
     )
     running = rules if only is None else [rule for rule in rules if rule.code in only]
-    under = (view, sys.intern(path), settings, schemas.directus, schemas.database, *running)
-    reuse = _reuse(parsed, under) if only is None else None
+    own = parsed.summary.path
+    under = (index, index.generation_of_others(own), sys.intern(path), settings, schemas.directus, schemas.database, *running)
+    reuse = _reuse(parsed, under, view) if only is None else None
     runner = Runner(ctx, running, parsed.walks, parsed.node_facts, reuse)
     try:
         return _outcome(parsed, path, rules, runner, view)
@@ -288,29 +296,24 @@ def check_parsed(
         runner.close()
 
 
-def _reuse(parsed: ParsedFile, under: tuple[object, ...]) -> Reuse | None:
-    """A buffer's kept function reports for this check, ``under`` its view, path,
-    settings, schemas and rules: those of the last keystroke when it was made under the
-    same ones (the same objects), none otherwise (see core.kept_reports)."""
+def _reuse(parsed: ParsedFile, under: tuple[object, ...], view: IndexView) -> Reuse | None:
+    """A buffer's kept function reports for this check, ``under`` its index and the other
+    modules' changes, its path, settings, schemas and rules: those of the last keystroke
+    when it was made under the same ones (equal objects), none otherwise (see
+    core.kept_reports). After an edit that changed the module's summary, none either when
+    other modules import from it."""
     table = parsed.kept_reports
     if table is None:
         return None
     last = parsed.reports_under
-    same = last is not None and len(last) == len(under) and all(a is b for a, b in zip(last, under))
+    same = last is not None and len(last) == len(under) and all(a is b or a == b for a, b in zip(last, under))
     parsed.reports_under = under
     if not same:
         table.clear()
-    extents: list[tuple[int, int, int]] | None = None
-
-    def text_of(i: int) -> str | None:
-        nonlocal extents
-        if extents is None:
-            positions = parsed.positions
-            found = positions.statement_extents() if type(positions) is Positions else None
-            extents = found if found is not None and len(found) == len(parsed.module.body) else []
-        return parsed.source[extents[i][0]:extents[i][2]] if extents else None
-
-    return Reuse(table, parsed.redefined if same else None, text_of)
+    redefined = parsed.redefined if same else None
+    if redefined is not None and parsed.touched_summary and view.imported_from(parsed.summary):
+        redefined = None
+    return Reuse(table, redefined)
 
 
 def _outcome(parsed: ParsedFile, path: str, rules: list[type[Rule]], runner: Runner, view: IndexView) -> FileOutcome:

@@ -55,6 +55,9 @@ class ProjectIndex:
         # Counts the changes of what lookups answer (a module added, changed or removed): a
         # view made at one generation answers as the index does while it lasts.
         self.generation = 0
+        # Of those, the ones each module's own edits made (its summary replaced by another of
+        # the same module): ``generation`` less a module's own is what the others changed.
+        self.edits: dict[str, int] = {}
         for summary in summaries:
             self.add(summary)
 
@@ -93,8 +96,11 @@ class ProjectIndex:
             return
         graph = self._graph or self._earlier
         changed = self._changed
+        before = self.generation
         self._drop(summary.path)
         self.generation += 1
+        if old is not None and (old.name, old.root) == (summary.name, summary.root):
+            self.edits[summary.path] = self.edits.get(summary.path, 0) + self.generation - before
         if old is None:
             self._modules_key = None
         if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
@@ -123,6 +129,10 @@ class ProjectIndex:
                 del self._by_name[old.name]
             del self.fingerprints[path]
         return old is not None
+
+    def generation_of_others(self, path: str) -> int:
+        """The changes of what lookups answer that edits of ``path``'s module did not make."""
+        return self.generation - self.edits.get(path, 0)
 
     def modules_key(self) -> str:
         """:func:`modules_key` of the modules summarised: kept until one is added or removed."""

@@ -1,17 +1,19 @@
 """An editor's buffer keeps the reports of the top-level functions an edit left alone.
 
-Most keystrokes change one function's body, and the rules' reports in every other function
-are the last keystroke's again: walking them is most of a keystroke's check. For the rules
-that say so (``Rule.function_local``), a top-level function's reports are kept, and those
-rules are not called in it, while
+Most keystrokes change one function's or one class's body, and the rules' reports in every
+other function are the last keystroke's again: walking them is most of a keystroke's
+check. For the rules that say so (``Rule.function_local``), a top-level function's reports
+are kept, and those rules are not called in it, while
 
-- the edit replaced only top-level functions, with no ``global`` or ``nonlocal`` in them
-  before or after (so the module-level names they bind are their own, which the summary
-  holds);
-- no summary changed (the buffer's view of the index still serves) and the rules,
-  settings and schemas are the same;
-- the function's text does not mention a replaced function's name, as a word (rules
-  reach other statements by the names the code they check uses);
+- the edit replaced only top-level functions and classes, with no ``global`` or
+  ``nonlocal`` in them before or after (what they bind at module level is their names);
+- no other module's summary changed, and this module's only in the entries of the
+  classes and functions replaced (:func:`summary_change_within`), which no other module
+  imports from (a module that does could lead a kept function back to them); under the
+  same rules, settings and schemas;
+- the function's code does not use, nor its strings hold, the name of a replaced class or
+  function, nor of a top-level class or function whose code does, and so on
+  (:func:`affected`): rules reach other statements by the names the code uses;
 - every fact the rules read in it (``RuleContext.fact``) has the value it had, unless the
   fact is declared :func:`name_mediated` (compared with ``==``: a fact that is an object
   of its own is never equal, and the function is walked again).
@@ -19,9 +21,9 @@ rules are not called in it, while
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 import libcst as cst
@@ -30,6 +32,7 @@ from pitfalls.core.walker import iter_nodes, iter_statements
 
 if TYPE_CHECKING:
     from pitfalls.core.context import Report
+    from pitfalls.core.summary_data import ModuleSummary
 
 T = TypeVar("T")
 
@@ -63,36 +66,82 @@ KeptReports = dict[cst.CSTNode, FunctionReports]
 
 
 def redefined(gone: Sequence[cst.CSTNode], came: Sequence[cst.CSTNode]) -> frozenset[str] | None:
-    """The names of the top-level functions an edit replaced (``gone``, by ``came``); None
-    when it replaced anything else, or a function that declares ``global`` or ``nonlocal``."""
+    """The names of the top-level functions and classes an edit replaced (``gone``, by
+    ``came``); None when it replaced anything else, or one that declares ``global`` or
+    ``nonlocal``."""
     names: set[str] = set()
     for stmt in (*gone, *came):
-        if type(stmt) is not cst.FunctionDef or _binds_outside(stmt):
+        if (type(stmt) is not cst.FunctionDef and type(stmt) is not cst.ClassDef) or _binds_outside(stmt):
             return None
         names.add(stmt.name.value)  # type: ignore[attr-defined]
     return frozenset(names)
 
 
-def _binds_outside(function: cst.FunctionDef) -> bool:
+def _binds_outside(definition: cst.CSTNode) -> bool:
     return any(
         type(small) is cst.Global or type(small) is cst.Nonlocal
-        for line in iter_statements(function.body)
+        for line in iter_statements(definition.body)  # type: ignore[attr-defined]
         if type(line) is cst.SimpleStatementLine or type(line) is cst.SimpleStatementSuite
         for small in line.body  # type: ignore[attr-defined]
     )
+
+
+def summary_change_within(old: ModuleSummary, new: ModuleSummary, names: frozenset[str]) -> bool:
+    """Whether ``new`` differs from ``old`` only in the entries of the classes and functions
+    called ``names`` (not in their imports, say, nor in what the module binds)."""
+    for entry in dataclasses.fields(old):
+        before, after = getattr(old, entry.name), getattr(new, entry.name)
+        if entry.name in ("classes", "functions"):
+            before = {key: value for key, value in before.items() if key not in names}
+            after = {key: value for key, value in after.items() if key not in names}
+        if before != after:
+            return False
+    return True
+
+
+_WORD = re.compile(r"\w+")
+
+
+def words_in(statement: cst.CSTNode) -> frozenset[str]:
+    """The names a statement's code uses (attributes' included), and the words of its
+    strings (``relationship("Model")``: a name a rule may follow)."""
+    words: set[str] = set()
+    for node in iter_nodes(statement):
+        kind = type(node)
+        if kind is cst.Name:
+            words.add(node.value)  # type: ignore[attr-defined]
+        elif kind is cst.SimpleString or kind is cst.FormattedStringText:
+            words.update(_WORD.findall(node.value))  # type: ignore[attr-defined]
+    return frozenset(words)
+
+
+def affected(
+    names: frozenset[str], body: Sequence[cst.CSTNode], words_of: Callable[[cst.CSTNode], frozenset[str]]
+) -> frozenset[str] | None:
+    """``names``, with the names of the top-level classes and functions of ``body`` whose
+    code uses one of them (``words_of``), and of those whose code uses one of those, and so
+    on; None when another module-level statement uses one (what it binds would lead there
+    too)."""
+    found = set(names)
+    grew = True
+    while grew:
+        grew = False
+        for stmt in body:
+            kind = type(stmt)
+            if kind is cst.FunctionDef or kind is cst.ClassDef:
+                name = stmt.name.value  # type: ignore[attr-defined]
+                if name not in found and not found.isdisjoint(words_of(stmt)):
+                    found.add(name)
+                    grew = True
+            elif not found.isdisjoint(words_of(stmt)):
+                return None
+    return frozenset(found)
 
 
 def nodes_in(statement: cst.CSTNode) -> frozenset[cst.CSTNode]:
     """Every node of ``statement``, whitespace and punctuation included (a node fact: kept
     while the statement is)."""
     return frozenset(iter_nodes(statement, tokens=True))
-
-
-@lru_cache(maxsize=16)
-def mention_of(names: frozenset[str]) -> re.Pattern[str]:
-    """What finds a mention of one of ``names`` in a text: as a word anywhere (code, a
-    string, a comment: a rule may follow a name written in a string)."""
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(name) for name in sorted(names)) + r")(?!\w)")
 
 
 def within(

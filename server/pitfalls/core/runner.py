@@ -15,7 +15,7 @@ from typing import Any, Callable
 import libcst as cst
 
 from pitfalls.core.context import RuleContext
-from pitfalls.core.kept_reports import FunctionReports, KeptReports, mention_of, nodes_in, within
+from pitfalls.core.kept_reports import FunctionReports, KeptReports, affected, nodes_in, within, words_in
 from pitfalls.core.rule import Rule
 from pitfalls.core.walker import LEAVES, children_reversed
 
@@ -67,6 +67,7 @@ def _dispatch_plan(rules: tuple[type[Rule], ...], skipped: frozenset[str] = froz
 
 
 _LEAVE = object()
+_UNKNOWN = object()
 _INNER = object()  # before a statement of a class's block: its own walk goes here
 
 # A file's top-level statements, and its top-level classes' statements -> (a dispatch plan,
@@ -83,8 +84,7 @@ class Reuse:
     """A buffer's kept function reports, for one check (see core.kept_reports)."""
 
     table: KeptReports  # read, and filled with what this check makes
-    redefined: frozenset[str] | None  # the functions the edit replaced; None: keep nothing this time
-    text_of: Callable[[int], str | None]  # the text of the i-th top-level statement, if known
+    redefined: frozenset[str] | None  # the functions and classes the edit replaced; None: keep nothing this time
 
 
 class Runner:
@@ -116,6 +116,7 @@ class Runner:
         self.reuse = reuse if local and walks is not None else None
         self.reduced: tuple[_Table, _Table] | None = None  # the other rules' handlers
         self.pruned_by_local = False
+        self._affected: frozenset[str] | None | object = _UNKNOWN
         if self.reuse is not None:
             self.reduced = _dispatch_plan(tuple(rules), local)
             self.reduced_handlers = bind(self.reduced)
@@ -149,7 +150,7 @@ class Runner:
                     if kept is not None:
                         ctx.node_facts = kept.setdefault(statement, {})
                     if reuse is not None and type(statement) is cst.FunctionDef:
-                        self._function(i, statement)
+                        self._function(statement)
                     else:
                         self._walk_flat(self._flat(statement, self.plan), self.handlers)
             ctx.statement = None
@@ -180,14 +181,14 @@ class Runner:
             if descend and node_type not in leaves:
                 extend(children_reversed(node))  # type: ignore[arg-type]
 
-    def _function(self, i: int, statement: cst.CSTNode) -> None:
+    def _function(self, statement: cst.CSTNode) -> None:
         """A top-level function in a buffer: its function-local rules' reports kept from the
         last keystroke, and the other rules called, when the edit left what they read as it
         was; else all rules called, and what the function-local ones made kept."""
         ctx, reuse = self.ctx, self.reuse
         assert reuse is not None
         kept = reuse.table.get(statement)
-        if kept is not None and self._holds(i, kept):
+        if kept is not None and self._holds(statement, kept):
             assert self.reduced is not None
             self._walk_flat(self._flat(statement, self.reduced), self.reduced_handlers)
             ctx.reports.extend(kept.reports)
@@ -207,16 +208,26 @@ class Runner:
     def _nodes_of(self, statement: cst.CSTNode) -> frozenset[cst.CSTNode]:
         return self.ctx.node_fact(nodes_in, statement)
 
-    def _holds(self, i: int, kept: FunctionReports) -> bool:
-        """Whether the reports kept for the ``i``-th top-level statement hold in this text."""
+    def _words_of(self, statement: cst.CSTNode) -> frozenset[str]:
+        """:func:`words_in` ``statement``, kept with its node facts (see :data:`NodeFacts`)."""
+        assert self.kept is not None
+        facts = self.kept.setdefault(statement, {})
+        found = facts.get((words_in, statement))
+        if found is None:
+            found = facts[words_in, statement] = words_in(statement)
+        return found
+
+    def _holds(self, statement: cst.CSTNode, kept: FunctionReports) -> bool:
+        """Whether the reports kept for top-level function ``statement`` hold in this text."""
         assert self.reuse is not None
-        redefined = self.reuse.redefined
-        if redefined is None:
+        if self._affected is _UNKNOWN:
+            redefined = self.reuse.redefined
+            self._affected = None if redefined is None or self.kept is None else (
+                affected(redefined, self.ctx.module.body, self._words_of) if redefined else redefined
+            )
+        names = self._affected
+        if names is None or not names.isdisjoint(self._words_of(statement)):  # type: ignore[attr-defined]
             return False
-        if redefined:
-            text = self.reuse.text_of(i)
-            if text is None or mention_of(redefined).search(text):
-                return False
         for compute, value in kept.facts.items():
             try:
                 if self.ctx.fact(compute) != value:
