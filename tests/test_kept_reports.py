@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import libcst as cst
+import pytest
 from pitfalls.core.check import ParsedFile, check_parsed, check_text, parse_file
 from pitfalls.core.context import NodeEdit, RuleContext
 from pitfalls.core.diagnostics import Diagnostic
@@ -189,12 +190,23 @@ def test_a_module_level_statement_that_uses_a_replaced_name_walks_every_function
     assert Local.called == ["make", "other", "other", "other", "alone"]
 
 
-def test_a_summary_change_walks_every_function_again_when_another_module_imports_from_this_one() -> None:
+@pytest.mark.parametrize(
+    "importing", ["from app.m import b", "import app.m", "from app import m", "import app", "import app.m.sub"]
+)
+def test_a_summary_change_walks_every_function_again_when_another_module_imports_this_one(importing: str) -> None:
     index = ProjectIndex()
-    index.add(parse_file("/p/app/other.py", "from app.m import b\n", name="app.other", root="/p").summary)
+    index.add(parse_file("/p/app/other.py", importing + "\n", name="app.other", root="/p").summary)
     parsed, _ = _check([Local], TEXT, None, index)
     _check([Local], TEXT.replace("def b(x):", "def b(x, y=1):"), parsed, index)
     assert Local.called == ["a", "b", "c", "c"]
+
+
+def test_modules_that_import_others_do_not_stop_a_summary_change_from_keeping_reports() -> None:
+    index = ProjectIndex()
+    index.add(parse_file("/p/app/other.py", "import os\nfrom app import helpers\n", name="app.other", root="/p").summary)
+    parsed, _ = _check([Local], TEXT, None, index)
+    _check([Local], TEXT.replace("def b(x):", "def b(x, y=1):"), parsed, index)
+    assert Local.called == ["b", "c", "c"]
 
 
 def test_a_change_of_another_module_walks_every_function_again() -> None:

@@ -72,6 +72,7 @@ class ParsedFile:
     reports_under: tuple[object, ...] | None = field(default=None, repr=False)
     redefined: frozenset[str] | None = None
     touched_summary: bool = False  # and whether that edit changed the summary (in their entries only)
+    imported_elsewhere: bool | None = None  # and whether another module imports this one (see _reuse)
     fingerprint: str | None = None  # the summary's, when computed with the parse (an edit's)
     # The tree was made from CPython's (see parse_from_ast): where its nodes are.
     ast_positions: AstPositions | None = field(default=None, repr=False)
@@ -157,6 +158,7 @@ def parse_file(
         path, source, module, summary, error, earlier=earlier, python=python, statements=statements, walks=walks,
         node_facts=node_facts, noqa_scans=noqa_scans, placements=placements, view=view, fingerprint=fingerprint,
         kept_reports=kept_reports, reports_under=previous.reports_under if edited and previous is not None else None,
+        imported_elsewhere=previous.imported_elsewhere if edited and previous is not None else None,
         redefined=changed, touched_summary=touched,
     )
 
@@ -288,7 +290,7 @@ def check_parsed(
     running = rules if only is None else [rule for rule in rules if rule.code in only]
     own = parsed.summary.path
     under = (index, index.generation_of_others(own), sys.intern(path), settings, schemas.directus, schemas.database, *running)
-    reuse = _reuse(parsed, under, view) if only is None else None
+    reuse = _reuse(parsed, under, index) if only is None else None
     runner = Runner(ctx, running, parsed.walks, parsed.node_facts, reuse)
     try:
         return _outcome(parsed, path, rules, runner, view)
@@ -296,7 +298,7 @@ def check_parsed(
         runner.close()
 
 
-def _reuse(parsed: ParsedFile, under: tuple[object, ...], view: IndexView) -> Reuse | None:
+def _reuse(parsed: ParsedFile, under: tuple[object, ...], index: ProjectIndex) -> Reuse | None:
     """A buffer's kept function reports for this check, ``under`` its index and the other
     modules' changes, its path, settings, schemas and rules: those of the last keystroke
     when it was made under the same ones (equal objects), none otherwise (see
@@ -310,9 +312,14 @@ def _reuse(parsed: ParsedFile, under: tuple[object, ...], view: IndexView) -> Re
     parsed.reports_under = under
     if not same:
         table.clear()
+    if not same:
+        parsed.imported_elsewhere = None
     redefined = parsed.redefined if same else None
-    if redefined is not None and parsed.touched_summary and view.imported_from(parsed.summary):
-        redefined = None
+    if redefined is not None and parsed.touched_summary:
+        if parsed.imported_elsewhere is None:  # (the other modules are as they were while it holds)
+            parsed.imported_elsewhere = index.imported_elsewhere(parsed.summary.path)
+        if parsed.imported_elsewhere:
+            redefined = None
     return Reuse(table, redefined)
 
 

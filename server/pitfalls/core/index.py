@@ -130,6 +130,28 @@ class ProjectIndex:
             del self.fingerprints[path]
         return old is not None
 
+    def imported_elsewhere(self, path: str) -> bool:
+        """Whether another module imports ``path``'s module (``import a.m``, ``from a
+        import m``), a name from it, or a package it is in or a module in it (``import a``,
+        ``import a.m.sub``: the attributes of what they bind may lead there). A module that imports a name a package re-exports from it is
+        that package's importer: the package imports it."""
+        own = self.by_path.get(path)
+        if own is None:
+            return False
+        name = own.name
+        for other, summary in self.by_path.items():
+            if other != path and any(
+                info.module == name
+                or (
+                    name.startswith(info.module + ".") or info.module.startswith(name + ".")
+                    if info.name is None
+                    else f"{info.module}.{info.name}" == name
+                )
+                for info in summary.imports
+            ):
+                return True
+        return False
+
     def generation_of_others(self, path: str) -> int:
         """The changes of what lookups answer that edits of ``path``'s module did not make."""
         return self.generation - self.edits.get(path, 0)
