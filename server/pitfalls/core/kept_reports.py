@@ -8,15 +8,17 @@ are kept, and those rules are not called in it, while
 - the edit replaced only top-level functions and classes, with no ``global`` or
   ``nonlocal`` in them before or after (what they bind at module level is their names);
 - no other module's summary changed, and this module's only in the entries of the
-  classes and functions replaced (:func:`summary_change_within`), which no other module
-  imports from (a module that does could lead a kept function back to them); under the
-  same rules, settings and schemas;
+  classes and functions replaced (:func:`summary_change_within`) and while no other
+  module imports it (``ProjectIndex.imported_elsewhere``: one that does could lead a
+  kept function back to them); under the same rules, settings and schemas;
 - the function's code does not use, nor its strings hold, the name of a replaced class or
   function, nor of a top-level class or function whose code does, and so on
   (:func:`affected`): rules reach other statements by the names the code uses;
 - every fact the rules read in it (``RuleContext.fact``) has the value it had, unless the
   fact is declared :func:`name_mediated` (compared with ``==``: a fact that is an object
-  of its own is never equal, and the function is walked again).
+  of its own is never equal, and the function is walked again);
+- when they were made, no rule pruned the walk there (the others would have seen less)
+  and every node placing them was inside the function (:func:`within`).
 """
 
 from __future__ import annotations
