@@ -5,6 +5,8 @@ functions the rules were called, and compares the diagnostics with a full check.
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
@@ -15,6 +17,11 @@ from pitfalls.core.diagnostics import Diagnostic
 from pitfalls.core.index import ProjectIndex
 from pitfalls.core.rule import Rule
 from pitfalls.core.walker import iter_nodes
+from pitfalls.project.config import ConfigResolver
+from pitfalls.project.workspace import Workspace
+from test_reparse import _random_edit, full_check
+
+from conftest import unpack_ecosystem
 
 PATH = "/p/app/m.py"
 
@@ -247,3 +254,39 @@ def test_a_function_where_a_rule_pruned_is_not_kept() -> None:
     _edited([Prunes, Local], *EDIT_D, text)
     assert Prunes.called == ["a"]  # a walked again: without Prunes, Local would see the call it hid
     assert Local.called == []
+
+
+def test_random_edits_of_real_files_equal_a_full_check(tmp_path: Path) -> None:
+    """Typing in the bodies of a real project's largest modules, and edits anywhere (see
+    test_reparse), each checked as a buffer and afresh against the same index: the same
+    diagnostics every time, while most functions' reports were kept (their entry is the
+    same object as before the edit)."""
+    unpack_ecosystem(tmp_path, "dispatch")
+    workspace = Workspace(ConfigResolver(root=tmp_path), tmp_path, use_cache=False)
+    files = sorted(tmp_path.rglob("*.py"), key=lambda p: (-p.stat().st_size, str(p)))
+    workspace.index_only(files, None)
+    rng = random.Random(20261207)
+    kept = walked = 0
+    for path in files[:6]:
+        good = original = path.read_text(encoding="utf-8")
+        workspace.check(str(path), good)
+        for _ in range(15):
+            lines = good.splitlines(keepends=True)
+            body = [i for i, line in enumerate(lines) if line.startswith("        ") and line.rstrip()[-1:].isalnum()]
+            if body and rng.random() < 0.6:
+                i = rng.choice(body)
+                lines[i] = lines[i].rstrip("\n") + rng.choice([" or 0", " and x", "  # typed", "1"]) + "\n"
+                text = "".join(lines)
+            else:
+                text = _random_edit(rng, good)
+            before = dict(getattr(workspace._parsed[str(path)].parsed, "kept_reports", None) or {})
+            found = workspace.check(str(path), text).diagnostics
+            assert found == full_check(workspace, str(path), text).diagnostics, (path, text == good)
+            parsed = workspace._parsed[str(path)].parsed
+            if parsed is not None:
+                good = text
+                now = parsed.kept_reports or {}
+                kept += sum(1 for function, made in now.items() if before.get(function) is made)
+                walked += sum(1 for function, made in now.items() if before.get(function) is not made)
+        workspace.check(str(path), original)
+    assert kept > 2 * walked > 0, (kept, walked)
