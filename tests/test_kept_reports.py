@@ -192,6 +192,12 @@ def test_a_change_of_a_class_walks_what_leads_to_it_again() -> None:
     assert Local.called == ["make", "other", "other", "other"]
 
 
+def test_an_edited_method_that_declares_global_walks_every_function_again() -> None:
+    text = CLASSES.replace("    size = 1\n", "    size = 1\n\n    def grow(self):\n        global LIMIT\n        LIMIT = 1\n")
+    _edited([Local], "LIMIT = 1", "LIMIT = 2", text)
+    assert Local.called == ["make", "other", "other", "other", "alone"]
+
+
 def test_a_module_level_statement_that_uses_a_replaced_name_walks_every_function_again() -> None:
     _edited([Local], "size = 1", "size = 2", CLASSES + "ALIAS = Model\n")
     assert Local.called == ["make", "other", "other", "other", "alone"]

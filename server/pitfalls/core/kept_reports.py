@@ -73,16 +73,29 @@ def redefined(gone: Sequence[cst.CSTNode], came: Sequence[cst.CSTNode]) -> froze
     ``nonlocal``."""
     names: set[str] = set()
     for stmt in (*gone, *came):
-        if (type(stmt) is not cst.FunctionDef and type(stmt) is not cst.ClassDef) or _binds_outside(stmt):
+        if type(stmt) is not cst.FunctionDef and type(stmt) is not cst.ClassDef:
             return None
         names.add(stmt.name.value)  # type: ignore[attr-defined]
+    # A class's statements an edit left alone are the same objects before and after (see
+    # reparse): only the others are searched (a long class is edited a method at a time).
+    kept = {inner for stmt in gone for inner in _block(stmt)} & {inner for stmt in came for inner in _block(stmt)}
+    for stmt in (*gone, *came):
+        searched = [inner for inner in _block(stmt) if inner not in kept] if type(stmt) is cst.ClassDef else [stmt]
+        if any(_binds_outside(inner) for inner in searched):
+            return None
     return frozenset(names)
 
 
-def _binds_outside(definition: cst.CSTNode) -> bool:
+def _block(statement: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    body = getattr(statement, "body", None)
+    return body.body if type(body) is cst.IndentedBlock else ()
+
+
+def _binds_outside(statement: cst.CSTNode) -> bool:
+    """Whether ``statement`` declares a name ``global`` or ``nonlocal``, anywhere in it."""
     return any(
         type(small) is cst.Global or type(small) is cst.Nonlocal
-        for line in iter_statements(definition.body)  # type: ignore[attr-defined]
+        for line in iter_statements(statement)
         if type(line) is cst.SimpleStatementLine or type(line) is cst.SimpleStatementSuite
         for small in line.body  # type: ignore[attr-defined]
     )
