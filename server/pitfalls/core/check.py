@@ -8,7 +8,6 @@ the rule examples all come through it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -200,7 +199,8 @@ def _kept(
     """What ``previous`` keeps by statement (the rules' walks, the node facts, the reports'
     places, the functions' kept reports; by top-level statement, and by statement of a
     top-level class's block) for the statements ``module`` kept: all but those an edit
-    replaced. And the names of the top-level functions it replaced (see ``redefined``)."""
+    replaced. And the names of the top-level functions and classes it replaced (see
+    ``redefined``)."""
     if previous is None:
         return {}, {}, {}, {}, None
     gone, came = _top_level_change(module, previous.module)
@@ -289,7 +289,7 @@ def check_parsed(
     )
     running = rules if only is None else [rule for rule in rules if rule.code in only]
     own = parsed.summary.path
-    under = (index, index.generation_of_others(own), sys.intern(path), settings, schemas.directus, schemas.database, *running)
+    under = (index, index.generation_of_others(own), path, settings, schemas.directus, schemas.database, *running)
     reuse = _reuse(parsed, under, index) if only is None else None
     runner = Runner(ctx, running, parsed.walks, parsed.node_facts, reuse)
     try:
@@ -312,7 +312,6 @@ def _reuse(parsed: ParsedFile, under: tuple[object, ...], index: ProjectIndex) -
     parsed.reports_under = under
     if not same:
         table.clear()
-    if not same:
         parsed.imported_elsewhere = None
     redefined = parsed.redefined if same else None
     if redefined is not None and parsed.touched_summary:

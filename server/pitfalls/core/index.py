@@ -87,7 +87,8 @@ class ProjectIndex:
         if old is summary:
             return  # the same summary again (an editor re-checking unchanged text)
         fingerprint = fingerprint or summary.fingerprint()
-        if old is not None and self.fingerprints[summary.path] == fingerprint and (old.name, old.root) == (summary.name, summary.root):
+        edited = old is not None and (old.name, old.root) == (summary.name, summary.root)  # the same module's text
+        if edited and self.fingerprints[summary.path] == fingerprint:
             # The same summary made again (a closed file checked again because a module it
             # reads changed): no lookup, and no import graph, changes with it.
             self.by_path[summary.path] = summary
@@ -99,11 +100,11 @@ class ProjectIndex:
         before = self.generation
         self._drop(summary.path)
         self.generation += 1
-        if old is not None and (old.name, old.root) == (summary.name, summary.root):
+        if edited:
             self.edits[summary.path] = self.edits.get(summary.path, 0) + self.generation - before
         if old is None:
             self._modules_key = None
-        if graph is not None and old is not None and (old.name, old.root) == (summary.name, summary.root):
+        if graph is not None and edited:
             self._earlier, self._changed = graph, changed | {summary.path}  # an edit: update the graph
         else:
             self._graph = self._earlier = None  # a new module: other imports may resolve to it
@@ -133,8 +134,9 @@ class ProjectIndex:
     def imported_elsewhere(self, path: str) -> bool:
         """Whether another module imports ``path``'s module (``import a.m``, ``from a
         import m``), a name from it, or a package it is in or a module in it (``import a``,
-        ``import a.m.sub``: the attributes of what they bind may lead there). A module that imports a name a package re-exports from it is
-        that package's importer: the package imports it."""
+        ``import a.m.sub``: the attributes of what they bind may lead there). A module that
+        imports a name a package re-exports from it is that package's importer: the
+        package imports it."""
         own = self.by_path.get(path)
         if own is None:
             return False

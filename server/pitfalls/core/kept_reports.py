@@ -78,16 +78,19 @@ def redefined(gone: Sequence[cst.CSTNode], came: Sequence[cst.CSTNode]) -> froze
         names.add(stmt.name.value)  # type: ignore[attr-defined]
     # A class's statements an edit left alone are the same objects before and after (see
     # reparse): only the others are searched (a long class is edited a method at a time).
-    kept = {inner for stmt in gone for inner in _block(stmt)} & {inner for stmt in came for inner in _block(stmt)}
+    before = {inner for stmt in gone for inner in _class_block(stmt)}
+    kept = before.intersection(inner for stmt in came for inner in _class_block(stmt))
     for stmt in (*gone, *came):
-        searched = [inner for inner in _block(stmt) if inner not in kept] if type(stmt) is cst.ClassDef else [stmt]
+        block = _class_block(stmt)
+        searched = [inner for inner in block if inner not in kept] if block else [stmt]
         if any(_binds_outside(inner) for inner in searched):
             return None
     return frozenset(names)
 
 
-def _block(statement: cst.CSTNode) -> Sequence[cst.CSTNode]:
-    body = getattr(statement, "body", None)
+def _class_block(statement: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """The statements of a class's indented block; none for anything else."""
+    body = getattr(statement, "body", None) if type(statement) is cst.ClassDef else None
     return body.body if type(body) is cst.IndentedBlock else ()
 
 

@@ -142,7 +142,7 @@ class Runner:
         handlers = self.on_enter.get(cst.Module)
         if handlers is None or handle(handlers, module):
             walks, kept, reuse = self.walks, self.kept, self.reuse
-            for i, statement in enumerate(module.body):
+            for statement in module.body:
                 ctx.statement = statement
                 if walks is None:
                     self._walk_from(statement)
@@ -206,23 +206,27 @@ class Runner:
             reuse.table.pop(statement, None)
 
     def _nodes_of(self, statement: cst.CSTNode) -> frozenset[cst.CSTNode]:
-        return self.ctx.node_fact(nodes_in, statement)
+        return self._fact_of(nodes_in, statement)
 
     def _words_of(self, statement: cst.CSTNode) -> frozenset[str]:
-        """:func:`words_in` ``statement``, kept with its node facts (see :data:`NodeFacts`)."""
+        return self._fact_of(words_in, statement)
+
+    def _fact_of(self, compute: Callable[[cst.CSTNode], Any], statement: cst.CSTNode) -> Any:
+        """``compute(statement)`` for any top-level statement, kept with its node facts (see
+        :data:`NodeFacts`; ``RuleContext.node_fact`` asks those of the statement walked)."""
         assert self.kept is not None
         facts = self.kept.setdefault(statement, {})
-        found = facts.get((words_in, statement))
-        if found is None:
-            found = facts[words_in, statement] = words_in(statement)
-        return found
+        key = (compute, statement)
+        if key not in facts:
+            facts[key] = compute(statement)
+        return facts[key]
 
     def _holds(self, statement: cst.CSTNode, kept: FunctionReports) -> bool:
         """Whether the reports kept for top-level function ``statement`` hold in this text."""
         assert self.reuse is not None
         if self._affected is _UNKNOWN:
             redefined = self.reuse.redefined
-            self._affected = None if redefined is None or self.kept is None else (
+            self._affected = None if redefined is None else (
                 affected(redefined, self.ctx.module.body, self._words_of) if redefined else redefined
             )
         names = self._affected
